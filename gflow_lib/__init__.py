@@ -1,0 +1,21 @@
+"""gflow_lib: gradient flow for linear regression, in closed form.
+
+The helper library of the book *Gradient Flow*. See the chapters under ``book/``.
+"""
+
+from .bayes import prediction_distribution
+from .descent import gradient_descent
+from .flow import LinearFlow, gram_eigen, mode_factors
+from .regression import map_params, ml_params, ridge_params
+
+__all__ = [
+    "LinearFlow",
+    "gradient_descent",
+    "gram_eigen",
+    "map_params",
+    "ml_params",
+    "mode_factors",
+    "prediction_distribution",
+    "ridge_params",
+]
+__version__ = "0.1.0"

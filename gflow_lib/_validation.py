@@ -1,0 +1,178 @@
+"""Input checks shared by every public function of :mod:`gflow_lib`.
+
+Each check raises at the public boundary with a message that names the
+argument, says what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _describe(value) -> str:
+    """A short description of what the caller passed."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def as_real_array(value, name: str) -> np.ndarray:
+    """Convert ``value`` to a float64 array, refusing non-numeric and complex input.
+
+    Integer arrays and Python lists are accepted; float64 arrays are not copied.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a real numeric array; got {_describe(value)}")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(
+            f"{name} must be a real numeric array; got {type(value).__name__} "
+            f"that numpy cannot convert ({exc})"
+        ) from None
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, not complex; got {_describe(arr)}")
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{name} must be a real numeric array (integers or floats); got {_describe(arr)}"
+        )
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ``ValueError`` if ``arr`` holds NaN or infinity."""
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"{name} must contain only finite numbers; got {bad} NaN or infinite "
+            f"value(s) in an array of shape {np.shape(arr)}"
+        )
+
+
+def design_matrix(X, name: str = "X") -> np.ndarray:
+    """Check a D x I data matrix (columns are data points). Finiteness is checked later
+    on the Gram matrix's diagonal, so that a large X is read only once."""
+    X = as_real_array(X, name)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (D, I) whose columns are data points; "
+            f"got {X.ndim}-D array of shape {X.shape}"
+        )
+    if X.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {X.shape}")
+    return X
+
+
+def check_gram_diagonal(diag: np.ndarray, name: str = "X") -> None:
+    """Every entry of X enters a diagonal entry of a Gram matrix as its square, so a NaN or
+    infinity anywhere in X shows up as a non-finite diagonal entry."""
+    if not np.all(np.isfinite(diag)):
+        raise ValueError(
+            f"{name} must contain only finite numbers (and entries small enough that "
+            f"their squares are finite); got NaN, infinite or overflowing values"
+        )
+
+
+def vector(value, name: str, length: int | None = None, X_shape=None, what: str = "") -> np.ndarray:
+    """Check a 1-D vector, optionally of a given length."""
+    arr = as_real_array(value, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array{what}; got shape {arr.shape}")
+    if length is not None and arr.shape[0] != length:
+        msg = f"{name} must have length {length}{what}; got length {arr.shape[0]}"
+        if X_shape is not None and arr.shape[0] == X_shape[0] and X_shape[0] != X_shape[1]:
+            msg += (
+                f". X has shape {X_shape}: its columns must be the data points "
+                f"(shape (D, I)); did you pass X transposed?"
+            )
+        raise ValueError(msg)
+    check_finite(arr, name)
+    return arr
+
+
+def times(t, name: str = "t"):
+    """Check a time: a non-negative finite scalar or a 1-D array of them.
+
+    Returns ``(array, is_scalar)`` with ``array`` 1-D.
+    """
+    if isinstance(t, bool):
+        raise TypeError(f"{name} must be a non-negative number or a 1-D array of them; got bool")
+    arr = as_real_array(t, name)
+    if arr.ndim > 1:
+        raise ValueError(
+            f"{name} must be a scalar or a 1-D array of times; got an array of shape {arr.shape}"
+        )
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name} must not be NaN; got {_describe(t)}")
+    if np.any(np.isinf(arr)):
+        raise ValueError(
+            f"{name} must be finite (use .limit() for t -> infinity); got {_describe(t)}"
+        )
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative; got minimum {arr.min()!r}")
+    return np.atleast_1d(arr), arr.ndim == 0
+
+
+def positive_scalar(value, name: str) -> float:
+    """Check a finite, strictly positive real number."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise TypeError(f"{name} must be a positive real number; got {_describe(value)}")
+    arr = as_real_array(value, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar; got an array of shape {arr.shape}")
+    v = float(arr)
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite positive number; got {v!r}")
+    return v
+
+
+def non_negative_int(value, name: str) -> int:
+    """Check a non-negative integer (Python or numpy integer)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer; got {_describe(value)}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value}")
+    return int(value)
+
+
+def new_inputs(X_new, D: int, name: str = "X_new") -> np.ndarray:
+    """Check a D x M matrix of new inputs (columns are points)."""
+    X_new = as_real_array(X_new, name)
+    if X_new.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (D, M) = ({D}, M) whose columns are "
+            f"inputs; got shape {X_new.shape}"
+        )
+    if X_new.shape[0] != D:
+        msg = f"{name} must have D = {D} rows (one per parameter); got shape {X_new.shape}"
+        if X_new.shape[1] == D:
+            msg += "; did you pass X_new transposed?"
+        raise ValueError(msg)
+    check_finite(X_new, name)
+    return X_new
+
+
+def covariance(value, D: int, name: str = "prior_cov") -> np.ndarray:
+    """Check a symmetric positive semidefinite D x D matrix."""
+    S = as_real_array(value, name)
+    if S.shape != (D, D):
+        raise ValueError(f"{name} must have shape ({D}, {D}); got shape {S.shape}")
+    check_finite(S, name)
+    scale = max(float(np.max(np.abs(S))), np.finfo(float).tiny)
+    asym = float(np.max(np.abs(S - S.T)))
+    if asym > 1e-10 * scale:
+        raise ValueError(
+            f"{name} must be symmetric; got a matrix with max |S - S^T| = {asym:.3g}"
+        )
+    w_min = float(np.linalg.eigvalsh(0.5 * (S + S.T))[0])
+    if w_min < -1e-10 * scale * D:
+        raise ValueError(
+            f"{name} must be positive semidefinite; got smallest eigenvalue {w_min:.3g}"
+        )
+    return S

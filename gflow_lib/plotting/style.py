@@ -1,0 +1,79 @@
+"""The book's visual identity: one warm colour map and a small set of named colours."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib.colors import LinearSegmentedColormap
+
+__all__ = ["BOOK_CMAP", "COLORS", "apply_style", "book_cmap", "new_axes"]
+
+# Anchor colours of the warm map, from deep umber through terracotta to pale sand.
+# Matplotlib interpolates between them; nothing else in the book defines colours for maps.
+_WARM_ANCHORS = [
+    (0.00, "#1f0a05"),
+    (0.30, "#6b2c1c"),
+    (0.60, "#b8643f"),
+    (0.85, "#e3ad7a"),
+    (1.00, "#f7e6cc"),
+]
+
+
+def book_cmap(n: int = 256) -> LinearSegmentedColormap:
+    """The book's warm dark-to-light colour map (low loss dark, high loss light).
+
+    Parameters
+    ----------
+    n : int
+        Number of colours in the lookup table.
+    """
+    return LinearSegmentedColormap.from_list("gflow_warm", _WARM_ANCHORS, N=n)
+
+
+BOOK_CMAP = book_cmap()
+try:
+    mpl.colormaps.register(BOOK_CMAP)
+except ValueError:  # already registered (module reloaded)
+    pass
+
+#: Named colours used across the book: one per data point, per parameter, per method.
+COLORS = {
+    "data": "#c0392b",
+    "points": ["#c0392b", "#27864a", "#2e5fa8"],
+    "slope": "#1b9aaa",
+    "intercept": "#b5338a",
+    "flow": "#2e5fa8",
+    "descent": "#e67e22",
+    "ml": "#111111",
+    "map": "#7d3c98",
+    "ridge": "#7d3c98",
+    "band": "#cfcfcf",
+    "loss": "#222222",
+}
+
+
+def apply_style() -> None:
+    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution)."""
+    plt.rcParams.update(
+        {
+            "figure.figsize": (6.0, 4.0),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.25,
+            "axes.titlesize": 12,
+            "axes.labelsize": 11,
+            "legend.frameon": False,
+            "image.cmap": "gflow_warm",
+        }
+    )
+
+
+def new_axes(ax=None, figsize=None):
+    """Return ``ax`` or a fresh ``Axes`` on a new figure."""
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize)
+    return ax

@@ -1,0 +1,67 @@
+"""Regenerate chapter notebooks from their MyST sources and execute them in order.
+
+The MyST text in ``book/md/NAME.md`` is the source of truth; ``book/NAME.ipynb`` is generated
+from it and executed from a fresh kernel with the pinned environment (``jupyter execute
+--inplace``), so nbval can compare every stored output.
+
+Usage::
+
+    python -m tools.notebooks            # every chapter
+    python -m tools.notebooks data       # only book/md/data.md
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "book" / "md"
+OUT = ROOT / "book"
+
+
+def sources(names=None):
+    """Paths of the MyST chapter sources, optionally only the given stems."""
+    paths = sorted(SRC.glob("*.md"))
+    paths = [p for p in paths if p.name != "README.md"]
+    if names:
+        wanted = set(names)
+        paths = [p for p in paths if p.stem in wanted]
+        missing = wanted - {p.stem for p in paths}
+        if missing:
+            raise SystemExit(f"no MyST source for: {', '.join(sorted(missing))}")
+    return paths
+
+
+def convert(md_path: Path) -> Path:
+    """Write ``book/<stem>.ipynb`` from the MyST source (outputs are dropped)."""
+    nb = jupytext.read(md_path, fmt="md:myst")
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    out = OUT / f"{md_path.stem}.ipynb"
+    jupytext.write(nb, out, fmt="ipynb")
+    return out
+
+
+def execute(nb_path: Path) -> None:
+    """Execute a notebook in place from a fresh kernel, in order."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter"), "execute", "--inplace", str(nb_path)],
+        check=True,
+        cwd=nb_path.parent,
+    )
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or None
+    for md in sources(names):
+        nb = convert(md)
+        execute(nb)
+        print(f"executed {nb.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
