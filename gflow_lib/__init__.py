@@ -19,3 +19,5 @@ __all__ = [
     "ridge_params",
 ]
 __version__ = "0.1.0"
+
+from . import data, landscape, plotting  # noqa: E402,F401

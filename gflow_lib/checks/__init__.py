@@ -1,0 +1,6 @@
+"""Feedback for the coding exercises: each check takes the learner's function or result and
+returns a message that says what is right or names the likely mistake, without revealing the
+expected numbers. Introduced in the exercises at the end of each chapter.
+
+Submodules hold the checks of one chapter each; they are re-exported here.
+"""
