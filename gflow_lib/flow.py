@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
-from scipy.linalg import blas
 
 from . import _validation as v
 
@@ -71,12 +70,10 @@ def _factors(lam: np.ndarray, tt: np.ndarray):
 
 
 def _gram(X: np.ndarray, outer: bool) -> np.ndarray:
-    """Upper triangle of ``X X^T`` (outer=True) or ``X^T X`` with one BLAS ``syrk`` call,
-    without copying a C- or Fortran-ordered X."""
-    if X.flags.f_contiguous and not X.flags.c_contiguous:
-        return blas.dsyrk(1.0, X, trans=0 if outer else 1)
-    Xc = np.ascontiguousarray(X)
-    return blas.dsyrk(1.0, Xc.T, trans=1 if outer else 0)
+    """``X X^T`` (outer=True) or ``X^T X``. NumPy's matmul recognises an operand times its
+    own transpose and calls BLAS ``syrk`` (half the work of a general product), without
+    copying X."""
+    return X @ X.T if outer else X.T @ X
 
 
 def gram_eigen(X, outer: bool | None = None):
@@ -104,7 +101,7 @@ def gram_eigen(X, outer: bool | None = None):
         outer = X.shape[0] <= X.shape[1]
     G = _gram(X, outer)
     v.check_gram_diagonal(np.diagonal(G))
-    lam, vecs = scipy.linalg.eigh(G, lower=False, check_finite=False)
+    lam, vecs = scipy.linalg.eigh(G, check_finite=False)
     return _clean(lam, X.shape), vecs
 
 
@@ -152,7 +149,7 @@ class LinearFlow:
         self._outer = D <= I
         G = _gram(X, self._outer)
         v.check_gram_diagonal(np.diagonal(G))
-        lam, vecs = scipy.linalg.eigh(G, lower=False, check_finite=False)
+        lam, vecs = scipy.linalg.eigh(G, check_finite=False)
         del G
         lam = _clean(lam, X.shape)
         self.eigenvalues = lam
