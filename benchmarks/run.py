@@ -1,0 +1,187 @@
+"""Benchmarks P1 and P2 (``make bench``). Every figure is a ratio measured within one run.
+
+P1  The seed notebook's workload (parameters, outputs and loss at t = 0, 0.01, ..., 19.99;
+    predictive mean and variance at 100 inputs at the same times) through gflow_lib versus a
+    faithful re-implementation of the notebook's loops (benchmarks/seed_reference.py).
+    Target: at least 100 times faster, same numbers.
+P2  A large problem: X of 100 x 1,000,000 and 1000 times. ``LinearFlow`` + ``params`` +
+    ``loss`` versus one ``X @ X.T`` on the same machine in the same run (target: at most 1.25
+    times), and peak memory (target: at most 1.2 times the size of X, X included). Also the
+    overparameterized side, D = 100,000 and I = 100.
+
+Times are the minimum over repeats (the least disturbed run). Memory is measured in a fresh
+subprocess: tracemalloc's peak of NumPy allocations and the growth of the peak resident set.
+
+Usage: ``python -m benchmarks.run [--smoke]`` (``--smoke`` runs tiny sizes, for the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from gflow_lib import LinearFlow, prediction_distribution
+from gflow_lib.data import design_matrix, seed_data
+
+from .seed_reference import seed_workload
+
+
+def best_time(fn, repeats):
+    """Minimum wall time of ``fn()`` over ``repeats`` runs, and its last result."""
+    best, out = np.inf, None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def gflow_workload(X, y, phi0, t_all, x_predict, sigma_sq_p=2.0):
+    """The same workload as :func:`seed_workload`, through gflow_lib."""
+    flow = LinearFlow(X, y, phi0)
+    mean, var = prediction_distribution(
+        X, y, x_predict, t_all, np.zeros(X.shape[0]), sigma_sq_p * np.eye(X.shape[0])
+    )
+    return {
+        "params": flow.params(t_all),
+        "outputs": flow.outputs(t_all),
+        "loss": flow.loss(t_all),
+        "mean": mean,
+        "var": var,
+    }
+
+
+def p1(smoke=False):
+    X, y, phi0 = seed_data()
+    t_all = np.arange(0, 0.5 if smoke else 20, 0.01)
+    x_predict = design_matrix(np.arange(0, 1, 0.01))
+    t_seed, ref = best_time(lambda: seed_workload(X, y, phi0, t_all, x_predict), 1 if smoke else 2)
+    t_lib, got = best_time(lambda: gflow_workload(X, y, phi0, t_all, x_predict), 5 if smoke else 20)
+    err = max(float(np.max(np.abs(got[k] - ref[k]))) for k in ref)
+    return {
+        "case": "P1 seed workload",
+        "T": len(t_all),
+        "seed_s": t_seed,
+        "gflow_s": t_lib,
+        "speedup": t_seed / t_lib,
+        "max_abs_diff": err,
+    }
+
+
+def _large(D, I, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((D, I)) / np.sqrt(I)
+    y = rng.standard_normal(I)
+    phi0 = rng.standard_normal(D)
+    return X, y, phi0
+
+
+def _flow_work(X, y, phi0, ts, with_params=True):
+    flow = LinearFlow(X, y, phi0)
+    loss = flow.loss(ts)
+    params = flow.params(ts) if with_params else flow.limit()
+    return params, loss
+
+
+def p2_time(D, I, T, repeats, with_params=True):
+    X, y, phi0 = _large(D, I)
+    ts = np.geomspace(1e-3, 1e3, T)
+    gram = (lambda: X @ X.T) if D <= I else (lambda: X.T @ X)
+    t_gram, _ = best_time(gram, repeats)
+    t_flow, (params, loss) = best_time(lambda: _flow_work(X, y, phi0, ts, with_params), repeats)
+    # Sanity: the loss decreases and the parameters are finite.
+    assert np.all(np.diff(loss) <= 1e-9 * loss[0]) and np.all(np.isfinite(params))
+    return {
+        "case": f"P2 time D={D} I={I} T={T}" + ("" if with_params else " (limit, no params)"),
+        "gram_s": t_gram,
+        "flow_s": t_flow,
+        "ratio": t_flow / t_gram,
+    }
+
+
+def p2_memory(D, I, T, with_params=True):
+    """Run in a fresh interpreter: peak memory of the workload relative to X's size."""
+    X, y, phi0 = _large(D, I)
+    ts = np.geomspace(1e-3, 1e3, T)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    tracemalloc.start()
+    _flow_work(X, y, phi0, ts, with_params)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    nbytes = X.nbytes
+    return {
+        "case": f"P2 memory D={D} I={I} T={T}" + ("" if with_params else " (limit, no params)"),
+        "X_MB": nbytes / 2**20,
+        "traced_ratio": (nbytes + peak) / nbytes,
+        "rss_growth_MB": max(rss1 - rss0, 0) / 2**20,
+        "rss_ratio": (nbytes + max(rss1 - rss0, 0)) / nbytes,
+    }
+
+
+def _memory_in_subprocess(D, I, T, with_params=True):
+    code = (
+        "import json; from benchmarks.run import p2_memory; "
+        f"print(json.dumps(p2_memory({D}, {I}, {T}, {with_params})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(smoke=False):
+    rows = [p1(smoke)]
+    if smoke:
+        sizes = [(20, 20_000, 100, True), (2_000, 20, 100, True)]
+        repeats = 2
+    else:
+        sizes = [(100, 1_000_000, 1000, True), (100_000, 100, 1000, False), (100_000, 100, 100, True)]
+        repeats = 5
+    for D, I, T, wp in sizes:
+        rows.append(p2_time(D, I, T, repeats, wp))
+        rows.append(_memory_in_subprocess(D, I, T, wp))
+    return rows
+
+
+def table(rows):
+    lines = []
+    for r in rows:
+        cells = [r["case"]]
+        for k, v in r.items():
+            if k == "case":
+                continue
+            cells.append(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}")
+        lines.append(" | ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
+    args = ap.parse_args(argv)
+    rows = run(args.smoke)
+    print(table(rows))
+    if not args.smoke:
+        p1row = rows[0]
+        big_t, big_m = rows[1], rows[2]
+        verdicts = [
+            ("P1 speedup >= 100", p1row["speedup"] >= 100),
+            ("P1 same numbers (max |diff| < 1e-10)", p1row["max_abs_diff"] < 1e-10),
+            ("P2 time ratio <= 1.25", big_t["ratio"] <= 1.25),
+            ("P2 peak memory <= 1.2 x X (traced)", big_m["traced_ratio"] <= 1.2),
+            ("P2 peak memory <= 1.2 x X (RSS growth)", big_m["rss_ratio"] <= 1.2),
+        ]
+        for name, ok in verdicts:
+            print(f"{'PASS' if ok else 'FAIL'}  {name}")
+        return 0 if all(ok for _, ok in verdicts) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
