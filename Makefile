@@ -37,3 +37,9 @@ freeze: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# Student copies of every chapter (solutions removed, code to write stubbed, outputs cleared),
+# generated from the MyST sources into _build/student/ (git-ignored). See book/instructors.md.
+.PHONY: student
+student: $(STAMP)
+	$(BIN)/python -m tools.student --out _build/student

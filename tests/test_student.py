@@ -1,0 +1,420 @@
+"""The student copies written by ``tools/student.py`` (``make student``).
+
+Checked on a synthetic chapter built here (so the tool is tested before any chapter has
+exercises) and on every real chapter notebook that has exercises:
+
+* no solution text survives: the solution regions are found by an independent line scanner
+  (CommonMark fence rules), not by the tool's markdown-it parser;
+* the student notebook runs up to its first stub, and the first error is the stub's
+  ``NotImplementedError`` naming the exercise;
+* every chapter with exercises has at least three, at least one of them a coding exercise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from tools import student as tool
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+CHAPTERS = sorted(
+    p
+    for p in BOOK.glob("*.ipynb")
+    if any(
+        c.cell_type == "markdown" and "{exercise" in c.source
+        for c in nbformat.read(p, as_version=4).cells
+    )
+)
+STUB = re.compile(r"raise NotImplementedError\((['\"])(?P<msg>Exercise [^'\"]+)\1\)")
+
+
+# --------------------------------------------------------------------------------------------
+# An independent scanner of solution regions
+# --------------------------------------------------------------------------------------------
+_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w-]+)\}(?P<arg>.*)$")
+
+
+def _close_of(lines, i, fence):
+    """Index of the line closing the fence opened on line i (same character, at least as
+    long, nothing else on the line); len(lines) if it is never closed."""
+    closing = re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
+    for j in range(i + 1, len(lines)):
+        if closing.match(lines[j]):
+            return j
+    return len(lines)
+
+
+def solution_regions(nb):
+    """Split a chapter's lines into (solution lines, other lines), and list its exercises.
+
+    Solution lines: the bodies of {solution} blocks, everything from a {solution-start}
+    fence to its {solution-end} fence (across cells), except that in ``solution``-tagged code
+    cells only the lines between the BEGIN/END SOLUTION markers count.
+    """
+    sol, other, labels = [], [], []
+    gated = False
+    for cell in nb.cells:
+        lines = cell.source.splitlines()
+        if cell.cell_type == "code":
+            if "# BEGIN SOLUTION" in cell.source:
+                inside = False
+                for line in lines:
+                    if line.strip().startswith("# BEGIN SOLUTION"):
+                        inside = True
+                    (sol if inside else other).append(line)
+                    if line.strip().startswith("# END SOLUTION"):
+                        inside = False
+            else:
+                (sol if gated else other).extend(lines)
+            continue
+        i = 0
+        while i < len(lines):
+            m = _OPEN.match(lines[i])
+            name = m.group("name") if m else None
+            if name == "exercise" or name == "exercise-start":
+                labels += [
+                    x.split(":label:")[1].strip()
+                    for x in lines[i + 1 : _close_of(lines, i, m.group("fence"))]
+                    if ":label:" in x
+                ]
+            if name in ("solution", "solution-start", "solution-end"):
+                j = _close_of(lines, i, m.group("fence"))
+                sol.extend(lines[i : j + 1])
+                gated = {"solution-start": True, "solution-end": False}.get(name, gated)
+                i = j + 1
+                continue
+            (sol if gated else other).append(lines[i])
+            i += 1
+    return sol, other, labels
+
+
+def assert_no_solution_leaks(original, student):
+    sol, other, _ = solution_regions(original)
+    allowed = Counter(line.strip() for line in other)
+    text = [
+        line.strip()
+        for cell in student.cells
+        for line in cell.source.splitlines()
+        if "NotImplementedError" not in line and "Your code here" not in line
+    ]
+    have = Counter(text)
+    # The banner is not from the chapter: count it as allowed.
+    if student.cells and "Student copy" in student.cells[0].source:
+        allowed.update(line.strip() for line in student.cells[0].source.splitlines())
+    leaked = [
+        line.strip()
+        for line in sol
+        if line.strip() and have[line.strip()] > allowed[line.strip()]
+    ]
+    assert not leaked, f"solution lines survive in the student copy: {leaked[:5]}"
+    joined = "\n".join(c.source for c in student.cells)
+    for marker in ("solution-start", "solution-end", "{solution}", "BEGIN SOLUTION",
+                   "END SOLUTION"):
+        assert marker not in joined, f"{marker!r} survives in the student copy"
+
+
+def run_until_first_error(nb, cwd, timeout=120):
+    """Execute a notebook with nbclient, stopping at the first error; return the cells."""
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute()
+    except CellExecutionError:
+        pass
+    return nb.cells
+
+
+def assert_runs_up_to_first_stub(student, cwd):
+    stubs = {
+        i: [m.group("msg") for m in STUB.finditer(c.source)]
+        for i, c in enumerate(student.cells)
+        if c.cell_type == "code" and STUB.search(c.source)
+    }
+    assert stubs, "the student copy has no NotImplementedError stub"
+    first_stub = min(stubs)
+    messages = {m for msgs in stubs.values() for m in msgs}
+    cells = run_until_first_error(student, cwd)
+    first_error = None
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if errors:
+            first_error = (i, errors[0])
+            break
+        if i < first_stub:
+            assert cell.execution_count is not None, f"cell {i} before the first stub did not run"
+    assert first_error is not None, "no cell raised: the stubs are never called"
+    i, err = first_error
+    assert i >= first_stub, (
+        f"cell {i} failed before the first stub (cell {first_stub}): {err.ename}: {err.evalue}"
+    )
+    assert err.ename == "NotImplementedError", f"cell {i}: {err.ename}: {err.evalue}"
+    assert err.evalue in messages, f"cell {i}: unexpected message {err.evalue!r}"
+
+
+# --------------------------------------------------------------------------------------------
+# A synthetic chapter with every form the convention allows
+# --------------------------------------------------------------------------------------------
+def _md(text, **meta):
+    return nbformat.v4.new_markdown_cell(text, metadata=meta)
+
+
+def _code(text, tags=()):
+    cell = nbformat.v4.new_code_cell(text)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored output\n")]
+    cell.execution_count = 1
+    return cell
+
+
+SECRET_DERIVATION = "the secret derivation line 8f3a"
+SECRET_NESTED = "print('nested fence secret 2c71')"
+SECRET_CODE = "return phi * 0 + 41.5  # secret body 77d2"
+SECRET_EXPLAIN = "The secret explanation 51be of the gated solution."
+SECRET_EXTRA = "extra_secret_cell = 'c0de'"
+SECRET_TOP = "answer_top = 6 * 7  # secret top-level c9e1"
+SECRET_COLON = "The colon secret e4a0, shown in a note."
+
+
+def synthetic_chapter():
+    cells = [
+        _md("(toy)=\n# A toy chapter\n\nReading time: 5 minutes."),
+        _code("import math\nprint(f'{math.pi:.6f}')"),
+        _md("## Exercises\n\n"
+            ":::{exercise} Derive the rate\n:label: toy-ex-derive\n\n"
+            "*Derivation, 10 min.* Show that the rate is the eigenvalue.\n:::\n\n"
+            ":::::{solution} toy-ex-derive\n:class: dropdown\n\n"
+            f"{SECRET_DERIVATION}\n\n"
+            "::::{note}\n" + SECRET_COLON + "\n::::\n:::::\n"),
+        _md("````{exercise} Explore the step\n:label: toy-ex-explore\n\n"
+            "*Exploration, 15-20 minutes.* Explore what happens.\n````\n\n"
+            "````{solution} toy-ex-explore\n:class: dropdown\n\n"
+            "```python\n" + SECRET_NESTED + "\n```\n````\n\n"
+            "Text after the folded solution stays."),
+        _md(":::{exercise} Write the loss\n:label: toy-ex-code\n\n"
+            "*Coding, 10 min.* Write `toy_loss`.\n:::\n\n"
+            "```{solution-start} toy-ex-code\n:class: dropdown\n```\n\n"
+            + SECRET_EXPLAIN),
+        _code("def toy_loss(phi):\n"
+              '    """The loss at phi (keep this docstring)."""\n'
+              "    # A comment outside the markers stays.\n"
+              "    # BEGIN SOLUTION\n"
+              "    phi = phi + 1\n"
+              f"    {SECRET_CODE}\n"
+              "    # END SOLUTION", tags=("solution",)),
+        _code(SECRET_EXTRA),
+        _md("```{solution-end}\n```\n\nNow check your function:"),
+        _code("print(toy_loss(1.0))"),
+        _md(":::{exercise} A top-level computation\n:label: toy-ex-top\n\n"
+            "*Coding, 5 min.*\n:::\n\n"
+            ":::{solution-start} toy-ex-top\n:class: dropdown\n:::"),
+        _code(f"# BEGIN SOLUTION\n{SECRET_TOP}\n# END SOLUTION\nprint(answer_top)",
+              tags=("solution",)),
+        _md(":::{solution-end}\n:::"),
+        _md("## After the exercises\n\nThe end."),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["widgets"] = {"state": {}}
+    return nb
+
+
+SECRETS = [SECRET_DERIVATION, SECRET_NESTED, SECRET_CODE, SECRET_EXPLAIN, SECRET_EXTRA,
+           SECRET_TOP, SECRET_COLON]
+
+
+@pytest.fixture(scope="module")
+def toy():
+    nb = synthetic_chapter()
+    student, exercises = tool.make_student(nb, "toy")
+    return nb, student, exercises
+
+
+def test_toy_secrets_are_gone(toy):
+    _, student, _ = toy
+    text = "\n".join(c.source for c in student.cells)
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} survives"
+
+
+def test_toy_no_solution_leaks(toy):
+    nb, student, _ = toy
+    assert_no_solution_leaks(nb, student)
+
+
+def test_toy_scanner_sees_every_secret(toy):
+    """The independent scanner must classify every secret as solution text, else the leak
+    test above would prove nothing."""
+    sol, other, labels = solution_regions(toy[0])
+    for secret in SECRETS:
+        assert any(secret in line for line in sol), secret
+        assert not any(secret in line for line in other), secret
+    assert labels == ["toy-ex-derive", "toy-ex-explore", "toy-ex-code", "toy-ex-top"]
+
+
+def test_toy_keeps_signature_docstring_and_text(toy):
+    _, student, _ = toy
+    text = "\n".join(c.source for c in student.cells)
+    for kept in ("def toy_loss(phi):", '"""The loss at phi (keep this docstring)."""',
+                 "# A comment outside the markers stays.", "Text after the folded solution stays.",
+                 "Now check your function:", "print(toy_loss(1.0))", "print(answer_top)",
+                 ":label: toy-ex-code", "## After the exercises", "Reading time: 5 minutes."):
+        assert kept in text, f"{kept!r} was lost"
+    stubs = [m.group("msg") for m in STUB.finditer(text)]
+    assert stubs == ["Exercise toy-ex-code: write the body of toy_loss",
+                     "Exercise toy-ex-top: write the code of this cell"]
+
+
+def test_toy_stub_is_indented_inside_the_function(toy):
+    _, student, _ = toy
+    cell = next(c for c in student.cells if "def toy_loss" in c.source)
+    compile(cell.source, "<stub>", "exec")
+    assert '    raise NotImplementedError("Exercise toy-ex-code' in cell.source.replace("'", '"')
+
+
+def test_toy_outputs_cleared_and_banner(toy):
+    _, student, _ = toy
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert all("solution" not in c.metadata.get("tags", []) for c in code)
+    assert "widgets" not in student.metadata
+    assert "Student copy" in student.cells[0].source
+    nbformat.validate(student)
+    bare, _ = tool.make_student(synthetic_chapter(), "toy", banner=False)
+    assert len(bare.cells) == len(student.cells) - 1
+    assert "Student copy" not in bare.cells[0].source
+
+
+def test_toy_original_untouched():
+    import copy
+
+    nb = synthetic_chapter()
+    before = copy.deepcopy(nb)
+    tool.make_student(nb, "toy")
+    assert nb == before
+
+
+def test_toy_exercises_found(toy):
+    _, _, exercises = toy
+    got = [(e.label, e.kind, e.minutes, e.solution) for e in exercises]
+    assert got == [
+        ("toy-ex-derive", "derivation", "10", "folded"),
+        ("toy-ex-explore", "exploration", "15-20", "folded"),
+        ("toy-ex-code", "coding", "10", "gated"),
+        ("toy-ex-top", "coding", "5", "gated"),
+    ]
+
+
+def test_toy_runs_up_to_first_stub(toy, tmp_path):
+    _, student, _ = toy
+    assert_runs_up_to_first_stub(student, tmp_path)
+
+
+def test_toy_solution_runs_in_the_original(tmp_path):
+    """The fixture itself is valid: with its solutions, it runs without error."""
+    cells = run_until_first_error(synthetic_chapter(), tmp_path)
+    assert not any(o.output_type == "error" for c in cells if c.cell_type == "code"
+                   for o in c.outputs)
+
+
+def test_md_and_ipynb_give_the_same_copy(tmp_path):
+    import jupytext
+
+    nb = synthetic_chapter()
+    md = tmp_path / "toy.md"
+    jupytext.write(nb, md, fmt="md:myst")
+    ipynb = tmp_path / "toy.ipynb"
+    nbformat.write(nb, ipynb)
+    a, _ = tool.make_student(tool.load(md), "toy")
+    b, _ = tool.make_student(tool.load(ipynb), "toy")
+    assert [(c.cell_type, c.source) for c in a.cells] == [(c.cell_type, c.source) for c in b.cells]
+
+
+def test_cli_writes_the_copies(tmp_path, capsys):
+    src = tmp_path / "md"
+    src.mkdir()
+    import jupytext
+
+    jupytext.write(synthetic_chapter(), src / "toy.md", fmt="md:myst")
+    target, exercises = tool.write_student(src / "toy.md", tmp_path / "out")
+    assert target == tmp_path / "out" / "toy.ipynb"
+    assert len(exercises) == 4
+    written = nbformat.read(target, as_version=4)
+    assert "Student copy" in written.cells[0].source
+    assert_no_solution_leaks(synthetic_chapter(), written)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda cells: cells.pop(11), "has no solution-end"),
+        (lambda cells: cells[5].metadata.update(tags=["solution"]) or cells[5].update(
+            source="def toy_loss(phi):\n    return phi"), "has no '# BEGIN SOLUTION'"),
+        (lambda cells: cells[5].update(source="def f():\n    # BEGIN SOLUTION\n    pass"),
+         "never closed"),
+        (lambda cells: cells[5].update(
+            source="def f():\n    # BEGIN SOLUTION\n    # END SOLUTION\n    # END SOLUTION"),
+         "without a '# BEGIN SOLUTION'"),
+        (lambda cells: cells.insert(3, _md("```{solution-end}\n```")), "without start"),
+        (lambda cells: cells.insert(3, _md(":::{solution} toy-ex-nope\n:::")),
+         "does not follow an exercise"),
+        (lambda cells: cells.insert(
+            4, _md("::::{note}\n:::{solution} toy-ex-derive\nhidden\n:::\n::::")),
+         "survives"),
+    ],
+    ids=["unclosed-gate", "unmarked-solution-cell", "begin-without-end", "end-without-begin",
+         "end-without-start", "unknown-label", "nested-solution"],
+)
+def test_bad_chapters_are_refused(mutate, message):
+    nb = synthetic_chapter()
+    mutate(nb.cells)
+    with pytest.raises(tool.StudentCopyError, match=re.escape(message)):
+        tool.make_student(nb, "toy")
+
+
+def test_makefile_has_student_target():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^student:.*\n\t.*-m tools\.student", makefile, re.MULTILINE)
+    assert "_build/" in (ROOT / ".gitignore").read_text().split()
+
+
+# --------------------------------------------------------------------------------------------
+# The real chapters
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def chapter(request):
+    nb = tool.load(request.param)
+    student, exercises = tool.make_student(nb, request.param.stem)
+    return request.param, nb, student, exercises
+
+
+def test_chapter_no_solution_leaks(chapter):
+    _, nb, student, _ = chapter
+    assert_no_solution_leaks(nb, student)
+
+
+def test_chapter_exercise_counts(chapter):
+    path, nb, _, exercises = chapter
+    kinds = Counter(e.kind for e in exercises)
+    report = f"{path.stem}: {len(exercises)} exercises {dict(kinds)}"
+    assert len(exercises) >= 3, report
+    assert kinds["coding"] >= 1, report
+    assert [e.label for e in exercises] == solution_regions(nb)[2], report
+    unsolved = [e.label for e in exercises if e.solution is None]
+    assert not unsolved, f"{report}; exercises without a solution: {unsolved}"
+
+
+def test_chapter_runs_up_to_first_stub(chapter, tmp_path):
+    _, _, student, _ = chapter
+    assert_runs_up_to_first_stub(student, tmp_path)

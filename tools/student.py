@@ -1,0 +1,394 @@
+"""Write the student copy of each chapter: solutions removed, code to write stubbed out.
+
+The chapters hold their exercises and solutions together (sphinx-exercise). The student copy
+is generated from the same source, never kept by hand:
+
+* every ``{solution}`` block is removed (colon ``:::`` or backtick fences, any length);
+* every gated ``{solution-start} LABEL`` ... ``{solution-end}`` span is removed, across cells:
+  the markdown around it and any code cell inside it, except the code cells tagged
+  ``solution``; in those, the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` become
+  ``raise NotImplementedError("Exercise LABEL: write the body of NAME")``, and the signature,
+  docstring and comments outside the markers stay;
+* outputs and execution counts are cleared, and a banner cell is added on top (optional).
+
+The input is a MyST source (``book/md/NAME.md``) or a generated notebook (``book/NAME.ipynb``);
+both hold the same cells. Markdown is tokenized with the same parser settings as the book
+(myst-parser's markdown-it with colon fences), so a fence is found exactly where Sphinx finds
+it. Anything that still looks like a solution afterwards is an error, not a silent leak.
+
+Usage::
+
+    python -m tools.student                  # every chapter of book/md/ into _build/student/
+    python -m tools.student data closed_form # only these chapters
+    python -m tools.student --out DIR --no-banner
+    python -m tools.student --table          # print the table of exercises per chapter
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "book" / "md"
+OUT = ROOT / "_build" / "student"
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+SOLUTION_TAG = "solution"
+
+_DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
+_OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
+_DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)\s*\(")
+_MINUTES = re.compile(r"(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:min\b|minutes?\b)", re.IGNORECASE)
+_KINDS = (
+    ("coding", re.compile(r"\bcod(?:e|ing)\b", re.IGNORECASE)),
+    ("derivation", re.compile(r"\bderiv|\bprove\b|\bshow that\b", re.IGNORECASE)),
+    ("exploration", re.compile(r"\bexplor", re.IGNORECASE)),
+)
+
+
+class StudentCopyError(ValueError):
+    """The chapter breaks the exercise convention, so no safe student copy can be written."""
+
+
+@dataclass
+class Exercise:
+    """One exercise of a chapter, as read from its ``{exercise}`` directive."""
+
+    chapter: str
+    label: str
+    title: str
+    body: str
+    solution: str | None = None  # "folded" ({solution}) or "gated" (solution-start/end)
+    stubs: list[str] = field(default_factory=list)  # messages of its NotImplementedError stubs
+
+    @property
+    def coding(self) -> bool:
+        return bool(self.stubs)
+
+    @property
+    def kind(self) -> str:
+        """coding if the solution holds code to write, else derivation/exploration by wording."""
+        if self.coding:
+            return "coding"
+        text = f"{self.title}\n{self.body}"
+        for kind, pattern in _KINDS[1:]:
+            if pattern.search(text):
+                return kind
+        return "other"
+
+    @property
+    def minutes(self) -> str:
+        """The estimated time as written in the exercise ("10" or "10-15"), or "" if absent."""
+        m = _MINUTES.search(f"{self.title}\n{self.body}")
+        if not m:
+            return ""
+        return m.group(1) if not m.group(2) else f"{m.group(1)}-{m.group(2)}"
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """myst-parser's markdown-it, configured like the book (_config.yml myst extensions)."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    config = MdParserConfig(
+        enable_extensions={"colon_fence", "dollarmath", "amsmath", "deflist", "substitution"}
+    )
+    return create_md_parser(config, RendererHTML)
+
+
+def _blocks(text: str):
+    """Top-level blocks of a markdown text as ``(start, end, directive, arg, token)``.
+
+    ``start``/``end`` are 0-based line numbers (end exclusive); ``directive`` is the name
+    inside the braces of a fenced directive (``solution``, ``exercise`` ...) or ``None``.
+    """
+    for tok in _parser().parse(text):
+        if tok.level != 0 or tok.map is None:
+            continue
+        name = arg = None
+        if tok.type in ("fence", "colon_fence"):
+            m = _DIRECTIVE.match(tok.info.strip())
+            if m:
+                name, arg = m.group("name"), m.group("arg").strip()
+        yield tok.map[0], tok.map[1], name, arg, tok
+
+
+def _options_and_body(content: str) -> tuple[dict, str]:
+    """Split a directive's content into its ``:key: value`` options and its body."""
+    lines = content.splitlines()
+    opts = {}
+    i = 0
+    while i < len(lines):
+        m = _OPTION.match(lines[i])
+        if not m:
+            break
+        opts[m.group("key")] = m.group("value").strip()
+        i += 1
+    return opts, "\n".join(lines[i:]).strip()
+
+
+def stub_code(source: str, label: str) -> tuple[str, list[str]]:
+    """Replace each ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` span of a code cell by a stub.
+
+    The stub sits at the indentation of the ``BEGIN`` marker and raises ``NotImplementedError``
+    with a message naming the exercise and the enclosing function, e.g.
+    ``"Exercise data-ex-residuals: write the body of residuals_at"``. Lines outside the markers
+    (signature, docstring, comments) are kept. Returns the new source and the messages.
+    """
+    lines = source.splitlines()
+    out: list[str] = []
+    messages: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if stripped.startswith(END):
+            raise StudentCopyError(f"exercise {label}: '{END}' without a '{BEGIN}' before it")
+        if not stripped.startswith(BEGIN):
+            out.append(line)
+            i += 1
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        j = i + 1
+        while j < len(lines) and not lines[j].strip().startswith(END):
+            if lines[j].strip().startswith(BEGIN):
+                raise StudentCopyError(
+                    f"exercise {label}: nested '{BEGIN}' (line {j + 1}) inside another solution"
+                )
+            j += 1
+        if j == len(lines):
+            raise StudentCopyError(f"exercise {label}: '{BEGIN}' on line {i + 1} is never closed")
+        func = None
+        for prev in reversed(out):
+            m = _DEF.match(prev)
+            if m and len(m.group("indent")) < len(indent):
+                func = m.group("name")
+                break
+        what = f"write the body of {func}" if func else "write the code of this cell"
+        message = f"Exercise {label}: {what}"
+        out.append(f"{indent}# Your code here ({what}).")
+        out.append(f"{indent}raise NotImplementedError({message!r})")
+        messages.append(message)
+        i = j + 1
+    return "\n".join(out), messages
+
+
+def load(path: Path) -> nbformat.NotebookNode:
+    """Read a chapter from its MyST source (``.md``) or its notebook (``.ipynb``)."""
+    path = Path(path)
+    if path.suffix == ".md":
+        nb = jupytext.read(path, fmt="md:myst")
+        nb.metadata.pop("jupytext", None)
+        return nb
+    if path.suffix == ".ipynb":
+        return nbformat.read(path, as_version=4)
+    raise StudentCopyError(f"path must be a .md MyST source or an .ipynb notebook; got {path}")
+
+
+def _banner(chapter: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(
+        f"> **Student copy of the chapter `{chapter}`.** The solutions are removed. In each "
+        "coding exercise a function raises `NotImplementedError`: write its body where it says "
+        "*Your code here*, then run the check cell below it, which prints feedback. Run the "
+        "cells from the top; the first cell installs `gflow_lib` when it is missing (Colab)."
+    )
+
+
+def make_student(nb, chapter: str, banner: bool = True):
+    """The student copy of a chapter notebook, and the exercises found in it.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The chapter, from :func:`load`. It is not modified.
+    chapter : str
+        The chapter's name, used in messages and in the banner.
+    banner : bool
+        Put a markdown cell on top that says what the copy is.
+
+    Returns
+    -------
+    student : nbformat.NotebookNode
+        Solutions removed, code to write stubbed, outputs and execution counts cleared.
+    exercises : list of Exercise
+        In the order of the chapter, with the kind of solution each one has.
+
+    Raises
+    ------
+    StudentCopyError
+        A gated solution not closed (or closed twice), a ``solution`` cell without markers,
+        unbalanced markers, or solution text that survives the removal.
+    """
+    exercises: dict[str, Exercise] = {}
+    cells = []
+    gate = None  # label of the open gated solution, if any
+    current = None  # label of the last exercise seen, for markers outside a gate
+
+    def solution_for(label, form, where):
+        if not label:
+            raise StudentCopyError(f"{chapter}: a {{{form}}} without an exercise label ({where})")
+        ex = exercises.get(label)
+        if ex is None:
+            raise StudentCopyError(
+                f"{chapter}: solution for {label!r} ({where}) does not follow an exercise "
+                f"with that label; exercises so far: {sorted(exercises) or 'none'}"
+            )
+        ex.solution = "gated" if form == "solution-start" else "folded"
+        return ex
+
+    for index, cell in enumerate(nb.cells):
+        where = f"cell {index}"
+        new = copy.deepcopy(cell)
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            drop = [gate is not None] * len(lines)
+            cursor = 0
+            for start, end, name, arg, tok in _blocks(cell.source):
+                for k in range(cursor, start):
+                    drop[k] = gate is not None
+                removed = gate is not None
+                if name in ("exercise", "exercise-start") and gate is None:
+                    opts, body = _options_and_body(tok.content)
+                    label = opts.get("label")
+                    if not label:
+                        raise StudentCopyError(f"{chapter}: an exercise without :label: ({where})")
+                    exercises[label] = Exercise(chapter, label, arg or "", body)
+                    current = label
+                elif name == "solution":
+                    solution_for(arg.split()[0] if arg else "", name, where)
+                    removed = True
+                elif name == "solution-start":
+                    if gate is not None:
+                        raise StudentCopyError(
+                            f"{chapter}: solution-start {arg!r} ({where}) inside the open "
+                            f"gated solution of {gate!r}"
+                        )
+                    gate = solution_for(arg.split()[0] if arg else "", name, where).label
+                    current = gate
+                    removed = True
+                elif name == "solution-end":
+                    if gate is None:
+                        raise StudentCopyError(f"{chapter}: solution-end without start ({where})")
+                    gate = None
+                    removed = True
+                for k in range(start, end):
+                    drop[k] = removed
+                cursor = max(cursor, end)
+            for k in range(cursor, len(lines)):
+                drop[k] = gate is not None
+            text = "\n".join(line for line, d in zip(lines, drop) if not d).strip("\n")
+            if not text.strip():
+                continue
+            new.source = text
+        elif cell.cell_type == "code":
+            tags = list(cell.metadata.get("tags", []))
+            if gate is not None and SOLUTION_TAG not in tags:
+                continue  # code that belongs to the solution only
+            if SOLUTION_TAG in tags or BEGIN in cell.source:
+                label = gate or current
+                if label is None:
+                    raise StudentCopyError(f"{chapter}: solution code before any exercise ({where})")
+                if BEGIN not in cell.source:
+                    raise StudentCopyError(
+                        f"{chapter}: the solution cell of {label} ({where}) has no "
+                        f"'{BEGIN}' / '{END}' markers around the code to write"
+                    )
+                new.source, messages = stub_code(cell.source, label)
+                exercises[label].stubs.extend(messages)
+                tags = [t for t in tags if t != SOLUTION_TAG]
+            if tags:
+                new.metadata["tags"] = tags
+            else:
+                new.metadata.pop("tags", None)
+            new.outputs = []
+            new.execution_count = None
+            new.metadata.pop("execution", None)
+        else:  # raw cells
+            if gate is not None:
+                continue
+        cells.append(new)
+
+    if gate is not None:
+        raise StudentCopyError(f"{chapter}: the gated solution of {gate!r} has no solution-end")
+
+    student = copy.deepcopy(nb)
+    student.metadata.pop("widgets", None)
+    student.cells = ([_banner(chapter)] if banner else []) + cells
+    for k, cell in enumerate(student.cells):
+        for marker in ("{solution}", "{solution-start}", "{solution-end}", BEGIN, END):
+            if marker in cell.source:
+                raise StudentCopyError(
+                    f"{chapter}: {marker!r} survives in student cell {k} (a solution nested "
+                    f"inside another block?); refusing to write a copy that leaks it"
+                )
+    return student, list(exercises.values())
+
+
+def sources(names=None, folder: Path = SRC) -> list[Path]:
+    """The chapter MyST sources, optionally only the given stems."""
+    paths = sorted(p for p in Path(folder).glob("*.md") if p.name != "README.md")
+    if names:
+        wanted = set(names)
+        paths = [p for p in paths if p.stem in wanted]
+        missing = wanted - {p.stem for p in paths}
+        if missing:
+            raise SystemExit(f"no MyST source for: {', '.join(sorted(missing))}")
+    return paths
+
+
+def write_student(path: Path, out_dir: Path = OUT, banner: bool = True):
+    """Write the student copy of one chapter to ``out_dir/<stem>.ipynb``."""
+    path = Path(path)
+    student, exercises = make_student(load(path), path.stem, banner=banner)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{path.stem}.ipynb"
+    nbformat.write(student, target)
+    return target, exercises
+
+
+def table(exercises: list[Exercise]) -> str:
+    """A MyST table of the exercises: chapter, label, title, kind, minutes, solution form."""
+    rows = ["| Chapter | Exercise | Title | Kind | Time (min) |", "|---|---|---|---|---|"]
+    for ex in exercises:
+        rows.append(
+            f"| {ex.chapter} | `{ex.label}` | {ex.title} | {ex.kind} | {ex.minutes or '?'} |"
+        )
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("chapters", nargs="*", help="chapter names (default: all of book/md)")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder (%(default)s)")
+    parser.add_argument("--no-banner", action="store_true", help="no banner cell on top")
+    parser.add_argument("--table", action="store_true", help="only print the exercise table")
+    args = parser.parse_args(argv)
+    found = []
+    for src in sources(args.chapters):
+        if args.table:
+            found += make_student(load(src), src.stem)[1]
+            continue
+        target, exercises = write_student(src, args.out, banner=not args.no_banner)
+        found += exercises
+        coding = sum(ex.coding for ex in exercises)
+        print(f"{target}: {len(exercises)} exercises ({coding} coding)")
+    if args.table:
+        print(table(found))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
