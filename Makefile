@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book bench notebooks freeze lint clean
+.PHONY: test book bench notebooks freeze lint clean assets chromium
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,11 +13,26 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-test: $(STAMP)
+# The browser test (tests/test_browser.py) opens the built pages, so `make test` builds the
+# book first and makes sure headless Chromium is there.
+test: $(STAMP) book chromium
 	$(BIN)/python -m pytest
 
-book: $(STAMP)
+book: $(STAMP) assets
 	$(BIN)/jupyter-book build . -W --keep-going
+
+# MathJax and the widget manager, fetched with npm pack into _vendor/ and checksum-verified:
+# the site loads nothing from a CDN. Fails loudly when an asset cannot be fetched.
+assets: $(STAMP)
+	$(BIN)/python -m tools.fetch_assets
+
+# Headless Chromium and its driver for the browser test (Debian packages, about a minute once).
+chromium:
+	@if ! test -x /usr/bin/chromium || ! test -x /usr/bin/chromedriver; then \
+	  echo "Installing the Debian packages chromium and chromium-driver for tests/test_browser.py"; \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; } \
+	  || echo "WARNING: could not install chromium (apt-get install chromium chromium-driver); the browser test will fail"; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
