@@ -65,7 +65,9 @@ class RiskCurve(NamedTuple):
 def _eigenvalues(lam, name="lam"):
     lam = v.as_real_array(lam, name)
     if lam.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array of eigenvalues; got shape {lam.shape}")
+        raise ValueError(
+            f"{name} must be a scalar or a 1-D array of eigenvalues; got shape {lam.shape}"
+        )
     v.check_finite(lam, name)
     if np.any(lam < 0):
         raise ValueError(f"{name} must be non-negative; got minimum {float(lam.min())!r}")
@@ -79,7 +81,8 @@ def _penalties(penalty, name="penalty"):
     if pen.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array; got shape {pen.shape}")
     if not np.all(np.isfinite(pen)) or np.any(pen <= 0):
-        raise ValueError(f"{name} must be finite and positive; got {np.atleast_1d(pen).tolist()[:5]}")
+        got = np.atleast_1d(pen).tolist()[:5]
+        raise ValueError(f"{name} must be finite and positive; got {got}")
     return np.atleast_1d(pen), pen.ndim == 0
 
 
@@ -245,7 +248,10 @@ def _risk_setup(X, beta0, sigma_sq, start, start_name):
         )
     beta0 = v.vector(b, "beta0", D, what=" (one entry per row of X)")
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
-    start = np.zeros(D) if start is None else v.vector(start, start_name, D, what=" (one entry per row of X)")
+    if start is None:
+        start = np.zeros(D)
+    else:
+        start = v.vector(start, start_name, D, what=" (one entry per row of X)")
     lam, V = gram_eigen(X, outer=True)
     return lam, V.T @ (start - beta0), s2
 

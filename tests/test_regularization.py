@@ -28,8 +28,9 @@ from gflow_lib.regularization import (
 
 def _ode_params(X, y, phi0, t):
     """phi(t) by integrating d phi/dt = -X (X^T phi - y) numerically."""
-    sol = solve_ivp(lambda _, p: -X @ (X.T @ p - y), (0.0, float(np.max(t))), np.asarray(phi0, float),
-                    t_eval=np.atleast_1d(t), rtol=1e-11, atol=1e-13, method="DOP853")
+    sol = solve_ivp(lambda _, p: -X @ (X.T @ p - y), (0.0, float(np.max(t))),
+                    np.asarray(phi0, float), t_eval=np.atleast_1d(t), rtol=1e-11, atol=1e-13,
+                    method="DOP853")
     return sol.y.T
 
 
@@ -70,7 +71,8 @@ def test_ridge_filter_matches_direct_solve(problem):
     phi_star = np.linalg.solve(A, X @ y)
     for mu in (0.01, 0.7, 30.0):
         phi_mu = np.linalg.solve(A + mu * np.eye(3), X @ y)
-        np.testing.assert_allclose(ridge_filter(lam, mu), (V.T @ phi_mu) / (V.T @ phi_star), rtol=1e-10)
+        fraction = (V.T @ phi_mu) / (V.T @ phi_star)
+        np.testing.assert_allclose(ridge_filter(lam, mu), fraction, rtol=1e-10)
     assert ridge_filter(lam, [0.1, 1.0]).shape == (2, 3)
 
 
@@ -84,8 +86,11 @@ def test_matching_time_solves_the_filter_equation():
     lam = np.array([0.0, 1e-9, 0.151837, 3.688163, 50.0])
     mu = 1 / 60
     t = matching_time(lam, mu)
-    for lk, tk in zip(lam[2:], t[2:]):
-        root = scipy.optimize.brentq(lambda s: (1 - np.exp(-lk * s)) - lk / (lk + mu), 1e-9, 1e6, xtol=1e-14)
+    for lk, tk in zip(lam[2:], t[2:], strict=True):
+        def gap(s, lk=lk):
+            return (1 - np.exp(-lk * s)) - lk / (lk + mu)
+
+        root = scipy.optimize.brentq(gap, 1e-9, 1e6, xtol=1e-14)
         assert tk == pytest.approx(root, rel=1e-9)
     assert t[0] == pytest.approx(60.0)
     assert t[1] == pytest.approx(60.0, rel=1e-6)
@@ -142,7 +147,7 @@ def test_closest_time_to_ml_is_late_and_exact_for_map_slow_mode():
 
 
 # ---------------------------------------------------------------------------- risks
-def _mc_setup(D=5, I=4, seed=5):
+def _mc_setup(D=5, I=4, seed=5):  # noqa: E741
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(D, I)) * rng.uniform(0.2, 2.0, size=(D, 1))
     beta0 = rng.normal(size=D)
@@ -150,7 +155,7 @@ def _mc_setup(D=5, I=4, seed=5):
 
 
 @pytest.mark.parametrize("D,I", [(5, 4), (3, 8)])
-def test_flow_risk_matches_monte_carlo(D, I):
+def test_flow_risk_matches_monte_carlo(D, I):  # noqa: E741
     rng, X, beta0 = _mc_setup(D, I)
     sigma_sq, n = 0.5, 40_000
     phi0 = rng.normal(size=D)
@@ -166,13 +171,14 @@ def test_flow_risk_matches_monte_carlo(D, I):
             r = flow_risk(X, beta0, sigma_sq, t, phi0=start)
             assert r.risk == pytest.approx(err.mean(), abs=5 * err.std() / np.sqrt(n))
             mean = phis.mean(axis=0)
-            assert r.bias_sq == pytest.approx(np.sum((E @ p0 + C @ A @ beta0 - beta0) ** 2), rel=1e-8)
+            exact_mean = E @ p0 + C @ A @ beta0
+            assert r.bias_sq == pytest.approx(np.sum((exact_mean - beta0) ** 2), rel=1e-8)
             assert r.variance == pytest.approx(np.sum(phis.var(axis=0)), rel=0.03)
-            assert np.linalg.norm(mean - (E @ p0 + C @ A @ beta0)) < 0.05
+            assert np.linalg.norm(mean - exact_mean) < 0.05
 
 
 @pytest.mark.parametrize("D,I", [(5, 4), (3, 8)])
-def test_ridge_risk_matches_monte_carlo(D, I):
+def test_ridge_risk_matches_monte_carlo(D, I):  # noqa: E741
     rng, X, beta0 = _mc_setup(D, I, seed=8)
     sigma_sq, n = 0.3, 40_000
     c = rng.normal(size=D)
@@ -209,7 +215,7 @@ def test_variance_ratio_sup_matches_brute_force():
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), D=st.integers(1, 6), I=st.integers(1, 6))
-def test_akt_bound_holds_for_any_design(seed, D, I):
+def test_akt_bound_holds_for_any_design(seed, D, I):  # noqa: E741
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(D, I)) * rng.lognormal(sigma=1.5, size=(D, 1))
     beta0 = rng.normal(size=D) * rng.lognormal(sigma=1.0)
