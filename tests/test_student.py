@@ -269,11 +269,25 @@ def test_toy_keeps_signature_docstring_and_text(toy):
     for kept in ("def toy_loss(phi):", '"""The loss at phi (keep this docstring)."""',
                  "# A comment outside the markers stays.", "Text after the folded solution stays.",
                  "Now check your function:", "print(toy_loss(1.0))", "print(answer_top)",
-                 ":label: toy-ex-code", "## After the exercises", "Reading time: 5 minutes."):
+                 "**Exercise: Write the loss** (`toy-ex-code`)",
+                 "*Coding, 10 min.* Write `toy_loss`.",
+                 "## After the exercises", "Reading time: 5 minutes."):
         assert kept in text, f"{kept!r} was lost"
     stubs = [m.group("msg") for m in STUB.finditer(text)]
     assert stubs == ["Exercise toy-ex-code: write the body of toy_loss",
                      "Exercise toy-ex-top: write the code of this cell"]
+
+
+def test_toy_exercises_plain_or_myst(toy):
+    """Exercises become plain markdown by default (Colab shows MyST directives raw)."""
+    _, student, _ = toy
+    text = "\n".join(c.source for c in student.cells)
+    assert "{exercise}" not in text and ":label:" not in text
+    assert text.count("**Exercise: ") == 4
+    myst, _ = tool.make_student(synthetic_chapter(), "toy", plain_exercises=False)
+    text = "\n".join(c.source for c in myst.cells)
+    assert text.count("{exercise}") == 4 and ":label: toy-ex-code" in text
+    assert_no_solution_leaks(synthetic_chapter(), myst)
 
 
 def test_toy_stub_is_indented_inside_the_function(toy):

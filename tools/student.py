@@ -9,7 +9,9 @@ is generated from the same source, never kept by hand:
   ``solution``; in those, the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` become
   ``raise NotImplementedError("Exercise LABEL: write the body of NAME")``, and the signature,
   docstring and comments outside the markers stay;
-* outputs and execution counts are cleared, and a banner cell is added on top (optional).
+* outputs and execution counts are cleared, and a banner cell is added on top (optional);
+* each ``{exercise}`` directive becomes plain markdown (bold title and label, then the body),
+  since Colab and plain Jupyter show MyST directives as raw text (``--keep-myst`` keeps them).
 
 The input is a MyST source (``book/md/NAME.md``) or a generated notebook (``book/NAME.ipynb``);
 both hold the same cells. Markdown is tokenized with the same parser settings as the book
@@ -206,7 +208,7 @@ def _banner(chapter: str) -> nbformat.NotebookNode:
     )
 
 
-def make_student(nb, chapter: str, banner: bool = True):
+def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = True):
     """The student copy of a chapter notebook, and the exercises found in it.
 
     Parameters
@@ -217,6 +219,10 @@ def make_student(nb, chapter: str, banner: bool = True):
         The chapter's name, used in messages and in the banner.
     banner : bool
         Put a markdown cell on top that says what the copy is.
+    plain_exercises : bool
+        Write each ``{exercise}`` directive as plain markdown (a bold title line with the
+        label, then the body), which Colab and plain Jupyter render; MyST directives would show
+        there as raw text.
 
     Returns
     -------
@@ -254,6 +260,7 @@ def make_student(nb, chapter: str, banner: bool = True):
         if cell.cell_type == "markdown":
             lines = cell.source.splitlines()
             drop = [gate is not None] * len(lines)
+            subst = {}  # first line of a block -> the lines written instead of the block
             cursor = 0
             for start, end, name, arg, tok in _blocks(cell.source):
                 for k in range(cursor, start):
@@ -266,6 +273,10 @@ def make_student(nb, chapter: str, banner: bool = True):
                         raise StudentCopyError(f"{chapter}: an exercise without :label: ({where})")
                     exercises[label] = Exercise(chapter, label, arg or "", body)
                     current = label
+                    if plain_exercises and name == "exercise":
+                        title = f"**Exercise: {arg}**" if arg else "**Exercise**"
+                        subst[start] = [f"{title} (`{label}`)", "", *body.splitlines()]
+                        removed = True
                 elif name == "solution":
                     solution_for(arg.split()[0] if arg else "", name, where)
                     removed = True
@@ -288,7 +299,10 @@ def make_student(nb, chapter: str, banner: bool = True):
                 cursor = max(cursor, end)
             for k in range(cursor, len(lines)):
                 drop[k] = gate is not None
-            text = "\n".join(line for line, d in zip(lines, drop) if not d).strip("\n")
+            kept = []
+            for k, line in enumerate(lines):
+                kept.extend(subst.get(k, [] if drop[k] else [line]))
+            text = "\n".join(kept).strip("\n")
             if not text.strip():
                 continue
             new.source = text
@@ -299,7 +313,9 @@ def make_student(nb, chapter: str, banner: bool = True):
             if SOLUTION_TAG in tags or BEGIN in cell.source:
                 label = gate or current
                 if label is None:
-                    raise StudentCopyError(f"{chapter}: solution code before any exercise ({where})")
+                    raise StudentCopyError(
+                        f"{chapter}: solution code before any exercise ({where})"
+                    )
                 if BEGIN not in cell.source:
                     raise StudentCopyError(
                         f"{chapter}: the solution cell of {label} ({where}) has no "
@@ -348,10 +364,13 @@ def sources(names=None, folder: Path = SRC) -> list[Path]:
     return paths
 
 
-def write_student(path: Path, out_dir: Path = OUT, banner: bool = True):
+def write_student(path: Path, out_dir: Path = OUT, banner: bool = True,
+                  plain_exercises: bool = True):
     """Write the student copy of one chapter to ``out_dir/<stem>.ipynb``."""
     path = Path(path)
-    student, exercises = make_student(load(path), path.stem, banner=banner)
+    student, exercises = make_student(
+        load(path), path.stem, banner=banner, plain_exercises=plain_exercises
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.ipynb"
@@ -374,6 +393,8 @@ def main(argv=None) -> int:
     parser.add_argument("chapters", nargs="*", help="chapter names (default: all of book/md)")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder (%(default)s)")
     parser.add_argument("--no-banner", action="store_true", help="no banner cell on top")
+    parser.add_argument("--keep-myst", action="store_true",
+                        help="keep {exercise} directives as MyST (default: plain markdown)")
     parser.add_argument("--table", action="store_true", help="only print the exercise table")
     args = parser.parse_args(argv)
     found = []
@@ -381,7 +402,9 @@ def main(argv=None) -> int:
         if args.table:
             found += make_student(load(src), src.stem)[1]
             continue
-        target, exercises = write_student(src, args.out, banner=not args.no_banner)
+        target, exercises = write_student(
+            src, args.out, banner=not args.no_banner, plain_exercises=not args.keep_myst
+        )
         found += exercises
         coding = sum(ex.coding for ex in exercises)
         print(f"{target}: {len(exercises)} exercises ({coding} coding)")
