@@ -1,0 +1,178 @@
+"""Figures of the Bayesian view over time: prediction bands and how the spread shrinks.
+
+Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .style import BOOK_CMAP, COLORS, new_axes
+
+__all__ = ["plot_prediction_band", "plot_prediction_grid", "plot_spread_over_time"]
+
+#: Band width in standard deviations.
+N_SD = 2.0
+
+
+def _checked_curves(x, mean, var):
+    x, mean, var = (np.asarray(a, dtype=float) for a in (x, mean, var))
+    if x.ndim != 1 or mean.shape != x.shape or var.shape != x.shape:
+        raise ValueError(
+            "x, mean and var must be 1-D arrays of the same length M; got shapes "
+            f"{x.shape}, {mean.shape} and {var.shape}"
+        )
+    if np.any(var < 0):
+        raise ValueError(f"var must be non-negative; got minimum {var.min():.3g}")
+    return x, mean, var
+
+
+def plot_prediction_band(
+    x, mean, var, ax=None, noise_var=None, data=None, color=None, label="mean"
+):
+    r"""The mean prediction with a band of :math:`\pm 2` standard deviations.
+
+    Introduced in the chapter on the Bayesian view over time.
+
+    The dark band is :math:`\text{mean} \pm 2\sqrt{\text{var}}` (the model output). With
+    ``noise_var`` a lighter, wider band shows :math:`\pm 2\sqrt{\text{var} + \sigma^2}`:
+    where a new noisy observation would fall.
+
+    Parameters
+    ----------
+    x : array_like, shape (M,)
+        Scalar inputs, increasing.
+    mean, var : array_like, shape (M,)
+        Mean and variance of the model output at ``x``.
+    ax : matplotlib Axes, optional
+    noise_var : float, optional
+        Noise variance :math:`\sigma^2` for the lighter band.
+    data : tuple of two arrays of shape (I,), optional
+        Training inputs and targets, drawn as points.
+    color : str, optional
+        Colour of the mean and bands (default the book's flow colour).
+    label : str, optional
+        Legend label of the mean.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x, mean, var = _checked_curves(x, mean, var)
+    ax = new_axes(ax)
+    color = COLORS["flow"] if color is None else color
+    if noise_var is not None:
+        sd_obs = np.sqrt(var + float(noise_var))
+        ax.fill_between(
+            x, mean - N_SD * sd_obs, mean + N_SD * sd_obs, color=color, alpha=0.12, lw=0,
+            label="±2 sd, noisy observation",
+        )
+    sd = np.sqrt(var)
+    ax.fill_between(
+        x, mean - N_SD * sd, mean + N_SD * sd, color=color, alpha=0.35, lw=0,
+        label="±2 sd, model output",
+    )
+    ax.plot(x, mean, color=color, lw=1.8, label=label)
+    if data is not None:
+        xd, yd = (np.asarray(a, dtype=float) for a in data)
+        ax.plot(xd, yd, "o", color=COLORS["data"], ms=5, zorder=5, label="data")
+    ax.set_xlim(x[0], x[-1])
+    return ax
+
+
+def plot_prediction_grid(
+    x, means, variances, titles, noise_var=None, data=None, ncols=3, ylim=(-1.5, 1.5),
+    color=None, panel_size=(2.7, 2.2),
+):
+    r"""A grid of small panels, one prediction band each (for example one per time).
+
+    Introduced in the chapter on the Bayesian view over time.
+
+    Parameters
+    ----------
+    x : array_like, shape (M,)
+    means, variances : array_like, shape (P, M)
+        One row per panel.
+    titles : sequence of P str
+    noise_var, data, color :
+        As in :func:`plot_prediction_band`.
+    ncols : int
+        Panels per row.
+    ylim : (float, float)
+        Shared vertical range.
+    panel_size : (float, float)
+        Width and height of one panel in inches.
+
+    Returns
+    -------
+    matplotlib Figure
+        With one legend under the panels.
+    """
+    means = np.atleast_2d(np.asarray(means, dtype=float))
+    variances = np.atleast_2d(np.asarray(variances, dtype=float))
+    titles = list(titles)
+    P = means.shape[0]
+    if variances.shape != means.shape or len(titles) != P:
+        raise ValueError(
+            f"means and variances must have the same shape (P, M) and titles P entries; got "
+            f"shapes {means.shape}, {variances.shape} and {len(titles)} titles"
+        )
+    ncols = min(int(ncols), P)
+    nrows = -(-P // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.5),
+        sharex=True, sharey=True, squeeze=False,
+    )
+    for k, ax in enumerate(axes.flat):
+        if k >= P:
+            ax.set_visible(False)
+            continue
+        plot_prediction_band(
+            x, means[k], variances[k], ax=ax, noise_var=noise_var, data=data, color=color
+        )
+        ax.set_title(titles[k], fontsize=10)
+        ax.set_ylim(*ylim)
+        if k % ncols == 0:
+            ax.set_ylabel("prediction")
+        if k // ncols == nrows - 1:
+            ax.set_xlabel("input $x$")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def plot_spread_over_time(t, var, labels, ax=None):
+    """Variance of the prediction at a few inputs against time, on a log scale.
+
+    Introduced in the chapter on the Bayesian view over time.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+    var : array_like, shape (T, M)
+        Variance at M inputs, one column each.
+    labels : sequence of M str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    t = np.asarray(t, dtype=float)
+    var = np.asarray(var, dtype=float)
+    labels = list(labels)
+    if var.ndim != 2 or var.shape[0] != t.shape[0] or var.shape[1] != len(labels):
+        raise ValueError(
+            f"var must have shape (T, M) = ({t.shape[0]}, {len(labels)}) to match t and "
+            f"labels; got shape {var.shape}"
+        )
+    ax = new_axes(ax)
+    colors = BOOK_CMAP(np.linspace(0.15, 0.75, var.shape[1]))
+    for m in range(var.shape[1]):
+        ax.semilogy(t, var[:, m], color=colors[m], lw=1.8, label=labels[m])
+    ax.set_xlabel("time $t$")
+    ax.set_ylabel("variance of the prediction")
+    ax.legend()
+    return ax
