@@ -8,3 +8,5 @@ re-exports them.
 from .style import BOOK_CMAP, COLORS, apply_style, book_cmap, new_axes
 
 __all__ = ["BOOK_CMAP", "COLORS", "apply_style", "book_cmap", "new_axes"]
+from .flow import plot_data, plot_fits, plot_four_views, plot_loss  # noqa: E402,F401,I001
+from .flow import plot_loss_modes, plot_outputs, plot_params, plot_residuals  # noqa: E402,F401,I001
