@@ -1,0 +1,236 @@
+"""Figures of the chapter on ML vs MAP: point estimates, ridge and flow paths, filters, risks."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .landscape import plot_landscape, plot_path
+from .style import COLORS
+
+__all__ = [
+    "plot_distance_over_time",
+    "plot_filters",
+    "plot_ml_map",
+    "plot_paths_vs_ridge",
+    "plot_risk_ratio",
+]
+
+_FLOW_STYLES = [("-", COLORS["flow"]), ("-", COLORS["descent"]), ("-", COLORS["slope"])]
+
+
+def _figure(axes, ncols, figsize):
+    if axes is None:
+        fig, axes = plt.subplots(1, ncols, figsize=figsize, layout="constrained")
+        return fig, np.atleast_1d(axes)
+    axes = np.atleast_1d(axes)
+    return axes[0].figure, axes
+
+
+def plot_ml_map(X, y, phi_ml, phi_map, axes=None, extent=(-0.5, 0.2, 0.2, 0.9)):
+    """ML and MAP as points on the loss landscape (left) and as lines over the data (right).
+
+    Introduced in the chapter on ML vs MAP.
+
+    Parameters
+    ----------
+    X : array_like, shape (2, I)
+        Slope row, then ones.
+    y : array_like, shape (I,)
+    phi_ml, phi_map : array_like, shape (2,)
+        (slope, intercept) of each estimate.
+    axes : sequence of two Axes, optional
+    extent : (intercept_min, intercept_max, slope_min, slope_max)
+        The window of the landscape.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    fig, axes = _figure(axes, 2, (10.5, 4.6))
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    ax = plot_landscape(X, y, ax=axes[0], extent=extent, n=161, levels=30)
+    for phi, key, label, marker in ((phi_ml, "ml", "ML", "*"), (phi_map, "map", "MAP", "D")):
+        ax.plot(phi[1], phi[0], marker, color=COLORS[key], ms=12 if marker == "*" else 7,
+                mec="white", label=label)
+    ax.legend(loc="lower left", frameon=True)
+    ax.set_title("The two estimates on the loss landscape")
+
+    ax = axes[1]
+    x = np.linspace(0.0, 1.0, 101)
+    for phi, key, label, ls in ((phi_ml, "ml", "ML", "-"), (phi_map, "map", "MAP", "--")):
+        ax.plot(x, phi[0] * x + phi[1], ls, color=COLORS[key], label=label)
+    ax.scatter(X[0], y, color=COLORS["points"][: len(y)], zorder=3, s=40, label="data")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.5, 0.5)
+    ax.set_xlabel("input $x$")
+    ax.set_ylabel("output $y$")
+    ax.legend(loc="upper left")
+    ax.set_title("The two estimates as lines")
+    return fig
+
+
+def plot_paths_vs_ridge(X, y, ridge_path, flow_paths, ax=None, extent=(-1.0, 1.0, -1.0, 1.0),
+                        marks=None):
+    """The ridge path and one or more gradient-flow paths on the loss landscape.
+
+    Introduced in the chapter on ML vs MAP.
+
+    Parameters
+    ----------
+    X : array_like, shape (2, I)
+    y : array_like, shape (I,)
+    ridge_path : array_like, shape (L, 2)
+        Ridge solutions (slope, intercept) ordered from large to small penalty.
+    flow_paths : sequence of (params, label)
+        Each ``params`` of shape (T, 2), ordered in time.
+    ax : Axes, optional
+    extent : (intercept_min, intercept_max, slope_min, slope_max)
+    marks : sequence of (point, label, key), optional
+        Points (slope, intercept) to mark, coloured by ``COLORS[key]``.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = plot_landscape(X, y, ax=ax, extent=extent, n=201, levels=30)
+    ridge_path = np.asarray(ridge_path, float)
+    ax.plot(ridge_path[:, 1], ridge_path[:, 0], "--", color=COLORS["ridge"], lw=2.5,
+            label="ridge, penalty from large to 0")
+    for (params, label), (ls, color) in zip(flow_paths, _FLOW_STYLES, strict=False):
+        plot_path(params, ax, color=color, label=label, ls=ls, lw=1.8, marker_end=False)
+    for point, label, key in marks or ():
+        ax.plot(point[1], point[0], "*" if key == "ml" else "D", color=COLORS[key],
+                ms=12 if key == "ml" else 6, mec="white", label=label)
+    ax.legend(loc="lower left", frameon=True, fontsize=9)
+    return ax
+
+
+def plot_filters(lam=None, penalty=None, ax=None):
+    """The per-direction filters of gradient flow and of ridge, against ``lambda t``.
+
+    Introduced in the chapter on ML vs MAP.
+
+    With the calibration ``penalty = 1/t`` both filters are functions of ``x = lambda t``:
+    ``1 - exp(-x)`` for the flow and ``x / (1 + x)`` for ridge.
+
+    Parameters
+    ----------
+    lam : array_like, shape (K,), optional
+        Eigenvalues to mark at ``x = lam / penalty``.
+    penalty : float, optional
+        The ridge penalty at which to mark them (the stopping time is ``1/penalty``).
+    ax : Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+    x = np.geomspace(1e-2, 1e3, 400)
+    ax.plot(x, -np.expm1(-x), color=COLORS["flow"], lw=2,
+            label=r"flow: $1 - e^{-\lambda t}$")
+    ax.plot(x, x / (1 + x), "--", color=COLORS["ridge"], lw=2,
+            label=r"ridge: $\lambda / (\lambda + 1/t)$")
+    if lam is not None and penalty is not None:
+        xs = np.asarray(lam, float) / penalty
+        ax.plot(xs, -np.expm1(-xs), "o", color=COLORS["flow"], ms=7)
+        ax.plot(xs, xs / (1 + xs), "o", color=COLORS["ridge"], ms=7, mfc="white")
+        for xk in xs:
+            ax.axvline(xk, color="0.6", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\lambda t$ (eigenvalue times stopping time)")
+    ax.set_ylabel("fraction of the way to $\\phi^*$")
+    ax.set_ylim(-0.02, 1.05)
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=None):
+    """Distances (or any positive curves) over time on log-log axes, with their minima marked.
+
+    Introduced in the chapter on ML vs MAP.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+        Positive times.
+    curves : sequence of (values, label)
+        Each ``values`` of shape (T,).
+    ax : Axes, optional
+    minima : sequence of (t, value), optional
+        Points to mark, one per curve, in the curve's colour.
+    vline : (t, label), optional
+        A vertical reference line.
+    ylabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+    t = np.asarray(t, float)
+    for i, (values, label) in enumerate(curves):
+        ls, color = _FLOW_STYLES[i % len(_FLOW_STYLES)]
+        ax.plot(t, values, ls, color=color, lw=2, label=label)
+        if minima is not None:
+            tm, vm = minima[i]
+            ax.plot(tm, vm, "*", color=color, ms=13, mec="white")
+    if vline is not None:
+        ax.axvline(vline[0], color="0.35", ls="--", lw=1, label=vline[1])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("time $t$")
+    ax.set_ylabel(ylabel or "distance")
+    ax.legend(loc="best")
+    return ax
+
+
+def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
+    """Estimation risk of gradient flow at time ``t`` and of ridge at penalty ``1/t`` (left),
+    and their ratio against a bound (right).
+
+    Introduced in the chapter on ML vs MAP.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+    risk_flow, risk_ridge : RiskCurve
+        From :func:`gflow_lib.regularization.flow_risk` and ``ridge_risk``.
+    bound : float
+        The constant to draw on the ratio panel.
+    axes : sequence of two Axes, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    fig, axes = _figure(axes, 2, (10.5, 4.0))
+    t = np.asarray(t, float)
+    ax = axes[0]
+    ax.plot(t, risk_flow.risk, color=COLORS["flow"], lw=2, label="flow: risk")
+    ax.plot(t, risk_ridge.risk, "--", color=COLORS["ridge"], lw=2, label="ridge: risk")
+    ax.plot(t, risk_flow.variance, color=COLORS["flow"], lw=1, alpha=0.6, label="flow: variance")
+    ax.plot(t, risk_ridge.variance, "--", color=COLORS["ridge"], lw=1, alpha=0.6,
+            label="ridge: variance")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("time $t$ (ridge penalty $1/t$)")
+    ax.set_ylabel(r"$E\,\|\hat\phi - \beta_0\|^2$")
+    ax.legend(loc="lower left", fontsize=9)
+    ax.set_title("Estimation risk")
+
+    ax = axes[1]
+    ratio = np.asarray(risk_flow.risk) / np.asarray(risk_ridge.risk)
+    ax.plot(t, ratio, color=COLORS["loss"], lw=2, label="flow / ridge")
+    ax.axhline(bound, color=COLORS["data"], ls="--", lw=1.2, label=f"bound {bound:.4f}")
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_ylim(0.0, bound * 1.15)
+    ax.set_xlabel("time $t$ (ridge penalty $1/t$)")
+    ax.set_ylabel("risk ratio")
+    ax.legend(loc="lower left")
+    ax.set_title("Ratio of the two risks")
+    return fig
