@@ -12,6 +12,8 @@ exercises) and on every real chapter notebook that has exercises:
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -121,18 +123,55 @@ def assert_no_solution_leaks(original, student):
         assert marker not in joined, f"{marker!r} survives in the student copy"
 
 
-def run_until_first_error(nb, cwd, timeout=120):
-    """Execute a notebook with nbclient, stopping at the first error; return the cells."""
+PROBE = """
+import inspect as _inspect, json as _json
+_probe = {}
+for _name in %r:
+    _f = globals().get(_name)
+    if not callable(_f):
+        continue
+    _n = sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+             for p in _inspect.signature(_f).parameters.values())
+    try:
+        _f(*[None] * _n)
+        _probe[_name] = "returned without raising"
+    except NotImplementedError as _e:
+        _probe[_name] = str(_e)
+    except Exception as _e:
+        _probe[_name] = f"{type(_e).__name__}: {_e}"
+print(_json.dumps(_probe))
+"""
+
+
+def run_until_first_error(nb, cwd, probe_functions=(), timeout=120):
+    """Execute a notebook with nbclient, stopping at the first error. Then, in the same
+    kernel, call each of ``probe_functions`` that got defined (with None for every required
+    argument) and return the cells and ``{name: message raised}``."""
+    nb = copy.deepcopy(nb)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd)}})
-    try:
-        client.execute()
-    except CellExecutionError:
-        pass
-    return nb.cells
+    probed = {}
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError:
+                break
+        if probe_functions:
+            probe = nbformat.v4.new_code_cell(PROBE % (list(probe_functions),))
+            nb.cells.append(probe)
+            client.execute_cell(probe, len(nb.cells) - 1)
+            nb.cells.pop()
+            text = "".join(o.get("text", "") for o in probe.outputs if o.output_type == "stream")
+            probed = json.loads(text.strip().splitlines()[-1])
+    return nb.cells, probed
 
 
 def assert_runs_up_to_first_stub(student, cwd):
+    """Every cell before the first stub runs without error; the first stub that is hit
+    raises NotImplementedError with its exercise's message, either as the first error of the
+    notebook or caught and reported by a check (``gflow_lib.checks`` say "NotImplementedError");
+    and each stubbed function that got defined raises exactly its message when called."""
     stubs = {
         i: [m.group("msg") for m in STUB.finditer(c.source)]
         for i, c in enumerate(student.cells)
@@ -141,24 +180,58 @@ def assert_runs_up_to_first_stub(student, cwd):
     assert stubs, "the student copy has no NotImplementedError stub"
     first_stub = min(stubs)
     messages = {m for msgs in stubs.values() for m in msgs}
-    cells = run_until_first_error(student, cwd)
-    first_error = None
+    functions = {
+        m.split("write the body of ")[1]: m for m in messages if "write the body of " in m
+    }
+    cells, probed = run_until_first_error(student, cwd, functions)
+    hit = None
     for i, cell in enumerate(cells):
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        if errors:
-            first_error = (i, errors[0])
-            break
+        printed = "".join(
+            o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
+            for o in cell.get("outputs", [])
+        )
         if i < first_stub:
+            assert not errors, (
+                f"cell {i} failed before the first stub (cell {first_stub}): "
+                f"{errors[0].ename}: {errors[0].evalue}"
+            )
             assert cell.execution_count is not None, f"cell {i} before the first stub did not run"
-    assert first_error is not None, "no cell raised: the stubs are never called"
-    i, err = first_error
-    assert i >= first_stub, (
-        f"cell {i} failed before the first stub (cell {first_stub}): {err.ename}: {err.evalue}"
-    )
-    assert err.ename == "NotImplementedError", f"cell {i}: {err.ename}: {err.evalue}"
-    assert err.evalue in messages, f"cell {i}: unexpected message {err.evalue!r}"
+            continue
+        if errors or "NotImplementedError" in printed:
+            hit = (i, errors[0] if errors else None, printed)
+            break
+    assert hit is not None, "no cell raised or reported NotImplementedError: stubs never called"
+    i, err, printed = hit
+    if err is not None:
+        assert err.ename == "NotImplementedError", f"cell {i}: {err.ename}: {err.evalue}"
+        assert err.evalue in messages, f"cell {i}: unexpected message {err.evalue!r}"
+    for name, message in probed.items():
+        assert message == functions[name], f"{name}() raised {message!r}"
+    assert probed or err is not None, "the first stub hit was neither raised nor probed"
+
+
+MESSAGE = re.compile(
+    r"^Exercise (?P<label>[\w-]+): write (?:the body of (?P<func>\w+)|the code of this cell)$"
+)
+
+
+def assert_stub_messages(original, student):
+    """Each stub names an exercise of the chapter and, inside a function, that function."""
+    labels = set(solution_regions(original)[2])
+    for cell in student.cells:
+        for m in STUB.finditer(cell.source):
+            msg = MESSAGE.match(m.group("msg"))
+            assert msg, f"stub message {m.group('msg')!r} does not follow the convention"
+            assert msg.group("label") in labels, f"stub names unknown exercise: {msg.group(0)!r}"
+            if msg.group("func"):
+                before = cell.source[: m.start()]
+                defs = re.findall(r"^\s*def (\w+)\(", before, re.MULTILINE)
+                assert defs and defs[-1] == msg.group("func"), (
+                    f"stub {msg.group(0)!r} sits in {defs[-1:] or 'no function'}"
+                )
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +363,22 @@ def test_toy_exercises_plain_or_myst(toy):
     assert_no_solution_leaks(synthetic_chapter(), myst)
 
 
+def test_toy_stub_messages(toy):
+    nb, student, _ = toy
+    assert_stub_messages(nb, student)
+
+
+@pytest.mark.parametrize("old, new", [("toy-ex-code", "toy-ex-cod"), ("of toy_loss", "of toy")],
+                         ids=["unknown-label", "wrong-function"])
+def test_stub_message_check_can_fail(toy, old, new):
+    nb, student, _ = toy
+    broken = copy.deepcopy(student)
+    for cell in broken.cells:
+        cell.source = cell.source.replace(old, new)
+    with pytest.raises(AssertionError):
+        assert_stub_messages(nb, broken)
+
+
 def test_toy_stub_is_indented_inside_the_function(toy):
     _, student, _ = toy
     cell = next(c for c in student.cells if "def toy_loss" in c.source)
@@ -311,8 +400,6 @@ def test_toy_outputs_cleared_and_banner(toy):
 
 
 def test_toy_original_untouched():
-    import copy
-
     nb = synthetic_chapter()
     before = copy.deepcopy(nb)
     tool.make_student(nb, "toy")
@@ -335,9 +422,44 @@ def test_toy_runs_up_to_first_stub(toy, tmp_path):
     assert_runs_up_to_first_stub(student, tmp_path)
 
 
+def _caught(nb):
+    """The check cell catches the stub's error and prints feedback, as gflow_lib.checks do."""
+    nb.cells[8].source = (
+        "try:\n    toy_loss(1.0)\nexcept NotImplementedError:\n"
+        "    print('Not yet: the function still raises NotImplementedError.')"
+    )
+    return nb
+
+
+def test_toy_runs_up_to_first_stub_when_a_check_catches_it(tmp_path):
+    student, _ = tool.make_student(_caught(synthetic_chapter()), "toy")
+    assert_runs_up_to_first_stub(student, tmp_path)
+
+
+def _fail_before_stub(student):
+    student.cells[2].source += "\n1 / 0"
+
+
+def _never_raises(student):
+    for cell in student.cells:
+        cell.source = cell.source.replace("raise NotImplementedError(", "print(")
+
+
+@pytest.mark.parametrize("caught", [False, True], ids=["raised", "caught"])
+@pytest.mark.parametrize("breakage", [_fail_before_stub, _never_raises],
+                         ids=["error-before-stub", "never-raises"])
+def test_run_check_can_fail(breakage, caught, tmp_path):
+    """The execution check itself catches a broken student copy."""
+    nb = _caught(synthetic_chapter()) if caught else synthetic_chapter()
+    student, _ = tool.make_student(nb, "toy")
+    breakage(student)
+    with pytest.raises(AssertionError):
+        assert_runs_up_to_first_stub(student, tmp_path)
+
+
 def test_toy_solution_runs_in_the_original(tmp_path):
     """The fixture itself is valid: with its solutions, it runs without error."""
-    cells = run_until_first_error(synthetic_chapter(), tmp_path)
+    cells, _ = run_until_first_error(synthetic_chapter(), tmp_path)
     assert not any(o.output_type == "error" for c in cells if c.cell_type == "code"
                    for o in c.outputs)
 
@@ -427,6 +549,11 @@ def test_chapter_exercise_counts(chapter):
     assert [e.label for e in exercises] == solution_regions(nb)[2], report
     unsolved = [e.label for e in exercises if e.solution is None]
     assert not unsolved, f"{report}; exercises without a solution: {unsolved}"
+
+
+def test_chapter_stub_messages(chapter):
+    _, nb, student, _ = chapter
+    assert_stub_messages(nb, student)
 
 
 def test_chapter_runs_up_to_first_stub(chapter, tmp_path):
