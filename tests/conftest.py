@@ -57,7 +57,7 @@ def ode_params(X, y, phi0, ts, rtol=1e-12, atol=1e-14, method="DOP853"):
     def rhs(_t, p):
         return b - A @ p
 
-    extra = {"jac": -A} if method in ("Radau", "BDF", "LSODA") else {}
+    extra = {"jac": lambda _t, _p: -A} if method in ("Radau", "BDF", "LSODA") else {}
     sol = solve_ivp(
         rhs, (0.0, float(ts[-1])), np.asarray(phi0, float), t_eval=ts, method=method,
         rtol=rtol, atol=atol, **extra,
