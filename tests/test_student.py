@@ -265,7 +265,8 @@ def synthetic_chapter():
         _code("import math\nprint(f'{math.pi:.6f}')"),
         _md("## Exercises\n\n"
             ":::{exercise} Derive the rate\n:label: toy-ex-derive\n\n"
-            "*Derivation, 10 min.* Show that the rate is the eigenvalue.\n:::\n\n"
+            "*Derivation, 10 min. Objectives 1 and 3.* Show that the rate is the eigenvalue."
+            "\n:::\n\n"
             ":::::{solution} toy-ex-derive\n:class: dropdown\n\n"
             f"{SECRET_DERIVATION}\n\n"
             "::::{note}\n" + SECRET_COLON + "\n::::\n:::::\n"),
@@ -408,13 +409,16 @@ def test_toy_original_untouched():
 
 def test_toy_exercises_found(toy):
     _, _, exercises = toy
-    got = [(e.label, e.kind, e.minutes, e.solution) for e in exercises]
+    got = [(e.label, e.kind, e.minutes, e.objectives, e.solution) for e in exercises]
     assert got == [
-        ("toy-ex-derive", "derivation", "10", "folded"),
-        ("toy-ex-explore", "exploration", "15-20", "folded"),
-        ("toy-ex-code", "coding", "10", "gated"),
-        ("toy-ex-top", "coding", "5", "gated"),
+        ("toy-ex-derive", "derivation", "10", "1, 3", "folded"),
+        ("toy-ex-explore", "exploration", "15-20", "", "folded"),
+        ("toy-ex-code", "coding", "10", "", "gated"),
+        ("toy-ex-top", "coding", "5", "", "gated"),
     ]
+    assert "| toy | `toy-ex-derive` | Derive the rate | derivation | 1, 3 | 10 |" in (
+        tool.table(exercises)
+    )
 
 
 def test_toy_runs_up_to_first_stub(toy, tmp_path):

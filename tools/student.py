@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ _DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
 _OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)\s*\(")
 _MINUTES = re.compile(r"(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:min\b|minutes?\b)", re.IGNORECASE)
+_OBJECTIVES = re.compile(r"\bObjectives?\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)", re.IGNORECASE)
 _KINDS = (
     ("coding", re.compile(r"\bcod(?:e|ing)\b", re.IGNORECASE)),
     ("derivation", re.compile(r"\bderiv|\bprove\b|\bshow that\b", re.IGNORECASE)),
@@ -87,6 +89,12 @@ class Exercise:
             if pattern.search(text):
                 return kind
         return "other"
+
+    @property
+    def objectives(self) -> str:
+        """The chapter's learning objectives the exercise serves, as written ("2, 3")."""
+        m = _OBJECTIVES.search(f"{self.title}\n{self.body}")
+        return ", ".join(re.findall(r"\d+", m.group(1))) if m else ""
 
     @property
     def minutes(self) -> str:
@@ -181,7 +189,7 @@ def stub_code(source: str, label: str) -> tuple[str, list[str]]:
         what = f"write the body of {func}" if func else "write the code of this cell"
         message = f"Exercise {label}: {what}"
         out.append(f"{indent}# Your code here ({what}).")
-        out.append(f"{indent}raise NotImplementedError({message!r})")
+        out.append(f"{indent}raise NotImplementedError({json.dumps(message)})")
         messages.append(message)
         i = j + 1
     return "\n".join(out), messages
@@ -379,11 +387,15 @@ def write_student(path: Path, out_dir: Path = OUT, banner: bool = True,
 
 
 def table(exercises: list[Exercise]) -> str:
-    """A MyST table of the exercises: chapter, label, title, kind, minutes, solution form."""
-    rows = ["| Chapter | Exercise | Title | Kind | Time (min) |", "|---|---|---|---|---|"]
+    """A markdown table of the exercises: chapter, label, title, kind, objectives, minutes."""
+    rows = [
+        "| Chapter | Exercise | Title | Kind | Objectives | Time (min) |",
+        "|---|---|---|---|---|---|",
+    ]
     for ex in exercises:
         rows.append(
-            f"| {ex.chapter} | `{ex.label}` | {ex.title} | {ex.kind} | {ex.minutes or '?'} |"
+            f"| {ex.chapter} | `{ex.label}` | {ex.title} | {ex.kind} | "
+            f"{ex.objectives or '?'} | {ex.minutes or '?'} |"
         )
     return "\n".join(rows)
 
