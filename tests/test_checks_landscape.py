@@ -1,0 +1,90 @@
+"""Feedback of the gradient-descent-step exercise: accepts the answer, names typical mistakes,
+never reveals numbers."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from gflow_lib.checks import check_gd_step
+from gflow_lib.descent import gradient_descent
+
+
+def reference(X, y, phi, lr):
+    # Independent of the check's own formula: one step of the library's loop.
+    return gradient_descent(X, y, phi, lr, 1)[1]
+
+
+def test_accepts_the_reference_solution():
+    assert check_gd_step(reference).startswith("Correct")
+
+
+def test_accepts_an_explicit_loop_over_points():
+    def by_points(X, y, phi, lr):
+        g = np.zeros_like(phi)
+        for i in range(X.shape[1]):
+            g += (X[:, i] @ phi - y[i]) * X[:, i]
+        return phi - lr * g
+
+    assert check_gd_step(by_points).startswith("Correct")
+
+
+MISTAKES = {
+    "sign": (lambda X, y, p, lr: p + lr * X @ (X.T @ p - y), "Sign error"),
+    "half": (lambda X, y, p, lr: p - 2 * lr * X @ (X.T @ p - y), "one-half"),
+    "mean": (lambda X, y, p, lr: p - lr * X @ (X.T @ p - y) / len(y), "mean"),
+    "no lr": (lambda X, y, p, lr: p - X @ (X.T @ p - y), "lr"),
+    "transposed": (lambda X, y, p, lr: p - lr * X.T @ (X @ p - y), "transposed"),
+    "step only": (lambda X, y, p, lr: -lr * X @ (X.T @ p - y), "returned the step"),
+    "gradient": (lambda X, y, p, lr: X @ (X.T @ p - y), "returned the gradient"),
+    "outputs": (lambda X, y, p, lr: X.T @ p, "one per data point"),
+    "none": (lambda X, y, p, lr: None, "None"),
+}
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_names_each_typical_mistake(name):
+    fn, phrase = MISTAKES[name]
+    msg = check_gd_step(fn)
+    assert not msg.startswith("Correct")
+    assert phrase in msg, msg
+
+
+def test_in_place_update_is_reported():
+    def in_place(X, y, phi, lr):
+        phi -= lr * X @ (X.T @ phi - y)
+        return phi
+
+    assert "in place" in check_gd_step(in_place)
+
+
+def test_unknown_error_and_exceptions_are_reported():
+    assert check_gd_step(lambda X, y, p, lr: p * 0.5).startswith("Not quite")
+    assert "ZeroDivisionError" in check_gd_step(lambda X, y, p, lr: 1 / 0)
+
+    def todo(X, y, p, lr):
+        raise NotImplementedError("write the step")
+
+    assert "Not implemented" in check_gd_step(todo)
+    assert "function" in check_gd_step(3.0)
+
+
+def test_feedback_reveals_no_numbers():
+    """No message contains a decimal number (the expected values stay hidden)."""
+    msgs = [check_gd_step(reference)] + [check_gd_step(fn) for fn, _ in MISTAKES.values()]
+    for msg in msgs:
+        assert not re.search(r"\d\.\d", msg), msg
+
+
+def test_a_wrong_answer_on_a_wide_problem_does_not_crash_the_check():
+    calls = []
+
+    def right_then_wrong(X, y, p, lr):
+        calls.append(X.shape)
+        if len(calls) == 1:
+            return reference(X, y, p, lr)
+        return p + 0.123
+
+    assert check_gd_step(right_then_wrong).startswith("Not quite")
