@@ -21,3 +21,5 @@ __all__ = [
 __version__ = "0.1.0"
 
 from . import data, landscape, plotting  # noqa: E402,F401
+from .descent import descent_closed_form, modified_flow_params  # noqa: E402,F401,I001
+from .descent import modified_loss, stability_thresholds  # noqa: E402,F401,I001

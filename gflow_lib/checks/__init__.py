@@ -5,3 +5,4 @@ expected numbers. Introduced in the exercises at the end of each chapter.
 Submodules hold the checks of one chapter each; they are re-exported here.
 """
 from .basics import check_loss, check_residuals_at  # noqa: E402,F401
+from .landscape import check_gd_step  # noqa: E402,F401
