@@ -37,9 +37,8 @@ def as_real_array(value, name: str) -> np.ndarray:
     if arr.dtype == np.bool_ or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
-        raise TypeError(
-            f"{name} must be a real numeric array (integers or floats); got {_describe(arr)}"
-        )
+        given = _describe(value) if arr.ndim == 0 else _describe(arr)  # None, objects
+        raise TypeError(f"{name} must be a real numeric array (integers or floats); got {given}")
     if arr.dtype != np.float64:
         arr = arr.astype(np.float64)
     return arr
@@ -115,7 +114,7 @@ def times(t, name: str = "t"):
             f"{name} must be finite (use .limit() for t -> infinity); got {_describe(t)}"
         )
     if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative; got minimum {arr.min()!r}")
+        raise ValueError(f"{name} must be non-negative; got minimum {float(arr.min())!r}")
     return np.atleast_1d(arr), arr.ndim == 0
 
 

@@ -52,7 +52,7 @@ def mode_factors(lam, t):
         raise ValueError(f"lam must be a 1-D array of eigenvalues; got shape {lam.shape}")
     v.check_finite(lam, "lam")
     if np.any(lam < 0):
-        raise ValueError(f"lam must be non-negative; got minimum {lam.min()!r}")
+        raise ValueError(f"lam must be non-negative; got minimum {float(lam.min())!r}")
     tt, scalar = v.times(t)
     e, g = _factors(lam, tt)
     return (e[0], g[0]) if scalar else (e, g)
@@ -72,8 +72,10 @@ def _factors(lam: np.ndarray, tt: np.ndarray):
 def _gram(X: np.ndarray, outer: bool) -> np.ndarray:
     """``X X^T`` (outer=True) or ``X^T X``. NumPy's matmul recognises an operand times its
     own transpose and calls BLAS ``syrk`` (half the work of a general product), without
-    copying X."""
-    return X @ X.T if outer else X.T @ X
+    copying X. Overflow is not warned about here: the caller checks the diagonal and raises
+    a ValueError naming X."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return X @ X.T if outer else X.T @ X
 
 
 def gram_eigen(X, outer: bool | None = None):
@@ -141,7 +143,7 @@ class LinearFlow:
 
     def __init__(self, X, y, phi0):
         X = v.design_matrix(X)
-        D, I = X.shape
+        D, I = X.shape  # noqa: E741 (I is the number of data points, as in the math)
         y = v.vector(y, "y", I, X.shape, " (one target per column of X)")
         phi0 = v.vector(phi0, "phi0", D, what=" (one entry per row of X)")
         self._X, self._y, self._phi0 = X, y, phi0
