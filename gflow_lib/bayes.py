@@ -54,6 +54,8 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov):
     a sum of non-cancelling terms, evaluated for all times in one ``einsum``; it tends to
     exactly 0 on the range of X. Cost O(T r^2 M) for rank r.
     """
+    X = v.design_matrix(X)
+    prior_mean = v.vector(prior_mean, "prior_mean", X.shape[0], what=" (one entry per row of X)")
     flow = LinearFlow(X, y, prior_mean)
     D = flow.D
     X_new = v.new_inputs(X_new, D)
