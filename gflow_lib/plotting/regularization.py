@@ -102,7 +102,7 @@ def plot_paths_vs_ridge(X, y, ridge_path, flow_paths, ax=None, extent=(-1.0, 1.0
     for point, label, key in marks or ():
         ax.plot(point[1], point[0], "*" if key == "ml" else "D", color=COLORS[key],
                 ms=12 if key == "ml" else 6, mec="white", label=label)
-    ax.legend(loc="lower left", frameon=True, fontsize=9)
+    ax.legend(loc="lower right", frameon=True, fontsize=8)
     return ax
 
 
