@@ -288,7 +288,7 @@ def synthetic_chapter():
               "    # END SOLUTION", tags=("solution",)),
         _code(SECRET_EXTRA),
         _md("```{solution-end}\n```\n\nNow check your function:"),
-        _code("print(toy_loss(1.0))"),
+        _code("print(toy_loss(1.0))  # stands for print(check_toy_loss(toy_loss))"),
         _md(":::{exercise} A top-level computation\n:label: toy-ex-top\n\n"
             "*Coding, 5 min.*\n:::\n\n"
             ":::{solution-start} toy-ex-top\n:class: dropdown\n:::"),
@@ -409,14 +409,14 @@ def test_toy_original_untouched():
 
 def test_toy_exercises_found(toy):
     _, _, exercises = toy
-    got = [(e.label, e.kind, e.minutes, e.objectives, e.solution) for e in exercises]
+    got = [(e.label, e.kind, e.minutes, e.objectives, e.solution, e.check) for e in exercises]
     assert got == [
-        ("toy-ex-derive", "derivation", "10", "1, 3", "folded"),
-        ("toy-ex-explore", "exploration", "15-20", "", "folded"),
-        ("toy-ex-code", "coding", "10", "", "gated"),
-        ("toy-ex-top", "coding", "5", "", "gated"),
+        ("toy-ex-derive", "derivation", "10", "1, 3", "folded", None),
+        ("toy-ex-explore", "exploration", "15-20", "", "folded", None),
+        ("toy-ex-code", "coding", "10", "", "gated", "check_toy_loss"),
+        ("toy-ex-top", "coding", "5", "", "gated", None),
     ]
-    assert "| toy | `toy-ex-derive` | Derive the rate | derivation | 1, 3 | 10 |" in (
+    assert "| toy | `toy-ex-derive` | Derive the rate | derivation | 1, 3 | 10 |  |" in (
         tool.table(exercises)
     )
 
@@ -553,6 +553,21 @@ def test_chapter_exercise_counts(chapter):
     assert [e.label for e in exercises] == solution_regions(nb)[2], report
     unsolved = [e.label for e in exercises if e.solution is None]
     assert not unsolved, f"{report}; exercises without a solution: {unsolved}"
+    unchecked = [e.label for e in exercises if e.coding and e.check is None]
+    assert not unchecked, f"{report}; coding exercises without a check cell: {unchecked}"
+
+
+def test_instructor_page_lists_every_exercise():
+    """book/instructors.md is written by hand from the chapters: it must name every exercise
+    and every check (regenerate its table with `python -m tools.student --table`)."""
+    page = (BOOK / "instructors.md").read_text()
+    missing = []
+    for path in CHAPTERS:
+        for ex in tool.make_student(tool.load(path), path.stem)[1]:
+            missing += [f"`{ex.label}`"] if f"`{ex.label}`" not in page else []
+            missing += [ex.check] if ex.check and ex.check not in page else []
+    assert not missing, f"book/instructors.md does not mention: {missing}"
+    assert page.startswith("(instructors)=\n# ")
 
 
 def test_chapter_stub_messages(chapter):

@@ -50,6 +50,7 @@ SOLUTION_TAG = "solution"
 
 _DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
 _OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
+_CHECK = re.compile(r"\b(check_\w+)\s*\(")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)\s*\(")
 _MINUTES = re.compile(r"(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:min\b|minutes?\b)", re.IGNORECASE)
 _OBJECTIVES = re.compile(r"\bObjectives?\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)", re.IGNORECASE)
@@ -74,6 +75,7 @@ class Exercise:
     body: str
     solution: str | None = None  # "folded" ({solution}) or "gated" (solution-start/end)
     stubs: list[str] = field(default_factory=list)  # messages of its NotImplementedError stubs
+    check: str | None = None  # the gflow_lib.checks function called after its solution
 
     @property
     def coding(self) -> bool:
@@ -249,6 +251,7 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
     cells = []
     gate = None  # label of the open gated solution, if any
     current = None  # label of the last exercise seen, for markers outside a gate
+    closed = None  # label of the gated solution that just ended: its check cell comes next
 
     def solution_for(label, form, where):
         if not label:
@@ -300,7 +303,7 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
                 elif name == "solution-end":
                     if gate is None:
                         raise StudentCopyError(f"{chapter}: solution-end without start ({where})")
-                    gate = None
+                    closed, gate = gate, None
                     removed = True
                 for k in range(start, end):
                     drop[k] = removed
@@ -318,6 +321,11 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
             tags = list(cell.metadata.get("tags", []))
             if gate is not None and SOLUTION_TAG not in tags:
                 continue  # code that belongs to the solution only
+            if closed is not None:
+                m = _CHECK.search(cell.source)
+                if m:
+                    exercises[closed].check = m.group(1)
+                closed = None
             if SOLUTION_TAG in tags or BEGIN in cell.source:
                 label = gate or current
                 if label is None:
@@ -387,15 +395,16 @@ def write_student(path: Path, out_dir: Path = OUT, banner: bool = True,
 
 
 def table(exercises: list[Exercise]) -> str:
-    """A markdown table of the exercises: chapter, label, title, kind, objectives, minutes."""
+    """A markdown table of the exercises: chapter, label, title, kind, objectives, minutes,
+    and the check function of a coding exercise."""
     rows = [
-        "| Chapter | Exercise | Title | Kind | Objectives | Time (min) |",
-        "|---|---|---|---|---|---|",
+        "| Chapter | Exercise | Title | Kind | Objectives | Time (min) | Check |",
+        "|---|---|---|---|---|---|---|",
     ]
     for ex in exercises:
         rows.append(
             f"| {ex.chapter} | `{ex.label}` | {ex.title} | {ex.kind} | "
-            f"{ex.objectives or '?'} | {ex.minutes or '?'} |"
+            f"{ex.objectives or '?'} | {ex.minutes or '?'} | {ex.check or ''} |"
         )
     return "\n".join(rows)
 
