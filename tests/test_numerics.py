@@ -39,7 +39,7 @@ def test_reference_numbers_of_notes(t, slope, intercept):
 
 
 @pytest.mark.parametrize("shape", [(2, 3), (3, 3), (4, 2), (1, 5)])
-@pytest.mark.parametrize("method", ["DOP853", "Radau"])
+@pytest.mark.parametrize("method", ["DOP853", "Radau", "LSODA"])
 def test_matches_matrix_exponential(shape, method):
     rng = np.random.default_rng(7)
     X = rng.normal(size=shape)
@@ -116,3 +116,11 @@ def test_bad_input(kwargs, exc, words):
     args.update(kwargs)
     with pytest.raises(exc, match=words):
         solve_flow_numerically(**args)
+
+
+def test_dense_grid_is_accurate_with_the_defaults():
+    """The book's live check: 400 times on [0, 20), compared with the exact exponential."""
+    ts = np.linspace(0.0, 20.0, 400, endpoint=False)
+    got = solve_flow_numerically(X_SEED, Y_SEED, PHI0_SEED, ts)
+    want = np.array([expm_params(X_SEED, Y_SEED, PHI0_SEED, t) for t in ts[::37]])
+    assert np.max(np.abs(got[::37] - want)) < 1e-10

@@ -178,3 +178,13 @@ def test_plot_four_views_is_reproducible():
 def test_bad_input(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
+
+
+def test_plot_fits_residual_segments(flow):
+    ax = plot_fits(flow, [0.0], residuals=True)
+    segs = [c for c in ax.collections if hasattr(c, "get_segments")]
+    assert len(segs) == 1 and len(segs[0].get_segments()) == 3
+    f0 = X.T @ PHI0
+    for seg, fi, yi in zip(segs[0].get_segments(), f0, Y, strict=True):
+        np.testing.assert_allclose(sorted(seg[:, 1]), sorted([fi, yi]))
+    assert _inside(ax, X[0], f0)

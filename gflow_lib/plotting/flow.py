@@ -97,8 +97,9 @@ def _point_colors(n):
     return [base[i % len(base)] for i in range(n)]
 
 
-def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=True):
-    r"""The fitted line :math:`f(x) = \phi_0(t)\,x + \phi_1(t)` at a few times, over the data.
+def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=True,
+              residuals=False):
+    r"""The fitted line :math:`f(x) = \phi[0](t)\,x + \phi[1](t)` at a few times, over the data.
 
     Introduced in the chapter on the introduction (the four viewpoints).
 
@@ -110,11 +111,14 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
     ax : matplotlib Axes, optional
     xlim, ylim : (float, float)
     legend : bool
+    residuals : bool
+        Draw the residuals :math:`f_i - y_i` of the first time as dotted vertical segments.
 
     Returns
     -------
     matplotlib Axes
-        One line per time (dark early, light late), then the data points.
+        One line per time (dark early, light late), then the data points (and, with
+        ``residuals``, one ``LineCollection`` of I segments).
     """
     flow = _flow(flow)
     tt, _ = v.times(times, "times")
@@ -125,7 +129,11 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
     lines = np.outer(P[:, 0], xs) + P[:, 1:2]
     for k, (tk, c) in enumerate(zip(tt, _time_colors(tt.size), strict=True)):
         ax.plot(xs, lines[k], color=c, lw=1.8, label=f"$t={tk:g}$")
-    plot_data(X, y, ax=ax, xlim=xlim, ylim=ylim, annotate=False)
+    if residuals:
+        f = X.T @ P[0]
+        ax.vlines(X[0], y, f, colors=_point_colors(y.size), linestyles=":", lw=1.5,
+                  label=f"residuals at $t={tt[0]:g}$")
+    plot_data(X, y, ax=ax, xlim=xlim, ylim=ylim, annotate=residuals)
     if legend:
         ax.legend(fontsize=8, loc="upper left")
     return ax
@@ -260,7 +268,7 @@ def plot_loss_modes(flow, t, ax=None):
     return ax
 
 
-def plot_params(flow, t, ax=None, names=("slope $\\phi_0$", "intercept $\\phi_1$")):
+def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1]$")):
     r"""Each parameter :math:`\phi_d(t)` against time, with its limit dashed.
 
     Introduced in the chapter on closed-form flow.
@@ -286,13 +294,13 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi_0$", "intercept $\\phi_1$
     base = [COLORS["slope"], COLORS["intercept"]]
     colors = [base[d] if d < 2 else f"C{d}" for d in range(flow.D)]
     for d in range(flow.D):
-        label = names[d] if d < len(names) else f"$\\phi_{d}$"
+        label = names[d] if d < len(names) else f"$\\phi[{d}]$"
         ax.plot(tt, P[:, d], color=colors[d], lw=2, label=label)
     for d in range(flow.D):
         ax.axhline(lim[d], color=colors[d], ls="--", lw=1)
     ax.set_xlim(tt.min(), tt.max())
     ax.set_xlabel("time $t$")
-    ax.set_ylabel(r"parameter $\phi_d(t)$")
+    ax.set_ylabel(r"parameter $\phi[d](t)$")
     ax.legend(fontsize=9, loc="lower right")
     return ax
 
@@ -348,6 +356,8 @@ def plot_four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0)
     # Top left: gradient descent in parameter space.
     ax = axes[0, 0]
     plot_landscape(X, y, ax=ax, n=161, levels=25)
+    ax.set_xlabel("intercept $\\phi[1]$")  # components in brackets: phi_0 is the start
+    ax.set_ylabel("slope $\\phi[0]$")
     plot_path(flow.params(t_path), ax, color="white", lw=2, label="gradient flow $\\phi(t)$")
     ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor="white", framealpha=0.85)
 
@@ -362,8 +372,8 @@ def plot_four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0)
     ax.set_ylim(1.0, -1.0)
     ax.set_aspect("equal")
     ax.grid(False)
-    ax.set_xlabel("intercept $\\phi_1$")
-    ax.set_ylabel("slope $\\phi_0$")
+    ax.set_xlabel("intercept $\\phi[1]$")
+    ax.set_ylabel("slope $\\phi[0]$")
     rng = np.random.default_rng(seed)
     starts = rng.multivariate_normal(phi0, S, size=n_samples)  # (N, 2)
     lam, V = gram_eigen(X, outer=True)
