@@ -257,3 +257,51 @@ def test_bad_inputs():
         ridge_risk(X, [1.0, 2.0], 1.0, 1.0, center=[0.0])
     with pytest.raises(ValueError, match="X must contain only finite"):
         ridge_risk(np.array([[np.nan, 1.0], [1.0, 1.0]]), [1.0, 2.0], 1.0, 1.0)
+
+
+# --------------------------------------------------------------------------- figures
+def test_figures_draw_what_they_are_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gflow_lib.plotting import (
+        plot_distance_over_time,
+        plot_filters,
+        plot_ml_map,
+        plot_paths_vs_ridge,
+        plot_risk_ratio,
+    )
+
+    X, y, phi0 = seed_data()
+    ml, mp = ml_params(X, y), map_params(X, y, 0.05, 3.0)
+    fig = plot_ml_map(X, y, ml, mp)
+    lines = fig.axes[1].get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata()[[0, -1]], [ml[1], ml[0] + ml[1]])
+    np.testing.assert_allclose(lines[1].get_ydata()[[0, -1]], [mp[1], mp[0] + mp[1]])
+
+    path = np.array([[0.0, 0.0], [0.3, -0.1], [0.6, -0.17]])
+    ax = plot_paths_vs_ridge(X, y, path, [(path, "flow")], marks=[(ml, "ML", "ml")])
+    ridge_line = ax.get_lines()[0]
+    np.testing.assert_allclose(ridge_line.get_xdata(), path[:, 1])  # intercept horizontal
+    np.testing.assert_allclose(ridge_line.get_ydata(), path[:, 0])  # slope vertical
+
+    ax = plot_filters([0.5, 2.0], 0.1)
+    x = ax.get_lines()[0].get_xdata()
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 1 - np.exp(-x))
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), x / (1 + x))
+    np.testing.assert_allclose(ax.get_lines()[2].get_xdata(), [5.0, 20.0])
+
+    t = np.geomspace(0.1, 10, 5)
+    ax = plot_distance_over_time(t, [(t**2, "a")], minima=[(1.0, 1.0)], vline=(2.0, "v"))
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), t**2)
+    assert ax.get_xscale() == "log"
+
+    X_syn = np.random.default_rng(0).normal(size=(3, 7))
+    beta0 = np.ones(3)
+    gf = flow_risk(X_syn, beta0, 1.0, t)
+    rg = ridge_risk(X_syn, beta0, 1.0, 1 / t)
+    fig = plot_risk_ratio(t, gf, rg, AKT_CONSTANT)
+    np.testing.assert_allclose(fig.axes[1].get_lines()[0].get_ydata(), gf.risk / rg.risk)
+    plt.close("all")
