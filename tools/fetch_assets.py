@@ -1,11 +1,13 @@
 """Fetch the JavaScript the built book needs, so that no page loads anything from a CDN.
 
 Jupyter Book 1 loads MathJax 3 and the ipywidgets manager (require.js + embed-amd.js) from
-CDNs by default. ``make book`` runs this script first: it fetches pinned npm tarballs with
-``npm pack NAME@VERSION``, checks each tarball's SHA-512 against the pin below, and unpacks
-only the files the pages use into ``_vendor/`` (git-ignored). ``_config.yml`` points
+CDNs by default, and matplotlib's JavaScript animations link Font Awesome 4.4.0 from one.
+``make book`` runs this script first: it fetches pinned npm tarballs with ``npm pack
+NAME@VERSION``, checks each tarball's SHA-512 against the pin below, and unpacks only the
+files the pages use into ``_vendor/`` (git-ignored). ``_config.yml`` points
 ``html_static_path`` at that folder and ``mathjax_path`` / ``nb_ipywidgets_js`` at the copies,
-so they are served from ``_static/`` of the built site.
+so they are served from ``_static/`` of the built site (``tools/sphinx_gflow.py`` rewrites
+the Font Awesome link).
 
 The folder is deliberately *not* named ``_static``: Jupyter Book 1 injects every ``.js`` and
 ``.css`` found under a ``_static`` folder into every page.
@@ -92,6 +94,19 @@ ASSETS = (
         # embed-amd.js and the chunks and fonts it loads relative to itself (no source maps).
         members=("dist/",),
         required=(("dist/embed-amd.js", 1_000_000),),
+    ),
+    Asset(
+        name="font-awesome",
+        version="4.4.0",
+        integrity="sha512-h45v/TF2b9d6JiBnyluFrjZRyJXXkRjWbTKxb0ygTScxdP8gWdgMBaghbDuSLQFHNkj3M0eNrLxfTEiQo93ARQ==",
+        dest="font-awesome",
+        # The icons of matplotlib's JavaScript animations (Animation.to_jshtml links this
+        # version from a CDN; tools/sphinx_gflow.py rewrites the link to this copy).
+        members=("css/font-awesome.min.css", "fonts/"),
+        required=(
+            ("css/font-awesome.min.css", 20_000),
+            ("fonts/fontawesome-webfont.woff2", 50_000),
+        ),
     ),
 )
 

@@ -1,0 +1,201 @@
+"""The book's own Sphinx extension: the API reference directive and offline rewrites.
+
+1. ``{gflow-api} PACKAGE`` documents every public module of a package, found by walking it.
+   ``book/api.md`` uses it so the API reference follows the library as it grows::
+
+       ```{gflow-api} gflow_lib
+       ```
+
+   Every module and subpackage whose dotted name has no part starting with ``_`` gets a section
+   (a level-2 heading) with ``.. automodule::``; the directive is for MyST pages (it writes
+   MyST). Plain modules document their members, with or without a docstring (their
+   ``__all__`` when they have one, else every public name defined in them); packages document
+   only what they define themselves (``:ignore-module-all:``), since what they re-export is
+   documented once, in the module that defines it, which avoids duplicate object
+   descriptions. Constants whose repr is a memory address are shown without a value.
+2. Offline rewrites: a few URLs that notebook outputs carry (matplotlib's JavaScript
+   animations link Font Awesome 4.4.0 from a CDN) are replaced, in every built page, by the
+   copies that ``tools/fetch_assets.py`` vendors into ``_vendor/`` (served from ``_static/``).
+   The site must load nothing from another host.
+3. Embedded ipywidgets work with the local widget manager (``@jupyter-widgets/html-manager``
+   1.0.6): it typesets widget labels with the MathJax 2 call ``MathJax.Hub.Queue``, which
+   MathJax 3 lacks, so pages get a small shim mapping it to ``MathJax.typesetPromise``; and
+   it loads its icon fonts from ``@jupyter-widgets/html-manager/dist/`` relative to the page,
+   so those fonts are copied there next to every page that embeds widgets.
+
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import posixpath
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.ext.autodoc import DataDocumenter, ModuleDocumenter
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+
+def public_modules(package: str) -> list[str]:
+    """Dotted names of ``package`` and of all its public submodules, parents first."""
+    pkg = importlib.import_module(package)
+    names = [package]
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=package + "."):
+        if any(part.startswith("_") for part in info.name.split(".")):
+            continue
+        names.append(info.name)
+    return sorted(names, key=lambda n: n.split("."))
+
+
+def is_package(name: str) -> bool:
+    return hasattr(importlib.import_module(name), "__path__")
+
+
+def module_myst(name: str) -> list[str]:
+    """MyST for one module: a heading (its dotted name) and an automodule directive.
+
+    autodoc writes reStructuredText, so the directive sits in an ``eval-rst`` block; the
+    page that uses ``{gflow-api}`` is MyST Markdown, whose parser reads what this returns.
+    """
+    options = ["   :members:", "   :undoc-members:"]
+    if is_package(name):
+        options.append("   :ignore-module-all:")
+    return [f"## `{name}`", "", "```{eval-rst}", f".. automodule:: {name}", *options, "```", ""]
+
+
+class ReprSafeDataDocumenter(DataDocumenter):
+    """Module constants, also instances of other libraries' classes (``BOOK_CMAP``, a
+    matplotlib colormap, whose ``__module__`` would make autodoc take it for an import), and
+    without their value when its repr is an object description (``<... object at 0x...>``
+    says nothing and changes every build). Documented by their ``#:`` comment only."""
+
+    @classmethod
+    def can_document_member(cls, member, membername, isattr, parent) -> bool:
+        # Data with a ``#:`` comment (isattr), or any plain value a module lists in __all__.
+        if not isinstance(parent, ModuleDocumenter):
+            return False
+        if isattr:
+            return True
+        listed = (not parent.options.ignore_module_all
+                  and membername in (getattr(parent.object, "__all__", None) or ()))
+        plain = not (inspect.isroutine(member) or inspect.isclass(member)
+                     or inspect.ismodule(member))
+        return listed and plain
+
+    def check_module(self) -> bool:
+        listed = getattr(importlib.import_module(self.modname), "__all__", None) or ()
+        return self.objpath[-1] in listed or super().check_module()
+
+    def should_suppress_value_header(self) -> bool:
+        try:
+            text = repr(self.object)
+        except Exception:  # noqa: BLE001 - an unprintable value: show none
+            return True
+        if " at 0x" in text or (text.startswith("<") and text.endswith(">")):
+            return True
+        return super().should_suppress_value_header()
+
+    def get_doc(self):
+        # Only the ``#:`` comment documents a constant: the docstring of its type (what
+        # autodoc falls back to) describes the class, not this value.
+        comment = self.get_module_comment(self.objpath[-1])
+        return [comment] if comment else []
+
+
+class GflowApi(SphinxDirective):
+    """``{gflow-api} PACKAGE``: one section per public module of PACKAGE."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        package = self.arguments[0]
+        try:
+            names = public_modules(package)
+        except ImportError as exc:
+            raise self.error(f"gflow-api: cannot import {package!r}: {exc}") from exc
+        lines: list[str] = []
+        for name in names:
+            module = importlib.import_module(name)
+            if getattr(module, "__file__", None):
+                self.env.note_dependency(module.__file__)
+            lines += module_myst(name)
+        container = nodes.section()
+        container.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(lines, source="gflow-api"), container)
+        return container.children
+
+
+#: CDN URL found in notebook outputs -> the vendored copy under ``_static/``.
+OFFLINE_REWRITES = {
+    "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css":
+        "_static/font-awesome/css/font-awesome.min.css",
+}
+
+
+def rewrite_cdn_urls(app, pagename, templatename, context, doctree):
+    """Point known CDN URLs in the page body at the vendored copies."""
+    body = context.get("body")
+    if not body or "//" not in body:
+        return
+    for cdn, local in OFFLINE_REWRITES.items():
+        if cdn in body:
+            body = body.replace(cdn, context["pathto"](local, 1))
+    context["body"] = body
+
+
+#: MathJax 2's ``MathJax.Hub.Queue(["Typeset", MathJax.Hub, element])`` on MathJax 3, for the
+#: widget manager. Runs after MathJax (a deferred script) and before the widgets render (on load).
+MATHJAX2_SHIM = """
+document.addEventListener("DOMContentLoaded", function () {
+  var mj = window.MathJax;
+  if (!mj || mj.Hub || typeof mj.typesetPromise !== "function") { return; }
+  mj.Hub = {Queue: function () {
+    Array.prototype.forEach.call(arguments, function (job) {
+      if (Array.isArray(job) && job[0] === "Typeset" && job[2]) {
+        mj.typesetPromise([job[2]]).catch(function () {});
+      }
+    });
+  }};
+});
+"""
+
+WIDGET_FONTS = ("*.woff", "*.woff2", "*.ttf", "*.eot", "*.svg")
+
+
+def note_widget_pages(app, pagename, templatename, context, doctree):
+    """Remember the folders of pages that load the widget manager."""
+    scripts = context.get("script_files") or []
+    if any("embed-amd.js" in str(getattr(js, "filename", js) or "") for js in scripts):
+        app.env.gflow_widget_dirs = getattr(app.env, "gflow_widget_dirs", set())
+        app.env.gflow_widget_dirs.add(posixpath.dirname(pagename))
+
+
+def copy_widget_fonts(app, exception):
+    """Put the widget manager's fonts where it looks for them, next to its pages."""
+    if exception is not None or app.builder.format != "html":
+        return
+    src = Path(app.confdir) / "_vendor" / "html-manager" / "dist"
+    for folder in sorted(getattr(app.env, "gflow_widget_dirs", set())):
+        dest = Path(app.outdir) / folder / "@jupyter-widgets" / "html-manager" / "dist"
+        dest.mkdir(parents=True, exist_ok=True)
+        for pattern in WIDGET_FONTS:
+            for font in src.glob(pattern):
+                shutil.copy2(font, dest / font.name)
+
+
+def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")
+    app.add_autodocumenter(ReprSafeDataDocumenter, override=True)
+    app.add_directive("gflow-api", GflowApi)
+    app.connect("html-page-context", rewrite_cdn_urls)
+    app.connect("html-page-context", note_widget_pages)
+    app.connect("build-finished", copy_widget_fonts)
+    app.add_js_file(None, body=MATHJAX2_SHIM)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
