@@ -109,7 +109,8 @@ def eigen_coordinates(X, y, params):
     lam : ndarray, shape (D,)
         Eigenvalues of ``X X^T``, ascending (slow first).
     vecs : ndarray, shape (D, D)
-        The eigenvectors as columns.
+        The eigenvectors as columns, each signed so that its largest-magnitude entry is
+        positive (a reproducible choice: an eigenvector's sign is otherwise arbitrary).
     coords : ndarray, shape (T, D), or (D,) for a single vector
         ``coords[..., j]`` is the coordinate along ``vecs[:, j]``.
     """
@@ -120,6 +121,8 @@ def eigen_coordinates(X, y, params):
     P = _path(params, D)
     v.check_finite(P, "params")
     lam, vecs = gram_eigen(X, outer=True)
+    pivot = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(D)]
+    vecs = vecs * np.where(pivot < 0, -1.0, 1.0)
     phi_star = np.linalg.lstsq(X.T, y, rcond=None)[0]
     return lam, vecs, (P - phi_star) @ vecs
 

@@ -60,6 +60,7 @@ def test_eigen_coordinates_decay_at_their_own_rates():
     lam, vecs, c = eigen_coordinates(X, y, flow.params(t))
     assert np.allclose(lam, [0.151837, 3.688163], atol=1e-6)  # NOTES.md
     assert np.allclose(vecs.T @ vecs, np.eye(2))
+    assert np.all(vecs[np.argmax(np.abs(vecs), axis=0), [0, 1]] > 0)  # reproducible signs
     # Each coordinate decays like exp(-lambda t): independent of the flow's own formula,
     # the reference is the distance to the ML solution (0.625, -0.175) of NOTES.md.
     c0 = vecs.T @ (phi0 - np.array([0.625, -0.175]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.patheffects as pe
 import numpy as np
 from matplotlib.colors import PowerNorm
+from matplotlib.ticker import MaxNLocator
 
 from .. import _validation as v
 from ..descent import gradient_descent
@@ -77,6 +78,8 @@ def plot_landscape(
     ax.set_xlabel("intercept $\\phi_1$")
     ax.set_ylabel("slope $\\phi_0$")
     ax.set_aspect("equal")
+    ax.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax.grid(False)
     if colorbar:
         ticks = lo + (hi - lo) * np.linspace(0.0, 1.0, 6) ** (1.0 / gamma)
@@ -273,11 +276,13 @@ def plot_descent_vs_flow(X, y, phi0, lr, n_steps, ax=None, extent=(-1.0, 1.0, -1
     ax = plot_landscape(X, y, ax=ax, extent=extent)
     flow = LinearFlow(X, y, phi0)
     t = np.linspace(0.0, n_steps * lr, 400)
-    plot_path(flow.params(t), ax, color=COLORS["flow"], label="flow", lw=3.0, marker_end=False)
+    # The flow on top, thinner than the descent's dots: where they agree, dots peek out.
+    plot_path(flow.params(t), ax, color=COLORS["flow"], label="flow", lw=2.0, marker_end=False,
+              zorder=4)
     ok = np.all(np.isfinite(iterates), axis=1)
     plot_path(
         iterates[ok], ax, color=COLORS["descent"], label="descent", lw=0.9, outline=False,
-        marker="o", ms=3.5, mec="white", mew=0.5, marker_start=False, marker_end=False,
+        marker="o", ms=5, marker_start=False, marker_end=False, zorder=3,
     )
     ax.set_title(f"lr = {lr:g}")
     return ax
