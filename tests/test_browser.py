@@ -29,7 +29,6 @@ install; ``make test`` installs them (``make chromium``).
 
 from __future__ import annotations
 
-import base64
 import functools
 import http.server
 import importlib
@@ -382,16 +381,16 @@ def open_page(driver, base: str, doc: str) -> dict:
     return facts
 
 
-def screenshot(driver, doc: str) -> Path:
-    """A full-page PNG under _build/screenshots/ (viewport only if CDP is unavailable)."""
+def screenshot(driver, doc: str, max_height: int = 4000) -> Path:
+    """A PNG of the page (up to ``max_height`` pixels tall) under _build/screenshots/."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     out = SHOTS / f"{doc.replace('/', '__')}.png"
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(800, min(int(height), max_height)))
     try:
-        data = driver.execute_cdp_cmd(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-        out.write_bytes(base64.b64decode(data["data"]))
-    except Exception:  # noqa: BLE001
         driver.save_screenshot(str(out))
+    finally:
+        driver.set_window_size(1280, 1000)
     return out
 
 
@@ -408,7 +407,6 @@ def test_page_in_browser(browser, server, doc):
     if not built_page(doc).is_file():
         pytest.fail(f"{doc}.html was not built", pytrace=False)
     facts = open_page(browser, server, doc)
-    screenshot(browser, doc)
     problems = []
     raw = RAW_TEX.findall(facts["text"])
     if raw:
@@ -429,6 +427,7 @@ def test_page_in_browser(browser, server, doc):
         want = colab_url(doc)
         if want not in facts["colab"]:
             problems.append(f"Colab link should be {want}; the page has {facts['colab']}")
+    screenshot(browser, doc)
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
 
 
