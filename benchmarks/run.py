@@ -141,7 +141,11 @@ def run(smoke=False):
         sizes = [(20, 20_000, 100, True), (2_000, 20, 100, True)]
         repeats = 2
     else:
-        sizes = [(100, 1_000_000, 1000, True), (100_000, 100, 1000, False), (100_000, 100, 100, True)]
+        sizes = [
+            (100, 1_000_000, 1000, True),
+            (100_000, 100, 1000, False),
+            (100_000, 100, 100, True),
+        ]
         repeats = 5
     for D, I, T, wp in sizes:
         rows.append(p2_time(D, I, T, repeats, wp))

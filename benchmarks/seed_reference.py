@@ -30,7 +30,8 @@ def seed_workload(X, y, phi0, t_all, x_predict, sigma_sq_p=2.0):
         f = y + expm(-X.T @ X * t_all[t]) @ (f_0 - y)
         f_all[:, t : t + 1] = f
         f_minus_y_all[:, t : t + 1] = f - y
-        phi_t_all[:, t : t + 1] = phi_0 - XXTInvX @ (np.identity(I) - expm(-X.T @ X * t_all[t])) @ (f_0 - y)
+        E = expm(-X.T @ X * t_all[t])
+        phi_t_all[:, t : t + 1] = phi_0 - XXTInvX @ (np.identity(I) - E) @ (f_0 - y)
     loss = 0.5 * np.sum(f_minus_y_all * f_minus_y_all, axis=0)
 
     nX = x_predict.shape[1]

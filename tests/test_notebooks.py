@@ -62,10 +62,12 @@ def test_notebook_in_sync_with_myst_source(src):
     have = jupytext.read(nb_path, fmt="ipynb")
 
     def shape(nb):
-        return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+        return [
+            (c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells
+        ]
 
     w, h = shape(want), shape(have)
-    for i, (a, b) in enumerate(zip(w, h)):
+    for i, (a, b) in enumerate(zip(w, h, strict=False)):
         assert a == b, f"{nb_path.name} cell {i} differs from {src.name}: run `make notebooks`"
     assert len(w) == len(h), f"{nb_path.name} has {len(h)} cells, {src.name} has {len(w)}"
 

@@ -40,7 +40,11 @@ def convert(md_path: Path) -> Path:
     """Write ``book/<stem>.ipynb`` from the MyST source (outputs are dropped)."""
     nb = jupytext.read(md_path, fmt="md:myst")
     nb.metadata.pop("jupytext", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     out = OUT / f"{md_path.stem}.ipynb"
     jupytext.write(nb, out, fmt="ipynb")
     return out
