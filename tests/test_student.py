@@ -143,8 +143,18 @@ print(_json.dumps(_probe))
 """
 
 
-def run_until_first_error(nb, cwd, probe_functions=(), timeout=120):
-    """Execute a notebook with nbclient, stopping at the first error. Then, in the same
+def _reports_stub(cell):
+    """True when a code cell's printed output says that a stub is not implemented."""
+    printed = "".join(
+        o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
+        for o in cell.get("outputs", [])
+    )
+    return bool(re.search(r"not\s*implemented", printed, re.IGNORECASE))
+
+
+def run_until_first_error(nb, cwd, probe_functions=(), stop_when=None, timeout=120):
+    """Execute a notebook with nbclient, stopping at the first error (or at the first cell
+    for which ``stop_when(cell)`` is true). Then, in the same
     kernel, call each of ``probe_functions`` that got defined (with None for every required
     argument) and return the cells and ``{name: message raised}``."""
     nb = copy.deepcopy(nb)
@@ -156,6 +166,8 @@ def run_until_first_error(nb, cwd, probe_functions=(), timeout=120):
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError:
+                break
+            if stop_when is not None and stop_when(cell):
                 break
         if probe_functions:
             probe = nbformat.v4.new_code_cell(PROBE % (list(probe_functions),))
@@ -183,16 +195,12 @@ def assert_runs_up_to_first_stub(student, cwd):
     functions = {
         m.split("write the body of ")[1]: m for m in messages if "write the body of " in m
     }
-    cells, probed = run_until_first_error(student, cwd, functions)
+    cells, probed = run_until_first_error(student, cwd, functions, stop_when=_reports_stub)
     hit = None
     for i, cell in enumerate(cells):
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        printed = "".join(
-            o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
-            for o in cell.get("outputs", [])
-        )
         if i < first_stub:
             assert not errors, (
                 f"cell {i} failed before the first stub (cell {first_stub}): "
@@ -200,11 +208,11 @@ def assert_runs_up_to_first_stub(student, cwd):
             )
             assert cell.execution_count is not None, f"cell {i} before the first stub did not run"
             continue
-        if errors or re.search(r"not\s*implemented", printed, re.IGNORECASE):
-            hit = (i, errors[0] if errors else None, printed)
+        if errors or _reports_stub(cell):
+            hit = (i, errors[0] if errors else None)
             break
     assert hit is not None, "no cell raised or reported NotImplementedError: stubs never called"
-    i, err, printed = hit
+    i, err = hit
     if err is not None:
         assert err.ename == "NotImplementedError", f"cell {i}: {err.ename}: {err.evalue}"
         assert err.evalue in messages, f"cell {i}: unexpected message {err.evalue!r}"
