@@ -109,4 +109,4 @@ def check_gd_step(gd_step) -> str:
                 return msg
         return ("Not quite: the result is not phi - lr * X (X^T phi - y). Check the residual "
                 "X^T phi - y, then the gradient, then the step.")
-    return "Correct: your step matches phi - lr * X (X^T phi - y) on every test problem."
+    return "Correct: your step is right on all three test problems."
