@@ -489,6 +489,26 @@ def test_md_and_ipynb_give_the_same_copy(tmp_path):
     assert [(c.cell_type, c.source) for c in a.cells] == [(c.cell_type, c.source) for c in b.cells]
 
 
+def test_cli_refuses_a_broken_chapter(tmp_path, monkeypatch):
+    import jupytext
+
+    nb = synthetic_chapter()
+    nb.cells.pop(11)  # the last solution-end
+    jupytext.write(nb, tmp_path / "toy.md", fmt="md:myst")
+    monkeypatch.setattr(tool, "SRC", tmp_path)
+    monkeypatch.setattr(tool.sources, "__defaults__", (None, tmp_path))
+    with pytest.raises(SystemExit, match="no student copy written.*has no solution-end"):
+        tool.main(["--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out" / "toy.ipynb").exists()
+
+
+def test_banner_without_coding_exercises():
+    nb = nbformat.v4.new_notebook(cells=[_md("# Intro\n\nNo exercises here.")])
+    student, exercises = tool.make_student(nb, "intro")
+    assert exercises == [] and "Student copy" in student.cells[0].source
+    assert "NotImplementedError" not in student.cells[0].source
+
+
 def test_cli_writes_the_copies(tmp_path, capsys):
     src = tmp_path / "md"
     src.mkdir()

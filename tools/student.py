@@ -209,12 +209,17 @@ def load(path: Path) -> nbformat.NotebookNode:
     raise StudentCopyError(f"path must be a .md MyST source or an .ipynb notebook; got {path}")
 
 
-def _banner(chapter: str) -> nbformat.NotebookNode:
+def _banner(chapter: str, coding: bool) -> nbformat.NotebookNode:
+    todo = (
+        "In each coding exercise a function raises `NotImplementedError`: write its body where "
+        "it says *Your code here*, then run the check cell below it, which prints feedback. "
+        if coding
+        else ""
+    )
     return nbformat.v4.new_markdown_cell(
-        f"> **Student copy of the chapter `{chapter}`.** The solutions are removed. In each "
-        "coding exercise a function raises `NotImplementedError`: write its body where it says "
-        "*Your code here*, then run the check cell below it, which prints feedback. Run the "
-        "cells from the top; the first cell installs `gflow_lib` when it is missing (Colab)."
+        f"> **Student copy of the chapter `{chapter}`.** The solutions are removed. {todo}"
+        "Run the cells from the top; the first cell installs `gflow_lib` when it is missing "
+        "(Colab)."
     )
 
 
@@ -357,7 +362,8 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
 
     student = copy.deepcopy(nb)
     student.metadata.pop("widgets", None)
-    student.cells = ([_banner(chapter)] if banner else []) + cells
+    coding = any(ex.stubs for ex in exercises.values())
+    student.cells = ([_banner(chapter, coding)] if banner else []) + cells
     for k, cell in enumerate(student.cells):
         for marker in ("{solution}", "{solution-start}", "{solution-end}", BEGIN, END):
             if marker in cell.source:
@@ -420,12 +426,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     found = []
     for src in sources(args.chapters):
-        if args.table:
-            found += make_student(load(src), src.stem)[1]
-            continue
-        target, exercises = write_student(
-            src, args.out, banner=not args.no_banner, plain_exercises=not args.keep_myst
-        )
+        try:
+            if args.table:
+                found += make_student(load(src), src.stem)[1]
+                continue
+            target, exercises = write_student(
+                src, args.out, banner=not args.no_banner, plain_exercises=not args.keep_myst
+            )
+        except StudentCopyError as exc:
+            raise SystemExit(f"{src}: no student copy written: {exc}") from None
         found += exercises
         coding = sum(ex.coding for ex in exercises)
         print(f"{target}: {len(exercises)} exercises ({coding} coding)")
