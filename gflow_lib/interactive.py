@@ -309,7 +309,7 @@ def flow_widget(frames, **kwargs):
         def redraw():
             with view:
                 view.clear_output(wait=True)
-                display(ex.fig)
+                display(ex)  # a PNG of the figure (FlowExplorer._repr_png_)
 
         redraw()
         if fig is None:

@@ -198,6 +198,13 @@ def test_frozen_background_renders_like_a_full_draw(frames):
         frozen.freeze_static(60)
 
 
+def test_png_repr_shows_the_current_frame(explorer):
+    first = explorer._repr_png_()
+    assert first.startswith(b"\x89PNG")
+    explorer.update(-1)
+    assert explorer._repr_png_() != first
+
+
 # --------------------------------------------------------------- animation and widget
 def test_animation_has_one_frame_per_time(frames):
     anim = flow_animation(frames)

@@ -11,6 +11,7 @@ from matplotlib.artist import Artist
 from matplotlib.axis import Axis
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.patheffects import Normal, Stroke
 
 from .landscape import plot_landscape
 from .style import COLORS
@@ -120,7 +121,9 @@ class FlowExplorer:
         X = np.vstack([fr.x, np.ones_like(fr.x)])
         plot_landscape(X, fr.y, ax=ax, extent=extent, n=161, levels=24)
         ax.plot(fr.params[:, 1], fr.params[:, 0], color="white", lw=1.0, ls=":", alpha=0.7)
-        (a["path"],) = ax.plot([], [], color=COLORS["flow"], lw=2.4, solid_capstyle="round")
+        (a["path"],) = ax.plot([], [], color=COLORS["flow"], lw=2.4, solid_capstyle="round",
+                               path_effects=[Stroke(linewidth=4.4, foreground="white", alpha=0.75),
+                                             Normal()])
         (star,) = ax.plot(fr.limit[1], fr.limit[0], "*", color="white", ms=13, mec=COLORS["ml"],
                           mew=0.8, label=r"$\phi(\infty)$")
         a["point"] = ax.scatter([fr.params[0, 1]], [fr.params[0, 0]], s=70, color=COLORS["flow"],
@@ -158,7 +161,7 @@ class FlowExplorer:
         a["marker"] = ax.axvline(fr.t[0], color=COLORS["flow"], lw=1.4, alpha=0.8)
         a["dots"] = ax.scatter(np.full(fr.x.size, fr.t[0]), fr.residuals[0], s=40, color=colors,
                                edgecolors="white", linewidths=1.0, zorder=5)
-        ax.set_xlim(0.0, fr.t[-1])
+        ax.set_xlim(0.0, fr.t[-1] * 1.25)  # room for the dots at the last time
         ax.set_ylim(*_pad(fr.residuals.min(), fr.residuals.max()))
         ax.set_xlabel("time $t$ (log scale)")
         ax.set_ylabel(r"residual $f_i - y_i$")
@@ -273,6 +276,16 @@ class FlowExplorer:
             art.set_visible(True)
         self._frozen = True
         return self
+
+    def _repr_png_(self):
+        """PNG of the current frame, so ``display(explorer)`` shows the figure in any
+        notebook, whether or not a pyplot backend is active."""
+        import io
+
+        buf = io.BytesIO()
+        # A frozen figure holds a background painted at its own dpi: save at that dpi.
+        self.fig.savefig(buf, format="png", dpi=self.fig.dpi, facecolor="white")
+        return buf.getvalue()
 
     def __repr__(self):
         return f"FlowExplorer(frame {self.k} of {len(self.frames)})"
