@@ -14,3 +14,4 @@ from .landscape import plot_descent_vs_flow, plot_eigen_directions, plot_fitted_
 from .landscape import plot_landscape, plot_path  # noqa: E402,F401,I001
 from .regularization import plot_distance_over_time, plot_filters, plot_ml_map  # noqa: E402,F401,I001
 from .regularization import plot_paths_vs_ridge, plot_risk_ratio  # noqa: E402,F401,I001
+from .explorer import FlowExplorer  # noqa: E402,F401,I001
