@@ -21,5 +21,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 from . import data, landscape, plotting  # noqa: E402,F401
+from . import features  # noqa: E402,F401,I001
+from .bayes import ensemble_params, posterior_distribution, posterior_predictive  # noqa: E402,F401,I001
 from .descent import descent_closed_form, modified_flow_params  # noqa: E402,F401,I001
 from .descent import modified_loss, stability_thresholds  # noqa: E402,F401,I001

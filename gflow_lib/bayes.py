@@ -178,11 +178,14 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p):
     if D <= n_data:
         cf = scipy.linalg.cho_factor(X @ X.T + lam * np.eye(D))
         cov = s2 * scipy.linalg.cho_solve(cf, np.eye(D))
+        mean = scipy.linalg.cho_solve(cf, X @ y)
     else:
         cf = scipy.linalg.cho_factor(X.T @ X + lam * np.eye(n_data))
         cov = sp2 * (np.eye(D) - X @ scipy.linalg.cho_solve(cf, X.T))
+        mean = X @ scipy.linalg.cho_solve(cf, y)
+    # The mean is solved for directly, not as Sigma X y / sigma^2, which would amplify the
+    # rounding of Sigma when sigma^2 is tiny.
     cov = 0.5 * (cov + cov.T)
-    mean = cov @ (X @ y) / s2
     return mean, cov
 
 

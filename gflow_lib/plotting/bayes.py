@@ -95,8 +95,10 @@ def plot_prediction_grid(
     means, variances : array_like, shape (P, M)
         One row per panel.
     titles : sequence of P str
-    noise_var, data, color :
+    noise_var, data :
         As in :func:`plot_prediction_band`.
+    color : str or sequence of P str, optional
+        One colour for every panel, or one per panel.
     ncols : int
         Panels per row.
     ylim : (float, float)
@@ -118,6 +120,12 @@ def plot_prediction_grid(
             f"means and variances must have the same shape (P, M) and titles P entries; got "
             f"shapes {means.shape}, {variances.shape} and {len(titles)} titles"
         )
+    if color is None or isinstance(color, str):
+        colors = [color] * P
+    else:
+        colors = list(color)
+        if len(colors) != P:
+            raise ValueError(f"color must be one colour or {P} colours; got {len(colors)}")
     ncols = min(int(ncols), P)
     nrows = -(-P // ncols)
     fig, axes = plt.subplots(
@@ -129,7 +137,7 @@ def plot_prediction_grid(
             ax.set_visible(False)
             continue
         plot_prediction_band(
-            x, means[k], variances[k], ax=ax, noise_var=noise_var, data=data, color=color
+            x, means[k], variances[k], ax=ax, noise_var=noise_var, data=data, color=colors[k]
         )
         ax.set_title(titles[k], fontsize=10)
         ax.set_ylim(*ylim)
@@ -169,7 +177,7 @@ def plot_spread_over_time(t, var, labels, ax=None):
             f"labels; got shape {var.shape}"
         )
     ax = new_axes(ax)
-    colors = BOOK_CMAP(np.linspace(0.15, 0.75, var.shape[1]))
+    colors = BOOK_CMAP(np.linspace(0.05, 0.8, var.shape[1]))
     for m in range(var.shape[1]):
         ax.semilogy(t, var[:, m], color=colors[m], lw=1.8, label=labels[m])
     ax.set_xlabel("time $t$")
