@@ -47,7 +47,7 @@ def plot_ml_map(X, y, phi_ml, phi_map, axes=None, extent=(-0.5, 0.2, 0.2, 0.9)):
     -------
     matplotlib Figure
     """
-    fig, axes = _figure(axes, 2, (10.5, 4.6))
+    fig, axes = _figure(axes, 2, (9.0, 4.0))
     X, y = np.asarray(X, float), np.asarray(y, float)
     ax = plot_landscape(X, y, ax=axes[0], extent=extent, n=161, levels=30)
     for phi, key, label, marker in ((phi_ml, "ml", "ML", "*"), (phi_map, "map", "MAP", "D")):
@@ -207,7 +207,7 @@ def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
     -------
     matplotlib Figure
     """
-    fig, axes = _figure(axes, 2, (10.5, 4.0))
+    fig, axes = _figure(axes, 2, (9.0, 3.8))
     t = np.asarray(t, float)
     ax = axes[0]
     ax.plot(t, risk_flow.risk, color=COLORS["flow"], lw=2, label="flow: risk")
