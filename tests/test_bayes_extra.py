@@ -215,3 +215,67 @@ def test_posterior_distribution_bad_y(line):
     X, _ = line
     with pytest.raises(ValueError, match="length 3"):
         posterior_distribution(X, np.zeros(2), SIGMA_SQ, SIGMA_SQ_P)
+
+
+def test_posterior_mean_with_tiny_noise_is_min_norm_interpolant(wide):
+    """sigma^2 -> 0 with D > I: the posterior mean interpolates with minimum norm."""
+    X, y = wide
+    mean, _ = posterior_distribution(X, y, 1e-12, SIGMA_SQ_P)
+    np.testing.assert_allclose(mean, np.linalg.pinv(X.T) @ y, atol=1e-8)
+
+
+# ------------------------------------------------------------------ the figures
+def _band_limits(collection):
+    """Lower and upper edge of a fill_between band, sampled at its vertices."""
+    verts = collection.get_paths()[0].vertices
+    return verts[:, 0], verts[:, 1]
+
+
+def test_bands_are_two_sd_of_output_and_of_noisy_observation():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gflow_lib.plotting.bayes import plot_prediction_band
+
+    x = np.linspace(0.0, 1.0, 5)
+    mean = np.linspace(-0.2, 0.3, 5)
+    var = np.array([0.01, 0.02, 0.04, 0.02, 0.01])
+    ax = plot_prediction_band(x, mean, var, noise_var=SIGMA_SQ)
+    light, dark = ax.collections[0], ax.collections[1]
+    for band, v in [(dark, var), (light, var + SIGMA_SQ)]:
+        xs, ys = _band_limits(band)
+        for xi, mi, vi in zip(x, mean, v, strict=True):
+            at = np.isclose(xs, xi)
+            assert np.isclose(ys[at].max(), mi + 2 * np.sqrt(vi))
+            assert np.isclose(ys[at].min(), mi - 2 * np.sqrt(vi))
+    plt.close("all")
+
+
+def test_plot_functions_reject_bad_shapes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gflow_lib.plotting.bayes import (
+        plot_prediction_band,
+        plot_prediction_grid,
+        plot_spread_over_time,
+    )
+
+    x = np.linspace(0.0, 1.0, 4)
+    with pytest.raises(ValueError, match="same length"):
+        plot_prediction_band(x, np.zeros(3), np.ones(4))
+    with pytest.raises(ValueError, match="non-negative"):
+        plot_prediction_band(x, np.zeros(4), -np.ones(4))
+    with pytest.raises(ValueError, match="titles"):
+        plot_prediction_grid(x, np.zeros((2, 4)), np.ones((2, 4)), ["one"])
+    with pytest.raises(ValueError, match="2 colours"):
+        plot_prediction_grid(x, np.zeros((2, 4)), np.ones((2, 4)), ["a", "b"], color=["r"])
+    with pytest.raises(ValueError, match="shape \\(T, M\\)"):
+        plot_spread_over_time(np.arange(3.0), np.ones((4, 2)), ["a", "b"])
+    fig = plot_prediction_grid(x, np.zeros((2, 4)), np.ones((2, 4)), ["a", "b"], ncols=3)
+    assert len([a for a in fig.axes if a.get_visible()]) == 2
+    plt.close("all")
