@@ -94,7 +94,7 @@ def gram_eigen(X, outer: bool | None = None):
     -------
     lam : ndarray, shape (n,)
         Eigenvalues in ascending order, with rounding noise below the rank tolerance
-        ``max(lam) * max(D, I) * eps`` set to exactly 0.
+        ``20 * max(lam) * max(D, I) * eps`` set to exactly 0.
     vecs : ndarray, shape (n, n)
         Orthonormal eigenvectors as columns.
     """
@@ -108,7 +108,11 @@ def gram_eigen(X, outer: bool | None = None):
 
 
 def _clean(lam: np.ndarray, shape) -> np.ndarray:
-    tol = max(float(lam[-1]), 0.0) * max(shape) * np.finfo(float).eps
+    # Forming the Gram matrix and eigh leave zero eigenvalues of an exactly rank-deficient X
+    # at up to about 4 * max(D, I) * eps * lam_max (measured over 60000 small random
+    # rank-deficient X); kept as modes, they put noise / noise into the limit. A factor 20
+    # leaves a margin and still keeps every mode of X X^T up to cond ~ 2e14 / max(D, I).
+    tol = 20.0 * max(float(lam[-1]), 0.0) * max(shape) * np.finfo(float).eps
     return np.where(lam > tol, lam, 0.0)
 
 
@@ -165,6 +169,8 @@ class LinearFlow:
             a0 = vecs.T @ phi0
             zs = np.where(nz, bc / np.where(nz, lam, 1.0), 0.0)  # min-norm solution
             self._dz0 = np.where(nz, a0 - zs, 0.0)
+            # phi(t) in these coordinates is e a0 + g bc: no cancellation near t = 0
+            self._a0, self._bc = a0, np.where(nz, bc, 0.0)
             self._base = np.where(nz, zs, a0)  # limit: solution + null part of phi0
             # Minimum loss 0.5 ||y||^2 - 0.5 sum bc^2 / lam, recomputed exactly by one
             # more pass over X when that difference has lost more than 8 digits.
@@ -222,8 +228,8 @@ class LinearFlow:
         tt, scalar = v.times(t)
         lam = self.eigenvalues
         if self._outer:
-            e, _ = _factors(lam, tt)
-            coords = self._base + e * self._dz0
+            e, g = _factors(lam, tt)
+            coords = e * self._a0 + g * self._bc
             out = coords @ self._vecs.T
         else:
             e, _ = _factors(lam, tt)

@@ -233,6 +233,26 @@ def test_rank_deficient_wide(rng, ref):
     )
 
 
+def test_rank_of_many_small_rank_deficient_matrices(ref):
+    """Rounding leaves the zero eigenvalues of an exactly rank-deficient Gram matrix a few
+    max(D, I) eps lambda_max away from 0. Counted as modes they would put rounding / rounding
+    into the limit. Over 400 seeded products B C of rank r, the rank must come out r and the
+    limit must match pinv (a too-tight tolerance failed about 2% of these)."""
+    rng = np.random.default_rng(99)
+    wrong = []
+    for _ in range(400):
+        D, n_data = rng.integers(2, 7, size=2)
+        r = int(rng.integers(1, min(D, n_data)))
+        X = rng.normal(size=(D, r)) @ rng.normal(size=(r, n_data)) * 10 ** rng.uniform(-2, 2)
+        y, phi0 = rng.normal(size=n_data), rng.normal(size=D)
+        flow = LinearFlow(X, y, phi0)
+        want = ref.min_norm_limit(X, y, phi0)
+        err = np.linalg.norm(flow.limit() - want) / np.linalg.norm(want)
+        if flow.rank != r or err > 1e-9:
+            wrong.append((D, n_data, r, flow.rank, err))
+    assert not wrong, wrong[:5]
+
+
 def _svd_reference(X, y, phi0, ts):
     """Flow through the SVD of X itself (never forming X X^T), with expm1: its error is set
     by cond(X) = sqrt(cond(X X^T)), so it is far more accurate than any Gram-based method.
@@ -279,6 +299,23 @@ def test_ill_conditioned(shape, rng):
     assert abs(flow.loss_limit() - lim_loss[0]) <= tol * loss_ref[0]
     # and the slow mode really moves over these times (the test is not vacuous)
     assert np.linalg.norm(phi_ref[3] - phi_ref[-1]) > 1e3 * tol * scale[-1]
+
+
+def test_early_motion_is_accurate_when_the_limit_is_far():
+    """phi(t) - phi0 = -t grad L(phi0) + O(t^2). With phi0 tiny and the limit far away, the
+    closed form must not assemble phi(t) as limit + e^{-lambda t} (phi0 - limit): that
+    cancels and leaves errors of eps |limit|, a thousand times the motion at t = 1e-12."""
+    X = np.array([[0.35, 0.2, 0.1], [1.0, 1.0, 1.0]])
+    y = np.array([8.2, 9.0, -7.0])
+    phi0 = np.array([0.0033, -0.001])
+    flow = LinearFlow(X, y, phi0)
+    assert np.linalg.norm(flow.limit()) > 1e4 * np.linalg.norm(phi0)
+    t = 1e-12
+    motion = flow.params(t) - phi0
+    want = t * (X @ (y - X.T @ phi0))
+    np.testing.assert_allclose(motion, want, rtol=1e-5)
+    # e = 1, g = 0: only the rotation into the eigenbasis and back rounds
+    np.testing.assert_allclose(flow.params(0.0), phi0, rtol=0, atol=4 * EPS * np.abs(phi0).max())
 
 
 # =========================================================== 4. mode factors and huge times
