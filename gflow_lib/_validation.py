@@ -169,7 +169,7 @@ def covariance(value, D: int, name: str = "prior_cov") -> np.ndarray:
         raise ValueError(
             f"{name} must be symmetric; got a matrix with max |S - S^T| = {asym:.3g}"
         )
-    w_min = float(np.linalg.eigvalsh(0.5 * (S + S.T))[0])
+    w_min = float(np.linalg.eigvalsh(0.5 * S + 0.5 * S.T)[0])  # no overflow near max float
     if w_min < -1e-10 * scale * D:
         raise ValueError(
             f"{name} must be positive semidefinite; got smallest eigenvalue {w_min:.3g}"

@@ -61,17 +61,24 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov):
     X_new = v.new_inputs(X_new, D)
     S = v.covariance(prior_cov, D)
     tt, scalar = v.times(t)
-    mean = flow.predict(X_new, tt)
-    Vr, lam = flow._range_basis()
-    e, _ = _factors(lam, tt)  # (T, r)
-    Y = Vr.T @ X_new  # (r, M)
-    N = X_new - Vr @ Y  # null-space part of the inputs, (D, M)
-    SN = S @ N
-    null_var = np.einsum("dm,dm->m", N, SN)
-    cross = 2.0 * Y * (Vr.T @ SN)  # (r, M)
-    G = Vr.T @ S @ Vr  # (r, r)
-    Q = np.einsum("jm,jk,km->jkm", Y, G, Y)
-    var = null_var + e @ cross + np.einsum("tj,jkm,tk->tm", e, Q, e)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        mean = flow.predict(X_new, tt)
+        Vr, lam = flow._range_basis()
+        e, _ = _factors(lam, tt)  # (T, r)
+        Y = Vr.T @ X_new  # (r, M)
+        N = X_new - Vr @ Y  # null-space part of the inputs, (D, M)
+        SN = S @ N
+        null_var = np.einsum("dm,dm->m", N, SN)
+        cross = 2.0 * Y * (Vr.T @ SN)  # (r, M)
+        G = Vr.T @ S @ Vr  # (r, r)
+        Q = np.einsum("jm,jk,km->jkm", Y, G, Y)
+        var = null_var + e @ cross + np.einsum("tj,jkm,tk->tm", e, Q, e)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
+        raise ValueError(
+            "X_new, prior_mean and prior_cov must be small enough for the predictions and "
+            f"their variance to be finite; got max |X_new| = {float(np.max(np.abs(X_new))):.3g}, "
+            f"max |prior_cov| = {float(np.max(np.abs(S))):.3g}, which overflow"
+        )
     var = np.maximum(var, 0.0)  # PSD quadratic form; clip rounding below zero
     if scalar:
         return mean[0], var[0]

@@ -230,6 +230,10 @@ CASES = [
      r"^n_steps must be a non-negative integer; got bool True$"),
     ("n_steps-string", lambda: gd(n_steps="10"), TypeError,
      r"^n_steps must be a non-negative integer; got str '10'$"),
+    ("X_new-overflows-variance", lambda: pd(X_new=np.array([[1e200], [1.0]])), ValueError,
+     r"^X_new, prior_mean and prior_cov must be small enough.*max \|X_new\| = 1e\+200"),
+    ("prior_cov-overflows-variance", lambda: pd(prior_cov=1e307 * np.ones((2, 2)) * 10),
+     ValueError, r"prior_cov must be small enough.*max \|prior_cov\| = 1e\+308"),
     # ------------------------------------------------------------ covariance
     ("prior_cov-not-symmetric", lambda: pd(prior_cov=np.array([[1.0, 0.5], [0.0, 1.0]])),
      ValueError, r"^prior_cov must be symmetric; got a matrix with max \|S - S\^T\| = 0\.5$"),
