@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import sys
 import tarfile
 from dataclasses import replace
 from pathlib import Path
@@ -17,9 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import fetch_assets as fa
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # tools/ is not installed: import it from the repository
+    sys.path.insert(0, str(ROOT))
+from tools import fetch_assets as fa  # noqa: E402
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 SPHINX = CONFIG["sphinx"]["config"]
 BIB_KEYS = (
@@ -168,8 +171,6 @@ def test_api_reference_uses_autodoc():
 
 
 def test_public_modules_are_walked():
-    import sys
-
     sys.path.insert(0, str(ROOT / "tools"))
     try:
         from sphinx_gflow import public_modules
