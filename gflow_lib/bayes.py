@@ -71,15 +71,18 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov):
         null_var = np.einsum("dm,dm->m", N, SN)
         cross = 2.0 * Y * (Vr.T @ SN)  # (r, M)
         G = Vr.T @ S @ Vr  # (r, r)
-        Q = np.einsum("jm,jk,km->jkm", Y, G, Y)
-        var = null_var + e @ cross + np.einsum("tj,jkm,tk->tm", e, Q, e)
+        Q = np.einsum("jm,jk,km->jkm", Y, G, Y).reshape(-1, Y.shape[1])  # (r*r, M)
+        # sum_jk e_tj e_tk Q_jkm as one matrix product; then the other terms in place
+        var = (e[:, :, None] * e[:, None, :]).reshape(len(tt), -1) @ Q
+        var += e @ cross
+        var += null_var
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
         raise ValueError(
             "X_new, prior_mean and prior_cov must be small enough for the predictions and "
             f"their variance to be finite; got max |X_new| = {float(np.max(np.abs(X_new))):.3g}, "
             f"max |prior_cov| = {float(np.max(np.abs(S))):.3g}, which overflow"
         )
-    var = np.maximum(var, 0.0)  # PSD quadratic form; clip rounding below zero
+    np.maximum(var, 0.0, out=var)  # PSD quadratic form; clip rounding below zero
     if scalar:
         return mean[0], var[0]
     return mean, var
