@@ -1,27 +1,47 @@
 """gflow_lib: gradient flow for linear regression, in closed form.
 
 The helper library of the book *Gradient Flow*. See the chapters under ``book/``.
+The names below are the library's contract; submodules hold the rest (``data``,
+``landscape``, ``regularization``, ``features``, ``numerics``, ``interactive``, ``plotting``,
+``checks``).
 """
 
-from .bayes import prediction_distribution
-from .descent import gradient_descent
+from . import data, features, landscape, plotting
+from .bayes import (
+    ensemble_params,
+    posterior_distribution,
+    posterior_predictive,
+    prediction_distribution,
+)
+from .descent import (
+    descent_closed_form,
+    gradient_descent,
+    modified_flow_params,
+    modified_loss,
+    stability_thresholds,
+)
 from .flow import LinearFlow, gram_eigen, mode_factors
 from .regression import map_params, ml_params, ridge_params
 
 __all__ = [
     "LinearFlow",
+    "data",
+    "descent_closed_form",
+    "ensemble_params",
+    "features",
     "gradient_descent",
     "gram_eigen",
+    "landscape",
     "map_params",
     "ml_params",
     "mode_factors",
+    "modified_flow_params",
+    "modified_loss",
+    "plotting",
+    "posterior_distribution",
+    "posterior_predictive",
     "prediction_distribution",
     "ridge_params",
+    "stability_thresholds",
 ]
 __version__ = "0.1.0"
-
-from . import data, landscape, plotting  # noqa: E402,F401
-from . import features  # noqa: E402,F401,I001
-from .bayes import ensemble_params, posterior_distribution, posterior_predictive  # noqa: E402,F401,I001
-from .descent import descent_closed_form, modified_flow_params  # noqa: E402,F401,I001
-from .descent import modified_loss, stability_thresholds  # noqa: E402,F401,I001

@@ -30,6 +30,7 @@ def book_cmap(n: int = 256) -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list("gflow_warm", _WARM_ANCHORS, N=n)
 
 
+#: The book's warm colour map (registered with matplotlib as ``"gflow_warm"``).
 BOOK_CMAP = book_cmap()
 try:
     mpl.colormaps.register(BOOK_CMAP)
