@@ -6,7 +6,7 @@ The names below are the library's contract; submodules hold the rest (``data``,
 ``checks``).
 """
 
-from . import data, features, landscape, plotting
+from . import data, features, landscape, plotting  # noqa: F401 (submodules as attributes)
 from .bayes import (
     ensemble_params,
     posterior_distribution,
@@ -25,19 +25,15 @@ from .regression import map_params, ml_params, ridge_params
 
 __all__ = [
     "LinearFlow",
-    "data",
     "descent_closed_form",
     "ensemble_params",
-    "features",
     "gradient_descent",
     "gram_eigen",
-    "landscape",
     "map_params",
     "ml_params",
     "mode_factors",
     "modified_flow_params",
     "modified_loss",
-    "plotting",
     "posterior_distribution",
     "posterior_predictive",
     "prediction_distribution",
