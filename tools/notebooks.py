@@ -23,10 +23,9 @@ SRC = ROOT / "book" / "md"
 OUT = ROOT / "book"
 
 
-def sources(names=None):
-    """Paths of the MyST chapter sources, optionally only the given stems."""
-    paths = sorted(SRC.glob("*.md"))
-    paths = [p for p in paths if p.name != "README.md"]
+def sources(names=None, folder: Path = SRC) -> list[Path]:
+    """The chapter MyST sources in ``folder``, optionally only the given stems."""
+    paths = sorted(p for p in Path(folder).glob("*.md") if p.name != "README.md")
     if names:
         wanted = set(names)
         paths = [p for p in paths if p.stem in wanted]

@@ -40,6 +40,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from tools.notebooks import sources
+
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "book" / "md"
 OUT = ROOT / "_build" / "student"
@@ -372,18 +374,6 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
                     f"inside another block?); refusing to write a copy that leaks it"
                 )
     return student, list(exercises.values())
-
-
-def sources(names=None, folder: Path = SRC) -> list[Path]:
-    """The chapter MyST sources, optionally only the given stems."""
-    paths = sorted(p for p in Path(folder).glob("*.md") if p.name != "README.md")
-    if names:
-        wanted = set(names)
-        paths = [p for p in paths if p.stem in wanted]
-        missing = wanted - {p.stem for p in paths}
-        if missing:
-            raise SystemExit(f"no MyST source for: {', '.join(sorted(missing))}")
-    return paths
 
 
 def write_student(path: Path, out_dir: Path = OUT, banner: bool = True,
