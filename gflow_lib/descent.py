@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as v
-from .flow import gram_eigen, mode_factors
+from .flow import _gram, _gram_and_xy, gram_eigen, mode_factors
 
 __all__ = [
     "descent_closed_form",
@@ -55,7 +55,10 @@ def gradient_descent(X, y, phi0, lr, n_steps):
     out[0] = phi0
     use_gram = D <= n_points
     if use_gram:
-        A, b = X @ X.T, X @ y
+        A, b = _gram_and_xy(X, y)
+        v.check_gram_diagonal(np.diagonal(A))  # entries whose squares overflow
+    else:
+        v.check_gram_diagonal(np.diagonal(_gram(X, False)))
     phi = phi0.copy()
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(n_steps):

@@ -6,9 +6,9 @@ Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``).
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
 from . import _validation as v
+from .flow import _eigh, _gram
 
 __all__ = ["ml_params", "map_params", "ridge_params"]
 
@@ -64,7 +64,8 @@ def ridge_params(X, y, lam, center=None):
     Returns
     -------
     ndarray, shape (D,) for scalar ``lam``, (L, D) for an array
-        Solved by a Cholesky factorization (D <= I) or in the dual, I x I, form.
+        From one eigendecomposition of the smaller Gram matrix (the dual, I x I, form when
+        D > I), for all penalties at once.
     """
     X, y = _data(X, y)
     D, I = X.shape
@@ -77,15 +78,16 @@ def ridge_params(X, y, lam, center=None):
         raise ValueError(f"lam must be finite and positive; got {lams.tolist()[:5]}")
     c = np.zeros(D) if center is None else v.vector(center, "center", D)
     r = y - X.T @ c
-    if D <= I:
-        A, b = X @ X.T, X @ r
-        out = np.array([scipy.linalg.solve(A + la * np.eye(D), b, assume_a="pos") for la in lams])
-    else:
-        K = X.T @ X
-        out = np.array(
-            [X @ scipy.linalg.solve(K + la * np.eye(I), r, assume_a="pos") for la in lams]
-        )
-    out = out + c
+    # One eigendecomposition of the smaller Gram matrix serves every penalty at once:
+    # (A + lam I)^{-1} = V diag(1 / (mu + lam)) V^T, and in the dual form
+    # X (K + lam I)^{-1} r for D > I. No Python loop over the penalties.
+    outer = D <= I
+    mu, V = _eigh(_gram(X, outer))
+    mu = np.maximum(mu, 0.0)  # rounding can leave tiny negative eigenvalues
+    w = V.T @ (X @ r if outer else r)  # (n,)
+    coef = w / (mu[None, :] + lams[:, None])  # (L, n)
+    out = coef @ V.T if outer else (coef @ V.T) @ X.T
+    out += c
     return out[0] if scalar else out
 
 

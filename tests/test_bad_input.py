@@ -283,3 +283,19 @@ def test_no_silent_nan_from_valid_extremes():
             assert p.shape == (2,) and np.all(np.isfinite(p)), (scale, t, p)
             assert np.isfinite(fl.loss(t))
         assert np.all(np.isfinite(fl.limit()))
+
+
+def test_gradient_descent_overflowing_X_names_X():
+    """An X whose squares overflow gives the ValueError naming X, not NaN iterates."""
+    import warnings
+
+    from gflow_lib import gradient_descent
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for X, y, phi0 in [
+            (np.array([[1e200, 1.0], [1.0, 1.0]]), [1.0, 2.0], [0.0, 0.0]),
+            (np.array([[1e200, 1.0, 3.0]]).T, [1.0], [0.0, 0.0, 0.0]),
+        ]:
+            with pytest.raises(ValueError, match="X must contain only finite numbers"):
+                gradient_descent(X, y, phi0, 0.1, 3)
