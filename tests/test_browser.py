@@ -491,3 +491,23 @@ def test_explorer_time_control_changes_the_frame(browser, server):
     assert stepped["src"] != first, f"{doc}: the 'next frame' button did not change the frame"
     assert stepped["slider"] == "1", f"{doc}: the slider did not follow the button"
     screenshot(browser, doc + "-after-scrubbing")
+
+
+# ---------------------------------------------------------------- opened from disk
+@pytest.mark.parametrize("doc", [d for d in PAGES if d.endswith(("/closed_form", "/explorer"))])
+def test_page_opened_from_disk(browser, site, doc):
+    """A reader who downloads the built site and opens it from disk (file://, no server, no
+    network) gets typeset math, every figure, and, on the explorer, a working time control."""
+    facts = open_page(browser, site.as_uri(), doc)
+    assert not RAW_TEX.findall(facts["text"]), f"{doc}: raw TeX left when opened from disk"
+    assert not facts["untypeset"], f"{doc}: math not typeset when opened from disk"
+    assert not facts["brokenImages"], f"{doc}: images missing: {facts['brokenImages']}"
+    assert facts["math"] > 0, f"{doc}: no math found on the page"
+    if doc.endswith("/explorer"):
+        state = browser.execute_script(ANIMATION_STATE)
+        assert state and state["src"], f"{doc}: no animation when opened from disk"
+        browser.execute_script(
+            "const s = document.querySelector('.animation input[type=range]');"
+            "s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true}));")
+        assert browser.execute_script(ANIMATION_STATE)["src"] != state["src"], (
+            f"{doc}: the time control did not change the frame when opened from disk")
