@@ -51,8 +51,9 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov):
     -----
     With :math:`E = P_0 + V_r \operatorname{diag}(e) V_r^T` (:math:`P_0` the projector on
     the null space of :math:`X^T`, :math:`V_r` a basis of the range of X), the variance is
-    a sum of non-cancelling terms, evaluated for all times in one ``einsum``; it tends to
-    exactly 0 on the range of X. Cost O(T r^2 M) for rank r.
+    a sum of non-cancelling terms, evaluated for all times at once (one matrix product for
+    the quadratic term); on the range of X it decays to 0 up to rounding (about 1e-31 for
+    the seed data at large t) and negative rounding is clipped. Cost O(T r^2 M) for rank r.
     """
     X = v.design_matrix(X)
     prior_mean = v.vector(prior_mean, "prior_mean", X.shape[0], what=" (one entry per row of X)")
