@@ -21,6 +21,7 @@ import numpy as np
 
 from ..bayes import prediction_distribution
 from ..data import design_matrix, seed_data
+from ._common import close
 
 __all__ = ["check_predictive_variance"]
 
@@ -99,7 +100,7 @@ def _mistakes(X, X_new, t, s):
 
 
 def _close(a, b):
-    return np.allclose(a, b, rtol=1e-6, atol=1e-12)
+    return close(a, b, rtol=1e-6, atol=1e-12)
 
 
 def check_predictive_variance(predictive_variance) -> str:

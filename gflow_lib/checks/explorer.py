@@ -10,6 +10,7 @@ import numpy as np
 
 from ..data import seed_data
 from ..flow import LinearFlow
+from ._common import close
 
 __all__ = ["check_frame_losses"]
 
@@ -51,7 +52,7 @@ def _mistakes(r):
 
 
 def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-12)
+    return close(a, b, rtol=1e-9, atol=1e-12)
 
 
 def check_frame_losses(frame_losses) -> str:

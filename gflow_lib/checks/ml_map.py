@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..regression import map_params, ml_params
+from ._common import close as _close
+
 __all__ = ["check_map_estimate"]
 
 _PROBLEMS = (
@@ -31,13 +34,9 @@ def _ridge(X, y, lam):
     return X @ np.linalg.solve(X.T @ X + lam * np.eye(I), y)
 
 
-def _ml(X, y):
-    return np.linalg.lstsq(X.T, y, rcond=None)[0]
-
-
 # Each typical mistake as a function of (X, y, s2, sp2), with the feedback that names it.
 _MISTAKES = (
-    (lambda X, y, s2, sp2: _ml(X, y),
+    (lambda X, y, s2, sp2: ml_params(X, y),
      "This is the maximum-likelihood solution: the prior is missing. MAP adds "
      "lambda = sigma_sq / sigma_sq_p to the diagonal of X X^T."),
     (lambda X, y, s2, sp2: _ridge(X, y, sp2 / s2),
@@ -58,10 +57,6 @@ _MISTAKES = (
      "Sign error: your answer is the MAP solution with the opposite sign. "
      "The right-hand side is + X y."),
 )
-
-
-def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
 def check_map_estimate(map_estimate) -> str:
@@ -111,7 +106,7 @@ def check_map_estimate(map_estimate) -> str:
             return f"Expected shape ({D},) for X of shape {X.shape}; got shape {out.shape}."
         if not np.all(np.isfinite(out)):
             return "Your result contains NaN or infinity."
-        want = _ridge(X, y, s2 / sp2)
+        want = map_params(X, y, s2, sp2)  # the library's MAP: checks agree with the book
         if _close(out, want):
             continue
         for wrong, feedback in _MISTAKES:

@@ -138,7 +138,7 @@ class FlowExplorer:
         ymax = max(fr.y.max(), fr.fits.max())
         ylim = _pad(ymin, ymax)
         (a["line"],) = ax.plot([], [], color=COLORS["flow"], lw=2.2,
-                               label=r"$\phi_0(t)\,x+\phi_1(t)$")
+                               label=r"$\phi[0](t)\,x+\phi[1](t)$")
         a["gaps"] = LineCollection([], colors=colors, linewidths=2.0, linestyles="--")
         ax.add_collection(a["gaps"])
         data_fit = ax.scatter(fr.x, fr.y, s=55, color=colors, edgecolors="white", linewidths=1.0,

@@ -206,7 +206,7 @@ def plot_eigen_directions(
 
 
 def plot_fitted_lines(flow, times, ax=None, x_range=(0.0, 1.0), limit=True):
-    r"""The fitted line :math:`f(x) = \phi_0(t)\, x + \phi_1(t)` at several times, over the data.
+    r"""The fitted line :math:`f(x) = \phi[0](t)\, x + \phi[1](t)` at several times, over the data.
 
     Introduced in the chapter on the loss landscape.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..regularization import flow_filter, ridge_filter
 from .landscape import plot_landscape, plot_path
 from .style import COLORS
 
@@ -129,14 +130,15 @@ def plot_filters(lam=None, penalty=None, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
     x = np.geomspace(1e-2, 1e3, 400)
-    ax.plot(x, -np.expm1(-x), color=COLORS["flow"], lw=2,
+    # The filters as functions of lambda t: flow_filter(lambda t, 1), ridge_filter(lambda t, 1).
+    ax.plot(x, flow_filter(x, 1.0), color=COLORS["flow"], lw=2,
             label=r"flow: $1 - e^{-\lambda t}$")
-    ax.plot(x, x / (1 + x), "--", color=COLORS["ridge"], lw=2,
+    ax.plot(x, ridge_filter(x, 1.0), "--", color=COLORS["ridge"], lw=2,
             label=r"ridge: $\lambda / (\lambda + 1/t)$")
     if lam is not None and penalty is not None:
         xs = np.asarray(lam, float) / penalty
-        ax.plot(xs, -np.expm1(-xs), "o", color=COLORS["flow"], ms=7)
-        ax.plot(xs, xs / (1 + xs), "o", color=COLORS["ridge"], ms=7, mfc="white")
+        ax.plot(xs, flow_filter(xs, 1.0), "o", color=COLORS["flow"], ms=7)
+        ax.plot(xs, ridge_filter(xs, 1.0), "o", color=COLORS["ridge"], ms=7, mfc="white")
         for xk in xs:
             ax.axvline(xk, color="0.6", lw=0.8, ls=":")
     ax.set_xscale("log")
