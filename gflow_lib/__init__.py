@@ -1,12 +1,17 @@
 """gflow_lib: gradient flow for linear regression, in closed form.
 
 The helper library of the book *Gradient Flow*. See the chapters under ``book/``.
-The names below are the library's contract; submodules hold the rest (``data``,
-``landscape``, ``regularization``, ``features``, ``numerics``, ``interactive``, ``plotting``,
-``checks``).
+The names below are the library's contract; submodules hold the rest (``spectrum``,
+``data``, ``landscape``, ``regularization``, ``features``, ``numerics``, ``frames``,
+``interactive``, ``plotting``, ``checks``).
+
+``import gflow_lib`` needs numpy and scipy only: the drawing and widget layers
+(``plotting``, ``interactive``, ``checks``) are imported on first use.
 """
 
-from . import data, features, landscape, plotting  # noqa: F401 (submodules as attributes)
+import importlib
+
+from . import data, features, landscape, regularization, spectrum  # noqa: F401
 from .bayes import (
     ensemble_params,
     posterior_distribution,
@@ -22,9 +27,11 @@ from .descent import (
 )
 from .flow import LinearFlow, gram_eigen, mode_factors
 from .regression import map_params, ml_params, ridge_params
+from .spectrum import Spectrum
 
 __all__ = [
     "LinearFlow",
+    "Spectrum",
     "descent_closed_form",
     "ensemble_params",
     "gradient_descent",
@@ -40,4 +47,13 @@ __all__ = [
     "ridge_params",
     "stability_thresholds",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_LAZY = ("plotting", "interactive", "checks", "frames", "numerics")
+
+
+def __getattr__(name):
+    """Submodules that load matplotlib (or are rarely used) are imported on first access."""
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gflow_lib' has no attribute {name!r}")

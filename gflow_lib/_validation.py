@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
     """A short description of what the caller passed."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
@@ -24,7 +24,7 @@ def as_real_array(value, name: str) -> np.ndarray:
     Integer arrays and Python lists are accepted; float64 arrays are not copied.
     """
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a real numeric array; got {_describe(value)}")
+        raise TypeError(f"{name} must be a real numeric array; got {describe(value)}")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
@@ -33,11 +33,11 @@ def as_real_array(value, name: str) -> np.ndarray:
             f"that numpy cannot convert ({exc})"
         ) from None
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, not complex; got {_describe(arr)}")
+        raise TypeError(f"{name} must be real, not complex; got {describe(arr)}")
     if arr.dtype == np.bool_ or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
-        given = _describe(value) if arr.ndim == 0 else _describe(arr)  # None, objects
+        given = describe(value) if arr.ndim == 0 else describe(arr)  # None, objects
         raise TypeError(f"{name} must be a real numeric array (integers or floats); got {given}")
     if arr.dtype != np.float64:
         arr = arr.astype(np.float64)
@@ -108,10 +108,10 @@ def times(t, name: str = "t"):
             f"{name} must be a scalar or a 1-D array of times; got an array of shape {arr.shape}"
         )
     if np.any(np.isnan(arr)):
-        raise ValueError(f"{name} must not be NaN; got {_describe(t)}")
+        raise ValueError(f"{name} must not be NaN; got {describe(t)}")
     if np.any(np.isinf(arr)):
         raise ValueError(
-            f"{name} must be finite (use .limit() for t -> infinity); got {_describe(t)}"
+            f"{name} must be finite (use .limit() for t -> infinity); got {describe(t)}"
         )
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative; got minimum {float(arr.min())!r}")
@@ -121,7 +121,7 @@ def times(t, name: str = "t"):
 def positive_scalar(value, name: str) -> float:
     """Check a finite, strictly positive real number."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
-        raise TypeError(f"{name} must be a positive real number; got {_describe(value)}")
+        raise TypeError(f"{name} must be a positive real number; got {describe(value)}")
     arr = as_real_array(value, name)
     if arr.ndim != 0:
         raise ValueError(f"{name} must be a scalar; got an array of shape {arr.shape}")
@@ -134,7 +134,7 @@ def positive_scalar(value, name: str) -> float:
 def non_negative_int(value, name: str) -> int:
     """Check a non-negative integer (Python or numpy integer)."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be a non-negative integer; got {_describe(value)}")
+        raise TypeError(f"{name} must be a non-negative integer; got {describe(value)}")
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer; got {value}")
     return int(value)
@@ -175,3 +175,79 @@ def covariance(value, D: int, name: str = "prior_cov") -> np.ndarray:
             f"{name} must be positive semidefinite; got smallest eigenvalue {w_min:.3g}"
         )
     return S
+
+
+def unbatch(out, scalar: bool):
+    """The other half of :func:`times`: for a scalar time drop the leading time axis of
+    ``out`` (an array, or a tuple of arrays); a 0-d result becomes a float."""
+    if not scalar:
+        return out
+    if isinstance(out, tuple):
+        return type(out)(*(unbatch(o, True) for o in out)) if hasattr(out, "_fields") \
+            else tuple(unbatch(o, True) for o in out)
+    first = out[0]
+    return float(first) if np.ndim(first) == 0 else first
+
+
+def problem(X, y, phi0=None, phi0_name: str = "phi0"):
+    """Check a regression problem: X (D, I), y (I,) and optionally a start (D,)."""
+    X = design_matrix(X)
+    D, I = X.shape  # noqa: E741
+    y = vector(y, "y", I, X.shape, " (one target per column of X)")
+    if phi0 is None:
+        return X, y
+    phi0 = vector(phi0, phi0_name, D, what=" (one entry per row of X)")
+    return X, y, phi0
+
+
+def penalties(penalty, name: str = "penalty"):
+    """Check ridge penalties: a positive finite scalar or 1-D array. Returns (1-D, is_scalar)."""
+    if isinstance(penalty, bool):
+        raise TypeError(f"{name} must be a positive number or a 1-D array of them; got bool")
+    pen = as_real_array(penalty, name)
+    if pen.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array; got shape {pen.shape}")
+    if not np.all(np.isfinite(pen)) or np.any(pen <= 0):
+        got = np.atleast_1d(pen).tolist()[:5]
+        raise ValueError(f"{name} must be finite and positive; got {got}")
+    return np.atleast_1d(pen), pen.ndim == 0
+
+
+def eigenvalues(lam, name: str = "lam") -> np.ndarray:
+    """Check eigenvalues: finite and non-negative, scalar or 1-D. Returns a 1-D array."""
+    lam = as_real_array(lam, name)
+    if lam.ndim > 1:
+        raise ValueError(
+            f"{name} must be a scalar or a 1-D array of eigenvalues; got shape {lam.shape}"
+        )
+    check_finite(lam, name)
+    if np.any(lam < 0):
+        raise ValueError(f"{name} must be non-negative; got minimum {float(lam.min())!r}")
+    return np.atleast_1d(lam)
+
+
+def step_counts(k, name: str = "k"):
+    """A non-negative integer or a 1-D array of them -> (1-D int array, is_scalar)."""
+    if isinstance(k, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a non-negative integer or a 1-D array of them; got bool")
+    arr = np.asarray(k)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(
+            f"{name} must be a non-negative integer or a 1-D array of integers (step counts); "
+            f"got {describe(k)}"
+        )
+    if arr.ndim > 1:
+        raise ValueError(
+            f"{name} must be a scalar or a 1-D array of step counts; got shape {arr.shape}"
+        )
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative; got minimum {int(arr.min())}")
+    return np.atleast_1d(arr), arr.ndim == 0
+_describe = describe  # transitional alias; use describe
+
+
+def frozen(a) -> np.ndarray:
+    """A read-only float64 copy (the caller's array and its flags stay as they were)."""
+    a = np.array(a, dtype=float, copy=True)
+    a.flags.writeable = False
+    return a

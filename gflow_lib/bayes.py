@@ -1,17 +1,29 @@
-r"""Distributions over time: predictions when the start of the flow is random.
+r"""Distributions over time: predictions when the start of the flow is random, and the
+Bayesian posterior they are contrasted with.
 
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``).
+
+Both are spreads of a Gaussian crowd through one spectrum
+(:meth:`gflow_lib.spectrum.Spectrum.spread`): the flow from
+:math:`\phi_0 \sim N(\mu_0, \Sigma_0)` keeps the fraction :math:`e^{-\lambda t}` of each mode,
+and the posterior covariance is :math:`\sigma_p^2(P_0 + V_r \operatorname{diag}(\kappa)
+V_r^T)` with the ridge filter's kept fraction :math:`\kappa = p/(\lambda + p)`, the spread of
+an isotropic crowd that keeps :math:`\sqrt{\kappa}`.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-import scipy.linalg
 
 from . import _validation as v
-from .flow import LinearFlow, _factors
+from .regression import _ratio
+from .spectrum import Spectrum, filter_flow, filter_ridge
 
 __all__ = [
+    "Posterior",
+    "Prediction",
     "ensemble_params",
     "posterior_distribution",
     "posterior_predictive",
@@ -19,9 +31,34 @@ __all__ = [
 ]
 
 
-def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov):
+class Prediction(NamedTuple):
+    """Mean and variance of Gaussian predictions."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+
+class Posterior(NamedTuple):
+    """Mean and covariance of the Gaussian posterior of the parameters."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+
+
+def _finite_or_raise(arrays, X_new, S):
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise ValueError(
+            "X_new, prior_mean and prior_cov must be small enough for the predictions and "
+            f"their variance to be finite; got max |X_new| = {float(np.max(np.abs(X_new))):.3g}, "
+            f"max |prior_cov| = {float(np.max(np.abs(S))):.3g}, which overflow"
+        )
+
+
+def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction:
     r"""Mean and variance of predictions at ``X_new`` when
     :math:`\phi_0 \sim N(\mu_0, \Sigma_0)` is trained by gradient flow for time ``t``.
+
+    Introduced in the chapter on the Bayesian view over time.
 
     :math:`\phi(t) = E\phi_0 + c` is affine in :math:`\phi_0`, with :math:`E = e^{-At}` and
     :math:`c = (\int_0^t e^{-As}ds) X y`, so the predictions are Gaussian:
@@ -45,48 +82,28 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov):
 
     Returns
     -------
-    mean, var : ndarray, each of shape (M,) for scalar ``t``, (T, M) for an array
+    Prediction
+        ``mean`` and ``var``, each of shape (M,) for scalar ``t``, (T, M) for an array.
 
     Notes
     -----
-    With :math:`E = P_0 + V_r \operatorname{diag}(e) V_r^T` (:math:`P_0` the projector on
-    the null space of :math:`X^T`, :math:`V_r` a basis of the range of X), the variance is
-    a sum of non-cancelling terms, evaluated for all times at once (one matrix product for
-    the quadratic term); on the range of X it decays to 0 up to rounding (about 1e-31 for
-    the seed data at large t) and negative rounding is clipped. Cost O(T r^2 M) for rank r.
+    With :math:`E = P_0 + V_r \operatorname{diag}(e) V_r^T`, the variance is a sum of
+    non-cancelling terms (:meth:`~gflow_lib.spectrum.Spectrum.spread`); it decays to 0 on the
+    range of X up to rounding, and negative rounding is clipped. Memory O((r + M) D).
     """
-    X = v.design_matrix(X)
-    prior_mean = v.vector(prior_mean, "prior_mean", X.shape[0], what=" (one entry per row of X)")
-    flow = LinearFlow(X, y, prior_mean)
-    D = flow.D
+    X, y, prior_mean = v.problem(X, y, prior_mean, "prior_mean")
+    D = X.shape[0]
     X_new = v.new_inputs(X_new, D)
     S = v.covariance(prior_cov, D)
     tt, scalar = v.times(t)
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        mean = flow.predict(X_new, tt)
-        Vr, lam = flow._range_basis()
-        e, _ = _factors(lam, tt)  # (T, r)
-        Y = Vr.T @ X_new  # (r, M)
-        N = X_new - Vr @ Y  # null-space part of the inputs, (D, M)
-        SN = S @ N
-        null_var = np.einsum("dm,dm->m", N, SN)
-        cross = 2.0 * Y * (Vr.T @ SN)  # (r, M)
-        G = Vr.T @ S @ Vr  # (r, r)
-        Q = np.einsum("jm,jk,km->jkm", Y, G, Y).reshape(-1, Y.shape[1])  # (r*r, M)
-        # sum_jk e_tj e_tk Q_jkm as one matrix product; then the other terms in place
-        var = (e[:, :, None] * e[:, None, :]).reshape(len(tt), -1) @ Q
-        var += e @ cross
-        var += null_var
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
-        raise ValueError(
-            "X_new, prior_mean and prior_cov must be small enough for the predictions and "
-            f"their variance to be finite; got max |X_new| = {float(np.max(np.abs(X_new))):.3g}, "
-            f"max |prior_cov| = {float(np.max(np.abs(S))):.3g}, which overflow"
-        )
-    np.maximum(var, 0.0, out=var)  # PSD quadratic form; clip rounding below zero
-    if scalar:
-        return mean[0], var[0]
-    return mean, var
+    spec = Spectrum(X, y, checked=True)
+    filt = filter_flow(spec.lam, tt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = spec.params(spec.split(prior_mean), filt) @ X_new
+        var = spec.spread(X_new, filt.keep, S)
+    _finite_or_raise((mean, var), X_new, S)
+    np.maximum(var, 0.0, out=var)  # a PSD quadratic form; clip rounding below zero
+    return v.unbatch(Prediction(mean, var), scalar)
 
 
 def ensemble_params(X, y, phi0s, t):
@@ -94,17 +111,13 @@ def ensemble_params(X, y, phi0s, t):
 
     Introduced in the chapter on the Bayesian view over time (the Monte Carlo check).
 
-    The flow is affine in its start, :math:`\phi(t) = E\phi_0 + c` with
-    :math:`E = e^{-At}` and :math:`c = (\int_0^t e^{-As}ds)\,X y`, so a whole batch of
-    starts costs one decomposition and one matrix product:
+    The flow is affine in its start, so a whole batch of starts costs one decomposition and
+    one matrix product:
 
     .. math::
 
-        \phi_n(t) = c(t) + \phi_{0,n} - V_r \operatorname{diag}(1 - e^{-\lambda t})
-        V_r^T \phi_{0,n},
-
-    with :math:`V_r` an orthonormal basis of the range of X and :math:`\lambda` the nonzero
-    eigenvalues of :math:`A = X X^T`.
+        \phi_n(t) = P_0\phi_{0,n} + V_r\big(e^{-\lambda t} a_n + (1 - e^{-\lambda t}) z\big),
+        \qquad a_n = V_r^T\phi_{0,n}.
 
     Parameters
     ----------
@@ -119,7 +132,7 @@ def ensemble_params(X, y, phi0s, t):
     -------
     ndarray, shape (N, D) for scalar ``t``, (T, N, D) for an array
     """
-    X = v.design_matrix(X)
+    X, y = v.problem(X, y)
     D = X.shape[0]
     phi0s = v.as_real_array(phi0s, "phi0s")
     if phi0s.ndim != 2 or phi0s.shape[1] != D:
@@ -131,22 +144,18 @@ def ensemble_params(X, y, phi0s, t):
             msg += "; did you pass phi0s transposed?"
         raise ValueError(msg)
     v.check_finite(phi0s, "phi0s")
-    flow = LinearFlow(X, y, np.zeros(D))
     tt, scalar = v.times(t)
-    c = flow.params(tt)  # (T, D): the flow from 0
-    Vr, lam = flow._range_basis()
-    with np.errstate(over="ignore", under="ignore"):
-        gone = -np.expm1(-np.multiply.outer(tt, lam))  # (T, r): 1 - e^{-lambda t}
-    coords = phi0s @ Vr  # (N, r)
-    out = c[:, None, :] + phi0s[None, :, :] - (gone[:, None, :] * coords[None]) @ Vr.T
-    return out[0] if scalar else out
+    spec = Spectrum(X, y, checked=True)
+    return v.unbatch(spec.params(spec.split(phi0s), filter_flow(spec.lam, tt)), scalar)
 
 
 def _noise_and_prior(sigma_sq, sigma_sq_p):
-    return v.positive_scalar(sigma_sq, "sigma_sq"), v.positive_scalar(sigma_sq_p, "sigma_sq_p")
+    s2 = v.positive_scalar(sigma_sq, "sigma_sq")
+    sp2 = v.positive_scalar(sigma_sq_p, "sigma_sq_p")
+    return s2, sp2, _ratio(s2, sp2, "sigma_sq / sigma_sq_p")
 
 
-def posterior_distribution(X, y, sigma_sq, sigma_sq_p):
+def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
     r"""Bayesian posterior of the parameters under the prior
     :math:`\phi \sim N(0, \sigma_p^2 I)` and noise :math:`y = X^T\phi + \epsilon`,
     :math:`\epsilon \sim N(0, \sigma^2 I)`.
@@ -155,9 +164,11 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p):
 
     .. math::
 
-        \Sigma = \sigma^2 (X X^T + \lambda I)^{-1}, \quad
-        \lambda = \frac{\sigma^2}{\sigma_p^2}, \qquad
-        \mu = \frac{1}{\sigma^2}\Sigma X y = \phi_{MAP}.
+        \Sigma = \sigma^2 (X X^T + p I)^{-1}
+               = \sigma_p^2\big(P_0 + V_r \operatorname{diag}\big(\tfrac{p}{\lambda + p}\big)
+                 V_r^T\big), \quad
+        p = \frac{\sigma^2}{\sigma_p^2}, \qquad
+        \mu = \phi_{MAP}.
 
     Parameters
     ----------
@@ -170,37 +181,25 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p):
 
     Returns
     -------
-    mean : ndarray, shape (D,)
-    cov : ndarray, shape (D, D)
-        Symmetric positive definite.
-
-    Notes
-    -----
-    For D <= I a Cholesky factorization of the D x D matrix; for D > I the same covariance
-    in the I x I (Woodbury) form
-    :math:`\Sigma = \sigma_p^2 (I - X (X^T X + \lambda I)^{-1} X^T)`.
+    Posterior
+        ``mean`` of shape (D,) and ``cov`` of shape (D, D), symmetric positive definite.
+        The covariance is a sum of non-negative terms per mode (no inverse, no
+        cancellation for a tiny noise variance).
     """
-    X = v.design_matrix(X)
-    v.check_finite(X, "X")
-    D, n_data = X.shape
-    y = v.vector(y, "y", n_data, X.shape, " (one target per column of X)")
-    s2, sp2 = _noise_and_prior(sigma_sq, sigma_sq_p)
-    lam = s2 / sp2
-    if D <= n_data:
-        cf = scipy.linalg.cho_factor(X @ X.T + lam * np.eye(D))
-        cov = s2 * scipy.linalg.cho_solve(cf, np.eye(D))
-        mean = scipy.linalg.cho_solve(cf, X @ y)
-    else:
-        cf = scipy.linalg.cho_factor(X.T @ X + lam * np.eye(n_data))
-        cov = sp2 * (np.eye(D) - X @ scipy.linalg.cho_solve(cf, X.T))
-        mean = X @ scipy.linalg.cho_solve(cf, y)
-    # The mean is solved for directly, not as Sigma X y / sigma^2, which would amplify the
-    # rounding of Sigma when sigma^2 is tiny.
+    X, y = v.problem(X, y)
+    _, sp2, p = _noise_and_prior(sigma_sq, sigma_sq_p)
+    spec = Spectrum(X, y, checked=True)
+    D = X.shape[0]
+    filt = filter_ridge(spec.lam, np.array([p]))
+    mean = spec.params(spec.split(np.zeros(D)), filt)[0]
+    Vr = spec.range_basis
+    # sigma_p^2 (P_0 + V_r diag(keep) V_r^T), keep = p / (lam + p): no cancellation
+    cov = sp2 * (spec.null_part(np.eye(D)) + (Vr * filt.keep[0]) @ Vr.T)
     cov = 0.5 * (cov + cov.T)
-    return mean, cov
+    return Posterior(mean, cov)
 
 
-def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False):
+def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Prediction:
     r"""Mean and variance of the Bayesian posterior predictions at new inputs.
 
     Introduced in the chapter on the Bayesian view over time.
@@ -211,7 +210,8 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False):
         \text{var} = \operatorname{diag}(X_*^T \Sigma X_*) \; (+\, \sigma^2
         \text{ for a noisy observation}),
 
-    with :math:`\mu, \Sigma` from :func:`posterior_distribution`.
+    with :math:`\mu, \Sigma` as in :func:`posterior_distribution`, evaluated through the
+    spectrum without forming :math:`\Sigma`.
 
     Parameters
     ----------
@@ -227,15 +227,22 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False):
 
     Returns
     -------
-    mean, var : ndarray, each of shape (M,)
+    Prediction
+        ``mean`` and ``var``, each of shape (M,).
     """
     if not isinstance(noisy, (bool, np.bool_)):
         raise TypeError(f"noisy must be True or False; got {type(noisy).__name__} {noisy!r}")
-    mean_phi, cov = posterior_distribution(X, y, sigma_sq, sigma_sq_p)
-    X_new = v.new_inputs(X_new, mean_phi.shape[0])
-    mean = mean_phi @ X_new
-    var = np.einsum("dm,dk,km->m", X_new, cov, X_new)
+    X, y = v.problem(X, y)
+    s2, sp2, p = _noise_and_prior(sigma_sq, sigma_sq_p)
+    D = X.shape[0]
+    X_new = v.new_inputs(X_new, D)
+    spec = Spectrum(X, y, checked=True)
+    filt = filter_ridge(spec.lam, np.array([p]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = spec.params(spec.split(np.zeros(D)), filt)[0] @ X_new
+        var = spec.spread(X_new, np.sqrt(filt.keep), sp2)[0]
+    _finite_or_raise((mean, var), X_new, np.float64(sp2))
     var = np.maximum(var, 0.0)
     if noisy:
-        var = var + float(sigma_sq)
-    return mean, var
+        var = var + s2
+    return Prediction(mean, var)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as v
-from .flow import _gram, _gram_and_xy, gram_eigen, mode_factors
+from typing import NamedTuple
+
+from .spectrum import Spectrum, filter_descent, filter_modified_flow
 
 __all__ = [
     "descent_closed_form",
@@ -44,36 +46,40 @@ def gradient_descent(X, y, phi0, lr, n_steps):
         The iterates, ``phi0`` first. A diverging run overflows to ``inf`` silently only in
         the sense of floating point: no warning is emitted, the values are returned as computed.
     """
-    X = v.design_matrix(X)
-    v.check_finite(X, "X")
-    D, n_points = X.shape
-    y = v.vector(y, "y", n_points, X.shape, " (one target per column of X)")
-    phi0 = v.vector(phi0, "phi0", D, what=" (one entry per row of X)")
+    X, y, phi0 = v.problem(X, y, phi0)
     lr = v.positive_scalar(lr, "lr")
     n_steps = v.non_negative_int(n_steps, "n_steps")
+    D, I = X.shape  # noqa: E741
     out = np.empty((n_steps + 1, D))
     out[0] = phi0
-    use_gram = D <= n_points
-    if use_gram:
-        A, b = _gram_and_xy(X, y)
-        v.check_gram_diagonal(np.diagonal(A))  # entries whose squares overflow
-    else:
-        v.check_gram_diagonal(np.diagonal(_gram(X, False)))
-    phi = phi0.copy()
     with np.errstate(over="ignore", invalid="ignore"):
+        if D <= I:  # the gradient A phi - b costs O(D^2) per step
+            A, b = X @ X.T, X @ y
+            v.check_gram_diagonal(np.diagonal(A))  # entries whose squares overflow
+        else:
+            v.check_gram_diagonal(np.einsum("di,di->i", X, X))
+        phi = phi0.copy()
         for k in range(n_steps):
-            grad = A @ phi - b if use_gram else X @ (X.T @ phi - y)
+            grad = A @ phi - b if D <= I else X @ (X.T @ phi - y)
             phi = phi - lr * grad
             out[k + 1] = phi
     return out
-
 
 # --------------------------------------------------------------------------------------
 # Closed forms for gradient descent and for the flow that it follows more closely.
 # Introduced in the chapter on the loss landscape.
 
 
-def stability_thresholds(X):
+class Thresholds(NamedTuple):
+    """The two step sizes that shape gradient descent."""
+
+    monotone: float
+    """``1 / lambda_max``: below it descent moves monotonically, like the flow."""
+    stable: float
+    """``2 / lambda_max``: below it descent converges."""
+
+
+def stability_thresholds(X) -> Thresholds:
     r"""The two step sizes that shape gradient descent: ``1/lambda_max`` and ``2/lambda_max``.
 
     Introduced in the chapter on the loss landscape.
@@ -97,15 +103,14 @@ def stability_thresholds(X):
 
     Returns
     -------
-    monotone, stable : float
-        ``1 / lambda_max`` and ``2 / lambda_max``.
+    Thresholds
+        ``monotone = 1 / lambda_max`` and ``stable = 2 / lambda_max`` (a NamedTuple).
     """
-    X = _checked_X(X)
-    lam, _ = gram_eigen(X)
-    lam_max = float(lam[-1])
-    if lam_max <= 0:
+    spec = Spectrum(v.design_matrix(X), checked=True)
+    if spec.rank == 0:
         raise ValueError("X must not be all zeros: its Gram matrix has no positive eigenvalue")
-    return 1.0 / lam_max, 2.0 / lam_max
+    lam_max = float(spec.lam[-1])
+    return Thresholds(1.0 / lam_max, 2.0 / lam_max)
 
 
 def descent_closed_form(X, y, phi0, lr, k):
@@ -137,14 +142,12 @@ def descent_closed_form(X, y, phi0, lr, k):
         Equal (to rounding) to ``gradient_descent(X, y, phi0, lr, n)[k]``. A diverging run
         overflows to ``inf`` without warnings.
     """
-    X, y, phi0 = _checked_problem(X, y, phi0)
+    X, y, phi0 = v.problem(X, y, phi0)
     lr = v.positive_scalar(lr, "lr")
-    kk, scalar = _step_counts(k)
-    lam, vecs = gram_eigen(X, outer=X.shape[0] <= X.shape[1])
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = np.power.outer(1.0 - lr * lam, kk.astype(float)).T  # (K, n)
-    out = _affine_path(X, y, phi0, lam, vecs, e)
-    return out[0] if scalar else out
+    kk, scalar = v.step_counts(k)
+    spec = Spectrum(X, y, checked=True)
+    out = spec.params(spec.split(phi0), filter_descent(spec.lam, lr, kk))
+    return v.unbatch(out, scalar)
 
 
 def modified_flow_params(X, y, phi0, lr, t):
@@ -179,14 +182,12 @@ def modified_flow_params(X, y, phi0, lr, t):
     -------
     ndarray, shape (D,) for scalar ``t``, (T, D) for an array
     """
-    X, y, phi0 = _checked_problem(X, y, phi0)
+    X, y, phi0 = v.problem(X, y, phi0)
     lr = v.positive_scalar(lr, "lr")
     tt, scalar = v.times(t)
-    lam, vecs = gram_eigen(X, outer=X.shape[0] <= X.shape[1])
-    rate = lam * (1.0 + 0.5 * lr * lam)
-    e, _ = mode_factors(rate, tt)
-    out = _affine_path(X, y, phi0, lam, vecs, e)
-    return out[0] if scalar else out
+    spec = Spectrum(X, y, checked=True)
+    out = spec.params(spec.split(phi0), filter_modified_flow(spec.lam, lr, tt))
+    return v.unbatch(out, scalar)
 
 
 def modified_loss(X, y, phi, lr):
@@ -212,9 +213,9 @@ def modified_loss(X, y, phi, lr):
     -------
     float for ``phi`` of shape (D,), ndarray of shape (T,) for a path
     """
-    X = _checked_X(X)
-    D, n_points = X.shape
-    y = v.vector(y, "y", n_points, X.shape, " (one target per column of X)")
+    X, y = v.problem(X, y)
+    v.check_finite(X, "X")
+    D = X.shape[0]
     lr = v.positive_scalar(lr, "lr")
     P = v.as_real_array(phi, "phi")
     if P.ndim not in (1, 2) or P.shape[-1] != D:
@@ -227,60 +228,3 @@ def modified_loss(X, y, phi, lr):
     out = 0.5 * np.sum(r * r, axis=-1) + 0.25 * lr * np.sum(g * g, axis=-1)
     return float(out) if P.ndim == 1 else out
 
-
-def _checked_X(X):
-    X = v.design_matrix(X)
-    v.check_finite(X, "X")
-    return X
-
-
-def _checked_problem(X, y, phi0):
-    X = _checked_X(X)
-    D, n_points = X.shape
-    y = v.vector(y, "y", n_points, X.shape, " (one target per column of X)")
-    phi0 = v.vector(phi0, "phi0", D, what=" (one entry per row of X)")
-    return X, y, phi0
-
-
-def _step_counts(k):
-    """A non-negative integer or a 1-D array of them -> (1-D int array, is_scalar)."""
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError("k must be a non-negative integer or a 1-D array of them; got bool")
-    arr = np.asarray(k)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"k must be a non-negative integer or a 1-D array of integers (step counts); "
-            f"got {v._describe(k)}"
-        )
-    if arr.ndim > 1:
-        raise ValueError(f"k must be a scalar or a 1-D array of step counts; got shape {arr.shape}")
-    if np.any(arr < 0):
-        raise ValueError(f"k must be non-negative; got minimum {int(arr.min())}")
-    return np.atleast_1d(arr), arr.ndim == 0
-
-
-def _affine_path(X, y, phi0, lam, vecs, e):
-    r"""Parameters whose mode ``j`` has moved the fraction ``1 - e[:, j]`` of the way from
-    ``phi0`` to the minimum-norm solution (modes with ``lam == 0`` never move).
-
-    ``lam, vecs`` are the eigenpairs of the smaller Gram matrix (:func:`gram_eigen` with
-    ``outer = D <= I``) and
-    ``e`` has shape (T, n). With :math:`g_0 = X(X^T\phi_0 - y)` the gradient at the start,
-
-    .. math::
-
-        \phi = \phi_0 - V\,\mathrm{diag}\Big(\frac{1 - e}{\lambda}\Big) V^T g_0
-        \quad\text{or}\quad
-        \phi_0 - X U\,\mathrm{diag}\Big(\frac{1 - e}{\lambda}\Big) U^T r_0 .
-    """
-    nz = lam > 0
-    with np.errstate(over="ignore", invalid="ignore"):
-        w = np.where(nz, (1.0 - e) / np.where(nz, lam, 1.0), 0.0)  # (T, n)
-    r0 = X.T @ phi0 - y
-    if X.shape[0] <= X.shape[1]:  # eigenbasis V of A = X X^T
-        c = vecs.T @ (X @ r0)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return phi0 - (w * c) @ vecs.T
-    c = vecs.T @ r0  # eigenbasis U of K = X^T X
-    with np.errstate(over="ignore", invalid="ignore"):
-        return phi0 - ((w * c) @ vecs.T) @ X.T

@@ -7,21 +7,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as v
-from .flow import gram_eigen
+from typing import NamedTuple
 
-__all__ = ["eigen_coordinates", "loss_along", "loss_grid"]
+from . import _validation as v
+from .spectrum import Spectrum
+
+__all__ = ["EigenCoordinates", "eigen_coordinates", "loss_along", "loss_grid"]
+
+
+class EigenCoordinates(NamedTuple):
+    """Eigenvalues, eigen-directions (columns) and a path's coordinates along them."""
+
+    lam: np.ndarray
+    vecs: np.ndarray
+    coords: np.ndarray
 
 
 def loss_grid(X, y, slopes, intercepts):
     r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on a grid, vectorized.
 
-    Expanded as a quadratic form, so the cost is O(grid size), not O(grid size x I):
+    Written around the minimum, as a sum of non-negative terms over the eigen-directions, so
+    the cost is O(grid size), not O(grid size x I), and nothing cancels (expanding
+    :math:`\tfrac12\phi^TA\phi - \phi^Tb + \tfrac12 y^Ty` would lose every digit when y is
+    large):
 
     .. math::
 
-        L(\phi) = \tfrac12 \phi^T A \phi - \phi^T b + \tfrac12 y^T y,
-        \qquad A = X X^T,\; b = X y.
+        L(\phi) = L^* + \tfrac12 \sum_k \lambda_k \big(v_k^T(\phi - \phi^*)\big)^2.
 
     Parameters
     ----------
@@ -38,17 +50,19 @@ def loss_grid(X, y, slopes, intercepts):
         (rows follow the slope, ready for ``contourf(intercepts, slopes, out)``).
     """
     X = v.design_matrix(X)
-    v.check_finite(X, "X")
     if X.shape[0] != 2:
         raise ValueError(f"X must have 2 rows (slope, intercept) for a landscape; got {X.shape}")
-    y = v.vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
+    X, y = v.problem(X, y)
     s = v.vector(slopes, "slopes")[:, None]
     c = v.vector(intercepts, "intercepts")[None, :]
-    # Residual-free form: exact to rounding, no (S, N, I) array.
-    A = X @ X.T
-    b = X @ y
-    quad = 0.5 * (A[0, 0] * s * s + 2 * A[0, 1] * s * c + A[1, 1] * c * c)
-    return quad - (b[0] * s + b[1] * c) + 0.5 * float(y @ y)
+    spec = Spectrum(X, y, checked=True)
+    d_s, d_c = s - spec.solution[0], c - spec.solution[1]
+    V = spec.range_basis  # (2, rank)
+    out = np.full(np.broadcast_shapes(d_s.shape, d_c.shape), spec.loss_min)
+    with np.errstate(over="ignore"):
+        for k in range(spec.rank):
+            out += 0.5 * spec.lam[k] * (V[0, k] * d_s + V[1, k] * d_c) ** 2
+    return out
 
 
 def loss_along(X, y, params):
@@ -106,25 +120,28 @@ def eigen_coordinates(X, y, params):
 
     Returns
     -------
-    lam : ndarray, shape (D,)
-        Eigenvalues of ``X X^T``, ascending (slow first).
-    vecs : ndarray, shape (D, D)
-        The eigenvectors as columns, each signed so that its largest-magnitude entry is
-        positive (a reproducible choice: an eigenvector's sign is otherwise arbitrary).
-    coords : ndarray, shape (T, D), or (D,) for a single vector
-        ``coords[..., j]`` is the coordinate along ``vecs[:, j]``.
+    EigenCoordinates
+        ``lam``: eigenvalues of ``X X^T``, ascending (slow first): all D of them when
+        D <= I, the ``rank`` nonzero ones when D > I (the D x D eigenbasis is not formed).
+        ``vecs``: the eigenvectors as columns, shape (D, D) or (D, rank), each signed so
+        that its largest-magnitude entry is positive (a reproducible choice: an
+        eigenvector's sign is otherwise arbitrary).
+        ``coords``: shape (T, n), or (n,) for a single vector; ``coords[..., j]`` is the
+        coordinate along ``vecs[:, j]``.
     """
-    X = v.design_matrix(X)
-    v.check_finite(X, "X")
-    D, n_points = X.shape
-    y = v.vector(y, "y", n_points, X.shape, " (one target per column of X)")
+    X, y = v.problem(X, y)
+    D = X.shape[0]
     P = _path(params, D)
     v.check_finite(P, "params")
-    lam, vecs = gram_eigen(X, outer=True)
-    pivot = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(D)]
-    vecs = vecs * np.where(pivot < 0, -1.0, 1.0)
-    phi_star = np.linalg.lstsq(X.T, y, rcond=None)[0]
-    return lam, vecs, (P - phi_star) @ vecs
+    spec = Spectrum(X, y, checked=True)
+    if spec.params_side:
+        lam, vecs = spec.eigenvalues, np.array(spec.basis)
+    else:
+        lam, vecs = spec.lam, np.array(spec.range_basis)
+    n = vecs.shape[1]
+    pivot = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(n)]
+    vecs *= np.where(pivot < 0, -1.0, 1.0)
+    return EigenCoordinates(np.array(lam), vecs, (P - spec.solution) @ vecs)
 
 
 def _path(params, D):

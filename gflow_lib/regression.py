@@ -1,6 +1,10 @@
 r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
 
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``).
+
+Ridge regression toward a centre :math:`c` is the start :math:`c` moved by the filter
+:math:`\lambda / (\lambda + p)` (:func:`gflow_lib.spectrum.filter_ridge`): the same operation
+as gradient flow, with another filter.
 """
 
 from __future__ import annotations
@@ -8,16 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as v
-from .flow import _eigh, _gram
+from .spectrum import Spectrum, filter_ridge
 
 __all__ = ["ml_params", "map_params", "ridge_params"]
-
-
-def _data(X, y):
-    X = v.design_matrix(X)
-    v.check_finite(X, "X")
-    y = v.vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
-    return X, y
 
 
 def ml_params(X, y):
@@ -27,8 +24,8 @@ def ml_params(X, y):
 
         \phi_{ML} = (X^T)^+ y \;=\; (X X^T)^{-1} X y \text{ when } X X^T \text{ is invertible.}
 
-    Computed with ``numpy.linalg.lstsq`` (SVD), so it is exact for rank-deficient ``X`` and for
-    D > I, where ``inv(X X^T)`` fails.
+    Exact for rank-deficient ``X`` and for D > I, where ``inv(X X^T)`` fails (the spectrum
+    falls back to the SVD of X whenever the Gram matrix cannot resolve a mode).
 
     Parameters
     ----------
@@ -39,61 +36,56 @@ def ml_params(X, y):
     -------
     ndarray, shape (D,)
     """
-    X, y = _data(X, y)
-    return np.linalg.lstsq(X.T, y, rcond=None)[0]
+    X, y = v.problem(X, y)
+    return np.array(Spectrum(X, y, checked=True).solution)
 
 
-def ridge_params(X, y, lam, center=None):
+def ridge_params(X, y, penalty=None, center=None, *, lam=None):
     r"""Ridge regression, optionally shrinking toward ``center`` instead of 0.
 
     .. math::
 
-        \phi_\lambda = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
-        + \tfrac{\lambda}{2}\lVert \phi - \phi_c\rVert^2
-        = \phi_c + (X X^T + \lambda I)^{-1} X (y - X^T\phi_c).
+        \phi_p = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
+        + \tfrac{p}{2}\lVert \phi - \phi_c\rVert^2
+        = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c).
+
+    In the eigenbasis each mode moves the fraction :math:`\lambda_k / (\lambda_k + p)` of the
+    way from the centre to the least-squares solution; the part of the centre in the null
+    space of :math:`X^T` stays. So the answer is continuous down to the smallest positive
+    penalty, where it is the minimum-norm solution (plus that null part).
 
     Parameters
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
-    lam : float or array_like, shape (L,)
-        Positive penalties.
+    penalty : float or array_like, shape (L,)
+        Positive penalties :math:`p`.
     center : array_like, shape (D,), optional
         The point ridge shrinks toward (default 0).
+    lam : float or array_like, optional
+        The former name of ``penalty``, still accepted (``lam`` now only means eigenvalues).
 
     Returns
     -------
-    ndarray, shape (D,) for scalar ``lam``, (L, D) for an array
-        From one eigendecomposition of the smaller Gram matrix (the dual, I x I, form when
-        D > I), for all penalties at once.
+    ndarray, shape (D,) for scalar ``penalty``, (L, D) for an array
+        From one decomposition, for all penalties at once.
     """
-    X, y = _data(X, y)
-    D, I = X.shape
-    lams = v.as_real_array(lam, "lam")
-    if lams.ndim > 1:
-        raise ValueError(f"lam must be a scalar or a 1-D array; got shape {lams.shape}")
-    scalar = lams.ndim == 0
-    lams = np.atleast_1d(lams)
-    if not np.all(np.isfinite(lams)) or np.any(lams <= 0):
-        raise ValueError(f"lam must be finite and positive; got {lams.tolist()[:5]}")
-    c = np.zeros(D) if center is None else v.vector(center, "center", D)
-    r = y - X.T @ c
-    # One eigendecomposition of the smaller Gram matrix serves every penalty at once:
-    # (A + lam I)^{-1} = V diag(1 / (mu + lam)) V^T, and in the dual form
-    # X (K + lam I)^{-1} r for D > I. No Python loop over the penalties.
-    outer = D <= I
-    mu, V = _eigh(_gram(X, outer))
-    mu = np.maximum(mu, 0.0)  # rounding can leave tiny negative eigenvalues
-    w = V.T @ (X @ r if outer else r)  # (n,)
-    coef = w / (mu[None, :] + lams[:, None])  # (L, n)
-    out = coef @ V.T if outer else (coef @ V.T) @ X.T
-    out += c
-    return out[0] if scalar else out
+    if lam is not None:
+        if penalty is not None:
+            raise TypeError("give the ridge penalty once, as penalty (lam is its former name)")
+        penalty = lam
+    if penalty is None:
+        raise TypeError("ridge_params() missing the argument 'penalty'")
+    X, y = v.problem(X, y)
+    pens, scalar = v.penalties(penalty)
+    c = np.zeros(X.shape[0]) if center is None else v.vector(center, "center", X.shape[0])
+    spec = Spectrum(X, y, checked=True)
+    return v.unbatch(spec.params(spec.split(c), filter_ridge(spec.lam, pens)), scalar)
 
 
 def map_params(X, y, sigma_sq, sigma_sq_p):
     r"""MAP parameters under the prior :math:`\phi \sim N(0, \sigma_p^2 I)` and Gaussian
-    noise of variance :math:`\sigma^2`: ridge with :math:`\lambda = \sigma^2 / \sigma_p^2`.
+    noise of variance :math:`\sigma^2`: ridge with penalty :math:`p = \sigma^2 / \sigma_p^2`.
 
     .. math::
 
@@ -114,4 +106,13 @@ def map_params(X, y, sigma_sq, sigma_sq_p):
     """
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
     sp2 = v.positive_scalar(sigma_sq_p, "sigma_sq_p")
-    return ridge_params(X, y, s2 / sp2)
+    return ridge_params(X, y, _ratio(s2, sp2, "sigma_sq / sigma_sq_p"))
+
+
+def _ratio(a, b, name):
+    """``a / b``, refusing a ratio that overflows or underflows to 0."""
+    with np.errstate(over="ignore", under="ignore"):
+        r = a / b
+    if not (np.isfinite(r) and r > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {a!r} / {b!r}")
+    return r

@@ -24,7 +24,8 @@ import numpy as np
 import scipy.optimize
 
 from . import _validation as v
-from .flow import LinearFlow, _factors, gram_eigen
+from .flow import LinearFlow
+from .spectrum import Spectrum, filter_flow, filter_ridge
 
 __all__ = [
     "AKT_CONSTANT",
@@ -62,30 +63,6 @@ class RiskCurve(NamedTuple):
     risk: np.ndarray
 
 
-def _eigenvalues(lam, name="lam"):
-    lam = v.as_real_array(lam, name)
-    if lam.ndim > 1:
-        raise ValueError(
-            f"{name} must be a scalar or a 1-D array of eigenvalues; got shape {lam.shape}"
-        )
-    v.check_finite(lam, name)
-    if np.any(lam < 0):
-        raise ValueError(f"{name} must be non-negative; got minimum {float(lam.min())!r}")
-    return np.atleast_1d(lam)
-
-
-def _penalties(penalty, name="penalty"):
-    if isinstance(penalty, bool):
-        raise TypeError(f"{name} must be a positive number or a 1-D array of them; got bool")
-    pen = v.as_real_array(penalty, name)
-    if pen.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array; got shape {pen.shape}")
-    if not np.all(np.isfinite(pen)) or np.any(pen <= 0):
-        got = np.atleast_1d(pen).tolist()[:5]
-        raise ValueError(f"{name} must be finite and positive; got {got}")
-    return np.atleast_1d(pen), pen.ndim == 0
-
-
 def flow_filter(lam, t):
     r"""The fraction of the way to the least-squares solution that gradient flow has travelled
     along each eigen-direction.
@@ -108,10 +85,9 @@ def flow_filter(lam, t):
     ndarray, shape (K,) for scalar ``t``, (T, K) for an array
         Computed with ``expm1``, so tiny :math:`\lambda t` keeps its digits.
     """
-    lam = _eigenvalues(lam)
+    lam = v.eigenvalues(lam)
     tt, scalar = v.times(t)
-    out = -np.expm1(-np.multiply.outer(tt, lam))
-    return out[0] if scalar else out
+    return v.unbatch(filter_flow(lam, tt).gain, scalar)
 
 
 def ridge_filter(lam, penalty):
@@ -135,10 +111,9 @@ def ridge_filter(lam, penalty):
     -------
     ndarray, shape (K,) for scalar ``penalty``, (L, K) for an array
     """
-    lam = _eigenvalues(lam)
-    pen, scalar = _penalties(penalty)
-    out = lam / (lam + pen[:, None])
-    return out[0] if scalar else out
+    lam = v.eigenvalues(lam)
+    pen, scalar = v.penalties(penalty)
+    return v.unbatch(filter_ridge(lam, pen).gain, scalar)
 
 
 def matching_time(lam, penalty):
@@ -165,8 +140,8 @@ def matching_time(lam, penalty):
     ndarray, shape (K,)
         The calibration :math:`t = 1/\mu` is exact only for the weakest directions.
     """
-    lam = _eigenvalues(lam)
-    pen, scalar = _penalties(penalty)
+    lam = v.eigenvalues(lam)
+    pen, scalar = v.penalties(penalty)
     if not scalar:
         raise ValueError(f"penalty must be a scalar; got an array of shape {pen.shape}")
     mu = pen[0]
@@ -236,8 +211,9 @@ def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
 
 
 def _risk_setup(X, beta0, sigma_sq, start, start_name):
+    """The spectrum of X, the start's offset from beta0 in the modes and the squared norm of
+    its null-space part (which no filter moves), and the noise variance."""
     X = v.design_matrix(X)
-    v.check_finite(X, "X")
     D = X.shape[0]
     b = v.as_real_array(beta0, "beta0")
     if b.ndim == 1 and b.shape[0] == X.shape[1] != D:
@@ -248,12 +224,15 @@ def _risk_setup(X, beta0, sigma_sq, start, start_name):
         )
     beta0 = v.vector(b, "beta0", D, what=" (one entry per row of X)")
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
-    if start is None:
-        start = np.zeros(D)
-    else:
-        start = v.vector(start, start_name, D, what=" (one entry per row of X)")
-    lam, V = gram_eigen(X, outer=True)
-    return lam, V.T @ (start - beta0), s2
+    start = np.zeros(D) if start is None else v.vector(
+        start, start_name, D, what=" (one entry per row of X)")
+    spec = Spectrum(X, checked=True)
+    a, null = spec.split(start - beta0)
+    return spec, a * a, float(null @ null), s2
+
+
+def _risk(bias_sq, variance, scalar):
+    return v.unbatch(RiskCurve(bias_sq, variance, bias_sq + variance), scalar)
 
 
 def flow_risk(X, beta0, sigma_sq, t, phi0=None):
@@ -287,15 +266,10 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
     RiskCurve
         ``bias_sq``, ``variance`` and ``risk``: floats for scalar ``t``, else shape (T,).
     """
-    lam, d0, s2 = _risk_setup(X, beta0, sigma_sq, phi0, "phi0")
+    spec, d_sq, null_sq, s2 = _risk_setup(X, beta0, sigma_sq, phi0, "phi0")
     tt, scalar = v.times(t)
-    e, g = _factors(lam, tt)  # (T, K): exp(-lam t) and (1 - exp(-lam t)) / lam
-    bias = (e * e) @ (d0 * d0)
-    var = s2 * (g * g) @ lam
-    out = RiskCurve(bias, var, bias + var)
-    if scalar:
-        return RiskCurve(*(float(a[0]) for a in out))
-    return out
+    gain, keep = filter_flow(spec.lam, tt)  # (T, r)
+    return _risk((keep * keep) @ d_sq + null_sq, s2 * (gain * gain) @ (1.0 / spec.lam), scalar)
 
 
 def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
@@ -327,16 +301,10 @@ def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
     RiskCurve
         Floats for scalar ``penalty``, else arrays of shape (L,).
     """
-    lam, d0, s2 = _risk_setup(X, beta0, sigma_sq, center, "center")
-    pen, scalar = _penalties(penalty)
-    denom = lam + pen[:, None]  # (L, K)
-    shrink = pen[:, None] / denom
-    bias = (shrink * shrink) @ (d0 * d0)
-    var = s2 * (lam / (denom * denom)).sum(axis=1)
-    out = RiskCurve(bias, var, bias + var)
-    if scalar:
-        return RiskCurve(*(float(a[0]) for a in out))
-    return out
+    spec, d_sq, null_sq, s2 = _risk_setup(X, beta0, sigma_sq, center, "center")
+    pen, scalar = v.penalties(penalty)
+    gain, keep = filter_ridge(spec.lam, pen)  # (L, r)
+    return _risk((keep * keep) @ d_sq + null_sq, s2 * (gain * gain) @ (1.0 / spec.lam), scalar)
 
 
 def variance_ratio_sup():

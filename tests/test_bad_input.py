@@ -137,7 +137,7 @@ CASES = [
     ("prior_cov-1d", lambda: pd(prior_cov=np.ones(2)), ValueError,
      r"^prior_cov must have shape \(2, 2\); got shape \(2,\)"),
     ("lam-2d", lambda: mode_factors([[1.0]], 1.0), ValueError,
-     r"^lam must be a 1-D array of eigenvalues; got shape \(1, 1\)"),
+     r"^lam must be a scalar or a 1-D array of eigenvalues; got shape \(1, 1\)"),
     ("lr-array", lambda: gd(lr=np.array([0.1])), ValueError,
      r"^lr must be a scalar; got an array of shape \(1,\)"),
     # ---------------------------------------------------------------- empty X
@@ -218,7 +218,7 @@ CASES = [
     ("sigma_sq_p-None", lambda: map_params(X, Y, 0.05, None), TypeError,
      r"^sigma_sq_p must be a positive real number; got NoneType None"),
     ("ridge-lam-zero", lambda: ridge_params(X, Y, 0.0), ValueError,
-     r"^lam must be finite and positive; got \[0\.0\]"),
+     r"^penalty must be finite and positive; got \[0\.0\]"),
     # ----------------------------------------------------------------- n_steps
     ("n_steps-negative", lambda: gd(n_steps=-1), ValueError,
      r"^n_steps must be a non-negative integer; got -1$"),
@@ -232,7 +232,10 @@ CASES = [
      r"^n_steps must be a non-negative integer; got str '10'$"),
     ("X_new-overflows-variance", lambda: pd(X_new=np.array([[1e200], [1.0]])), ValueError,
      r"^X_new, prior_mean and prior_cov must be small enough.*max \|X_new\| = 1e\+200"),
-    ("prior_cov-overflows-variance", lambda: pd(prior_cov=1e307 * np.ones((2, 2)) * 10),
+    # the variance at t = 0 is 1e308 * (10^2 + 1): truly beyond float range (a prior_cov of
+    # 1e308 * ones gives a finite 1.6e305 at t = 1, which is returned)
+    ("prior_cov-overflows-variance",
+     lambda: pd(prior_cov=1e308 * np.eye(2), X_new=np.array([[10.0], [1.0]]), t=0.0),
      ValueError, r"prior_cov must be small enough.*max \|prior_cov\| = 1e\+308"),
     # ------------------------------------------------------------ covariance
     ("prior_cov-not-symmetric", lambda: pd(prior_cov=np.array([[1.0, 0.5], [0.0, 1.0]])),

@@ -1,0 +1,504 @@
+r"""One eigenbasis, many filters: the spectral core of the library.
+
+Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``); every later
+chapter uses it.
+
+Write the thin singular value decomposition :math:`X = V_r S U_r^T` (``X`` is D x I, columns
+are data points), with :math:`\lambda_k = s_k^2` the nonzero eigenvalues of both
+:math:`A = X X^T` and :math:`K = X^T X`. Every way of training the linear model in this book
+moves the coordinates :math:`a_k = v_k^T \phi_0` of a start toward those of the minimum-norm
+least-squares solution, :math:`z_k = u_k^T y / s_k`, by a scalar *filter* of the eigenvalue,
+and leaves the part of the start in the null space of :math:`X^T` alone:
+
+.. math::
+
+    \phi = P_0 \phi_0 + \sum_k v_k \big(\kappa_k a_k + F_k z_k\big), \qquad
+    F_k = 1 - \kappa_k,
+
+with the gain :math:`F` and the kept fraction :math:`\kappa`
+
+============================  ===============================  ==========================
+method                        gain :math:`F(\lambda)`          filter function
+============================  ===============================  ==========================
+gradient flow for time t      :math:`1 - e^{-\lambda t}`       :func:`filter_flow`
+gradient descent, k steps     :math:`1 - (1 - lr\,\lambda)^k`  :func:`filter_descent`
+modified flow (step lr)       :math:`1 - e^{-\lambda(1 + lr\lambda/2)t}`
+                                                               :func:`filter_modified_flow`
+ridge / MAP, penalty p        :math:`\lambda / (\lambda + p)`  :func:`filter_ridge`
+============================  ===============================  ==========================
+
+A :class:`Spectrum` is built once from validated data and holds the decomposition; a filter is
+a pair of arrays; :meth:`Spectrum.params`, :meth:`~Spectrum.outputs`,
+:meth:`~Spectrum.residuals`, :meth:`~Spectrum.loss` and :meth:`~Spectrum.spread` apply one.
+Decompositions are computed in this module only.
+
+Numerics. While the Gram matrix resolves every mode (all its eigenvalues above
+``GRAM_RESOLUTION`` times the largest), one ``syrk`` and one symmetric eigendecomposition of
+the smaller Gram matrix suffice. Otherwise (ill-conditioned or rank-deficient ``X``) the
+singular value decomposition of ``X`` is used, whose small singular values are right to about
+cond(X) eps relative where the Gram matrix's are right only to cond(X)^2 eps; the rank is the
+number of singular values above ``max(D, I) * eps * s_max``. The targets are scaled by a power
+of two, so that ``X y`` and ``||y||^2`` cannot overflow when the answer is finite.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validation as v
+
+__all__ = [
+    "COPY_LIMIT_BYTES",
+    "Filter",
+    "GRAM_RESOLUTION",
+    "GramEigen",
+    "Spectrum",
+    "filter_descent",
+    "filter_flow",
+    "filter_modified_flow",
+    "filter_ridge",
+    "gram_eigen",
+]
+
+#: Below this ratio of the smallest to the largest Gram eigenvalue (cond(X) > 1e3), the
+#: Gram matrix's small eigenvalues carry fewer than 10 correct digits: use the SVD of X.
+GRAM_RESOLUTION = 1e-6
+
+#: Data matrices up to this size are copied on construction. A larger X is kept as a
+#: read-only view: a copy would double the memory and time of building the flow (benchmark
+#: P2). The caller's array and its flags are never changed either way.
+COPY_LIMIT_BYTES = 64 * 2**20
+
+#: Column-block width of the fused pass over a wide X (fits a block of 100 rows in cache).
+_BLOCK = 16384
+
+
+# ----------------------------------------------------------------------------- filters
+class Filter(NamedTuple):
+    """A filter evaluated at some eigenvalues: arrays of shape (T, r), ``gain + keep = 1``.
+
+    Both are stored because each is computed without cancellation where it is small.
+    """
+
+    gain: np.ndarray
+    """Fraction of the way from the start to the solution, per mode."""
+    keep: np.ndarray
+    """Fraction of the start's coordinate that remains, per mode."""
+
+
+def filter_flow(lam, t) -> Filter:
+    r"""Gradient flow for times ``t``: :math:`\kappa = e^{-\lambda t}`,
+    :math:`F = -\mathrm{expm1}(-\lambda t)`.
+
+    Introduced in the chapter on closed-form flow. Inputs are unchecked 1-D arrays (the
+    public functions validate them); the result has shape (T, K).
+    """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        x = -np.multiply.outer(t, lam)  # may be -inf for huge t
+        return Filter(-np.expm1(x), np.exp(x))
+
+
+def filter_modified_flow(lam, lr, t) -> Filter:
+    r"""The flow of the modified loss :math:`L + \tfrac{lr}{4}\lVert\nabla L\rVert^2`: each
+    mode decays at the rate :math:`\lambda(1 + lr\,\lambda/2)`.
+
+    Introduced in the chapter on the loss landscape.
+    """
+    return filter_flow(lam * (1.0 + 0.5 * lr * lam), t)
+
+
+def filter_descent(lam, lr, k) -> Filter:
+    r"""Gradient descent with step ``lr`` after ``k`` steps:
+    :math:`\kappa = (1 - lr\,\lambda)^k`.
+
+    Introduced in the chapter on the loss landscape. Where :math:`0 \le lr\lambda < 1` the
+    gain is :math:`-\mathrm{expm1}(k\,\mathrm{log1p}(-lr\lambda))` (exact for tiny steps);
+    diverging modes overflow to infinity without warnings.
+    """
+    k = np.asarray(k, dtype=float)
+    q = lr * np.asarray(lam, dtype=float)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        smooth = q < 1.0
+        logq = np.log1p(-np.where(smooth, q, 0.0))
+        x = np.multiply.outer(k, logq)
+        keep = np.where(smooth, np.exp(x), np.power.outer(1.0 - q, k).T)
+        gain = np.where(smooth, -np.expm1(x), 1.0 - keep)
+    return Filter(gain, keep)
+
+
+def filter_ridge(lam, penalty) -> Filter:
+    r"""Ridge regression with penalty ``p``: :math:`F = \lambda / (\lambda + p)`,
+    :math:`\kappa = p / (\lambda + p)`.
+
+    Introduced in the chapter on ML vs MAP. ``penalty`` has shape (L,).
+    """
+    denom = np.add.outer(penalty, lam)
+    return Filter(lam / denom, penalty[:, None] / denom)
+
+
+# ----------------------------------------------------------------------- decompositions
+class GramEigen(NamedTuple):
+    """Eigenvalues (ascending, rounding-level ones set to 0) and eigenvectors (columns)."""
+
+    lam: np.ndarray
+    vecs: np.ndarray
+
+
+def gram_eigen(X, outer: bool | None = None) -> GramEigen:
+    """Eigendecomposition of a Gram matrix of ``X``.
+
+    Introduced in the chapter on closed-form flow (the eigen view).
+
+    Parameters
+    ----------
+    X : array_like, shape (D, I)
+    outer : bool, optional
+        ``True`` for ``A = X X^T`` (D x D), ``False`` for ``K = X^T X`` (I x I).
+        By default the smaller one.
+
+    Returns
+    -------
+    GramEigen
+        ``lam`` of shape (n,), ascending, with eigenvalues that rank-deficiency leaves at
+        rounding level (below ``20 * max(D, I) * eps * max(lam)``) set to exactly 0, and
+        ``vecs`` of shape (n, n), orthonormal columns.
+    """
+    X = v.design_matrix(X)
+    if outer is None:
+        outer = X.shape[0] <= X.shape[1]
+    G = _gram(X, outer)
+    v.check_gram_diagonal(np.diagonal(G))
+    lam, vecs = np.linalg.eigh(G)
+    tol = 20.0 * max(float(lam[-1]), 0.0) * max(X.shape) * np.finfo(float).eps
+    return GramEigen(np.where(lam > tol, lam, 0.0), vecs)
+
+
+def _gram(X, outer):
+    """``X X^T`` or ``X^T X``; NumPy's matmul calls BLAS ``syrk`` for a product with the
+    operand's own transpose. Overflow shows in the diagonal, which the caller checks."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return X @ X.T if outer else X.T @ X
+
+
+def _gram_and_xy(X, y):
+    """``(X X^T, X y)`` in one pass over a wide X: ``syrk`` then ``gemv`` on each block of
+    columns while it is in cache (saves the separate memory-bound pass of ``X @ y``)."""
+    D, I = X.shape
+    if I < 4 * _BLOCK or not X.flags.c_contiguous:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _gram(X, True), X @ y
+    G = np.zeros((D, D))
+    b = np.zeros(D)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for s in range(0, I, _BLOCK):
+            Xb = X[:, s : s + _BLOCK]
+            G += Xb @ Xb.T
+            b += Xb @ y[s : s + _BLOCK]
+    return G, b
+
+
+def _scaled(y):
+    """``y = ys * 2**e`` with ``max |ys|`` in [0.5, 1) (exact), so products with y and its
+    square cannot overflow when the answer is finite."""
+    m = float(np.max(np.abs(y))) if y.size else 0.0
+    e = int(np.frexp(m)[1]) if m > 0 else 0
+    return np.ldexp(y, -e), e
+
+
+def _ldexp(x, e):
+    with np.errstate(over="ignore"):
+        return np.ldexp(x, e)
+
+
+# ----------------------------------------------------------------------------- spectrum
+class Spectrum:
+    r"""The decomposition of a data matrix, built once, through which every filter acts.
+
+    Introduced in the chapter on closed-form flow.
+
+    .. math::
+
+        X = V_r\,\mathrm{diag}(s)\,U_r^T, \qquad \lambda = s^2, \qquad
+        z = \mathrm{diag}(s)^{-1} U_r^T y \;\;(\phi^* = V_r z).
+
+    The object stores the eigenbasis of the smaller Gram matrix: ``basis`` is
+    :math:`V` (D x D, parameter space) when D <= I and :math:`U` (I x I, data space)
+    otherwise; the other side is reached through ``X`` without forming it.
+
+    Parameters
+    ----------
+    X : array_like, shape (D, I)
+        Data matrix, columns are data points. Copied when at most ``COPY_LIMIT_BYTES``;
+        a larger one is kept as a read-only view (do not change it while in use).
+    y : array_like, shape (I,), optional
+        Targets. Without them the data-dependent attributes (``solution`` ...) are None.
+    checked : bool
+        True when the caller has already validated ``X`` and ``y`` (internal use).
+
+    Attributes
+    ----------
+    D, I : int
+    rank : int
+        Number of singular values above ``max(D, I) * eps * s_max``.
+    eigenvalues : ndarray, shape (min(D, I),)
+        Eigenvalues of the smaller Gram matrix, ascending, exactly 0 beyond the rank.
+    lam : ndarray, shape (rank,)
+        The nonzero eigenvalues, ascending (the modes every filter acts on).
+    method : str
+        ``"gram"`` or ``"svd"``: which decomposition resolved the modes.
+    solution : ndarray, shape (D,)
+        The minimum-norm least-squares solution (with ``y``).
+    loss_min : float
+        The least-squares minimum :math:`\tfrac12\lVert X^T\phi^* - y\rVert^2` (with ``y``).
+    """
+
+    def __init__(self, X, y=None, *, checked=False):
+        if not checked:
+            X = v.design_matrix(X)
+            if y is not None:
+                y = v.vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
+        self.D, self.I = D, I = X.shape
+        self.params_side = D <= I  # basis in parameter space (V) or data space (U)
+        self.y = None if y is None else v.frozen(y)
+        ys, ey = _scaled(y) if y is not None else (None, 0)
+        self._ey = ey
+        n = min(D, I)
+
+        # Fast path: the smaller Gram matrix (with X ys fused in the same pass). X is
+        # rescaled by a power of two first only when its squares would leave the range
+        # where float64 keeps all their digits.
+        Xs, ex = _own(X), 0
+        G, b = self._gram(Xs, ys)
+        with np.errstate(invalid="ignore"):
+            dmax = float(np.max(np.diagonal(G)))
+        if not 2.0**-600 < dmax < 2.0**600 and dmax != 0.0:
+            v.check_finite(X, "X")
+            ex = int(np.frexp(float(np.max(np.abs(X))))[1])
+            Xs = _own(np.ldexp(X, -ex))
+            G, b = self._gram(Xs, ys)
+        v.check_gram_diagonal(np.diagonal(G))
+        self._Xs, self._ex = Xs, ex  # X = Xs * 2**ex; maps use Xs with s / 2**ex
+        lam, basis = np.linalg.eigh(G)
+        del G
+        if lam[-1] > 0 and lam[0] >= GRAM_RESOLUTION * lam[-1]:
+            self.method = "gram"
+            ss = np.sqrt(lam)
+            nz = np.ones(n, dtype=bool)
+            if ys is not None:
+                cy = (basis.T @ b) / ss if self.params_side else basis.T @ ys
+        else:
+            # The SVD of X resolves every mode up to cond(X) ~ 1/eps.
+            self.method = "svd"
+            U, s_desc, Vh = np.linalg.svd(Xs, full_matrices=False)
+            ss = s_desc[::-1].copy()
+            basis = (U if self.params_side else Vh.T)[:, ::-1].copy()
+            tol = max(D, I) * np.finfo(float).eps * (ss[-1] if n else 0.0)
+            nz = ss > tol
+            ss = np.where(nz, ss, 0.0)
+            if ys is not None:
+                cy = (Vh @ ys)[::-1]
+            del U, Vh
+        self._ss = ss[nz]  # singular values of Xs
+        with np.errstate(over="ignore", under="ignore"):
+            s = np.ldexp(ss, ex)
+            lam = s * s
+        if not np.all(np.isfinite(lam)):
+            v.check_gram_diagonal(np.array([np.inf]))  # the ValueError naming X
+        if np.any(nz & (lam < np.finfo(float).tiny)):
+            raise ValueError(
+                "X must have entries large enough that the eigenvalues of its Gram matrix are "
+                f"normal floats (above {np.finfo(float).tiny:.3g}); got max |X| = "
+                f"{float(np.max(np.abs(X))):.3g}"
+            )
+        self.eigenvalues = _readonly(np.where(nz, lam, 0.0))
+        self._nz = nz
+        self.rank = int(np.count_nonzero(nz))
+        self.lam = _readonly(lam[nz])
+        self.s = _readonly(s[nz])
+        self.basis = _readonly(basis)
+
+        self.solution = self.loss_min = None
+        self._cy_s = self._z = self._ys = None
+        if ys is not None:
+            self._ys = _readonly(ys)
+            self._cy_s = cy[nz]  # U_r^T y / 2**ey
+            self._z = _ldexp(self._cy_s / self._ss, ey - self._ex)  # coordinates of the solution
+            if not np.all(np.isfinite(self._z)):
+                raise ValueError(
+                    "y must be small enough, relative to X, that the least-squares solution "
+                    f"is finite; got max |y| = {float(np.max(np.abs(y))):.3g}"
+                )
+            self.solution = _readonly(self.expand(self._z))
+            self.loss_min = self._min_loss()
+
+    # ---------------------------------------------------------------- coordinates
+    @property
+    def X(self):
+        """The data matrix (read-only), shape (D, I)."""
+        if self._ex == 0:
+            return self._Xs
+        return _readonly(np.ldexp(self._Xs, self._ex))
+
+    def _gram(self, Xs, ys):
+        if self.params_side and ys is not None:
+            G, b = _gram_and_xy(Xs, ys)
+        else:
+            G, b = _gram(Xs, self.params_side), None
+        return G, b
+
+    def coords(self, phi):
+        r"""Coordinates :math:`V_r^T \phi` of parameter vectors, shape (..., r)."""
+        if self.params_side:
+            return phi @ self.basis[:, self._nz]
+        return ((phi @ self._Xs) @ self.basis[:, self._nz]) / self._ss
+
+    def expand(self, c):
+        r"""Parameter vectors :math:`V_r c` from coordinates of shape (..., r): (..., D)."""
+        if self.params_side:
+            return c @ self.basis[:, self._nz].T
+        return ((c / self._ss) @ self.basis[:, self._nz].T) @ self._Xs.T
+
+    def data_expand(self, c):
+        r"""Vectors :math:`U_r c` in data space from coordinates (..., r): (..., I)."""
+        if self.params_side:
+            return ((c / self._ss) @ self.basis[:, self._nz].T) @ self._Xs
+        return c @ self.basis[:, self._nz].T
+
+    def null_part(self, phi):
+        r"""The part :math:`P_0\phi` of parameter vectors in the null space of :math:`X^T`."""
+        if self.params_side:
+            V0 = self.basis[:, ~self._nz]
+            return (phi @ V0) @ V0.T
+        return phi - self.expand(self.coords(phi))
+
+    @cached_property
+    def range_basis(self):
+        r""":math:`V_r`, shape (D, r): an orthonormal basis of the range of X (read-only)."""
+        return _readonly(self.expand(np.eye(self.rank)).T.copy())
+
+    # ------------------------------------------------------------- filtered paths
+    def split(self, start):
+        """A start's coordinates and null-space part, ``(a, null)``: compute once per start."""
+        return self.coords(start), self.null_part(start)
+
+    def params(self, split, filt: Filter):
+        r"""Parameters after a filter: :math:`P_0\phi_0 + V_r(\kappa a + F z)`.
+
+        ``split`` is ``(a, null)`` of one start (shapes (r,), (D,)) or of N starts ((N, r),
+        (N, D)); the result has shape (T, D) or (T, N, D). Each mode is a weighted sum with
+        non-negative weights, so neither end (start or solution) loses digits; a diverging
+        descent gives infinities, never NaN.
+        """
+        a, null = split
+        gain, keep = filt
+        if a.ndim == 2:
+            gain, keep = gain[:, None, :], keep[:, None, :]
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = keep * a + gain * self._z
+            bad = ~np.isfinite(c)
+            if np.any(bad):  # diverging modes: z + keep (a - z), with keep infinite
+                d = np.broadcast_to(a - self._z, c.shape)
+                c = np.where(bad, self._z + np.where(d == 0, 0.0, keep * d), c)
+            return self.expand(c) + null
+
+    def _start_residual_coords(self, a):
+        """:math:`U_r^T(X^T\\phi_0 - y) = s a - U_r^T y`."""
+        return self.s * a - _ldexp(self._cy_s, self._ey)
+
+    def outputs(self, split, filt: Filter):
+        r"""Outputs :math:`X^T\phi = U_r(\kappa\, s a + F\, U_r^T y)`, shape (T, I).
+
+        Computed from the modes, so outputs near zero keep their relative accuracy."""
+        a, _ = split
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = filt.keep * (self.s * a) + filt.gain * _ldexp(self._cy_s, self._ey)
+            return self.data_expand(c)
+
+    def residuals(self, split, filt: Filter):
+        r"""Residuals :math:`X^T\phi - y = U_r(\kappa\, w) + r^*`, with :math:`w` the start's
+        residual in the modes and :math:`r^*` the least-squares residual (exactly 0 when
+        rank = I), shape (T, I)."""
+        a, _ = split
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.data_expand(filt.keep * self._start_residual_coords(a))
+            if self.rank < self.I:
+                out += _ldexp(self._ls_residual_scaled, self._ey)
+        return out
+
+    def loss(self, split, filt: Filter):
+        r"""Loss :math:`L^* + \tfrac12\sum_k (\kappa_k w_k)^2`, shape (T,): no (T, I) array."""
+        a, _ = split
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = filt.keep * self._start_residual_coords(a)
+            return self.loss_min + 0.5 * np.sum(w * w, axis=-1)
+
+    def spread(self, X_new, keep, prior_cov):
+        r"""Variance of predictions at ``X_new`` (D, M) when the start is
+        :math:`N(\cdot, \Sigma_0)` and each mode keeps the fraction ``keep`` (T, r):
+
+        .. math::
+
+            \operatorname{diag}(X_*^T M \Sigma_0 M^T X_*), \qquad
+            M = P_0 + V_r \operatorname{diag}(\kappa) V_r^T.
+
+        ``prior_cov`` is a (D, D) matrix or a scalar variance (isotropic). Memory
+        O((r + M) D + r M); time O(D^2 M + T r^2 M), in blocks of times.
+        """
+        Vr = self.range_basis
+        Y = Vr.T @ X_new  # (r, M)
+        N = X_new - Vr @ Y  # null-space part of the inputs
+        iso = np.ndim(prior_cov) == 0  # a variance times the identity
+        SN = prior_cov * N if iso else prior_cov @ N
+        null_var = np.einsum("dm,dm->m", N, SN)
+        cross = 0.0 if iso else 2.0 * Y * (Vr.T @ SN)  # (r, M); V_r^T N = 0 exactly
+        G = prior_cov * np.eye(self.rank) if iso else Vr.T @ (prior_cov @ Vr)  # (r, r)
+        T, M = keep.shape[0], X_new.shape[1]
+        out = np.empty((T, M))
+        step = max(1, (1 << 20) // max(1, self.rank * M))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(0, T, step):
+                kY = keep[i : i + step, :, None] * Y  # (Tc, r, M)
+                quad = np.einsum("trm,trm->tm", kY, np.einsum("jk,tkm->tjm", G, kY))
+                out[i : i + step] = quad + null_var
+                if not iso:
+                    out[i : i + step] += keep[i : i + step] @ cross
+        return out
+
+    # -------------------------------------------------------------- least squares
+    @cached_property
+    def _ls_residual_scaled(self):
+        """The least-squares residual :math:`X^T\\phi^* - y`, divided by 2**ey."""
+        if self.rank == self.I:
+            return np.zeros(self.I)
+        return self.data_expand(self._cy_s) - self._ys
+
+    def _min_loss(self) -> float:
+        """:math:`\\tfrac12(\\lVert y\\rVert^2 - \\lVert U_r^T y\\rVert^2)`, or the residual's
+        squared norm by one more pass over X when that difference lost over 3 digits."""
+        if self.rank == self.I:
+            return 0.0
+        yy = float(self._ys @ self._ys)
+        diff = yy - float(self._cy_s @ self._cy_s)
+        if diff < 1e-3 * yy:
+            r = self._ls_residual_scaled
+            diff = float(r @ r)
+        return float(_ldexp(0.5 * max(diff, 0.0), 2 * self._ey))
+
+    def __repr__(self):
+        return f"Spectrum(D={self.D}, I={self.I}, rank={self.rank}, method={self.method!r})"
+
+
+def _readonly(a):
+    a = np.asarray(a)
+    a.flags.writeable = False
+    return a
+
+
+def _own(X):
+    """A read-only array the object owns: a copy of a small X, a view of a large one."""
+    X = np.array(X, copy=True) if X.nbytes <= COPY_LIMIT_BYTES else X.view()
+    X.flags.writeable = False
+    return X
