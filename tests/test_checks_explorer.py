@@ -1,9 +1,8 @@
 """Feedback of the frame-losses exercise (chapter on exploring the flow in time): accepts right
-answers, names each typical mistake, never reveals numbers."""
+answers, names each typical mistake written here independently of the check's table. What
+every check shares is tested in test_checks_harness.py."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pytest
@@ -22,10 +21,14 @@ def by_loops(residuals):
     return out
 
 
-def test_accepts_right_answers():
-    assert check_frame_losses(by_loops).startswith("Correct")
-    assert check_frame_losses(lambda r: 0.5 * np.einsum("ti,ti->t", r, r)).startswith("Correct")
-    assert check_frame_losses(lambda r: 0.5 * np.linalg.norm(r, axis=1) ** 2).startswith("Correct")
+@pytest.mark.parametrize("fn", [by_loops, lambda r: 0.5 * np.linalg.norm(r, axis=1) ** 2])
+def test_accepts_right_answers(fn):
+    assert check_frame_losses(fn).startswith("Correct:")
+
+
+def test_accepts_a_float32_computation_with_a_note():
+    result = check_frame_losses(lambda r: 0.5 * np.sum(r.astype(np.float32) ** 2, axis=1))
+    assert result.passed and "float32" in result, result
 
 
 MISTAKES = {
@@ -44,26 +47,12 @@ MISTAKES = {
 def test_names_each_typical_mistake(name):
     fn, phrase = MISTAKES[name]
     msg = check_frame_losses(fn)
-    assert msg.startswith("Not yet"), msg
+    assert msg.startswith("Not yet:") and msg.mistake == name, msg
     assert phrase in msg, msg
 
 
-def test_other_failures_are_reported_without_numbers():
-    msgs = [
-        check_frame_losses(lambda r: 0.5 * np.sum(r**2, axis=1) + 1e-3),
-        check_frame_losses(lambda r: np.zeros(3)),
-        check_frame_losses(lambda r: 1 / 0),
-        check_frame_losses(lambda r: "many"),
-        check_frame_losses(42),
-    ]
-    for msg in msgs:
-        assert msg.startswith("Not yet"), msg
-        # Shapes and problem numbers may appear; no computed loss values (decimals) may.
-        assert not re.search(r"\d\.\d", msg), msg
-    assert "raised ZeroDivisionError" in msgs[2]
-    assert "shape" in msgs[1]
-
-    def unfinished(r):
-        raise NotImplementedError
-
-    assert "NotImplementedError" in check_frame_losses(unfinished)
+def test_other_failures():
+    off = check_frame_losses(lambda r: 0.5 * np.sum(r**2, axis=1) + 1e-3)
+    assert off.startswith("Not yet:") and off.mistake is None
+    short = check_frame_losses(lambda r: np.zeros(3))
+    assert short.startswith("Not yet:") and "expected shape (40,)" in short

@@ -1,9 +1,8 @@
-"""Feedback of the gradient-descent-step exercise: accepts the answer, names typical mistakes,
-never reveals numbers."""
+"""Feedback of the gradient-descent-step exercise: accepts the answer, names typical mistakes
+written here independently of the check's table. What every check shares is tested in
+test_checks_harness.py."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pytest
@@ -18,7 +17,16 @@ def reference(X, y, phi, lr):
 
 
 def test_accepts_the_reference_solution():
-    assert check_gd_step(reference).startswith("Correct")
+    assert check_gd_step(reference).startswith("Correct:")
+
+
+def test_accepts_a_float32_computation_with_a_note():
+    def in_float32(X, y, phi, lr):
+        X, y, phi = (a.astype(np.float32) for a in (X, y, phi))
+        return phi - np.float32(lr) * X @ (X.T @ phi - y)
+
+    result = check_gd_step(in_float32)
+    assert result.passed and "float32" in result, result
 
 
 def test_accepts_an_explicit_loop_over_points():
@@ -48,7 +56,7 @@ MISTAKES = {
 def test_names_each_typical_mistake(name):
     fn, phrase = MISTAKES[name]
     msg = check_gd_step(fn)
-    assert not msg.startswith("Correct")
+    assert msg.startswith("Not yet:")
     assert phrase in msg, msg
 
 
@@ -60,22 +68,10 @@ def test_in_place_update_is_reported():
     assert "in place" in check_gd_step(in_place)
 
 
-def test_unknown_error_and_exceptions_are_reported():
-    assert check_gd_step(lambda X, y, p, lr: p * 0.5).startswith("Not quite")
-    assert "ZeroDivisionError" in check_gd_step(lambda X, y, p, lr: 1 / 0)
-
-    def todo(X, y, p, lr):
-        raise NotImplementedError("write the step")
-
-    assert "Not implemented" in check_gd_step(todo)
-    assert "function" in check_gd_step(3.0)
-
-
-def test_feedback_reveals_no_numbers():
-    """No message contains a decimal number (the expected values stay hidden)."""
-    msgs = [check_gd_step(reference)] + [check_gd_step(fn) for fn, _ in MISTAKES.values()]
-    for msg in msgs:
-        assert not re.search(r"\d\.\d", msg), msg
+def test_unknown_error_and_shape_errors_are_reported():
+    assert check_gd_step(lambda X, y, p, lr: p * 0.5).startswith("Not yet:")
+    msg = check_gd_step(lambda X, y, p, lr: p - lr * (X.T @ X) @ (X @ p - y))
+    assert msg.startswith("Error:") and "ValueError" in msg and "transposed" in msg
 
 
 def test_a_wrong_answer_on_a_wide_problem_does_not_crash_the_check():
@@ -87,4 +83,5 @@ def test_a_wrong_answer_on_a_wide_problem_does_not_crash_the_check():
             return reference(X, y, p, lr)
         return p + 0.123
 
-    assert check_gd_step(right_then_wrong).startswith("Not quite")
+    msg = check_gd_step(right_then_wrong)
+    assert msg.startswith("Not yet:") and msg.score == 1

@@ -1,16 +1,15 @@
 """The feedback of the ML vs MAP coding exercise: it accepts the reference, names each typical
-mistake, and never prints an expected number."""
+mistake written here independently of the check's table. What every check shares is tested in
+test_checks_harness.py."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pytest
 import scipy.linalg
 
 from gflow_lib import ridge_params
-from gflow_lib.checks.ml_map import check_map_estimate
+from gflow_lib.checks import check_map_estimate
 
 
 def reference(X, y, sigma_sq, sigma_sq_p):
@@ -29,8 +28,18 @@ def _solve(X, y, lam):
 
 
 def test_accepts_reference_and_alternative():
-    assert check_map_estimate(reference).startswith("Correct")
-    assert check_map_estimate(primal).startswith("Correct")
+    assert check_map_estimate(reference).startswith("Correct:")
+    assert check_map_estimate(primal).startswith("Correct:")
+
+
+def test_accepts_a_float32_computation_with_a_note():
+    def in_float32(X, y, sigma_sq, sigma_sq_p):
+        X, y = X.astype(np.float32), y.astype(np.float32)
+        A = X @ X.T + np.float32(sigma_sq / sigma_sq_p) * np.eye(len(X), dtype=np.float32)
+        return np.linalg.solve(A, X @ y)
+
+    result = check_map_estimate(in_float32)
+    assert result.passed and "float32" in result, result
 
 
 @pytest.mark.parametrize(
@@ -49,7 +58,7 @@ def test_accepts_reference_and_alternative():
 def test_names_each_typical_mistake(wrong, words):
     msg = check_map_estimate(wrong)
     assert words in msg
-    assert not msg.startswith("Correct")
+    assert msg.startswith("Not yet:")
 
 
 def test_x_transposed_is_named():
@@ -66,16 +75,9 @@ def test_x_transposed_is_named():
 
 
 def test_other_failures():
-    def unimplemented(X, y, s2, sp2):
-        raise NotImplementedError("write map_estimate")
-
-    assert "Not implemented" in check_map_estimate(unimplemented)
-    assert "Expected a function" in check_map_estimate(3.0)
-    assert "shape" in check_map_estimate(lambda X, y, s2, sp2: np.zeros((1, X.shape[0])))
-    assert "NaN" in check_map_estimate(lambda X, y, s2, sp2: np.full(X.shape[0], np.nan))
     msg = check_map_estimate(lambda X, y, s2, sp2: reference(X, y, s2, sp2) + 0.01)
-    assert msg.startswith("Not the MAP solution")
-    assert "raised ZeroDivisionError" in check_map_estimate(lambda X, y, s2, sp2: 1 / 0)
+    assert msg.startswith("Not yet:") and msg.mistake is None
+    assert "lambda = sigma_sq / sigma_sq_p" in msg
 
 
 def test_right_only_on_the_seed_problem_is_not_enough():
@@ -85,9 +87,3 @@ def test_right_only_on_the_seed_problem_is_not_enough():
         return np.linalg.pinv(X.T) @ y
 
     assert not check_map_estimate(special_case).startswith("Correct")
-
-
-@pytest.mark.parametrize("fn", [reference, lambda X, y, s2, sp2: _solve(X, y, sp2 / s2)])
-def test_feedback_reveals_no_numbers(fn):
-    msg = check_map_estimate(fn)
-    assert not re.search(r"\d\.\d", msg), msg

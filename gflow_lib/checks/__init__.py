@@ -1,10 +1,14 @@
-"""Feedback for the coding exercises: each check takes the learner's function or result and
-returns a message that says what is right or names the likely mistake, without revealing the
+"""Feedback for the coding exercises: each check takes the learner's function, runs it on a few
+small problems and returns a :class:`CheckResult`, a ``str`` that starts with "Correct:",
+"Not yet:" or "Error:", says what is right or names the likely mistake, and never reveals the
 expected numbers. Introduced in the exercises at the end of each chapter.
 
-Submodules hold the checks of one chapter each; they are re-exported here.
+Every check is a table (cases, the library's answer as the reference, named mistakes) run by
+one harness, :func:`run_check`. Submodules hold the checks of one chapter each; they are
+re-exported here.
 """
 
+from ._harness import Case, Check, CheckResult, Mistake, run_check
 from .basics import check_loss, check_residuals_at
 from .bayes import check_predictive_variance
 from .explorer import check_frame_losses
@@ -12,10 +16,15 @@ from .landscape import check_gd_step
 from .ml_map import check_map_estimate
 
 __all__ = [
+    "Case",
+    "Check",
+    "CheckResult",
+    "Mistake",
     "check_frame_losses",
     "check_gd_step",
     "check_loss",
     "check_map_estimate",
     "check_predictive_variance",
     "check_residuals_at",
+    "run_check",
 ]

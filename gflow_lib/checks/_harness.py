@@ -1,0 +1,233 @@
+"""The one harness behind every exercise check: a check is a table, run by :func:`run_check`.
+
+A :class:`Check` lists the test cases (a label and a function that builds the arguments from
+seeded data), the reference (the library's own function wherever it has one, so that the
+checks and the book agree by construction) and the typical mistakes (a name, a function of
+the same arguments that returns the mistaken answer, and the feedback that names it).
+:func:`run_check` calls the learner's function on every case and returns a
+:class:`CheckResult`: the feedback line as a ``str``, so that a chapter can print it, which
+also carries ``passed``, ``score``, ``max_score`` and ``mistake`` for a grader.
+
+Every feedback line starts with one of three prefixes:
+
+* ``"Correct:"``, right on every case;
+* ``"Not yet:"``, the function runs but an answer is wrong: a named mistake, a wrong shape,
+  complex or non-finite numbers, or an argument changed in place;
+* ``"Error:"``, the function cannot be run (not a function) or it raised an exception, such
+  as the ``NotImplementedError`` of an unwritten stub. Exceptions are reported, never raised.
+
+Answers must be real. A complex array is rejected even when every imaginary part is zero
+(``x + 0j``): a complex dtype means that something, often ``np.linalg.eig`` where ``eigh``
+belongs, made numbers that the exercise does not ask for, and accepting ``x + 0j`` but not
+``x + 1e-20j`` would make the verdict hinge on rounding. float32 answers are compared at
+float32 precision and accepted with a note; other real answers are compared as float64. The
+feedback never shows an expected number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["Case", "Check", "CheckResult", "Mistake", "random_problem", "run_check"]
+
+RTOL_64, RTOL_32 = 1e-6, 1e-4  # float32 answers: about 1000 eps of float32
+F32_NOTE = (" Note: your answer is float32, so it was compared at float32 precision (about 7 "
+            "significant digits); the book computes in float64 (about 16), as NumPy does by "
+            "default.")
+_SHAPE_WORDS = ("shape", "matmul", "align", "dimension", "broadcast")
+
+
+class Case(NamedTuple):
+    """A test problem: how the feedback names it, and a function that builds its arguments."""
+
+    label: str
+    make: Callable[[], tuple]
+
+
+class Mistake(NamedTuple):
+    """A typical mistake: its name, the answer it gives (None or an exception where it does not
+    apply) from the same arguments as the learner's function, and the feedback naming it."""
+
+    name: str
+    answer: Callable[..., Any]
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One exercise check as a table; ``signature`` names the learner's function and its
+    arguments, e.g. ``"loss(X, y, phi)"``, and ``returns`` says what it returns."""
+
+    signature: str
+    what: str
+    returns: str
+    cases: tuple[Case, ...]
+    reference: Callable[..., Any]
+    mistakes: tuple[Mistake, ...] = ()
+    hint: str = "Check each step against the equations."
+    error_hint: str = ""  # added when the learner's function raises a shape error
+
+
+class CheckResult(str):
+    """The feedback line, a ``str`` that also says ``passed`` (right on every case), ``score``
+    (cases right) out of ``max_score`` (cases), and ``mistake`` (the name of the recognised
+    mistake, or None)."""
+
+    passed: bool
+    score: int
+    max_score: int
+    mistake: str | None
+
+    def __new__(cls, text: str, score: int, max_score: int, mistake: str | None = None):
+        self = super().__new__(cls, text)
+        self.passed, self.score, self.max_score, self.mistake = (
+            score == max_score, score, max_score, mistake)
+        return self
+
+    def __getnewargs__(self):  # copy and pickle
+        return str(self), self.score, self.max_score, self.mistake
+
+
+class _Run(NamedTuple):
+    label: str
+    args: tuple
+    want: np.ndarray
+    answer: np.ndarray | None  # the answer as float64, None when it cannot be compared
+    float32: bool  # compared at float32 precision
+    exc: Exception | None
+    problem: str | None  # why the answer is not acceptable whatever its values
+    right: bool
+
+
+def random_problem(D: int, I: int, seed: int):  # noqa: E741
+    """Seeded ``(X, y, phi)`` of shapes (D, I), (I,), (D,)."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(D, I)), rng.normal(size=I), rng.normal(size=D)
+
+
+def _close(a, b, float32=False) -> bool:
+    """Same shape and equal to the precision of float64 (or float32), relative to each entry or
+    to the largest one."""
+    rtol = RTOL_32 if float32 else RTOL_64
+    return a.shape == b.shape and bool(
+        np.allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b), initial=1e-300)))
+
+
+def _real(out):
+    """The answer as a float64 array, whether it was float32, and what makes it unacceptable."""
+    if out is None:
+        return None, False, "your function returned None: return the result"
+    try:
+        a = np.asarray(out)
+    except (TypeError, ValueError):
+        a = np.asarray(None)
+    if a.dtype.kind == "c":
+        return None, False, (
+            f"your function returned complex numbers ({a.dtype}), even if their imaginary "
+            "parts are zero; the answer is real. Use np.linalg.eigh for a symmetric matrix "
+            "(np.linalg.eig can return complex numbers) and return a real array")
+    if a.dtype.kind not in "biuf":
+        return None, False, f"your function returned {type(out).__name__}, not numbers"
+    return a.astype(float), a.dtype == np.float32, None
+
+
+def _run(fn, case: Case, names, reference) -> _Run:
+    args = case.make()
+    want = np.asarray(reference(*args), dtype=float)
+    given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        out = fn(*given)
+    except Exception as exc:  # the learner's code may fail in any way: report it
+        return _Run(case.label, args, want, None, False, exc, None, False)
+    answer, float32, problem = _real(out)
+    changed = [n for n, a, g in zip(names, args, given, strict=True)
+               if isinstance(a, np.ndarray) and not np.array_equal(a, g)]
+    if problem is None and changed:
+        problem = (f"your function changed its argument {changed[0]} in place; leave the "
+                   "inputs as they are and return a new array")
+    elif problem is None and not np.all(np.isfinite(answer)):
+        problem = "your function returned NaN or infinite values"
+    right = problem is None and _close(answer, want, float32)
+    return _Run(case.label, args, want, answer, float32, None, problem, right)
+
+
+def _explains(mistake: Mistake, runs) -> list[str]:
+    """Labels of the cases the mistake explains, if every answer is right, raised or equal to
+    the mistake's answer; else an empty list."""
+    seen = []
+    for r in runs:
+        if r.exc is not None or r.right:
+            continue
+        try:
+            wrong = mistake.answer(*r.args)
+        except Exception:  # the mistake does not apply to this case (shapes do not fit)
+            wrong = None
+        if r.problem or wrong is None or not _close(r.answer, np.asarray(wrong, float), r.float32):
+            return []
+        seen.append(r.label)
+    return seen
+
+
+def _raised(label, exc, error_hint) -> str:
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, NotImplementedError):
+        return f"your function raised {what}. Write its body, then run this check again."
+    hint = error_hint if isinstance(exc, ValueError) and any(
+        w in str(exc) for w in _SHAPE_WORDS) else ""
+    return f"on {label} your function raised {what}. {hint}".rstrip()
+
+
+def run_check(check: Check, fn) -> CheckResult:
+    """Run the learner's ``fn`` on every case of ``check`` and say what is right or wrong.
+
+    Parameters
+    ----------
+    check : Check
+        The table: cases, reference, mistakes.
+    fn : callable
+        The learner's function, called with copies of each case's arguments.
+
+    Returns
+    -------
+    CheckResult
+        The feedback (a ``str``) starting with "Correct:", "Not yet:" or "Error:".
+    """
+    n = len(check.cases)
+    if not callable(fn):
+        return CheckResult(f"Error: pass your function itself, {check.signature}; got "
+                           f"{type(fn).__name__}, not a function.", 0, n)
+    names = re.findall(r"\w+", check.signature)[1:]
+    runs = [_run(fn, case, names, check.reference) for case in check.cases]
+    score = sum(r.right for r in runs)
+    if score == n:
+        note = F32_NOTE if any(r.float32 for r in runs) else ""
+        return CheckResult(f"Correct: {check.what} matches the reference on all {n} test "
+                           f"problems.{note}", n, n)
+    raised = [r for r in runs if r.exc is not None]
+    for mistake in check.mistakes:
+        seen = _explains(mistake, runs)
+        if seen:
+            where = ("" if len(seen) == n else f" (Seen on {'; '.join(seen)}.)" if len(seen) < 3
+                     else f" (Seen on {len(seen)} of {n} test problems.)")
+            also = (f" Also, {_raised(raised[0].label, raised[0].exc, check.error_hint)}"
+                    if raised else "")
+            return CheckResult(f"Not yet: {mistake.feedback}{where}{also}", score, n,
+                               mistake.name)
+    if raised:
+        return CheckResult(f"Error: {_raised(raised[0].label, raised[0].exc, check.error_hint)}",
+                           score, n)
+    r = next(r for r in runs if not r.right)
+    if r.problem:
+        return CheckResult(f"Not yet: on {r.label} {r.problem}.", score, n)
+    if r.answer.shape != r.want.shape:
+        return CheckResult(f"Not yet: on {r.label} your function returned shape "
+                           f"{r.answer.shape}; expected shape {r.want.shape}, {check.returns}.",
+                           score, n)
+    bad = "; ".join(r.label for r in runs if not r.right) if score else f"all {n} test problems"
+    return CheckResult(f"Not yet: {check.what} differs from the reference on {bad}, and not "
+                       f"by a mistake this check knows. {check.hint}", score, n)

@@ -1,0 +1,182 @@
+"""The one harness of the exercise checks, tried on every check: the library's answer passes,
+each mistake of each table is named, and complex, float32, wrongly shaped, non-finite, in-place
+and raising answers get the feedback the harness promises. The feedback never shows an
+expected number."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+from gflow_lib import checks
+from gflow_lib.checks import CheckResult, basics, bayes, explorer, landscape, ml_map
+
+CHECKS = {
+    "loss": (checks.check_loss, basics.LOSS),
+    "residuals_at": (checks.check_residuals_at, basics.RESIDUALS),
+    "gd_step": (checks.check_gd_step, landscape.GD_STEP),
+    "map_estimate": (checks.check_map_estimate, ml_map.MAP_ESTIMATE),
+    "predictive_variance": (checks.check_predictive_variance, bayes.PREDICTIVE_VARIANCE),
+    "frame_losses": (checks.check_frame_losses, explorer.FRAME_LOSSES),
+}
+PREFIXES = ("Correct: ", "Not yet: ", "Error: ")
+
+
+@pytest.fixture(params=list(CHECKS))
+def pair(request):
+    return CHECKS[request.param]
+
+
+def answer(table, change):
+    """A learner's function: the reference's answer, changed by ``change``."""
+    return lambda *args: change(np.asarray(table.reference(*args), dtype=float))
+
+
+def test_every_public_check_is_tried():
+    public = {n for n in checks.__all__ if n.startswith("check_")}
+    assert public == {fn.__name__ for fn, _ in CHECKS.values()}
+
+
+def test_the_reference_passes(pair):
+    check, table = pair
+    result = check(table.reference)
+    assert isinstance(result, CheckResult) and isinstance(result, str)
+    assert result.startswith("Correct: ") and "Note" not in result, result
+    assert result.passed and result.score == result.max_score == len(table.cases)
+    assert result.mistake is None
+
+
+@pytest.mark.parametrize("error", [0.0, 2e-5], ids=["rounded", "computed-in-float32"])
+def test_float32_passes_with_a_note(pair, error):
+    """A float32 answer off by 2e-5 relative (about 170 float32 epsilons, what a computation
+    in float32 can lose) is right; the same error in float64 is not."""
+    check, table = pair
+    result = check(answer(table, lambda a: (a * (1 + error)).astype(np.float32)))
+    assert result.passed and result.startswith("Correct: ") and "float32" in result, result
+    if error:
+        assert not check(answer(table, lambda a: a * (1 + error))).passed
+
+
+def test_float32_is_compared_at_float32_precision(pair):
+    """Off by 1e-3 relative is wrong in float32 too; the note is only for right answers."""
+    check, table = pair
+    result = check(answer(table, lambda a: (a * 1.001 + 1e-3).astype(np.float32)))
+    assert result.startswith("Not yet: ") and not result.passed and "float32" not in result
+
+
+@pytest.mark.parametrize("imag", [1e-3j, 0j], ids=["imaginary", "zero-imaginary"])
+def test_complex_answers_are_rejected(pair, imag):
+    check, table = pair
+    result = check(answer(table, lambda a: a + imag))
+    assert result.startswith("Not yet: ") and "complex" in result, result
+    assert not result.passed and result.score == 0
+
+
+def test_a_wrong_shape_is_named(pair):
+    check, table = pair
+    result = check(answer(table, lambda a: np.append(a, 1.0)))
+    want = np.shape(table.reference(*table.cases[0].make()))
+    assert result.startswith("Not yet: ") and f"expected shape {want}" in result, result
+
+
+@pytest.mark.parametrize("value, words", [(np.nan, "NaN"), (None, "None"), ("many", "not numbers")])
+def test_answers_that_are_not_numbers(pair, value, words):
+    check, _ = pair
+    result = check(lambda *args: value if value is None or isinstance(value, str)
+                   else np.full(3, value))
+    assert result.startswith("Not yet: ") and words in result, result
+
+
+def test_a_raising_function_gets_the_error(pair):
+    check, _ = pair
+    result = check(lambda *args: 1 / 0)
+    assert result.startswith("Error: ") and "ZeroDivisionError: division by zero" in result
+    assert result.score == 0 and not result.passed
+
+
+def test_the_stub_gets_the_error(pair):
+    def stub(*args):
+        raise NotImplementedError("Exercise toy: write the body of f")
+
+    result = pair[0](stub)
+    assert result.startswith("Error: ")
+    assert "NotImplementedError: Exercise toy: write the body of f" in result
+
+
+def test_not_a_function(pair):
+    check, table = pair
+    result = check(np.zeros(3))
+    assert result.startswith("Error: ") and table.signature in result and "ndarray" in result
+
+
+def test_changing_an_input_in_place_is_named(pair):
+    check, table = pair
+
+    def in_place(*args):
+        out = table.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        args[0][...] = 0.0
+        return out
+
+    result = check(in_place)
+    name = re.findall(r"\w+", table.signature)[1]
+    assert result.startswith("Not yet: ") and f"changed its argument {name} in place" in result
+
+
+def test_partial_credit(pair):
+    """Right on the first case only: score 1 of n, for a grader."""
+    check, table = pair
+    first = table.cases[0].make()
+
+    def right_once(*args):
+        same = all(np.array_equal(a, b) for a, b in zip(args, first, strict=True))
+        return table.reference(*args) if same else 0.5 * np.asarray(table.reference(*args))
+
+    result = check(right_once)
+    assert not result.passed and (result.score, result.max_score) == (1, len(table.cases))
+
+
+CASES = [(name, m) for name, (_, table) in CHECKS.items() for m in table.mistakes]
+
+
+@pytest.mark.parametrize("name, mistake", CASES, ids=[f"{n}-{m.name}" for n, m in CASES])
+def test_each_mistake_of_each_table_is_named(name, mistake):
+    """The table's own mistake is recognised as itself: no earlier row shadows it."""
+    check = CHECKS[name][0]
+    result = check(mistake.answer)
+    assert result.mistake == mistake.name, result
+    assert result.startswith(f"Not yet: {mistake.feedback}") and not result.passed
+
+
+def _numbers_revealed(result, table):
+    """Numbers in the feedback that equal an expected value to 3 digits."""
+    want = np.concatenate([np.ravel(table.reference(*c.make())) for c in table.cases])
+    shown = [float(x) for x in re.findall(r"\d+\.\d+(?:e-?\d+)?", result)]
+    return [x for x in shown if np.any(np.isclose(x, np.abs(want), rtol=1e-3, atol=0))]
+
+
+def test_feedback_never_shows_an_expected_number(pair):
+    check, table = pair
+    learners = [table.reference, answer(table, lambda a: 1.01 * a),
+                answer(table, lambda a: a + 1j), *(m.answer for m in table.mistakes)]
+    for fn in learners:
+        result = check(fn)
+        assert result.startswith(PREFIXES) and not _numbers_revealed(result, table), result
+
+
+def test_numbers_revealed_can_fail():
+    """The detector above finds an expected value when one is shown."""
+    table = basics.LOSS
+    value = float(table.reference(*table.cases[0].make()))
+    assert _numbers_revealed(f"Not yet: expected {value:.4f}", table)
+
+
+def test_check_result_copies_and_pickles():
+    result = checks.check_loss(lambda X, y, phi: 0.0)
+    for twin in (copy.copy(result), pickle.loads(pickle.dumps(result))):
+        assert twin == result and type(twin) is CheckResult
+        assert (twin.passed, twin.score, twin.max_score, twin.mistake) == (
+            result.passed, result.score, result.max_score, result.mistake)
