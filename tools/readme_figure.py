@@ -1,11 +1,12 @@
 """Draw the README's picture with the library: the flow on the loss landscape (the figure of
 the chapter on the loss landscape) beside the fitted lines over time.
 
-Usage: ``python -m tools.readme_figure`` writes ``docs/readme-figure.png``.
+Usage: ``python -m tools.readme_figure [PATH]`` writes ``docs/readme-figure.png`` (or PATH).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -15,13 +16,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gflow_lib import LinearFlow  # noqa: E402
+from gflow_lib import LinearFlow, gram_eigen  # noqa: E402
 from gflow_lib.data import seed_data  # noqa: E402
+from gflow_lib.frames import loss_surface  # noqa: E402
 from gflow_lib.plotting import (  # noqa: E402
     COLORS,
     apply_style,
     plot_eigen_directions,
-    plot_fitted_lines,
+    plot_fits,
     plot_landscape,
     plot_path,
 )
@@ -29,23 +31,25 @@ from gflow_lib.plotting import (  # noqa: E402
 OUT = Path(__file__).resolve().parent.parent / "docs" / "readme-figure.png"
 
 
-def main():
+def main(out=None):
+    out = OUT if out is None else Path(out)
     apply_style()
     X, y, phi0 = seed_data()
     flow = LinearFlow(X, y, phi0)
     t = np.concatenate([[0.0], np.geomspace(1e-3, 60.0, 500)])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11.5, 5.0), gridspec_kw={"width_ratios": [1, 1.1]})
-    plot_landscape(X, y, ax=a)
+    plot_landscape(loss_surface(X, y), ax=a)
     plot_path(flow.params(t), a, color=COLORS["flow"], label="gradient flow", lw=2.5)
-    plot_eigen_directions(X, y, a, away=phi0)
+    lam, vecs = gram_eigen(X, outer=True)
+    plot_eigen_directions(lam, vecs, flow.limit(), a, away=phi0)
     a.set_title("The flow on the loss landscape")
-    plot_fitted_lines(flow, [0.0, 0.1, 0.3, 2.0, 20.0], ax=b)
+    plot_fits(flow, [0.0, 0.1, 0.3, 2.0, 20.0], ax=b, limit=True)
     b.set_title("The fitted line as training time passes")
     fig.tight_layout()
-    OUT.parent.mkdir(exist_ok=True)
-    fig.savefig(OUT, dpi=110)
-    print(f"wrote {OUT}")
+    out.parent.mkdir(exist_ok=True)
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

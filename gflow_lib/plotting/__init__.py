@@ -1,8 +1,10 @@
 """Every figure's drawing code, the book's colour map and its style.
 
 Drawing functions take an optional ``ax`` and return the ``Axes`` (or ``Figure``) they drew
-on, so chapters can compose panels. Submodules group figures by chapter; this package
-re-exports them.
+on, so chapters can compose panels. They draw results and compute nothing: a
+:class:`~gflow_lib.flow.LinearFlow` (through its public methods), a loss surface or the
+numbers of :mod:`gflow_lib.frames`, or arrays the caller computed with the core. Submodules
+group figures by chapter; this package re-exports them.
 """
 
 from .bayes import plot_prediction_band, plot_prediction_grid, plot_spread_over_time
@@ -10,6 +12,7 @@ from .explorer import FlowExplorer
 from .flow import (
     plot_data,
     plot_fits,
+    plot_fitted_lines,
     plot_four_views,
     plot_loss,
     plot_loss_modes,
@@ -20,7 +23,6 @@ from .flow import (
 from .landscape import (
     plot_descent_vs_flow,
     plot_eigen_directions,
-    plot_fitted_lines,
     plot_landscape,
     plot_path,
 )
@@ -31,7 +33,15 @@ from .regularization import (
     plot_paths_vs_ridge,
     plot_risk_ratio,
 )
-from .style import BOOK_CMAP, COLORS, apply_style, book_cmap, new_axes
+from .style import (
+    BOOK_CMAP,
+    COLORS,
+    apply_style,
+    book_cmap,
+    new_axes,
+    point_colors,
+    time_colors,
+)
 
 __all__ = [
     "BOOK_CMAP",
@@ -61,4 +71,6 @@ __all__ = [
     "plot_residuals",
     "plot_risk_ratio",
     "plot_spread_over_time",
+    "point_colors",
+    "time_colors",
 ]

@@ -28,15 +28,24 @@ def _checked_curves(x, mean, var):
     return x, mean, var
 
 
+def _noise(sigma_sq, noise_var):
+    """``sigma_sq``, or its old name ``noise_var`` (still accepted, not both)."""
+    if noise_var is None:
+        return sigma_sq
+    if sigma_sq is not None:
+        raise TypeError("give sigma_sq or its old name noise_var, not both")
+    return noise_var
+
+
 def plot_prediction_band(
-    x, mean, var, ax=None, noise_var=None, data=None, color=None, label="mean"
+    x, mean, var, ax=None, sigma_sq=None, data=None, color=None, label="mean", *, noise_var=None
 ):
     r"""The mean prediction with a band of :math:`\pm 2` standard deviations.
 
     Introduced in the chapter on the Bayesian view over time.
 
     The dark band is :math:`\text{mean} \pm 2\sqrt{\text{var}}` (the model output). With
-    ``noise_var`` a lighter, wider band shows :math:`\pm 2\sqrt{\text{var} + \sigma^2}`:
+    ``sigma_sq`` a lighter, wider band shows :math:`\pm 2\sqrt{\text{var} + \sigma^2}`:
     where a new noisy observation would fall.
 
     Parameters
@@ -46,7 +55,7 @@ def plot_prediction_band(
     mean, var : array_like, shape (M,)
         Mean and variance of the model output at ``x``.
     ax : matplotlib Axes, optional
-    noise_var : float, optional
+    sigma_sq : float, optional
         Noise variance :math:`\sigma^2` for the lighter band.
     data : tuple of two arrays of shape (I,), optional
         Training inputs and targets, drawn as points.
@@ -54,16 +63,19 @@ def plot_prediction_band(
         Colour of the mean and bands (default the book's flow colour).
     label : str, optional
         Legend label of the mean.
+    noise_var : float, optional
+        The old name of ``sigma_sq``, still accepted.
 
     Returns
     -------
     matplotlib Axes
     """
+    sigma_sq = _noise(sigma_sq, noise_var)
     x, mean, var = _checked_curves(x, mean, var)
     ax = new_axes(ax)
     color = COLORS["flow"] if color is None else color
-    if noise_var is not None:
-        sd_obs = np.sqrt(var + float(noise_var))
+    if sigma_sq is not None:
+        sd_obs = np.sqrt(var + float(sigma_sq))
         ax.fill_between(
             x, mean - N_SD * sd_obs, mean + N_SD * sd_obs, color=color, alpha=0.12, lw=0,
             label="±2 sd, noisy observation",
@@ -82,8 +94,8 @@ def plot_prediction_band(
 
 
 def plot_prediction_grid(
-    x, means, variances, titles, noise_var=None, data=None, ncols=3, ylim=(-1.5, 1.5),
-    color=None, panel_size=(2.7, 2.2),
+    x, means, variances, titles, sigma_sq=None, data=None, ncols=3, ylim=(-1.5, 1.5),
+    color=None, panel_size=(2.7, 2.2), *, noise_var=None,
 ):
     r"""A grid of small panels, one prediction band each (for example one per time).
 
@@ -95,7 +107,7 @@ def plot_prediction_grid(
     means, variances : array_like, shape (P, M)
         One row per panel.
     titles : sequence of P str
-    noise_var, data :
+    sigma_sq, data :
         As in :func:`plot_prediction_band`.
     color : str or sequence of P str, optional
         One colour for every panel, or one per panel.
@@ -105,12 +117,15 @@ def plot_prediction_grid(
         Shared vertical range.
     panel_size : (float, float)
         Width and height of one panel in inches.
+    noise_var : float, optional
+        The old name of ``sigma_sq``, still accepted.
 
     Returns
     -------
     matplotlib Figure
         With one legend under the panels.
     """
+    sigma_sq = _noise(sigma_sq, noise_var)
     means = np.atleast_2d(np.asarray(means, dtype=float))
     variances = np.atleast_2d(np.asarray(variances, dtype=float))
     titles = list(titles)
@@ -137,7 +152,7 @@ def plot_prediction_grid(
             ax.set_visible(False)
             continue
         plot_prediction_band(
-            x, means[k], variances[k], ax=ax, noise_var=noise_var, data=data, color=colors[k]
+            x, means[k], variances[k], ax=ax, sigma_sq=sigma_sq, data=data, color=colors[k]
         )
         ax.set_title(titles[k], fontsize=10)
         ax.set_ylim(*ylim)

@@ -13,8 +13,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patheffects import Normal, Stroke
 
+from ..frames import FlowFrames
 from .landscape import plot_landscape
-from .style import COLORS
+from .style import COLORS, point_colors
 
 __all__ = ["FlowExplorer"]
 
@@ -59,22 +60,21 @@ class FlowExplorer:
       time axis) with a moving time marker and the current values.
     * **Predictions** (bottom right): the mean and band of the predictions over random
       starts :math:`\phi_0 \sim N(0, \sigma_p^2 I)` (see
-      :class:`~gflow_lib.interactive.FlowFrames` for which band).
+      :class:`~gflow_lib.frames.FlowFrames` for which band).
 
-    Every frame's numbers come precomputed in ``frames``; :meth:`update` only calls
+    Every frame's numbers come precomputed in ``frames``, the landscape included; this class
+    computes nothing. :meth:`update` only calls
     ``set_data``, ``set_offsets``, ``set_segments``, ``set_verts``, ``set_xdata`` and
     ``set_text`` on the artists created here.
 
     Parameters
     ----------
     frames : FlowFrames
-        From :func:`gflow_lib.interactive.flow_frames`.
+        From :func:`gflow_lib.frames.flow_frames`.
     fig : matplotlib Figure, optional
         An empty figure to draw into (for instance a pyplot figure under an interactive
         backend). By default a new :class:`matplotlib.figure.Figure`, not managed by pyplot.
     figsize : (float, float)
-    extent : (intercept_min, intercept_max, slope_min, slope_max), optional
-        Landscape window. By default [-1, 1] x [-1, 1] enlarged to hold the path and limit.
     k : int
         Frame shown first.
 
@@ -89,12 +89,10 @@ class FlowExplorer:
         The frame shown.
     """
 
-    def __init__(self, frames, fig=None, figsize=(8.4, 6.7), extent=None, k: int = 0):
-        from ..interactive import FlowFrames
-
+    def __init__(self, frames, fig=None, figsize=(8.4, 6.7), k: int = 0):
         if not isinstance(frames, FlowFrames):
             raise TypeError(
-                f"frames must be a FlowFrames (from gflow_lib.interactive.flow_frames); "
+                f"frames must be a FlowFrames (from gflow_lib.frames.flow_frames); "
                 f"got {type(frames).__name__}"
             )
         self.frames = fr = frames
@@ -108,18 +106,12 @@ class FlowExplorer:
         self.fig = fig
         grid = fig.subplot_mosaic([["landscape", "fit"], ["residuals", "predictions"]])
         self.axes = grid
-        pts = COLORS["points"]
-        colors = [pts[i % len(pts)] for i in range(fr.x.size)]
+        colors = point_colors(fr.x.size)
         a = {}
 
         # Landscape -------------------------------------------------------------------
         ax = grid["landscape"]
-        if extent is None:
-            sl = np.concatenate([fr.params[:, 0], [fr.limit[0], -1.0, 1.0]])
-            ic = np.concatenate([fr.params[:, 1], [fr.limit[1], -1.0, 1.0]])
-            extent = (*_pad(ic.min(), ic.max(), 0.04), *_pad(sl.min(), sl.max(), 0.04))
-        X = np.vstack([fr.x, np.ones_like(fr.x)])
-        plot_landscape(X, fr.y, ax=ax, extent=extent, n=161, levels=24)
+        plot_landscape(fr.surface, ax=ax, levels=24)
         ax.plot(fr.params[:, 1], fr.params[:, 0], color="white", lw=1.0, ls=":", alpha=0.7)
         (a["path"],) = ax.plot([], [], color=COLORS["flow"], lw=2.4, solid_capstyle="round",
                                path_effects=[Stroke(linewidth=4.4, foreground="white", alpha=0.75),
@@ -179,7 +171,7 @@ class FlowExplorer:
         ax.set_ylim(*ylim)
         ax.set_xlabel("input $x$")
         ax.set_ylabel("output")
-        ax.set_title(rf"Predictions over starts $\phi_0\sim N(0,{fr.prior_var:g}I)$")
+        ax.set_title(rf"Predictions over starts $\phi_0\sim N(0,{fr.sigma_sq_p:g}I)$")
         ax.legend(loc="upper left", fontsize=9)
 
         a["title"] = fig.suptitle("", fontsize=13, fontfamily="monospace")

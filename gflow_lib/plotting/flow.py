@@ -1,8 +1,10 @@
-r"""Figures of the first chapters: the four viewpoints, the data, and the closed-form flow
-over time (outputs, residuals, loss, parameters).
+r"""Figures of the first chapters: the four viewpoints, the data, the fitted lines, and the
+closed-form flow over time (outputs, residuals, loss, its modes, parameters).
 
 Introduced in the chapters on the introduction, the data and the closed-form flow. Every
 function takes an optional ``ax`` (or builds its own figure) and returns what it drew on.
+Figures take results, a :class:`~gflow_lib.flow.LinearFlow` whose public methods they call or
+arrays computed by the caller, and compute nothing themselves.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ import numpy as np
 from matplotlib.patches import Ellipse
 
 from .. import _validation as v
-from ..bayes import prediction_distribution
-from ..flow import LinearFlow, _factors, gram_eigen
-from ..landscape import loss_grid
+from ..flow import LinearFlow
+from ..frames import FourViews
 from .landscape import plot_landscape, plot_path
-from .style import BOOK_CMAP, COLORS, new_axes
+from .style import COLORS, new_axes, point_colors, time_colors
 
 __all__ = [
     "plot_data",
     "plot_fits",
+    "plot_fitted_lines",
     "plot_four_views",
     "plot_loss",
     "plot_loss_modes",
@@ -48,9 +50,13 @@ def _flow(flow):
     return flow
 
 
-def _time_colors(n, lo=0.15, hi=0.7):
-    """``n`` colours from dark (early) to light (late) along the book's colour map."""
-    return BOOK_CMAP(np.linspace(lo, hi, n))
+def _over_time(flow, method, t):
+    """``flow.<method>(t)`` for a 1-D array of times, and those times (the flow checks them)."""
+    values = getattr(_flow(flow), method)(t)
+    tt = np.asarray(t, dtype=float)
+    if tt.ndim != 1:
+        raise ValueError(f"t must be a 1-D array of times to draw curves; got {v.describe(t)}")
+    return tt, values
 
 
 def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
@@ -76,7 +82,7 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
     X, y = _line_data(X, y)
     ax = new_axes(ax)
     x = X[0]
-    colors = _point_colors(x.size)
+    colors = point_colors(x.size)
     ax.scatter(x, y, s=60, c=colors, zorder=3, edgecolors="white", linewidths=1.0)
     if annotate:
         for i, (xi, yi) in enumerate(zip(x, y, strict=True)):
@@ -92,51 +98,68 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
     return ax
 
 
-def _point_colors(n):
-    base = COLORS["points"]
-    return [base[i % len(base)] for i in range(n)]
-
-
 def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=True,
-              residuals=False):
+              residuals=False, limit=False):
     r"""The fitted line :math:`f(x) = \phi[0](t)\,x + \phi[1](t)` at a few times, over the data.
 
-    Introduced in the chapter on the introduction (the four viewpoints).
+    Introduced in the chapter on the introduction (the four viewpoints); used again in the
+    chapters on data and on the loss landscape. The one figure of fitted lines in the book:
+    :func:`plot_fitted_lines` is another name for it.
 
     Parameters
     ----------
     flow : LinearFlow
         A flow on 2 x I data (slope row, then ones).
     times : array_like, shape (T,)
+        Non-negative times; the lines go from dark (early) to light (late) along the book's
+        colour map (:func:`~gflow_lib.plotting.style.time_colors`).
     ax : matplotlib Axes, optional
     xlim, ylim : (float, float)
+        The inputs over which the lines are drawn, and the vertical range (widened if a data
+        point falls outside).
     legend : bool
     residuals : bool
-        Draw the residuals :math:`f_i - y_i` of the first time as dotted vertical segments.
+        Draw the residuals :math:`f_i - y_i` of the first time as dotted vertical segments
+        (and label the points).
+    limit : bool
+        Also draw the limit :math:`t \to \infty` (dashed).
 
     Returns
     -------
     matplotlib Axes
-        One line per time (dark early, light late), then the data points (and, with
+        One line per time, then the limit (with ``limit``), then the data points (and, with
         ``residuals``, one ``LineCollection`` of I segments).
     """
     flow = _flow(flow)
-    tt, _ = v.times(times, "times")
-    X, y = _line_data(flow.X, flow.y)
-    ax = new_axes(ax)
+    if flow.D != 2:
+        raise ValueError(f"flow must have D = 2 parameters (slope, intercept); got D = {flow.D}")
     xs = np.linspace(xlim[0], xlim[1], 50)
-    P = flow.params(tt)  # (T, 2)
-    lines = np.outer(P[:, 0], xs) + P[:, 1:2]
-    for k, (tk, c) in enumerate(zip(tt, _time_colors(tt.size), strict=True)):
-        ax.plot(xs, lines[k], color=c, lw=1.8, label=f"$t={tk:g}$")
+    X_line = np.vstack([xs, np.ones_like(xs)])
+    lines = np.atleast_2d(flow.predict(X_line, times))  # (T, 50); the flow checks the times
+    tt = np.atleast_1d(np.asarray(times, dtype=float))
+    ax = new_axes(ax)
+    for f, tk, c in zip(lines, tt, time_colors(tt.size), strict=True):
+        ax.plot(xs, f, color=c, lw=1.8, label=f"$t = {tk:g}$")
+    if limit:
+        ax.plot(xs, flow.limit() @ X_line, color=COLORS["ml"], ls="--", lw=1.5,
+                label=r"$t \to \infty$")
     if residuals:
-        f = X.T @ P[0]
-        ax.vlines(X[0], y, f, colors=_point_colors(y.size), linestyles=":", lw=1.5,
-                  label=f"residuals at $t={tt[0]:g}$")
-    plot_data(X, y, ax=ax, xlim=xlim, ylim=ylim, annotate=residuals)
+        ax.vlines(flow.X[0], flow.y, flow.outputs(tt[0]), colors=point_colors(flow.I),
+                  linestyles=":", lw=1.5, label=f"residuals at $t={tt[0]:g}$")
+    plot_data(flow.X, flow.y, ax=ax, xlim=xlim, ylim=ylim, annotate=residuals)
     if legend:
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left", ncol=2 if len(ax.get_lines()) > 6 else 1)
     return ax
+
+
+def plot_fitted_lines(flow, times, ax=None, x_range=(0.0, 1.0), limit=True):
+    """Another name for :func:`plot_fits`, kept for code written before the two merged.
+
+    ``plot_fitted_lines(flow, times, ax, x_range, limit)`` is
+    ``plot_fits(flow, times, ax=ax, xlim=x_range, limit=limit)``: the same lines in the same
+    colour order (dark early, light late), with the limit drawn by default.
+    """
+    return plot_fits(flow, times, ax=ax, xlim=x_range, limit=limit)
 
 
 def plot_outputs(flow, t, ax=None):
@@ -155,11 +178,9 @@ def plot_outputs(flow, t, ax=None):
     matplotlib Axes
         ``I`` solid lines (outputs), then ``I`` dashed lines (targets).
     """
-    flow = _flow(flow)
-    tt, _ = v.times(t)
+    tt, F = _over_time(flow, "outputs", t)
     ax = new_axes(ax)
-    F = flow.outputs(tt)
-    colors = _point_colors(flow.I)
+    colors = point_colors(flow.I)
     for i in range(flow.I):
         ax.plot(tt, F[:, i], color=colors[i], lw=2, label=f"$f_{i + 1}(t)$")
     for i in range(flow.I):
@@ -181,11 +202,9 @@ def plot_residuals(flow, t, ax=None):
     matplotlib Axes
         ``I`` lines, then a thin line at zero.
     """
-    flow = _flow(flow)
-    tt, _ = v.times(t)
+    tt, R = _over_time(flow, "residuals", t)
     ax = new_axes(ax)
-    R = flow.residuals(tt)
-    colors = _point_colors(flow.I)
+    colors = point_colors(flow.I)
     for i in range(flow.I):
         ax.plot(tt, R[:, i], color=colors[i], lw=2, label=f"$f_{i + 1}(t) - y_{i + 1}$")
     ax.axhline(0.0, color="#777777", lw=0.8)
@@ -207,10 +226,8 @@ def plot_loss(flow, t, ax=None):
         The loss curve, then a dashed line at :math:`L_\infty`. The vertical axis starts at 0
         and shows the largest loss drawn.
     """
-    flow = _flow(flow)
-    tt, _ = v.times(t)
+    tt, L = _over_time(flow, "loss", t)
     ax = new_axes(ax)
-    L = flow.loss(tt)
     ax.plot(tt, L, color=COLORS["loss"], lw=2, label="$L(t)$")
     ax.axhline(flow.loss_limit(), color=COLORS["ml"], ls="--", lw=1,
                label=r"$L_\infty$ (least squares)")
@@ -222,46 +239,54 @@ def plot_loss(flow, t, ax=None):
     return ax
 
 
-def _mode_excess(flow, tt):
-    """Excess loss per eigen-direction of A = X X^T, shape (T, D), and the eigenvalues."""
-    lam, V = gram_eigen(flow.X, outer=True)
-    dz = V.T @ (flow.phi0 - flow.limit())
-    e, _ = _factors(lam, tt)
-    return 0.5 * lam * dz**2 * e**2, lam
-
-
-def plot_loss_modes(flow, t, ax=None):
+def plot_loss_modes(t, mode_loss, lam, ax=None):
     r"""The excess loss :math:`L(t) - L_\infty` on a log scale, split into its modes.
 
     Introduced in the chapter on closed-form flow (the eigen view).
 
     .. math::
 
-        L(t) - L_\infty = \sum_k \tfrac12 \lambda_k\, e^{-2\lambda_k t}
-        \big(v_k^T(\phi_0 - \phi_\infty)\big)^2
+        L(t) - L_\infty = \sum_k \tfrac12 \lambda_k\, c_k(t)^2, \qquad
+        c_k(t) = v_k^T(\phi(t) - \phi_\infty) = e^{-\lambda_k t}\, c_k(0).
 
     Each mode is a straight line of slope :math:`-2\lambda_k` on a log scale; the slowest
     (smallest nonzero :math:`\lambda_k`) sets the speed once the fast ones have died out.
+    The caller computes the modes, for example
+    ``lam, vecs = gram_eigen(X, outer=True)``,
+    ``c = (flow.params(t) - flow.limit()) @ vecs``, ``mode_loss = 0.5 * lam * c**2``.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+    mode_loss : array_like, shape (T, K)
+        :math:`\tfrac12 \lambda_k c_k(t)^2`, one column per mode.
+    lam : array_like, shape (K,)
+        The eigenvalues :math:`\lambda_k`; modes with :math:`\lambda_k = 0` are not drawn.
+    ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
-        The total excess loss, then one dashed line per nonzero mode (slowest first).
+        The total excess loss (the sum of the modes), then one dashed line per nonzero mode
+        (in the order of ``lam``).
     """
-    flow = _flow(flow)
-    tt, _ = v.times(t)
+    t, mode_loss, lam = (np.asarray(a, dtype=float) for a in (t, mode_loss, lam))
+    if t.ndim != 1 or lam.ndim != 1 or mode_loss.shape != (t.size, lam.size):
+        raise ValueError(
+            "t, mode_loss and lam must have shapes (T,), (T, K) and (K,); got "
+            f"{t.shape}, {mode_loss.shape} and {lam.shape}"
+        )
     ax = new_axes(ax)
-    total = flow.loss(tt) - flow.loss_limit()
-    parts, lam = _mode_excess(flow, tt)
-    ax.semilogy(tt, total, color=COLORS["loss"], lw=2.5, label=r"$L(t) - L_\infty$")
+    total = mode_loss.sum(axis=1)
+    ax.semilogy(t, total, color=COLORS["loss"], lw=2.5, label=r"$L(t) - L_\infty$")
     mode_colors = [COLORS["slope"], COLORS["intercept"], COLORS["descent"], COLORS["map"]]
     k_nz = [k for k in range(lam.size) if lam[k] > 0]
     for j, k in enumerate(k_nz):
-        ax.semilogy(tt, parts[:, k], ls="--", lw=1.5, color=mode_colors[j % len(mode_colors)],
+        ax.semilogy(t, mode_loss[:, k], ls="--", lw=1.5, color=mode_colors[j % len(mode_colors)],
                     label=rf"mode $\lambda_{k + 1}={lam[k]:.3f}$")
     top = float(total.max())
     ax.set_ylim(max(top * 1e-8, float(total.min()) / 2, 1e-300), top * 3)
-    ax.set_xlim(tt.min(), tt.max())
+    ax.set_xlim(t.min(), t.max())
     ax.set_xlabel("time $t$")
     ax.set_ylabel(r"excess loss $L(t) - L_\infty$")
     ax.legend(fontsize=9)
@@ -286,10 +311,8 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1
     matplotlib Axes
         ``D`` solid lines, then ``D`` dashed limits.
     """
-    flow = _flow(flow)
-    tt, _ = v.times(t)
+    tt, P = _over_time(flow, "params", t)
     ax = new_axes(ax)
-    P = flow.params(tt)
     lim = flow.limit()
     base = [COLORS["slope"], COLORS["intercept"]]
     colors = [base[d] if d < 2 else f"C{d}" for d in range(flow.D)]
@@ -305,34 +328,35 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1
     return ax
 
 
-def plot_four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
-                    band_times=(0.0, 0.4, 2.0), n_samples=40, seed=0, fig=None):
+def _sd_ellipse(mean, cov, **kw):
+    """The one-standard-deviation ellipse of a Gaussian over (slope, intercept), drawn with
+    the intercept horizontal. The axes of a 2 x 2 covariance in closed form."""
+    (a, b), (_, c) = cov  # var(slope), cov, var(intercept)
+    mid, half = 0.5 * (a + c), np.hypot(0.5 * (a - c), b)
+    major, minor = np.sqrt(max(mid + half, 0.0)), np.sqrt(max(mid - half, 0.0))
+    theta = 0.5 * np.arctan2(2.0 * b, a - c)  # the major axis, from the slope axis
+    return Ellipse((mean[1], mean[0]), 2 * major, 2 * minor, angle=90.0 - np.degrees(theta),
+                   **kw)
+
+
+def plot_four_views(views, fig=None):
     r"""The book's map: gradient descent vs Bayesian (rows) by parameter space vs function
     space (columns), for a line fitted by gradient flow.
 
-    Introduced in the chapter on the introduction.
+    Introduced in the chapter on the introduction. Draws what
+    :func:`gflow_lib.frames.four_views` computed:
 
     * Top left: the loss landscape and the path :math:`\phi(t)` from :math:`\phi_0`.
-    * Top right: the fitted line at ``times``.
-    * Bottom left: contour lines of the loss; starts drawn from :math:`N(\phi_0, \Sigma_0)`,
-      each moved by the flow, :math:`\phi(t) = e^{-At}\phi_0 + c(t)`, with the
-      one-standard-deviation ellipse of
-      :math:`\operatorname{cov}\phi(t) = e^{-At}\Sigma_0 e^{-At}` at ``band_times``.
-    * Bottom right: mean and two standard deviations of the predictions at ``band_times``.
+    * Top right: the fitted line at ``views.times`` (:func:`plot_fits`).
+    * Bottom left: contour lines of the loss; the random starts, each moved by the flow, and
+      the one-standard-deviation ellipse of :math:`\operatorname{cov}\phi(t)` at
+      ``views.band_times``, with a cross at its mean.
+    * Bottom right: mean and two standard deviations of the predictions at the same times.
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (2,)
-        Start of the top row and mean of the starts of the bottom row.
-    prior_cov : array_like, shape (2, 2), optional
-        Covariance of the random starts (default ``0.04 I``).
-    times, band_times : sequences of float
-    n_samples : int
-        Number of random starts drawn.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
+    views : FourViews
+        From ``four_views(X, y, phi0)``.
     fig : matplotlib Figure, optional
 
     Returns
@@ -340,77 +364,56 @@ def plot_four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0)
     matplotlib Figure
         With a 2 x 2 array of Axes in ``fig.axes`` (row-major).
     """
-    X, y = _line_data(X, y)
-    phi0 = v.vector(phi0, "phi0", 2, what=" (slope, intercept)")
-    S = v.covariance(0.04 * np.eye(2) if prior_cov is None else prior_cov, 2, "prior_cov")
-    n_samples = v.non_negative_int(n_samples, "n_samples")
-    tt, _ = v.times(times, "times")
-    tb, _ = v.times(band_times, "band_times")
+    if not isinstance(views, FourViews):
+        raise TypeError(
+            "views must be a FourViews, the numbers of gflow_lib.frames.four_views(X, y, phi0); "
+            f"got {type(views).__name__}"
+        )
     if fig is None:
         fig = plt.figure(figsize=(10, 8.6), layout="constrained")
     axes = fig.subplots(2, 2)
-    flow = LinearFlow(X, y, phi0)
-    t_path = np.linspace(0.0, float(tt.max()), 400)
-    colors_b = _time_colors(tb.size, 0.05, 0.6)
+    flow = views.flow
+    colors_b = time_colors(views.band_times.size, 0.05, 0.6)
 
     # Top left: gradient descent in parameter space.
     ax = axes[0, 0]
-    plot_landscape(X, y, ax=ax, n=161, levels=25)
-    ax.set_xlabel("intercept $\\phi[1]$")  # components in brackets: phi_0 is the start
-    ax.set_ylabel("slope $\\phi[0]$")
-    plot_path(flow.params(t_path), ax, color="white", lw=2, label="gradient flow $\\phi(t)$")
+    plot_landscape(views.surface, ax=ax, levels=25)
+    plot_path(views.path, ax, color="white", lw=2, label="gradient flow $\\phi(t)$")
     ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor="white", framealpha=0.85)
 
     # Top right: gradient descent in function space.
-    plot_fits(flow, tt, ax=axes[0, 1])
+    plot_fits(flow, views.times, ax=axes[0, 1])
 
     # Bottom left: a distribution of starts, moved by the flow.
     ax = axes[1, 0]
-    grid = np.linspace(-1.0, 1.0, 161)
-    ax.contour(grid, grid, loss_grid(X, y, grid, grid), 25, colors="#b0b0b0", linewidths=0.6)
-    ax.set_xlim(-1.0, 1.0)
-    ax.set_ylim(1.0, -1.0)
+    slopes, intercepts, loss = views.surface
+    ax.contour(intercepts, slopes, loss, 25, colors="#b0b0b0", linewidths=0.6)
+    ax.set_xlim(intercepts[0], intercepts[-1])
+    ax.set_ylim(slopes[-1], slopes[0])
     ax.set_aspect("equal")
     ax.grid(False)
     ax.set_xlabel("intercept $\\phi[1]$")
     ax.set_ylabel("slope $\\phi[0]$")
-    rng = np.random.default_rng(seed)
-    starts = rng.multivariate_normal(phi0, S, size=n_samples)  # (N, 2)
-    lam, V = gram_eigen(X, outer=True)
-    e, _ = _factors(lam, t_path)  # (T, 2)
-    from_zero = LinearFlow(X, y, np.zeros(2))
-    c_path = from_zero.params(t_path)  # c(t), (T, 2)
-    coords = starts @ V  # (N, 2) in the eigenbasis
-    paths = np.einsum("tk,nk,dk->ntd", e, coords, V) + c_path[None]  # (N, T, 2)
-    for p in paths:
+    for p in views.start_paths:
         ax.plot(p[:, 1], p[:, 0], color=COLORS["band"], lw=0.6)
-    ax.plot(starts[:, 1], starts[:, 0], "o", ms=2.5, color="#888888")
-    eb, _ = _factors(lam, tb)
-    for k, tk in enumerate(tb):
-        E = (V * eb[k]) @ V.T
-        mean = E @ phi0 + from_zero.params(float(tk))
-        w, U = np.linalg.eigh(E @ S @ E.T)
-        w = np.maximum(w, 0.0)
-        # The plot's axes are (intercept, slope): swap the eigenvector's coordinates.
-        angle = np.degrees(np.arctan2(U[0, 1], U[1, 1]))
-        ax.add_patch(Ellipse((mean[1], mean[0]), 2 * np.sqrt(w[1]), 2 * np.sqrt(w[0]),
-                             angle=angle, fill=False, lw=2, color=colors_b[k],
-                             label=f"$t={tk:g}$"))
+    ax.plot(views.starts[:, 1], views.starts[:, 0], "o", ms=2.5, color="#888888")
+    for k, tk in enumerate(views.band_times):
+        mean = views.param_mean[k]
+        ax.add_patch(_sd_ellipse(mean, views.param_cov[k], fill=False, lw=2, color=colors_b[k],
+                                 label=f"$t={tk:g}$"))
         ax.plot(mean[1], mean[0], "+", color=colors_b[k], ms=8, mew=2)
     ax.legend(loc="lower left", fontsize=8)
 
     # Bottom right: the Bayesian view in function space.
     ax = axes[1, 1]
-    xs = np.linspace(0.0, 1.0, 60)
-    Xs = np.vstack([xs, np.ones_like(xs)])
-    mean, var = prediction_distribution(X, y, Xs, tb, phi0, S)
-    sd = np.sqrt(var)
-    for k, tk in enumerate(tb):
+    xs = views.x_new
+    sd = np.sqrt(views.pred_var)
+    for k, tk in enumerate(views.band_times):
         c = colors_b[k]
-        ax.fill_between(xs, mean[k] - 2 * sd[k], mean[k] + 2 * sd[k], color=c, alpha=0.18,
-                        lw=0)
-        ax.plot(xs, mean[k], color=c, lw=1.8, label=f"$t={tk:g}$")
-    plot_data(X, y, ax=ax, annotate=False, ylim=(-1.0, 0.6))
+        m = views.pred_mean[k]
+        ax.fill_between(xs, m - 2 * sd[k], m + 2 * sd[k], color=c, alpha=0.18, lw=0)
+        ax.plot(xs, m, color=c, lw=1.8, label=f"$t={tk:g}$")
+    plot_data(flow.X, flow.y, ax=ax, annotate=False, ylim=(-1.0, 0.6))
     ax.legend(fontsize=8, loc="upper left")
 
     titles = ["parameter space", "function space"]

@@ -1,7 +1,10 @@
 """Figures of the loss landscape (chapters on the loss landscape and on ML vs MAP).
 
 Parameters are ordered (slope, intercept) as everywhere in the book; the plots put the
-intercept on the horizontal axis and the slope on the vertical axis.
+intercept on the horizontal axis and the slope on the vertical axis. The loss itself is
+computed by the caller, as a ``(slopes, intercepts, loss)`` surface
+(:func:`gflow_lib.frames.loss_surface`, or :func:`gflow_lib.landscape.loss_grid` on grids of
+one's own): these functions only draw it.
 """
 
 from __future__ import annotations
@@ -11,24 +14,36 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.ticker import MaxNLocator
 
-from .. import _validation as v
-from ..descent import gradient_descent
-from ..flow import LinearFlow, gram_eigen
-from ..landscape import loss_grid
+from ..flow import LinearFlow
 from .style import BOOK_CMAP, COLORS, new_axes
 
 __all__ = [
     "plot_descent_vs_flow",
     "plot_eigen_directions",
-    "plot_fitted_lines",
     "plot_landscape",
     "plot_path",
 ]
 
 
-def plot_landscape(
-    X, y, ax=None, extent=(-1.0, 1.0, -1.0, 1.0), n=241, levels=40, gamma=0.5, colorbar=False
-):
+def _surface(surface):
+    """Unpack and check a (slopes, intercepts, loss) surface."""
+    try:
+        slopes, intercepts, loss = (np.asarray(a, dtype=float) for a in surface)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "surface must be (slopes, intercepts, loss), e.g. "
+            "gflow_lib.frames.loss_surface(X, y); got "
+            f"{type(surface).__name__}{getattr(surface, 'shape', '')}"
+        ) from None
+    if slopes.ndim != 1 or intercepts.ndim != 1 or loss.shape != (slopes.size, intercepts.size):
+        raise ValueError(
+            "surface must be (slopes, intercepts, loss) of shapes (S,), (N,) and (S, N); got "
+            f"{slopes.shape}, {intercepts.shape} and {loss.shape}"
+        )
+    return slopes, intercepts, loss
+
+
+def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     r"""Filled contours and contour lines of the loss over (intercept, slope).
 
     Introduced in the chapter on the loss landscape.
@@ -39,12 +54,12 @@ def plot_landscape(
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-    y : array_like, shape (I,)
+    surface : (slopes, intercepts, loss)
+        ``slopes`` of shape (S,) and ``intercepts`` of shape (N,), increasing, and the loss of
+        shape (S, N) on that grid: a :class:`~gflow_lib.frames.LossSurface` from
+        ``loss_surface(X, y, extent, n)``, or ``(slopes, intercepts, loss_grid(X, y, slopes,
+        intercepts))``. The window drawn is the grid's.
     ax : matplotlib Axes, optional
-    extent : (intercept_min, intercept_max, slope_min, slope_max)
-    n : int
-        Grid points per axis.
     levels : int
         Number of contour lines.
     gamma : float
@@ -58,14 +73,10 @@ def plot_landscape(
         Intercept on the horizontal axis, slope on the vertical axis (pointing down, as in
         the blog's figures).
     """
-    gamma = v.positive_scalar(gamma, "gamma")
-    if gamma > 1:
+    slopes, intercepts, L = _surface(surface)
+    if not 0 < gamma <= 1:
         raise ValueError(f"gamma must be in (0, 1]; got {gamma!r}")
     ax = new_axes(ax, figsize=(6, 6))
-    c0, c1, s0, s1 = extent
-    intercepts = np.linspace(c0, c1, n)
-    slopes = np.linspace(s0, s1, n)
-    L = loss_grid(X, y, slopes, intercepts)
     lo, hi = float(L.min()), float(L.max())
     u = np.linspace(0.0, 1.0, 129)
     fill_levels = lo + (hi - lo) * u ** (1.0 / gamma)
@@ -73,8 +84,8 @@ def plot_landscape(
     norm = PowerNorm(gamma, vmin=lo, vmax=hi)
     filled = ax.contourf(intercepts, slopes, L, fill_levels, cmap=BOOK_CMAP, norm=norm)
     ax.contour(intercepts, slopes, L, line_levels, colors="#80808080", linewidths=0.6)
-    ax.set_xlim(c0, c1)
-    ax.set_ylim(s1, s0)
+    ax.set_xlim(intercepts[0], intercepts[-1])
+    ax.set_ylim(slopes[-1], slopes[0])
     ax.set_xlabel("intercept $\\phi[1]$")
     ax.set_ylabel("slope $\\phi[0]$")
     ax.set_aspect("equal")
@@ -128,7 +139,7 @@ def plot_path(
 
 
 def plot_eigen_directions(
-    X, y, ax, center=None, length=0.3, toward=None, away=None, scaling="equal", color="white"
+    lam, vecs, center, ax, length=0.3, toward=None, away=None, scaling="equal", color="white"
 ):
     r"""Arrows along the eigenvectors of :math:`A = X X^T`, drawn from the minimum.
 
@@ -143,12 +154,15 @@ def plot_eigen_directions(
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-    y : array_like, shape (I,)
+    lam : array_like, shape (2,)
+        Eigenvalues of :math:`A`, ascending (slow, then fast), both positive: for example
+        ``lam, vecs = gram_eigen(X, outer=True)``.
+    vecs : array_like, shape (2, 2)
+        The eigenvectors as columns, (slope, intercept).
+    center : array_like, shape (2,)
+        Where to draw from (slope, intercept), usually the minimum ``flow.limit()``.
     ax : matplotlib Axes
         A landscape from :func:`plot_landscape`.
-    center : array_like, shape (2,), optional
-        Where to draw from (slope, intercept); the least-squares minimum by default.
     length : float
         Length of the longer arrow, in parameter units.
     toward, away : array_like, shape (2,), optional
@@ -162,20 +176,20 @@ def plot_eigen_directions(
     -------
     matplotlib Axes
     """
-    X = v.design_matrix(X)
-    v.check_finite(X, "X")
-    if X.shape[0] != 2:
-        raise ValueError(f"X must have 2 rows (slope, intercept) to draw directions; got {X.shape}")
-    y = v.vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
-    length = v.positive_scalar(length, "length")
+    lam, vecs, center = (np.asarray(a, dtype=float) for a in (lam, vecs, center))
+    if lam.shape != (2,) or vecs.shape != (2, 2) or center.shape != (2,):
+        raise ValueError(
+            "lam, vecs and center must have shapes (2,), (2, 2) and (2,); got "
+            f"{lam.shape}, {vecs.shape} and {center.shape}"
+        )
+    if not lam[0] > 0:
+        raise ValueError(
+            f"lam must be positive to draw both directions (X X^T invertible); got {lam}"
+        )
+    if not (np.isfinite(length) and length > 0):
+        raise ValueError(f"length must be a finite positive number; got {length!r}")
     if scaling not in ("equal", "contour"):
         raise ValueError(f"scaling must be 'equal' or 'contour'; got {scaling!r}")
-    lam, vecs = gram_eigen(X, outer=True)
-    if lam[0] <= 0:
-        raise ValueError("X X^T must be invertible to draw both directions; got a zero eigenvalue")
-    if center is None:
-        center = np.linalg.lstsq(X.T, y, rcond=None)[0]
-    center = v.vector(center, "center", 2)
     scale = length * (np.sqrt(lam[0] / lam) if scaling == "contour" else np.ones(2))
     names = ("slow", "fast")
     for j in range(2):
@@ -205,77 +219,41 @@ def plot_eigen_directions(
     return ax
 
 
-def plot_fitted_lines(flow, times, ax=None, x_range=(0.0, 1.0), limit=True):
-    r"""The fitted line :math:`f(x) = \phi[0](t)\, x + \phi[1](t)` at several times, over the data.
+def plot_descent_vs_flow(surface, flow, iterates, lr, ax=None):
+    r"""Gradient descent with step ``lr`` against the flow, on the landscape.
 
-    Introduced in the chapter on the loss landscape.
+    Introduced in the chapter on the loss landscape. The flow is drawn up to
+    :math:`t = n\,\mathrm{lr}`, with :math:`n` the number of steps, so both have covered the
+    same time. Iterates that left the floats (a diverged run) are not drawn.
 
     Parameters
     ----------
+    surface : (slopes, intercepts, loss)
+        The landscape, as in :func:`plot_landscape`.
     flow : LinearFlow
-        A flow on a one-input problem: ``X`` has rows (x, 1).
-    times : array_like, shape (T,)
-        Non-negative times; lines get darker with time.
+        The flow from the same start.
+    iterates : array_like, shape (n + 1, 2)
+        The descent, start first: ``gradient_descent(X, y, phi0, lr, n)``.
+    lr : float
+        Its step size, > 0.
     ax : matplotlib Axes, optional
-    x_range : (float, float)
-        Inputs over which to draw the lines.
-    limit : bool
-        Also draw the limit :math:`t \to \infty` (dashed).
 
     Returns
     -------
     matplotlib Axes
     """
     if not isinstance(flow, LinearFlow):
-        raise TypeError(f"flow must be a LinearFlow; got {type(flow).__name__}")
-    if flow.D != 2:
-        raise ValueError(f"flow must have D = 2 parameters (slope, intercept); got D = {flow.D}")
-    tt, _ = v.times(times, "times")
-    ax = new_axes(ax)
-    x = np.linspace(x_range[0], x_range[1], 50)
-    Xg = np.vstack([x, np.ones_like(x)])
-    lines = flow.predict(Xg, tt)  # (T, 50)
-    shades = BOOK_CMAP(np.linspace(0.85, 0.05, len(tt)))
-    for f, t, c in zip(lines, tt, shades, strict=True):
-        ax.plot(x, f, color=c, lw=2, label=f"t = {t:g}")
-    if limit:
-        ax.plot(x, flow.limit() @ Xg, color=COLORS["ml"], ls="--", lw=1.5, label="t → ∞")
-    ax.plot(flow.X[0], flow.y, "o", color=COLORS["data"], ms=8, zorder=5, label="data")
-    ax.set_xlim(*x_range)
-    ax.set_xlabel("input $x$")
-    ax.set_ylabel("output $f(x)$")
-    ax.legend(loc="upper left", fontsize=9, ncol=2)
-    return ax
-
-
-def plot_descent_vs_flow(X, y, phi0, lr, n_steps, ax=None, extent=(-1.0, 1.0, -1.0, 1.0)):
-    r"""Gradient descent with step ``lr`` against the flow, on the landscape.
-
-    Introduced in the chapter on the loss landscape. The flow is drawn up to
-    :math:`t = n\,\mathrm{lr}`, so both have covered the same time.
-
-    Parameters
-    ----------
-    X : array_like, shape (2, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (2,)
-    lr : float
-        Step size, > 0.
-    n_steps : int
-        Number of descent steps, >= 1.
-    ax : matplotlib Axes, optional
-    extent : (intercept_min, intercept_max, slope_min, slope_max)
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    iterates = gradient_descent(X, y, phi0, lr, n_steps)
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be at least 1; got {n_steps}")
-    ax = plot_landscape(X, y, ax=ax, extent=extent)
-    flow = LinearFlow(X, y, phi0)
-    t = np.linspace(0.0, n_steps * lr, 400)
+        raise TypeError(f"flow must be a gflow_lib.LinearFlow; got {type(flow).__name__}")
+    iterates = np.asarray(iterates, dtype=float)
+    if iterates.ndim != 2 or iterates.shape[1] != 2 or iterates.shape[0] < 2:
+        raise ValueError(
+            "iterates must have shape (n + 1, 2), the start and at least one step; got "
+            f"shape {iterates.shape}"
+        )
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite positive number; got {lr!r}")
+    ax = plot_landscape(surface, ax=ax)
+    t = np.linspace(0.0, (iterates.shape[0] - 1) * lr, 400)
     # The flow on top, thinner than the descent's dots: where they agree, dots peek out.
     plot_path(flow.params(t), ax, color=COLORS["flow"], label="flow", lw=2.0, marker_end=False,
               zorder=4)

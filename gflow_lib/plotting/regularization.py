@@ -7,7 +7,7 @@ import numpy as np
 
 from ..regularization import flow_filter, ridge_filter
 from .landscape import plot_landscape, plot_path
-from .style import COLORS
+from .style import COLORS, point_colors
 
 __all__ = [
     "plot_distance_over_time",
@@ -28,21 +28,22 @@ def _figure(axes, ncols, figsize):
     return axes[0].figure, axes
 
 
-def plot_ml_map(X, y, phi_ml, phi_map, axes=None, extent=(-0.5, 0.2, 0.2, 0.9)):
+def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
     """ML and MAP as points on the loss landscape (left) and as lines over the data (right).
 
     Introduced in the chapter on ML vs MAP.
 
     Parameters
     ----------
+    surface : (slopes, intercepts, loss)
+        The landscape and its window, as in :func:`~gflow_lib.plotting.plot_landscape`, e.g.
+        ``loss_surface(X, y, extent=(-0.5, 0.2, 0.2, 0.9), n=161)``.
     X : array_like, shape (2, I)
-        Slope row, then ones.
+        Slope row, then ones (the data drawn on the right).
     y : array_like, shape (I,)
     phi_ml, phi_map : array_like, shape (2,)
         (slope, intercept) of each estimate.
     axes : sequence of two Axes, optional
-    extent : (intercept_min, intercept_max, slope_min, slope_max)
-        The window of the landscape.
 
     Returns
     -------
@@ -50,7 +51,7 @@ def plot_ml_map(X, y, phi_ml, phi_map, axes=None, extent=(-0.5, 0.2, 0.2, 0.9)):
     """
     fig, axes = _figure(axes, 2, (9.0, 4.0))
     X, y = np.asarray(X, float), np.asarray(y, float)
-    ax = plot_landscape(X, y, ax=axes[0], extent=extent, n=161, levels=30)
+    ax = plot_landscape(surface, ax=axes[0], levels=30)
     for phi, key, label, marker in ((phi_ml, "ml", "ML", "*"), (phi_map, "map", "MAP", "D")):
         ax.plot(phi[1], phi[0], marker, color=COLORS[key], ms=12 if marker == "*" else 7,
                 mec="white", label=label)
@@ -61,7 +62,7 @@ def plot_ml_map(X, y, phi_ml, phi_map, axes=None, extent=(-0.5, 0.2, 0.2, 0.9)):
     x = np.linspace(0.0, 1.0, 101)
     for phi, key, label, ls in ((phi_ml, "ml", "ML", "-"), (phi_map, "map", "MAP", "--")):
         ax.plot(x, phi[0] * x + phi[1], ls, color=COLORS[key], label=label)
-    ax.scatter(X[0], y, color=COLORS["points"][: len(y)], zorder=3, s=40, label="data")
+    ax.scatter(X[0], y, color=point_colors(len(y)), zorder=3, s=40, label="data")
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, 0.5)
     ax.set_xlabel("input $x$")
@@ -71,22 +72,20 @@ def plot_ml_map(X, y, phi_ml, phi_map, axes=None, extent=(-0.5, 0.2, 0.2, 0.9)):
     return fig
 
 
-def plot_paths_vs_ridge(X, y, ridge_path, flow_paths, ax=None, extent=(-1.0, 1.0, -1.0, 1.0),
-                        marks=None):
+def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
     """The ridge path and one or more gradient-flow paths on the loss landscape.
 
     Introduced in the chapter on ML vs MAP.
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-    y : array_like, shape (I,)
+    surface : (slopes, intercepts, loss)
+        The landscape and its window, as in :func:`~gflow_lib.plotting.plot_landscape`.
     ridge_path : array_like, shape (L, 2)
         Ridge solutions (slope, intercept) ordered from large to small penalty.
     flow_paths : sequence of (params, label)
         Each ``params`` of shape (T, 2), ordered in time.
     ax : Axes, optional
-    extent : (intercept_min, intercept_max, slope_min, slope_max)
     marks : sequence of (point, label, key), optional
         Points (slope, intercept) to mark, coloured by ``COLORS[key]``.
 
@@ -94,7 +93,7 @@ def plot_paths_vs_ridge(X, y, ridge_path, flow_paths, ax=None, extent=(-1.0, 1.0
     -------
     matplotlib Axes
     """
-    ax = plot_landscape(X, y, ax=ax, extent=extent, n=201, levels=30)
+    ax = plot_landscape(surface, ax=ax, levels=30)
     ridge_path = np.asarray(ridge_path, float)
     ax.plot(ridge_path[:, 1], ridge_path[:, 0], "--", color=COLORS["ridge"], lw=2.5,
             label="ridge, penalty from large to 0")

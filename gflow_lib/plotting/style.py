@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-__all__ = ["BOOK_CMAP", "COLORS", "apply_style", "book_cmap", "new_axes"]
+__all__ = [
+    "BOOK_CMAP",
+    "COLORS",
+    "apply_style",
+    "book_cmap",
+    "new_axes",
+    "point_colors",
+    "time_colors",
+]
 
 # Anchor colours of the warm map, from deep umber through terracotta to pale sand.
 # Matplotlib interpolates between them; nothing else in the book defines colours for maps.
@@ -51,6 +60,35 @@ COLORS = {
     "band": "#cfcfcf",
     "loss": "#222222",
 }
+
+
+def time_colors(n: int, lo: float = 0.15, hi: float = 0.7):
+    """``n`` colours for ``n`` times in order: dark early, light late, along :data:`BOOK_CMAP`.
+
+    The one time-colour order of the book's figures (fitted lines, ellipses, bands).
+
+    Parameters
+    ----------
+    n : int
+        Number of times.
+    lo, hi : float
+        Positions on the colour map of the first and the last time, ``0 <= lo < hi <= 1``
+        (0 is the darkest). Keep ``hi`` well below 1: the lightest sand vanishes on white.
+
+    Returns
+    -------
+    ndarray, shape (n, 4)
+        RGBA colours.
+    """
+    if not 0.0 <= lo < hi <= 1.0:
+        raise ValueError(f"lo and hi must satisfy 0 <= lo < hi <= 1; got lo={lo}, hi={hi}")
+    return BOOK_CMAP(np.linspace(lo, hi, n))
+
+
+def point_colors(n: int) -> list:
+    """One colour per data point, ``COLORS["points"]`` in turn."""
+    base = COLORS["points"]
+    return [base[i % len(base)] for i in range(n)]
 
 
 def apply_style() -> None:
