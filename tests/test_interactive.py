@@ -1,10 +1,14 @@
-"""The explorer (gflow_lib.interactive, gflow_lib.plotting.explorer): frames against independent
-methods (ODE solve, Monte Carlo over starts), updates that only mutate existing artists, the
-JavaScript animation, the widget's slider, and one test per kind of bad input."""
+"""The explorer's figure (gflow_lib.plotting.explorer) and its front ends (gflow_lib.interactive):
+updates that only mutate existing artists and show the library's numbers, a figure that draws
+its frames and computes nothing, the JavaScript animation, the widget's slider, one test per
+kind of bad input, and the layer (importing the front ends loads no matplotlib). The frames'
+numbers are tested in test_frames.py."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import matplotlib
 import numpy as np
@@ -14,23 +18,11 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from gflow_lib.interactive import (  # noqa: E402
-    FlowFrames,
-    animation_html,
-    flow_animation,
-    flow_frames,
-    flow_widget,
-    time_grid,
-)
+import gflow_lib.frames  # noqa: E402
+import gflow_lib.interactive  # noqa: E402
+from gflow_lib.frames import flow_frames, time_grid  # noqa: E402
+from gflow_lib.interactive import animation_html, flow_animation, flow_widget  # noqa: E402
 from gflow_lib.plotting.explorer import FlowExplorer  # noqa: E402
-
-# NOTES.md: phi(t) (slope, intercept) and the loss of the seed data.
-NOTES_T = np.array([0.0, 0.1, 0.3, 2.0, 19.99])
-NOTES_PHI = np.array(
-    [[-0.05, -0.4], [0.024841, -0.265046], [0.117768, -0.109822], [0.289343, -0.010358],
-     [0.603152, -0.164261]]
-)
-NOTES_LOSS = np.array([0.4843, 0.243477, 0.072522, 0.014987, 0.004420])
 
 
 @pytest.fixture
@@ -70,69 +62,6 @@ def _changed(a, b):
             x.shape != y.shape or not np.allclose(x, y) for x, y in zip(a, b, strict=True)
         )
     return a.shape != b.shape or not np.allclose(a, b)
-
-
-# ------------------------------------------------------------------- frames vs independent
-def test_frames_match_notes_reference_numbers(seed):
-    X, y, phi0 = seed
-    fr = flow_frames(X, y, phi0, NOTES_T)
-    np.testing.assert_allclose(fr.params, NOTES_PHI, atol=1e-6)
-    np.testing.assert_allclose(fr.loss, NOTES_LOSS, atol=1e-6)
-
-
-def test_frames_match_an_ode_solve(seed, ref, frames):
-    X, y, phi0 = seed
-    want = ref.ode_params(X, y, phi0, frames.t)
-    np.testing.assert_allclose(frames.params, want, atol=1e-9)
-    r = want @ X - y
-    np.testing.assert_allclose(frames.residuals, r, atol=1e-9)
-    np.testing.assert_allclose(frames.loss, 0.5 * np.sum(r**2, axis=1), atol=1e-9)
-    np.testing.assert_allclose(frames.fits, want[:, :1] * frames.x_new + want[:, 1:], atol=1e-9)
-
-
-def test_band_matches_monte_carlo_over_starts(seed, ref):
-    """Mean and model-output band of predictions over phi0 ~ N(0, 2 I), by sampling starts and
-    solving the flow for each with expm (50 000 samples: a few standard errors)."""
-    X, y, _ = seed
-    t = np.array([0.0, 0.4, 2.0])
-    fr = flow_frames(X, y, np.zeros(2), t, x_new=np.array([0.0, 0.5, 1.0]), prior_var=2.0)
-    rng = np.random.default_rng(3)
-    starts = rng.normal(scale=np.sqrt(2.0), size=(50_000, 2))
-    X_new = np.vstack([fr.x_new, np.ones(3)])
-    for k, tk in enumerate(t):
-        E, c = ref.expm_affine(X, y, tk)
-        preds = (starts @ E.T + c) @ X_new  # (N, 3)
-        se = preds.std(axis=0) / np.sqrt(len(starts)) + 1e-12
-        assert np.all(np.abs(preds.mean(axis=0) - fr.pred_mean[k]) < 5 * se)
-        np.testing.assert_allclose(fr.band_half[k], 2.0 * preds.std(axis=0), rtol=0.02, atol=1e-9)
-
-
-def test_noisy_band_adds_the_variance_not_the_standard_deviation(seed):
-    X, y, phi0 = seed
-    t = np.array([0.0, 1.0, 20.0])
-    model = flow_frames(X, y, phi0, t)
-    noisy = flow_frames(X, y, phi0, t, noise_var=0.05, band_sd=1.5)
-    np.testing.assert_allclose(noisy.band_half, 1.5 * np.sqrt(model.pred_var + 0.05))
-    assert "noisy observation" in noisy.band_label and "model output" in model.band_label
-
-
-def test_limit_and_overparameterized_data(ref):
-    """One data point (D > I): the explorer still runs and the band never vanishes."""
-    X = np.array([[0.5], [1.0]])
-    y = np.array([0.2])
-    phi0 = np.array([0.3, -0.1])
-    fr = flow_frames(X, y, phi0, time_grid(6, t_max=50.0))
-    np.testing.assert_allclose(fr.limit, ref.min_norm_limit(X, y, phi0), atol=1e-12)
-    assert fr.band_half[-1].max() > 0.5
-    ex = FlowExplorer(fr)
-    ex.update(-1)
-    plt.close(ex.fig)
-
-
-def test_time_grid():
-    t = time_grid(10, t_max=5.0, t_min=0.05)
-    assert t.shape == (10,) and t[0] == 0 and np.isclose(t[1], 0.05) and np.isclose(t[-1], 5.0)
-    np.testing.assert_allclose(np.diff(np.log(t[1:])), np.log(100) / 8)
 
 
 # ---------------------------------------------------------------- update mutates artists
@@ -205,6 +134,51 @@ def test_png_repr_shows_the_current_frame(explorer):
     assert explorer._repr_png_() != first
 
 
+def test_the_landscape_panel_draws_the_frames_surface(frames):
+    ex = FlowExplorer(frames)
+    filled = ex.axes["landscape"].collections[0]
+    sl, ic, L = frames.surface
+    assert filled.levels[0] == pytest.approx(L.min()) and filled.levels[-1] == pytest.approx(
+        L.max())
+    assert ex.axes["landscape"].get_xlim() == (ic[0], ic[-1])
+    assert ex.axes["landscape"].get_ylim() == (sl[-1], sl[0])
+    assert f"N(0,{frames.sigma_sq_p:g}I)" in ex.axes["predictions"].get_title()
+    plt.close(ex.fig)
+
+
+def test_the_explorer_computes_nothing(frames, monkeypatch):
+    """Every number comes from the frames: with the core's constructors and decompositions
+    disabled, the explorer still draws, moves and renders."""
+    import gflow_lib.bayes
+    import gflow_lib.flow
+    import gflow_lib.landscape
+    import gflow_lib.spectrum
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the explorer computed instead of drawing its frames")
+
+    monkeypatch.setattr(gflow_lib.spectrum.Spectrum, "__init__", forbidden)
+    monkeypatch.setattr(gflow_lib.flow.LinearFlow, "__init__", forbidden)
+    for module, name in [(gflow_lib.landscape, "loss_grid"), (gflow_lib.frames, "loss_grid"),
+                         (gflow_lib.bayes, "prediction_distribution"),
+                         (gflow_lib.frames, "prediction_distribution"),
+                         (np.linalg, "eigh"), (np.linalg, "svd"), (np.linalg, "lstsq")]:
+        monkeypatch.setattr(module, name, forbidden)
+    ex = FlowExplorer(frames)
+    ex.update(5)
+    assert ex._repr_png_().startswith(b"\x89PNG")
+    plt.close(ex.fig)
+
+
+def test_one_data_point_explorer():
+    """One data point (D > I): the explorer runs to the last frame."""
+    fr = flow_frames(np.array([[0.5], [1.0]]), [0.2], [0.3, -0.1], time_grid(6, t_max=50.0))
+    ex = FlowExplorer(fr)
+    ex.update(-1)
+    assert ex.k == 5
+    plt.close(ex.fig)
+
+
 # --------------------------------------------------------------- animation and widget
 def test_animation_has_one_frame_per_time(frames):
     anim = flow_animation(frames)
@@ -241,63 +215,6 @@ def test_widget_slider_drives_the_figure(frames):
 
 
 # ----------------------------------------------------------------------- bad input
-@pytest.mark.parametrize(
-    "t, exc, words",
-    [
-        ([0.0, -1.0, 2.0], ValueError, ["t must be non-negative", "-1.0"]),
-        ([0.0, 2.0, 1.0], ValueError, ["strictly increasing", "t[1] = 2.0"]),
-        ([0.0, 1.0, 1.0], ValueError, ["strictly increasing"]),
-        (1.0, ValueError, ["at least 2 times", "scalar"]),
-        ([0.5], ValueError, ["at least 2 times", "1 time"]),
-        ([[0.0, 1.0]], ValueError, ["t must be a scalar or a 1-D array"]),
-        ([0.0, np.inf], ValueError, ["t must be finite"]),
-        ("soon", TypeError, ["t must be a real numeric array"]),
-    ],
-)
-def test_bad_time_grid(seed, t, exc, words):
-    X, y, phi0 = seed
-    with pytest.raises(exc) as info:
-        flow_frames(X, y, phi0, t)
-    for w in words:
-        assert w in str(info.value)
-
-
-def test_bad_data_shapes(seed):
-    X, y, phi0 = seed
-    t = [0.0, 1.0]
-    with pytest.raises(ValueError, match=r"X must have 2 rows.*got shape \(3, 2\).*transposed"):
-        flow_frames(X.T, y, phi0, t)
-    with pytest.raises(ValueError, match=r"X must have 2 rows.*got shape \(3, 3\)"):
-        flow_frames(np.vstack([X, np.ones(3)]), y, [0.0, 0.0, 0.0], t)
-    with pytest.raises(ValueError, match="second row must be all ones"):
-        flow_frames(np.vstack([X[0], 2 * X[1]]), y, phi0, t)
-    with pytest.raises(ValueError, match="y must have length 3"):
-        flow_frames(X, y[:2], phi0, t)
-    with pytest.raises(ValueError, match="phi0 must have length 2"):
-        flow_frames(X, y, [0.1, 0.2, 0.3], t)
-    with pytest.raises(ValueError, match="X must contain only finite"):
-        flow_frames(np.vstack([[0.2, np.nan, 0.8], np.ones(3)]), y, phi0, t)
-    with pytest.raises(ValueError, match="x_new must be a 1-D array"):
-        flow_frames(X, y, phi0, t, x_new=np.zeros((2, 5)))
-    with pytest.raises(ValueError, match="x_new must hold at least 2"):
-        flow_frames(X, y, phi0, t, x_new=[0.5])
-
-
-@pytest.mark.parametrize(
-    "kwargs, exc, words",
-    [
-        ({"prior_var": -1.0}, ValueError, "prior_var must be a finite positive number; got -1.0"),
-        ({"prior_var": "2"}, TypeError, "prior_var must be a positive real number"),
-        ({"noise_var": 0.0}, ValueError, "noise_var must be a finite positive number; got 0.0"),
-        ({"band_sd": np.nan}, ValueError, "band_sd must be a finite positive number"),
-    ],
-)
-def test_bad_distribution_settings(seed, kwargs, exc, words):
-    X, y, phi0 = seed
-    with pytest.raises(exc, match=re.escape(words)):
-        flow_frames(X, y, phi0, [0.0, 1.0], **kwargs)
-
-
 def test_bad_frame_index_and_front_end_arguments(frames, explorer):
     with pytest.raises(IndexError, match=r"frame index k must be in \[-12, 11\]; got 12"):
         explorer.update(12)
@@ -313,13 +230,23 @@ def test_bad_frame_index_and_front_end_arguments(frames, explorer):
         animation_html(frames, dpi=5)
     with pytest.raises(ValueError, match="fig must be an empty figure"):
         FlowExplorer(frames, fig=explorer.fig)
-    with pytest.raises(ValueError, match="n must be at least 3"):
-        time_grid(2)
-    with pytest.raises(ValueError, match="t_min must be smaller than t_max"):
-        time_grid(5, t_max=0.1, t_min=1.0)
-    with pytest.raises(ValueError, match="t must be a single time"):
-        frames.nearest([1.0, 2.0])
-    assert frames.nearest(0.3) == int(np.argmin(np.abs(frames.t - 0.3)))
-    assert isinstance(frames, FlowFrames) and len(frames) == 12
-    with pytest.raises(ValueError, match="read-only"):
-        frames.params[0, 0] = 1.0
+    with pytest.raises(TypeError, match="extent"):
+        FlowExplorer(frames, extent=(-1.0, 1.0, -1.0, 1.0))  # the window is the frames' now
+
+
+# -------------------------------------------------------------------------- the layer
+def test_the_front_ends_import_no_matplotlib_until_called():
+    code = (
+        "import sys, gflow_lib.interactive\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert not set(out) & {"matplotlib", "ipywidgets", "IPython"}
+
+
+def test_the_frames_names_are_still_importable_from_interactive():
+    for name in ("FlowFrames", "flow_frames", "time_grid"):
+        assert getattr(gflow_lib.interactive, name) is getattr(gflow_lib.frames, name)
+    assert set(gflow_lib.interactive.__all__) == {"animation_html", "flow_animation",
+                                                   "flow_widget"}
