@@ -124,7 +124,7 @@ def _real(out):
         return None, False, "your function returned None: return the result"
     try:
         a = np.asarray(out)
-    except (TypeError, ValueError):
+    except Exception:  # ragged lists, objects that refuse conversion: not numbers
         a = np.asarray(None)
     if a.dtype.kind == "c":
         return None, False, (
@@ -176,7 +176,7 @@ def _explains(mistake: Mistake, runs) -> list[str]:
 def _raised(label, exc, error_hint) -> str:
     what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, NotImplementedError):
-        return f"your function raised {what}. Write its body, then run this check again."
+        return f"your function raised {what}. Run this check again once it is written."
     hint = error_hint if isinstance(exc, ValueError) and any(
         w in str(exc) for w in _SHAPE_WORDS) else ""
     return f"on {label} your function raised {what}. {hint}".rstrip()
