@@ -455,16 +455,23 @@ class Spectrum:
         null_var = np.einsum("dm,dm->m", N, SN)
         cross = 0.0 if iso else 2.0 * Y * (Vr.T @ SN)  # (r, M); V_r^T N = 0 exactly
         G = prior_cov * np.eye(self.rank) if iso else Vr.T @ (prior_cov @ Vr)  # (r, r)
-        T, M = keep.shape[0], X_new.shape[1]
+        T, M, r = keep.shape[0], X_new.shape[1], self.rank
+        if r * r * M <= 1 << 22 and T * r * r <= 1 << 22:
+            # Every term at once: [keep x keep, keep, 1] @ [Y_j G_jk Y_k; cross; null_var]
+            Q = (Y[:, None, :] * G[:, :, None] * Y[None, :, :]).reshape(r * r, M)
+            feats = np.hstack([(keep[:, :, None] * keep[:, None, :]).reshape(T, r * r),
+                               keep, np.ones((T, 1))])
+            with np.errstate(over="ignore", invalid="ignore"):
+                return feats @ np.vstack([Q, np.broadcast_to(cross, (r, M)), null_var])
         out = np.empty((T, M))
-        step = max(1, (1 << 20) // max(1, self.rank * M))
+        step = max(1, (1 << 20) // max(1, r * M))
         with np.errstate(over="ignore", invalid="ignore"):
-            for i in range(0, T, step):
-                kY = keep[i : i + step, :, None] * Y  # (Tc, r, M)
-                quad = np.einsum("trm,trm->tm", kY, np.einsum("jk,tkm->tjm", G, kY))
-                out[i : i + step] = quad + null_var
+            for i in range(0, T, step):  # blocks of times: memory O(r M) per time
+                k = keep[i : i + step]
+                kY = k[:, :, None] * Y  # (Tc, r, M)
+                out[i : i + step] = np.sum(kY * (G @ kY), axis=1) + null_var
                 if not iso:
-                    out[i : i + step] += keep[i : i + step] @ cross
+                    out[i : i + step] += k @ cross
         return out
 
     # -------------------------------------------------------------- least squares

@@ -8,7 +8,7 @@ one harness, :func:`run_check`. Submodules hold the checks of one chapter each; 
 re-exported here.
 """
 
-from ._harness import Case, Check, CheckResult, Mistake, run_check
+from .harness import Case, Check, CheckResult, Mistake, run_check
 from .basics import check_loss, check_residuals_at
 from .bayes import check_predictive_variance
 from .explorer import check_frame_losses

@@ -13,7 +13,7 @@ import scipy.linalg
 
 from .. import LinearFlow
 from ..data import seed_data
-from ._harness import Case, Check, CheckResult, Mistake, random_problem, run_check
+from .harness import Case, Check, CheckResult, Mistake, random_problem, run_check
 
 __all__ = ["check_loss", "check_residuals_at"]
 

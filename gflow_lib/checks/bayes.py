@@ -22,7 +22,7 @@ import scipy.linalg
 
 from .. import prediction_distribution
 from ..data import design_matrix, seed_data
-from ._harness import Case, Check, CheckResult, Mistake, run_check
+from .harness import Case, Check, CheckResult, Mistake, run_check
 
 __all__ = ["check_predictive_variance"]
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import LinearFlow
 from ..data import seed_data
-from ._harness import Case, Check, CheckResult, Mistake, run_check
+from .harness import Case, Check, CheckResult, Mistake, run_check
 
 __all__ = ["check_frame_losses"]
 

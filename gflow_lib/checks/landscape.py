@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import gradient_descent
 from ..data import seed_data
-from ._harness import Case, Check, CheckResult, Mistake, random_problem, run_check
+from .harness import Case, Check, CheckResult, Mistake, random_problem, run_check
 
 __all__ = ["check_gd_step"]
 

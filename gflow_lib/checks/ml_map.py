@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import map_params, ml_params
-from ._harness import Case, Check, CheckResult, Mistake, run_check
+from .harness import Case, Check, CheckResult, Mistake, run_check
 
 __all__ = ["check_map_estimate"]
 
