@@ -1,7 +1,7 @@
 """The feedback of the first chapters' coding exercises: it accepts correct answers (written
 here in two different ways, and in float32), and names each typical mistake written here
 independently of the check's table. What every check shares is tested in
-test_checks_harness.py."""
+test_checksharness.py."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The reference solution here is written independently (scipy.linalg.expm, no eigenvalues),
 and each typical mistake is a small variation of it. What every check shares is tested in
-test_checks_harness.py."""
+test_checksharness.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Feedback of the frame-losses exercise (chapter on exploring the flow in time): accepts right
 answers, names each typical mistake written here independently of the check's table. What
-every check shares is tested in test_checks_harness.py."""
+every check shares is tested in test_checksharness.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Feedback of the gradient-descent-step exercise: accepts the answer, names typical mistakes
 written here independently of the check's table. What every check shares is tested in
-test_checks_harness.py."""
+test_checksharness.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The feedback of the ML vs MAP coding exercise: it accepts the reference, names each typical
 mistake written here independently of the check's table. What every check shares is tested in
-test_checks_harness.py."""
+test_checksharness.py."""
 
 from __future__ import annotations
 
