@@ -1,7 +1,12 @@
-"""Smoke-level but real checks of the figures of the first chapters (Agg backend): each
-function runs, draws the expected artists, and its axis limits hold what it draws."""
+"""gflow_lib.plotting (Agg backend): every figure draws the numbers it is given, its axis limits
+hold what it draws, one test per kind of bad input, and the layer's rule: figures take results
+(a LinearFlow through its public methods, a loss surface, arrays) and compute nothing. The
+explorer's figure is tested with its front ends in test_interactive.py."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import matplotlib
 
@@ -10,30 +15,56 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
-from gflow_lib import LinearFlow  # noqa: E402
+import gflow_lib.plotting as gp  # noqa: E402
+from gflow_lib import LinearFlow, gradient_descent, gram_eigen, map_params, ml_params  # noqa: E402
+from gflow_lib.frames import four_views, loss_surface  # noqa: E402
+from gflow_lib.landscape import loss_grid  # noqa: E402
 from gflow_lib.plotting import (  # noqa: E402
     COLORS,
     plot_data,
+    plot_descent_vs_flow,
+    plot_distance_over_time,
+    plot_eigen_directions,
+    plot_filters,
     plot_fits,
+    plot_fitted_lines,
     plot_four_views,
+    plot_landscape,
     plot_loss,
     plot_loss_modes,
+    plot_ml_map,
     plot_outputs,
     plot_params,
+    plot_path,
+    plot_paths_vs_ridge,
+    plot_prediction_band,
+    plot_prediction_grid,
     plot_residuals,
+    plot_risk_ratio,
+    plot_spread_over_time,
+    time_colors,
 )
+from gflow_lib.regularization import AKT_CONSTANT, flow_risk, ridge_risk  # noqa: E402
 
 X = np.vstack([[0.2, 0.4, 0.8], np.ones(3)])
 Y = np.array([-0.1, 0.15, 0.3])
 PHI0 = np.array([-0.05, -0.4])
+PHI_ML = np.array([0.625, -0.175])  # NOTES.md
 T = np.linspace(0.0, 20.0, 200, endpoint=False)
+PLOTTING = Path(gp.__file__).parent
 
 
 @pytest.fixture
 def flow():
     return LinearFlow(X, Y, PHI0)
+
+
+@pytest.fixture(scope="module")
+def surface():
+    return loss_surface(X, Y, n=41)
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +80,83 @@ def _inside(ax, xs, ys):
     return np.all((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1))
 
 
+def _modes(flow, t):
+    """Excess loss per eigen-direction, computed the way the chapter does."""
+    lam, vecs = gram_eigen(flow.X, outer=True)
+    c = (flow.params(t) - flow.limit()) @ vecs
+    return 0.5 * lam * c**2, lam
+
+
+# ---------------------------------------------------------------- plotting computes nothing
+COMPUTING = {"LinearFlow", "Spectrum", "gram_eigen", "eigen_coordinates", "loss_grid",
+             "loss_surface", "prediction_distribution", "ensemble_params", "four_views",
+             "flow_frames", "FlowFrames", "gradient_descent", "ml_params", "ridge_params",
+             "map_params", "einsum"}
+
+
+def _calls(path):
+    """Names of the functions a module calls, and whether it touches ``linalg``."""
+    tree = ast.parse(path.read_text())
+    called, linalg = set(), False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            called.add(f.id if isinstance(f, ast.Name) else getattr(f, "attr", ""))
+        if isinstance(node, ast.Attribute) and node.attr == "linalg":
+            linalg = True
+        if isinstance(node, ast.ImportFrom) and node.module and "linalg" in node.module:
+            linalg = True
+    return called, linalg
+
+
+@pytest.mark.parametrize("path", sorted(PLOTTING.glob("*.py")), ids=lambda p: p.name)
+def test_plotting_calls_no_flow_constructor_or_decomposition(path):
+    called, linalg = _calls(path)
+    assert not called & COMPUTING, f"{path.name} computes: {sorted(called & COMPUTING)}"
+    assert not linalg, f"{path.name} uses numpy.linalg"
+
+
+def test_figures_draw_results_with_the_core_switched_off(flow, surface, monkeypatch):
+    """Given results, every figure draws with the core's constructors and decompositions
+    disabled: a flow's public methods reuse its own decomposition."""
+    import gflow_lib.bayes
+    import gflow_lib.flow
+    import gflow_lib.landscape
+    import gflow_lib.spectrum
+
+    lam, vecs = gram_eigen(X, outer=True)
+    views = four_views(X, Y, PHI0, n_samples=5)
+    iterates = gradient_descent(X, Y, PHI0, 0.4, 15)
+    mode_loss, _ = _modes(flow, T)
+    x = np.linspace(0.0, 1.0, 5)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a figure computed instead of drawing its results")
+
+    monkeypatch.setattr(gflow_lib.spectrum.Spectrum, "__init__", forbidden)
+    monkeypatch.setattr(gflow_lib.flow.LinearFlow, "__init__", forbidden)
+    for module, name in [(gflow_lib.landscape, "loss_grid"),
+                         (gflow_lib.bayes, "prediction_distribution"),
+                         (gflow_lib.bayes, "ensemble_params"), (gflow_lib.spectrum, "gram_eigen"),
+                         (np.linalg, "eigh"), (np.linalg, "svd"), (np.linalg, "lstsq")]:
+        monkeypatch.setattr(module, name, forbidden)
+    plot_data(X, Y)
+    plot_fits(flow, [0.0, 2.0], residuals=True, limit=True)
+    plot_fitted_lines(flow, [0.0, 2.0])
+    for figure in (plot_outputs, plot_residuals, plot_loss, plot_params):
+        figure(flow, T)
+    plot_loss_modes(T, mode_loss, lam)
+    plot_four_views(views)
+    ax = plot_landscape(surface, colorbar=True)
+    plot_path(flow.params(T), ax)
+    plot_eigen_directions(lam, vecs, flow.limit(), ax, away=PHI0)
+    plot_descent_vs_flow(surface, flow, iterates, 0.4)
+    plot_ml_map(surface, X, Y, PHI_ML, PHI_ML * 0.9)
+    plot_paths_vs_ridge(surface, iterates, [(iterates, "flow")], marks=[(PHI_ML, "ML", "ml")])
+    plot_prediction_grid(x, np.zeros((2, 5)), np.ones((2, 5)), ["a", "b"], sigma_sq=0.1)
+
+
+# ------------------------------------------------------------------------------- data
 def test_plot_data_shows_every_point_in_the_notebook_window():
     ax = plot_data(X, Y)
     offsets = ax.collections[0].get_offsets()
@@ -70,6 +178,67 @@ def test_plot_data_uses_the_given_axes():
     assert plot_data(X, Y, ax=ax) is ax
 
 
+# ----------------------------------------------------------------------- fitted lines
+def _luminance(rgba):
+    return np.asarray(rgba)[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def test_time_colors_run_dark_early_to_light_late():
+    lum = _luminance(time_colors(6))
+    assert np.all(np.diff(lum) > 0)
+    with pytest.raises(ValueError, match="0 <= lo < hi <= 1"):
+        time_colors(3, lo=0.8, hi=0.2)
+
+
+def test_plot_fits_one_line_per_time(flow):
+    times = [0.0, 0.1, 0.3, 2.0, 20.0]
+    ax = plot_fits(flow, times)
+    lines = ax.get_lines()[:5]  # then the zero line of the data panel
+    assert len(ax.get_lines()) == 6
+    # at x = 0 each line sits at its intercept
+    P = flow.params(np.array(times))
+    np.testing.assert_allclose([ln.get_ydata()[0] for ln in lines], P[:, 1])
+    assert len(ax.get_legend().get_texts()) == 5
+    assert _inside(ax, X[0], Y)
+    assert np.all(np.diff(_luminance([ln.get_color() for ln in lines])) > 0)  # dark early
+
+
+def test_fitted_lines_pass_through_the_flow_and_its_limit(flow):
+    ax = plot_fits(flow, [0.0, 0.3, 2.0], limit=True)
+    lines = [ln for ln in ax.lines if ln.get_label().startswith("$t = ")]
+    assert len(lines) == 3
+    # NOTES.md: phi0, phi(0.3) and phi(2) as (slope, intercept)
+    want = [(-0.05, -0.4), (0.117768, -0.109822), (0.289343, -0.010358)]
+    for line, (s, c) in zip(lines, want, strict=True):
+        xs, f = line.get_data()
+        assert np.allclose(f, s * xs + c, atol=1e-6)
+    (limit,) = [ln for ln in ax.lines if "infty" in ln.get_label()]
+    xs, f = limit.get_data()
+    np.testing.assert_allclose(f, PHI_ML[0] * xs + PHI_ML[1], atol=1e-12)
+
+
+def test_plot_fitted_lines_is_plot_fits_with_the_limit(flow):
+    times = [0.0, 0.3, 2.0]
+    a = plot_fitted_lines(flow, times, x_range=(0.0, 2.0))
+    b = plot_fits(flow, times, xlim=(0.0, 2.0), limit=True)
+    assert [ln.get_label() for ln in a.lines] == [ln.get_label() for ln in b.lines]
+    for la, lb in zip(a.lines, b.lines, strict=True):
+        np.testing.assert_array_equal(la.get_xydata(), lb.get_xydata())
+        assert to_rgba(la.get_color()) == to_rgba(lb.get_color())
+    assert a.get_xlim() == (0.0, 2.0)
+
+
+def test_plot_fits_residual_segments(flow):
+    ax = plot_fits(flow, [0.0], residuals=True)
+    segs = [c for c in ax.collections if hasattr(c, "get_segments")]
+    assert len(segs) == 1 and len(segs[0].get_segments()) == 3
+    f0 = X.T @ PHI0
+    for seg, fi, yi in zip(segs[0].get_segments(), f0, Y, strict=True):
+        np.testing.assert_allclose(sorted(seg[:, 1]), sorted([fi, yi]))
+    assert _inside(ax, X[0], f0)
+
+
+# ------------------------------------------------------------------- the flow over time
 def test_plot_outputs_lines_and_targets(flow):
     ax = plot_outputs(flow, T)
     lines = ax.get_lines()
@@ -101,17 +270,27 @@ def test_plot_loss_shows_the_whole_initial_loss(flow):
 
 
 def test_plot_loss_modes_slopes_are_minus_two_lambda(flow):
-    ax = plot_loss_modes(flow, T)
+    mode_loss, lam = _modes(flow, T)
+    ax = plot_loss_modes(T, mode_loss, lam)
     assert ax.get_yscale() == "log"
     lines = ax.get_lines()
     assert len(lines) == 3  # total and two modes
     total = lines[0].get_ydata()
+    np.testing.assert_allclose(total, flow.loss(T) - flow.loss_limit(), rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(lines[1].get_ydata() + lines[2].get_ydata(), total, rtol=1e-9)
-    for line, lam in zip(lines[1:], (0.151837, 3.688163), strict=True):
+    for line, lam_k in zip(lines[1:], (0.151837, 3.688163), strict=True):
         t, v = line.get_xdata(), line.get_ydata()
         slope = (np.log(v[10]) - np.log(v[0])) / (t[10] - t[0])
-        assert slope == pytest.approx(-2 * lam, rel=1e-5)
+        assert slope == pytest.approx(-2 * lam_k, rel=1e-5)
     assert ax.get_ylim()[1] >= total.max()
+
+
+def test_plot_loss_modes_skips_zero_modes():
+    one = LinearFlow(np.array([[0.5], [1.0]]), [0.2], [0.3, -0.1])  # D > I: one zero mode
+    mode_loss, lam = _modes(one, T)
+    assert lam[0] == 0
+    ax = plot_loss_modes(T, mode_loss, lam)
+    assert len(ax.get_lines()) == 2
 
 
 def test_plot_params_lines_and_limits(flow):
@@ -121,26 +300,15 @@ def test_plot_params_lines_and_limits(flow):
     np.testing.assert_allclose(lines[0].get_ydata()[0], PHI0[0])
     np.testing.assert_allclose(lines[1].get_ydata()[0], PHI0[1])
     np.testing.assert_allclose([lines[2].get_ydata()[0], lines[3].get_ydata()[0]],
-                               [0.625, -0.175], atol=1e-12)  # ML of NOTES.md
+                               PHI_ML, atol=1e-12)
     assert lines[0].get_color() == COLORS["slope"]
     lo, hi = ax.get_ylim()
     assert lo <= -0.4 and hi >= 0.625
 
 
-def test_plot_fits_one_line_per_time(flow):
-    times = [0.0, 0.1, 0.3, 2.0, 20.0]
-    ax = plot_fits(flow, times)
-    lines = ax.get_lines()[:5]  # then the zero line of the data panel
-    assert len(ax.get_lines()) == 6
-    # at x = 0 each line sits at its intercept
-    P = flow.params(np.array(times))
-    np.testing.assert_allclose([ln.get_ydata()[0] for ln in lines], P[:, 1])
-    assert len(ax.get_legend().get_texts()) == 5
-    assert _inside(ax, X[0], Y)
-
-
+# ------------------------------------------------------------------- the four viewpoints
 def test_plot_four_views_layout():
-    fig = plot_four_views(X, Y, PHI0, n_samples=10, band_times=(0.0, 0.4, 2.0))
+    fig = plot_four_views(four_views(X, Y, PHI0, n_samples=10, band_times=(0.0, 0.4, 2.0)))
     axes = fig.axes
     assert len(axes) == 4
     assert axes[0].get_title() == "parameter space" and axes[1].get_title() == "function space"
@@ -157,22 +325,208 @@ def test_plot_four_views_layout():
         assert ax.get_legend() is not None
 
 
+def test_ellipses_are_one_standard_deviation_of_the_parameters():
+    """Each ellipse's axes and angle against numpy's eigendecomposition of the covariance;
+    the plot puts the intercept horizontal."""
+    S = np.array([[0.05, 0.02], [0.02, 0.03]])
+    views = four_views(X, Y, PHI0, prior_cov=S, n_samples=3, band_times=(0.0, 0.3, 1.0))
+    ellipses = [p for p in plot_four_views(views).axes[2].patches if isinstance(p, Ellipse)]
+    for e, mean, cov in zip(ellipses, views.param_mean, views.param_cov, strict=True):
+        w, U = np.linalg.eigh(cov)
+        np.testing.assert_allclose(e.center, mean[::-1], atol=1e-12)
+        np.testing.assert_allclose([e.width, e.height], 2 * np.sqrt(w[::-1]), rtol=1e-9)
+        a = np.radians(e.angle)
+        major = np.array([np.sin(a), np.cos(a)])  # (slope, intercept) of the width's axis
+        assert abs(major @ U[:, 1]) == pytest.approx(1.0, abs=1e-9)
+
+
 def test_plot_four_views_is_reproducible():
-    a = plot_four_views(X, Y, PHI0, n_samples=5, seed=3).axes[2].get_lines()[0].get_xdata()
-    b = plot_four_views(X, Y, PHI0, n_samples=5, seed=3).axes[2].get_lines()[0].get_xdata()
-    np.testing.assert_array_equal(a, b)
+    def first_path(seed):
+        views = four_views(X, Y, PHI0, n_samples=5, seed=seed)
+        return plot_four_views(views).axes[2].get_lines()[0].get_xdata()
+
+    np.testing.assert_array_equal(first_path(3), first_path(3))
 
 
+# ------------------------------------------------------------------------ landscapes
+def test_plot_landscape_draws_its_surface(surface):
+    fig, ax = plt.subplots()
+    out = plot_landscape(surface, ax, 10)  # positional ax and levels
+    assert out is ax
+    assert ax.get_ylim() == (1.0, -1.0)  # slope pointing down
+    assert ax.get_xlim() == (-1.0, 1.0)
+    plot_landscape(surface, ax=ax, gamma=1.0, colorbar=True)
+    plot_path(np.array([PHI0, [0.6, -0.2]]), ax, label="p", marker_end=True)
+
+
+def test_plot_landscape_takes_a_grid_of_ones_own():
+    slopes, intercepts = np.linspace(0.2, 0.9, 31), np.linspace(-0.5, 0.2, 41)
+    L = loss_grid(X, Y, slopes, intercepts)
+    ax = plot_landscape((slopes, intercepts, L))
+    assert ax.get_xlim() == (-0.5, 0.2) and ax.get_ylim() == (0.9, 0.2)
+
+
+def test_landscape_colours_follow_the_loss():
+    """The darkest filled level sits at the minimum of the surface drawn."""
+    surface = loss_surface(X, Y, n=81)
+    ax = plot_landscape(surface)
+    cs = ax.collections[0]
+    assert cs.levels[0] == pytest.approx(surface.loss.min())
+    assert cs.levels[-1] == pytest.approx(surface.loss.max())
+
+
+def test_eigen_direction_arrows_point_along_eigenvectors(surface):
+    ax = plot_landscape(surface)
+    lam, vecs = gram_eigen(X, outer=True)
+    plot_eigen_directions(lam, vecs, PHI_ML, ax, away=PHI0, length=0.3)
+    arrows = [a for a in ax.texts if a.arrow_patch is not None]
+    assert len(arrows) == 2
+    A = X @ X.T
+    for a in arrows:
+        (c1, s1), (c0, s0) = a.xy, a.xyann
+        d = np.array([s1 - s0, c1 - c0])
+        assert np.isclose(np.linalg.norm(d), 0.3)
+        Ad = A @ d
+        assert np.isclose(Ad[0] * d[1] - Ad[1] * d[0], 0.0, atol=1e-12)  # an eigenvector of A
+        assert d @ (PHI0 - PHI_ML) < 0  # away from the start
+        assert (s0, c0) == tuple(PHI_ML)  # drawn from the centre given
+    labels = " ".join(t.get_text() for t in ax.texts)
+    assert "slow" in labels and "fast" in labels and "0.152" in labels and "3.688" in labels
+
+
+def test_descent_vs_flow_draws_both(surface, flow):
+    iterates = gradient_descent(X, Y, PHI0, 0.45, 12)
+    ax = plot_descent_vs_flow(surface, flow, iterates, 0.45)
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    assert "flow" in lines and "descent" in lines
+    np.testing.assert_allclose(lines["descent"].get_xydata(), iterates[:, ::-1])
+    np.testing.assert_allclose(lines["flow"].get_xydata()[-1], flow.params(12 * 0.45)[::-1])
+    assert ax.get_title() == "lr = 0.45"
+
+
+def test_descent_vs_flow_leaves_out_a_diverged_tail(surface, flow):
+    iterates = gradient_descent(X, Y, PHI0, 0.56, 12)
+    iterates[-1] = np.inf
+    ax = plot_descent_vs_flow(surface, flow, iterates, 0.56)
+    (descent,) = [ln for ln in ax.lines if ln.get_label() == "descent"]
+    assert len(descent.get_xdata()) == 12
+
+
+# ---------------------------------------------------------------------- ML vs MAP
+def test_ml_vs_map_figures_draw_what_they_are_given():
+    ml, mp = ml_params(X, Y), map_params(X, Y, 0.05, 3.0)
+    near = loss_surface(X, Y, extent=(-0.5, 0.2, 0.2, 0.9), n=31)
+    fig = plot_ml_map(near, X, Y, ml, mp)
+    assert fig.axes[0].get_xlim() == (-0.5, 0.2)
+    lines = fig.axes[1].get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata()[[0, -1]], [ml[1], ml[0] + ml[1]])
+    np.testing.assert_allclose(lines[1].get_ydata()[[0, -1]], [mp[1], mp[0] + mp[1]])
+
+    path = np.array([[0.0, 0.0], [0.3, -0.1], [0.6, -0.17]])
+    window = loss_surface(X, Y, extent=(-0.6, 0.25, -0.15, 1.0), n=31)
+    ax = plot_paths_vs_ridge(window, path, [(path, "flow")], marks=[(ml, "ML", "ml")])
+    ridge_line = ax.get_lines()[0]
+    np.testing.assert_allclose(ridge_line.get_xdata(), path[:, 1])  # intercept horizontal
+    np.testing.assert_allclose(ridge_line.get_ydata(), path[:, 0])  # slope vertical
+    assert ax.get_xlim() == (-0.6, 0.25) and ax.get_ylim() == (1.0, -0.15)
+
+    ax = plot_filters([0.5, 2.0], 0.1)
+    x = ax.get_lines()[0].get_xdata()
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 1 - np.exp(-x))
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), x / (1 + x))
+    np.testing.assert_allclose(ax.get_lines()[2].get_xdata(), [5.0, 20.0])
+
+    t = np.geomspace(0.1, 10, 5)
+    ax = plot_distance_over_time(t, [(t**2, "a")], minima=[(1.0, 1.0)], vline=(2.0, "v"))
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), t**2)
+    assert ax.get_xscale() == "log"
+
+    X_syn = np.random.default_rng(0).normal(size=(3, 7))
+    beta0 = np.ones(3)
+    gf = flow_risk(X_syn, beta0, 1.0, t)
+    rg = ridge_risk(X_syn, beta0, 1.0, 1 / t)
+    fig = plot_risk_ratio(t, gf, rg, AKT_CONSTANT)
+    np.testing.assert_allclose(fig.axes[1].get_lines()[0].get_ydata(), gf.risk / rg.risk)
+
+
+# ------------------------------------------------------------- the Bayesian view over time
+def _band_limits(collection):
+    """Lower and upper edge of a fill_between band, sampled at its vertices."""
+    verts = collection.get_paths()[0].vertices
+    return verts[:, 0], verts[:, 1]
+
+
+@pytest.mark.parametrize("keyword", ["sigma_sq", "noise_var"])  # the book's name, the old one
+def test_bands_are_two_sd_of_output_and_of_noisy_observation(keyword):
+    sigma_sq = 0.05
+    x = np.linspace(0.0, 1.0, 5)
+    mean = np.linspace(-0.2, 0.3, 5)
+    var = np.array([0.01, 0.02, 0.04, 0.02, 0.01])
+    ax = plot_prediction_band(x, mean, var, **{keyword: sigma_sq})
+    light, dark = ax.collections[0], ax.collections[1]
+    for band, v in [(dark, var), (light, var + sigma_sq)]:
+        xs, ys = _band_limits(band)
+        for xi, mi, vi in zip(x, mean, v, strict=True):
+            at = np.isclose(xs, xi)
+            assert np.isclose(ys[at].max(), mi + 2 * np.sqrt(vi))
+            assert np.isclose(ys[at].min(), mi - 2 * np.sqrt(vi))
+    fig = plot_prediction_grid(x, [mean, mean], [var, var], ["a", "b"], **{keyword: sigma_sq})
+    assert len(fig.axes[0].collections) == 2  # the noisy band is drawn in every panel
+
+
+def test_spread_over_time_draws_each_column():
+    t = np.geomspace(0.1, 10.0, 4)
+    var = np.column_stack([np.exp(-t), np.exp(-2 * t)])
+    ax = plot_spread_over_time(t, var, ["x = 0", "x = 1"])
+    for line, col in zip(ax.get_lines(), var.T, strict=True):
+        np.testing.assert_allclose(line.get_ydata(), col)
+
+
+# ----------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     "call, exc, words",
     [
         (lambda: plot_outputs("flow", T), TypeError, "flow must be a gflow_lib.LinearFlow"),
         (lambda: plot_loss(LinearFlow(X, Y, PHI0), -T - 1), ValueError, "t must be non-negative"),
+        (lambda: plot_params(LinearFlow(X, Y, PHI0), 1.0), ValueError, "t must be a 1-D array"),
         (lambda: plot_data(np.ones((3, 3)), Y), ValueError, "X must have 2 rows"),
         (lambda: plot_data(X, [1.0, 2.0]), ValueError, "y must have length 3"),
-        (lambda: plot_four_views(X, Y, [1.0, 2.0, 3.0]), ValueError, "phi0 must have length 2"),
-        (lambda: plot_four_views(X, Y, PHI0, prior_cov=-np.eye(2)), ValueError,
-         "positive semidefinite"),
+        (lambda: plot_fits(PHI0, [0.0]), TypeError, "LinearFlow"),
+        (lambda: plot_fitted_lines(LinearFlow(X, Y, PHI0), [-1.0]), ValueError,
+         "must be non-negative"),
+        (lambda: plot_fits(LinearFlow(np.ones((3, 2)), [1.0, 2.0], np.zeros(3)), [0.0]),
+         ValueError, "D = 2"),
+        (lambda: plot_four_views(X), TypeError, "views must be a FourViews"),
+        (lambda: plot_loss_modes(T, np.ones((T.size, 3)), [1.0, 2.0]), ValueError,
+         r"shapes \(T,\), \(T, K\) and \(K,\)"),
+        (lambda: plot_landscape(X), TypeError, r"surface must be \(slopes, intercepts, loss\)"),
+        (lambda: plot_landscape((np.zeros(3), np.zeros(4), np.zeros((4, 3)))), ValueError,
+         r"shapes \(S,\), \(N,\) and \(S, N\)"),
+        (lambda: plot_landscape(loss_surface(X, Y, n=5), gamma=2.0), ValueError, "gamma"),
+        (lambda: plot_eigen_directions([0.0, 1.0], np.eye(2), PHI_ML, plt.gca()), ValueError,
+         "lam must be positive"),
+        (lambda: plot_eigen_directions([1.0, 2.0], np.eye(2), PHI_ML, plt.gca(),
+                                       scaling="log"), ValueError, "scaling"),
+        (lambda: plot_eigen_directions(X, Y, plt.gca(), PHI0), TypeError,
+         r"plot_eigen_directions\(lam, vecs, center, ax\)"),
+        (lambda: plot_eigen_directions([1.0, 2.0], np.eye(3), PHI_ML, plt.gca()), ValueError,
+         r"shapes \(2,\), \(2, 2\) and \(2,\)"),
+        (lambda: plot_descent_vs_flow(loss_surface(X, Y, n=5), LinearFlow(X, Y, PHI0),
+                                      PHI0[None, :], 0.1), ValueError, r"shape \(n \+ 1, 2\)"),
+        (lambda: plot_descent_vs_flow(loss_surface(X, Y, n=5), PHI0, np.zeros((3, 2)), 0.1),
+         TypeError, "flow must be a gflow_lib.LinearFlow"),
+        (lambda: plot_prediction_band([0.0, 1.0], [0.0, 0.0], [1.0, 1.0], sigma_sq=0.1,
+                                      noise_var=0.1), TypeError, "not both"),
+        (lambda: plot_prediction_band(np.zeros(4), np.zeros(3), np.ones(4)), ValueError,
+         "same length"),
+        (lambda: plot_prediction_band(np.zeros(4), np.zeros(4), -np.ones(4)), ValueError,
+         "non-negative"),
+        (lambda: plot_prediction_grid(np.zeros(4), np.zeros((2, 4)), np.ones((2, 4)), ["one"]),
+         ValueError, "titles"),
+        (lambda: plot_prediction_grid(np.zeros(4), np.zeros((2, 4)), np.ones((2, 4)),
+                                      ["a", "b"], color=["r"]), ValueError, "2 colours"),
+        (lambda: plot_spread_over_time(np.arange(3.0), np.ones((4, 2)), ["a", "b"]), ValueError,
+         r"shape \(T, M\)"),
     ],
 )
 def test_bad_input(call, exc, words):
@@ -180,11 +534,7 @@ def test_bad_input(call, exc, words):
         call()
 
 
-def test_plot_fits_residual_segments(flow):
-    ax = plot_fits(flow, [0.0], residuals=True)
-    segs = [c for c in ax.collections if hasattr(c, "get_segments")]
-    assert len(segs) == 1 and len(segs[0].get_segments()) == 3
-    f0 = X.T @ PHI0
-    for seg, fi, yi in zip(segs[0].get_segments(), f0, Y, strict=True):
-        np.testing.assert_allclose(sorted(seg[:, 1]), sorted([fi, yi]))
-    assert _inside(ax, X[0], f0)
+def test_prediction_grid_hides_unused_panels():
+    fig = plot_prediction_grid(np.linspace(0, 1, 4), np.zeros((2, 4)), np.ones((2, 4)),
+                               ["a", "b"], ncols=3)
+    assert len([a for a in fig.axes if a.get_visible()]) == 2

@@ -176,7 +176,14 @@ def plot_eigen_directions(
     -------
     matplotlib Axes
     """
-    lam, vecs, center = (np.asarray(a, dtype=float) for a in (lam, vecs, center))
+    try:
+        lam, vecs, center = (np.asarray(a, dtype=float) for a in (lam, vecs, center))
+    except (TypeError, ValueError):
+        raise TypeError(
+            "plot_eigen_directions(lam, vecs, center, ax) takes the eigenpairs of X X^T and "
+            "the point to draw from, as arrays; got "
+            f"{', '.join(type(a).__name__ for a in (lam, vecs, center))}"
+        ) from None
     if lam.shape != (2,) or vecs.shape != (2, 2) or center.shape != (2,):
         raise ValueError(
             "lam, vecs and center must have shapes (2,), (2, 2) and (2,); got "
