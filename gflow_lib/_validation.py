@@ -243,7 +243,6 @@ def step_counts(k, name: str = "k"):
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative; got minimum {int(arr.min())}")
     return np.atleast_1d(arr), arr.ndim == 0
-_describe = describe  # transitional alias; use describe
 
 
 def frozen(a) -> np.ndarray:
@@ -251,3 +250,13 @@ def frozen(a) -> np.ndarray:
     a = np.array(a, dtype=float, copy=True)
     a.flags.writeable = False
     return a
+
+
+def positive_ratio(a: float, b: float, name: str) -> float:
+    """``a / b`` of two checked positive numbers, refusing a ratio that overflows or
+    underflows to 0 (e.g. a ridge penalty sigma_sq / sigma_sq_p)."""
+    with np.errstate(over="ignore", under="ignore"):
+        r = a / b
+    if not (np.isfinite(r) and r > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {a!r} / {b!r}")
+    return r

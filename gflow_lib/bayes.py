@@ -18,7 +18,6 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .regression import _ratio
 from .spectrum import Spectrum, filter_flow, filter_ridge
 
 __all__ = [
@@ -152,7 +151,7 @@ def ensemble_params(X, y, phi0s, t):
 def _noise_and_prior(sigma_sq, sigma_sq_p):
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
     sp2 = v.positive_scalar(sigma_sq_p, "sigma_sq_p")
-    return s2, sp2, _ratio(s2, sp2, "sigma_sq / sigma_sq_p")
+    return s2, sp2, v.positive_ratio(s2, sp2, "sigma_sq / sigma_sq_p")
 
 
 def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:

@@ -106,13 +106,5 @@ def map_params(X, y, sigma_sq, sigma_sq_p):
     """
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
     sp2 = v.positive_scalar(sigma_sq_p, "sigma_sq_p")
-    return ridge_params(X, y, _ratio(s2, sp2, "sigma_sq / sigma_sq_p"))
+    return ridge_params(X, y, v.positive_ratio(s2, sp2, "sigma_sq / sigma_sq_p"))
 
-
-def _ratio(a, b, name):
-    """``a / b``, refusing a ratio that overflows or underflows to 0."""
-    with np.errstate(over="ignore", under="ignore"):
-        r = a / b
-    if not (np.isfinite(r) and r > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {a!r} / {b!r}")
-    return r
