@@ -1,44 +1,27 @@
 r"""One eigenbasis, many filters: the spectral core of the library.
 
-Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``); every later
-chapter uses it.
+Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``).
 
-Write the thin singular value decomposition :math:`X = V_r S U_r^T` (``X`` is D x I, columns
-are data points), with :math:`\lambda_k = s_k^2` the nonzero eigenvalues of both
-:math:`A = X X^T` and :math:`K = X^T X`. Every way of training the linear model in this book
-moves the coordinates :math:`a_k = v_k^T \phi_0` of a start toward those of the minimum-norm
-least-squares solution, :math:`z_k = u_k^T y / s_k`, by a scalar *filter* of the eigenvalue,
-and leaves the part of the start in the null space of :math:`X^T` alone:
+With the thin SVD :math:`X = V_r \operatorname{diag}(s) U_r^T` (``X`` is D x I, columns are
+data points) and :math:`\lambda = s^2`, every method of the book moves the coordinates
+:math:`a = V_r^T\phi_0` of a start toward those of the minimum-norm solution,
+:math:`z = \operatorname{diag}(s)^{-1}U_r^T y`, by a scalar filter of each eigenvalue, and
+leaves the start's null-space part :math:`P_0\phi_0` alone:
 
 .. math::
 
-    \phi = P_0 \phi_0 + \sum_k v_k \big(\kappa_k a_k + F_k z_k\big), \qquad
-    F_k = 1 - \kappa_k,
+    \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad F + \kappa = 1.
 
-with the gain :math:`F` and the kept fraction :math:`\kappa`
+The gains :math:`F` are :math:`1 - e^{-\lambda t}` (flow, :func:`filter_flow`),
+:math:`1 - (1 - lr\,\lambda)^k` (descent, :func:`filter_descent`),
+:math:`1 - e^{-\lambda(1 + lr\lambda/2)t}` (modified flow, :func:`filter_modified_flow`) and
+:math:`\lambda/(\lambda + p)` (ridge, :func:`filter_ridge`). A :class:`Spectrum` is built once
+and applies any of them. Decompositions are computed in this module only.
 
-============================  ===============================  ==========================
-method                        gain :math:`F(\lambda)`          filter function
-============================  ===============================  ==========================
-gradient flow for time t      :math:`1 - e^{-\lambda t}`       :func:`filter_flow`
-gradient descent, k steps     :math:`1 - (1 - lr\,\lambda)^k`  :func:`filter_descent`
-modified flow (step lr)       :math:`1 - e^{-\lambda(1 + lr\lambda/2)t}`
-                                                               :func:`filter_modified_flow`
-ridge / MAP, penalty p        :math:`\lambda / (\lambda + p)`  :func:`filter_ridge`
-============================  ===============================  ==========================
-
-A :class:`Spectrum` is built once from validated data and holds the decomposition; a filter is
-a pair of arrays; :meth:`Spectrum.params`, :meth:`~Spectrum.outputs`,
-:meth:`~Spectrum.residuals`, :meth:`~Spectrum.loss` and :meth:`~Spectrum.spread` apply one.
-Decompositions are computed in this module only.
-
-Numerics. While the Gram matrix resolves every mode (all its eigenvalues above
-``GRAM_RESOLUTION`` times the largest), one ``syrk`` and one symmetric eigendecomposition of
-the smaller Gram matrix suffice. Otherwise (ill-conditioned or rank-deficient ``X``) the
-singular value decomposition of ``X`` is used, whose small singular values are right to about
-cond(X) eps relative where the Gram matrix's are right only to cond(X)^2 eps; the rank is the
-number of singular values above ``max(D, I) * eps * s_max``. The targets are scaled by a power
-of two, so that ``X y`` and ``||y||^2`` cannot overflow when the answer is finite.
+Numerics: one ``syrk`` and one ``eigh`` of the smaller Gram matrix while it resolves every mode
+(all eigenvalues above ``GRAM_RESOLUTION`` times the largest); otherwise the SVD of X, right to
+about cond(X) eps instead of cond(X)^2 eps, with rank tolerance ``max(D, I) eps s_max``. The
+targets, and an X whose squares leave the safe range, are scaled by powers of two.
 """
 
 from __future__ import annotations
@@ -78,23 +61,18 @@ _BLOCK = 16384
 
 # ----------------------------------------------------------------------------- filters
 class Filter(NamedTuple):
-    """A filter evaluated at some eigenvalues: arrays of shape (T, r), ``gain + keep = 1``.
-
-    Both are stored because each is computed without cancellation where it is small.
-    """
+    """A filter at some eigenvalues, arrays of shape (T, r) with ``gain + keep = 1``, each
+    computed without cancellation where it is small."""
 
     gain: np.ndarray
-    """Fraction of the way from the start to the solution, per mode."""
     keep: np.ndarray
-    """Fraction of the start's coordinate that remains, per mode."""
 
 
 def filter_flow(lam, t) -> Filter:
     r"""Gradient flow for times ``t``: :math:`\kappa = e^{-\lambda t}`,
     :math:`F = -\mathrm{expm1}(-\lambda t)`.
 
-    Introduced in the chapter on closed-form flow. Inputs are unchecked 1-D arrays (the
-    public functions validate them); the result has shape (T, K).
+    Introduced in the chapter on closed-form flow. Unchecked 1-D inputs; shape (T, K).
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         x = -np.multiply.outer(t, lam)  # may be -inf for huge t
@@ -141,8 +119,6 @@ def filter_ridge(lam, penalty) -> Filter:
 
 # ----------------------------------------------------------------------- decompositions
 class GramEigen(NamedTuple):
-    """Eigenvalues (ascending, rounding-level ones set to 0) and eigenvectors (columns)."""
-
     lam: np.ndarray
     vecs: np.ndarray
 
@@ -177,15 +153,13 @@ def gram_eigen(X, outer: bool | None = None) -> GramEigen:
 
 
 def _gram(X, outer):
-    """``X X^T`` or ``X^T X``; NumPy's matmul calls BLAS ``syrk`` for a product with the
-    operand's own transpose. Overflow shows in the diagonal, which the caller checks."""
+    """``X X^T`` or ``X^T X`` (BLAS ``syrk``); overflow shows in the diagonal."""
     with np.errstate(over="ignore", invalid="ignore"):
         return X @ X.T if outer else X.T @ X
 
 
 def _gram_and_xy(X, y):
-    """``(X X^T, X y)`` in one pass over a wide X: ``syrk`` then ``gemv`` on each block of
-    columns while it is in cache (saves the separate memory-bound pass of ``X @ y``)."""
+    """``(X X^T, X y)`` in one pass over a wide X, block by block while it is in cache."""
     D, I = X.shape
     if I < 4 * _BLOCK or not X.flags.c_contiguous:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -200,12 +174,9 @@ def _gram_and_xy(X, y):
     return G, b
 
 
-def _scaled(y):
-    """``y = ys * 2**e`` with ``max |ys|`` in [0.5, 1) (exact), so products with y and its
-    square cannot overflow when the answer is finite."""
-    m = float(np.max(np.abs(y))) if y.size else 0.0
-    e = int(np.frexp(m)[1]) if m > 0 else 0
-    return np.ldexp(y, -e), e
+def _exponent(a) -> int:
+    """``e`` with ``max |a| / 2**e`` in [0.5, 1) (0 for zeros): scaling by 2**-e is exact."""
+    return int(np.frexp(float(np.max(np.abs(a))))[1])
 
 
 def _ldexp(x, e):
@@ -217,42 +188,32 @@ def _ldexp(x, e):
 class Spectrum:
     r"""The decomposition of a data matrix, built once, through which every filter acts.
 
-    Introduced in the chapter on closed-form flow.
-
-    .. math::
-
-        X = V_r\,\mathrm{diag}(s)\,U_r^T, \qquad \lambda = s^2, \qquad
-        z = \mathrm{diag}(s)^{-1} U_r^T y \;\;(\phi^* = V_r z).
-
-    The object stores the eigenbasis of the smaller Gram matrix: ``basis`` is
-    :math:`V` (D x D, parameter space) when D <= I and :math:`U` (I x I, data space)
-    otherwise; the other side is reached through ``X`` without forming it.
+    Introduced in the chapter on closed-form flow. ``basis`` holds the eigenvectors of the
+    smaller Gram matrix (V, D x D, when D <= I; U, I x I, otherwise), ascending; the other
+    side is reached through ``X`` without forming it.
 
     Parameters
     ----------
     X : array_like, shape (D, I)
-        Data matrix, columns are data points. Copied when at most ``COPY_LIMIT_BYTES``;
-        a larger one is kept as a read-only view (do not change it while in use).
+        Copied when at most ``COPY_LIMIT_BYTES``, else kept as a read-only view.
     y : array_like, shape (I,), optional
-        Targets. Without them the data-dependent attributes (``solution`` ...) are None.
+        Targets; without them ``solution`` and ``loss_min`` are None.
     checked : bool
-        True when the caller has already validated ``X`` and ``y`` (internal use).
+        True when the caller has validated ``X`` and ``y``.
 
     Attributes
     ----------
-    D, I : int
     rank : int
-        Number of singular values above ``max(D, I) * eps * s_max``.
     eigenvalues : ndarray, shape (min(D, I),)
-        Eigenvalues of the smaller Gram matrix, ascending, exactly 0 beyond the rank.
-    lam : ndarray, shape (rank,)
-        The nonzero eigenvalues, ascending (the modes every filter acts on).
+        Of the smaller Gram matrix, ascending, exactly 0 beyond the rank.
+    lam, s : ndarray, shape (rank,)
+        The nonzero eigenvalues and singular values, ascending.
     method : str
-        ``"gram"`` or ``"svd"``: which decomposition resolved the modes.
+        ``"gram"`` or ``"svd"``.
     solution : ndarray, shape (D,)
-        The minimum-norm least-squares solution (with ``y``).
+        The minimum-norm least-squares solution.
     loss_min : float
-        The least-squares minimum :math:`\tfrac12\lVert X^T\phi^* - y\rVert^2` (with ``y``).
+        :math:`\tfrac12\lVert X^T\phi^* - y\rVert^2`.
     """
 
     def __init__(self, X, y=None, *, checked=False):
@@ -263,24 +224,23 @@ class Spectrum:
         self.D, self.I = D, I = X.shape
         self.params_side = D <= I  # basis in parameter space (V) or data space (U)
         self.y = None if y is None else v.frozen(y)
-        ys, ey = _scaled(y) if y is not None else (None, 0)
+        ey = _exponent(y) if y is not None and y.size else 0
+        ys = None if y is None else np.ldexp(y, -ey)
         self._ey = ey
         n = min(D, I)
 
-        # Fast path: the smaller Gram matrix (with X ys fused in the same pass). X is
-        # rescaled by a power of two first only when its squares would leave the range
-        # where float64 keeps all their digits.
+        # X is rescaled only when its squares would leave the range where they keep digits
         Xs, ex = _own(X), 0
         G, b = self._gram(Xs, ys)
         with np.errstate(invalid="ignore"):
             dmax = float(np.max(np.diagonal(G)))
         if not 2.0**-600 < dmax < 2.0**600 and dmax != 0.0:
             v.check_finite(X, "X")
-            ex = int(np.frexp(float(np.max(np.abs(X))))[1])
+            ex = _exponent(X)
             Xs = _own(np.ldexp(X, -ex))
             G, b = self._gram(Xs, ys)
         v.check_gram_diagonal(np.diagonal(G))
-        self._Xs, self._ex = Xs, ex  # X = Xs * 2**ex; maps use Xs with s / 2**ex
+        self._Xs, self._ex = Xs, ex  # X = Xs 2**ex; maps use Xs with its singular values
         lam, basis = np.linalg.eigh(G)
         del G
         if lam[-1] > 0 and lam[0] >= GRAM_RESOLUTION * lam[-1]:
@@ -290,7 +250,6 @@ class Spectrum:
             if ys is not None:
                 cy = (basis.T @ b) / ss if self.params_side else basis.T @ ys
         else:
-            # The SVD of X resolves every mode up to cond(X) ~ 1/eps.
             self.method = "svd"
             U, s_desc, Vh = np.linalg.svd(Xs, full_matrices=False)
             ss = s_desc[::-1].copy()
@@ -325,7 +284,7 @@ class Spectrum:
         if ys is not None:
             self._ys = _readonly(ys)
             self._cy_s = cy[nz]  # U_r^T y / 2**ey
-            self._z = _ldexp(self._cy_s / self._ss, ey - self._ex)  # coordinates of the solution
+            self._z = _ldexp(self._cy_s / self._ss, ey - self._ex)  # the solution's coords
             if not np.all(np.isfinite(self._z)):
                 raise ValueError(
                     "y must be small enough, relative to X, that the least-squares solution "
@@ -387,10 +346,9 @@ class Spectrum:
     def params(self, split, filt: Filter):
         r"""Parameters after a filter: :math:`P_0\phi_0 + V_r(\kappa a + F z)`.
 
-        ``split`` is ``(a, null)`` of one start (shapes (r,), (D,)) or of N starts ((N, r),
-        (N, D)); the result has shape (T, D) or (T, N, D). Each mode is a weighted sum with
-        non-negative weights, so neither end (start or solution) loses digits; a diverging
-        descent gives infinities, never NaN.
+        ``split`` is ``(a, null)`` of one start ((r,), (D,)) or of N starts ((N, r), (N, D));
+        shape (T, D) or (T, N, D). Non-negative weights: neither end loses digits; a
+        diverging descent gives infinities, never NaN.
         """
         a, null = split
         gain, keep = filt
@@ -405,7 +363,7 @@ class Spectrum:
             return self.expand(c) + null
 
     def _start_residual_coords(self, a):
-        """:math:`U_r^T(X^T\\phi_0 - y) = s a - U_r^T y`."""
+        """The start's residual in the modes, :math:`s a - U_r^T y`."""
         return self.s * a - _ldexp(self._cy_s, self._ey)
 
     def outputs(self, split, filt: Filter):
@@ -444,8 +402,7 @@ class Spectrum:
             \operatorname{diag}(X_*^T M \Sigma_0 M^T X_*), \qquad
             M = P_0 + V_r \operatorname{diag}(\kappa) V_r^T.
 
-        ``prior_cov`` is a (D, D) matrix or a scalar variance (isotropic). Memory
-        O((r + M) D + r M); time O(D^2 M + T r^2 M), in blocks of times.
+        ``prior_cov`` is (D, D) or a scalar variance. Memory O((r + M) D), in blocks of times.
         """
         Vr = self.range_basis
         Y = Vr.T @ X_new  # (r, M)
@@ -483,8 +440,8 @@ class Spectrum:
         return self.data_expand(self._cy_s) - self._ys
 
     def _min_loss(self) -> float:
-        """:math:`\\tfrac12(\\lVert y\\rVert^2 - \\lVert U_r^T y\\rVert^2)`, or the residual's
-        squared norm by one more pass over X when that difference lost over 3 digits."""
+        """Half of ``|y|^2 - |U_r^T y|^2``, or of the residual's squared norm (one more pass
+        over X) when that difference has lost over 3 digits."""
         if self.rank == self.I:
             return 0.0
         yy = float(self._ys @ self._ys)
