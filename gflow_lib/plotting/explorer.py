@@ -12,6 +12,7 @@ from matplotlib.axis import Axis
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patheffects import Normal, Stroke
+from matplotlib.text import Text
 
 from ..frames import FlowFrames
 from .landscape import plot_landscape
@@ -244,9 +245,10 @@ class FlowExplorer:
             mine = [c for c in ax.get_children() if id(c) in ids]
             if mine:
                 low = min(c.get_zorder() for c in mine)
-                outside = {id(ax.patch), id(ax.title), id(ax._left_title), id(ax._right_title)}
-                moving += [c for c in ax.get_children() if id(c) not in ids | outside
-                           and c.get_zorder() > low and not isinstance(c, Axis)]
+                outside = ids | {id(ax.patch), id(ax.title)}
+                moving += [c for c in ax.get_children() if id(c) not in outside
+                           and c.get_zorder() > low and not isinstance(c, Axis)
+                           and not (isinstance(c, Text) and not c.get_text())]  # empty titles
         fig.set_dpi(dpi)
         canvas = FigureCanvasAgg(fig)
         canvas.draw()  # the constrained layout runs one last time, with everything shown
