@@ -33,10 +33,12 @@ settings.load_profile("gflow")
 # ----------------------------------------------------------------------------- data
 @pytest.fixture(scope="session")
 def seed():
-    """The notebook's data: X (2, 3) with rows (x, 1), y (3,), phi0 (2,) = (slope, intercept).
+    """The seed notebook's data: X (2, 3) with rows (x, 1), y (3,), phi0 (2,) = (slope,
+    intercept).
 
-    Written out here rather than taken from gflow_lib.data, so the reference numbers of
-    NOTES.md are checked against the data NOTES.md describes."""
+    Written out here rather than taken from gflow_lib.data, so that the reference numbers the
+    tests derive from this data (and that the seed notebook printed) are checked against the
+    data itself, not against whatever gflow_lib.data returns."""
     x = np.array([0.2, 0.4, 0.8])
     X = np.vstack([x, np.ones(3)])
     y = np.array([-0.1, 0.15, 0.3])

@@ -3,6 +3,12 @@
 No build is needed here: these tests read ``_config.yml``, ``_toc.yml``, the bibliography,
 the workflow and ``tools/fetch_assets.py``, and exercise the asset fetcher's failure modes
 (checksum mismatch, a file missing after unpacking, a version that does not exist).
+
+Each test checks a relation between files or a property that a wrong edit breaks (a URL
+that disagrees with the README, an asset path the fetcher does not provide, a cited key
+missing from the bibliography); none restates a value of the configuration. What the
+configuration produces is checked on the built site by tests/test_browser.py (Colab links,
+local MathJax and widgets, the API reference).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from tools import fetch_assets as fa  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 SPHINX = CONFIG["sphinx"]["config"]
+# The works the book must credit: the blog series it grows out of (references.md says so)
+# and the papers the chapters lean on. Keys cited in the text are found by
+# test_every_cited_key_is_in_the_bibliography.
 BIB_KEYS = (
     "prince2024gradientflow", "prince2024ntk1", "prince2024ntk2", "prince2024bayes1",
     "prince2024bayes2", "ali2019continuous", "barrett2021implicit", "jacot2018ntk",
@@ -33,11 +42,22 @@ BIB_KEYS = (
 
 
 # ---------------------------------------------------------------- Colab and the repository
-def test_repository_and_colab_launch_buttons():
-    assert CONFIG["repository"]["url"] == "https://github.com/gradient-flow-book/gradient-flow"
-    assert CONFIG["repository"]["branch"] == "main"
+def test_repository_is_the_one_the_readme_publishes():
+    """The repository of _config.yml (Colab and source links) is the one whose workflow badge
+    and GitHub Pages site the README shows, and the branch the workflow deploys."""
+    url = CONFIG["repository"]["url"]
+    m = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+)", url)
+    assert m, f"repository.url must be https://github.com/OWNER/NAME, got {url!r}"
+    owner, name = m.groups()
+    readme = (ROOT / "README.md").read_text()
+    assert f"https://{owner}.github.io/{name}/" in readme
+    assert f"github.com/{owner}/{name}/actions/workflows/book.yml/badge.svg" in readme
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    branch = CONFIG["repository"].get("branch", "main")
+    assert f"refs/heads/{branch}" in wf["jobs"]["deploy"]["if"]
+    # The Colab links open book/NAME.ipynb: the book sits at the repository's root.
     assert CONFIG["repository"].get("path_to_book", "") == ""
-    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert (ROOT / _toc()["root"]).with_suffix(".ipynb").exists()
 
 
 def test_contributing_install_cell_uses_the_configured_url():
@@ -46,21 +66,17 @@ def test_contributing_install_cell_uses_the_configured_url():
 
 
 # ---------------------------------------------------------------- a self-contained site
-def test_mathjax_and_widget_manager_are_local():
-    assert SPHINX["html_static_path"] == ["_vendor"]
-    assert "://" not in SPHINX["mathjax_path"]
-    assert SPHINX["mathjax_path"] == "mathjax/es5/tex-mml-chtml.js"
-    widgets = SPHINX["nb_ipywidgets_js"]
-    assert set(widgets) == {"requirejs/require.js", "html-manager/dist/embed-amd.js"}
-    assert not any("://" in k or "://" in str(v) for k, v in widgets.items())
-
-
-def test_config_paths_match_the_fetched_assets():
-    """The paths in _config.yml are exactly files that fetch_assets requires to exist."""
+def test_mathjax_and_widget_manager_are_the_fetched_assets():
+    """MathJax and the widget manager are served from the folder fetch_assets fills, at paths
+    that fetch_assets requires to exist after unpacking: no URL, no file it does not check."""
+    assert SPHINX["html_static_path"] == [fa.VENDOR.relative_to(ROOT).as_posix()]
     required = {f"{a.dest}/{rel}" for a in fa.ASSETS for rel, _ in a.required}
-    assert SPHINX["mathjax_path"] in required
-    for path in SPHINX["nb_ipywidgets_js"]:
-        assert path in required, path
+    paths = [SPHINX["mathjax_path"], *SPHINX["nb_ipywidgets_js"]]
+    assert len(paths) >= 2, "MathJax and at least one widget-manager script"
+    for path in paths:
+        assert "://" not in path and not path.startswith("//"), path
+        assert path in required, f"{path} is not a file that tools/fetch_assets.py checks"
+    assert not any(v for v in SPHINX["nb_ipywidgets_js"].values() if "://" in str(v))
 
 
 def test_vendor_folder_is_not_a_static_folder_and_is_ignored():
@@ -71,8 +87,10 @@ def test_vendor_folder_is_not_a_static_folder_and_is_ignored():
         "html_static_path folder (all of MathJax) into every page"
     )
     ignored = (ROOT / ".gitignore").read_text().split()
-    assert "_vendor/" in ignored and ".cache/" in ignored
-    assert "_vendor" in CONFIG["exclude_patterns"]
+    vendor = fa.VENDOR.relative_to(ROOT).as_posix()
+    cache_top = fa.CACHE.relative_to(ROOT).parts[0]
+    assert f"{vendor}/" in ignored and f"{cache_top}/" in ignored
+    assert vendor in CONFIG["exclude_patterns"]
 
 
 def test_every_asset_is_pinned_with_a_sha512():
@@ -162,14 +180,6 @@ def test_missing_npm_names_the_package(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- API reference, bibliography
-def test_api_reference_uses_autodoc():
-    extensions = CONFIG["sphinx"]["extra_extensions"]
-    for ext in ("sphinx.ext.autodoc", "sphinx.ext.napoleon"):
-        assert ext in extensions
-    assert CONFIG["sphinx"]["local_extensions"] == {"sphinx_gflow": "tools"}
-    assert "{gflow-api} gflow_lib" in (ROOT / "book" / "api.md").read_text()
-
-
 def test_public_modules_are_walked():
     sys.path.insert(0, str(ROOT / "tools"))
     try:
@@ -183,23 +193,49 @@ def test_public_modules_are_walked():
     assert not any("._" in m for m in mods)
 
 
-def test_bibliography_holds_every_key():
-    from pybtex.database import parse_file
+def _bibliography():
+    from pybtex.database import BibliographyData, parse_file
 
-    bib = parse_file(str(ROOT / "book" / "references.bib"))
+    bib = BibliographyData()
+    for name in CONFIG["bibtex_bibfiles"]:
+        for key, entry in parse_file(str(ROOT / name)).entries.items():
+            bib.add_entry(key, entry)
+    return bib
+
+
+def test_bibliography_holds_every_key():
+    bib = _bibliography()
     assert set(BIB_KEYS) <= set(bib.entries)
-    assert CONFIG["bibtex_bibfiles"] == ["book/references.bib"]
-    for key in BIB_KEYS:
-        entry = bib.entries[key]
+    for key, entry in bib.entries.items():
         assert entry.fields.get("title") and entry.fields.get("year"), key
         assert entry.persons.get("author"), key
     assert "{bibliography}" in (ROOT / "book" / "references.md").read_text()
 
 
-def test_api_and_references_close_the_toc():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [c["file"] for c in toc["chapters"]]
-    assert files[-2:] == ["book/api", "book/references"]
+CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")
+
+
+def test_every_cited_key_is_in_the_bibliography():
+    sources = sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "book" / "md").glob("*.md"))
+    cited = {key.strip() for p in sources for keys in CITE.findall(p.read_text())
+             for key in keys.split(",")}
+    assert cited, "no {cite} role found in the book: the pattern is out of date"
+    missing = cited - set(_bibliography().entries)
+    assert not missing, f"cited but not in the bibliography: {sorted(missing)}"
+
+
+def _toc():
+    return yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def test_api_and_references_come_after_every_chapter():
+    """The back matter closes the table of contents: a chapter added at the end of the list
+    would land after the references."""
+    files = [c["file"] for c in _toc()["chapters"]]
+    back = {"book/api", "book/references"}
+    assert back <= set(files)
+    chapters = [i for i, f in enumerate(files) if (ROOT / f).with_suffix(".ipynb").exists()]
+    assert chapters and max(chapters) < min(i for i, f in enumerate(files) if f in back)
 
 
 # ---------------------------------------------------------------- publishing
@@ -210,12 +246,15 @@ def test_workflow_runs_the_readme_commands_and_deploys_pages():
     runs = "\n".join(s.get("run", "") for s in steps)
     for action in ("actions/checkout@", "actions/upload-pages-artifact@", "actions/deploy-pages@"):
         assert action in uses, action
-    assert runs.index("make test") < runs.index("make book")
+    # The commands the README's set-up block gives (a line each, `make test` then `make book`).
+    commands = re.findall(r"^(make \w+)\b", (ROOT / "README.md").read_text(), re.MULTILINE)
+    assert commands[:2] == ["make test", "make book"], commands
+    at = [runs.find(c) for c in commands[:2]]
+    assert -1 < at[0] < at[1], f"the workflow must run {commands[:2]} in this order"
     assert "chromium" in runs and "chromium-driver" in runs
-    # Python 3.11 on Debian, like .ci/run's machine: Debian's chromium lives at /usr/bin.
-    assert wf["jobs"]["build"]["container"] == "python:3.11-bookworm"
+    # The Python of the pinned toolchain, on Debian, where the browser test finds chromium.
+    python = re.search(r"\(Python (\d+\.\d+)\)", (ROOT / "requirements.txt").read_text())
+    assert python, "requirements.txt no longer says which Python it pins for"
+    container = wf["jobs"]["build"]["container"]
+    assert re.fullmatch(rf"python:{re.escape(python.group(1))}-(bookworm|trixie)", container)
     assert wf["jobs"]["deploy"]["needs"] == "build"
-    assert "refs/heads/main" in wf["jobs"]["deploy"]["if"]
-    readme = (ROOT / "README.md").read_text()
-    assert "https://gradient-flow-book.github.io/gradient-flow/" in readme
-    assert "actions/workflows/book.yml/badge.svg" in readme
