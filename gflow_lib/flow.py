@@ -1,16 +1,10 @@
 r"""Gradient flow for linear least squares, in closed form.
 
-Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``).
-
-The model is :math:`f = X^T \phi` with ``X`` of shape (D, I) (columns are data points),
-the loss is :math:`L(\phi) = \tfrac12 \lVert X^T\phi - y\rVert^2`, and gradient flow is
-
-.. math::
-
-    \frac{d\phi}{dt} = -X (X^T \phi - y).
-
-Each eigen-coordinate moves by the filter :math:`1 - e^{-\lambda t}`
-(:func:`gflow_lib.spectrum.filter_flow`) through one :class:`~gflow_lib.spectrum.Spectrum`.
+Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). The model is
+:math:`f = X^T\phi` (``X`` is D x I, columns are data points), the loss
+:math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`, and the flow
+:math:`d\phi/dt = -X(X^T\phi - y)` moves each eigen-coordinate by the filter
+:math:`1 - e^{-\lambda t}` (:func:`gflow_lib.spectrum.filter_flow`).
 """
 
 from __future__ import annotations
@@ -26,8 +20,6 @@ __all__ = ["LinearFlow", "ModeFactors", "gram_eigen", "mode_factors"]
 
 
 class ModeFactors(NamedTuple):
-    """Per-mode factors of the flow: decay of the start, gain on the target."""
-
     e: np.ndarray
     g: np.ndarray
 
@@ -53,15 +45,14 @@ def mode_factors(lam, t) -> ModeFactors:
     Returns
     -------
     ModeFactors
-        ``e`` and ``g``, each of shape (K,) for scalar ``t``, (T, K) for an array; computed
-        with ``expm1`` (no cancellation for small ``lambda t``), no warnings for huge ``t``.
+        ``e`` and ``g``, shape (K,) for scalar ``t``, (T, K) for an array (``expm1``: no
+        cancellation for small ``lambda t``).
     """
     lam = v.eigenvalues(lam)
     tt, scalar = v.times(t)
     gain, keep = filter_flow(lam, tt)
     zero = lam == 0
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        g = np.where(zero, tt[:, None], gain / np.where(zero, 1.0, lam))
+    g = np.where(zero, tt[:, None], gain / np.where(zero, 1.0, lam))
     return v.unbatch(ModeFactors(keep, g), scalar)
 
 
@@ -76,8 +67,8 @@ class LinearFlow:
         \phi(t) = e^{-A t}\phi_0 + \Big(\int_0^t e^{-A s}\,ds\Big) X y, \quad A = X X^T.
 
     The part of ``phi0`` in the null space of ``X^T`` never moves; the rest goes to the
-    minimum-norm least-squares solution. Exact for rank-deficient ``X``, for D > I and, through
-    the SVD, for ill-conditioned ``X`` (see :mod:`gflow_lib.spectrum`).
+    minimum-norm least-squares solution. Exact for rank-deficient and ill-conditioned ``X``
+    and for D > I (see :mod:`gflow_lib.spectrum`).
 
     Parameters
     ----------
@@ -92,143 +83,61 @@ class LinearFlow:
     ----------
     spectrum : Spectrum
         The decomposition every evaluation goes through.
+    X, y, phi0 : ndarray
+        Read-only copies of the inputs (``X`` viewed, not copied, when it is very large).
     eigenvalues : ndarray, shape (min(D, I),)
         Eigenvalues of the smaller Gram matrix, ascending.
+    rank : int
 
     Notes
     -----
-    Inputs are copied (``X`` only up to ``spectrum.COPY_LIMIT_BYTES``). Construction costs one
-    ``syrk`` and one pass over ``X`` on well-conditioned data; an evaluation at T times costs
-    O(T D min(D, I)) for the parameters and O(T rank) for the loss.
+    Each method takes ``t``, a non-negative time or a 1-D array of T times, and returns
+    the shape given for one time, with a leading axis of length T for an array.
     """
 
     def __init__(self, X, y, phi0):
         X, y, phi0 = v.problem(X, y, phi0)
-        self.spectrum = spec = Spectrum(X, y, checked=True)
-        self.D, self.I = spec.D, spec.I
-        self._phi0 = v.frozen(phi0)
-        self._split = spec.split(self._phi0)
+        self.spectrum = Spectrum(X, y, checked=True)
+        self.D, self.I = X.shape
+        self.phi0 = v.frozen(phi0)
+        self._split = self.spectrum.split(self.phi0)
 
-    @classmethod
-    def from_spectrum(cls, spectrum: Spectrum, phi0) -> LinearFlow:
-        """A flow from ``phi0`` that reuses a spectrum (built with targets)."""
-        if not isinstance(spectrum, Spectrum) or spectrum.solution is None:
-            raise TypeError(
-                f"spectrum must be a Spectrum built with targets y; got {v.describe(spectrum)}"
-            )
-        self = cls.__new__(cls)
-        self.spectrum = spectrum
-        self.D, self.I = spectrum.D, spectrum.I
-        self._phi0 = v.frozen(v.vector(phi0, "phi0", spectrum.D,
-                                        what=" (one entry per row of X)"))
-        self._split = spectrum.split(self._phi0)
-        return self
+    X = property(lambda self: self.spectrum.X)
+    y = property(lambda self: self.spectrum.y)
+    eigenvalues = property(lambda self: self.spectrum.eigenvalues)
+    rank = property(lambda self: self.spectrum.rank)
 
-    # ------------------------------------------------------------------ data
-    @property
-    def X(self):
-        """The data matrix, shape (D, I) (read-only)."""
-        return self.spectrum.X
-
-    @property
-    def y(self):
-        """The targets, shape (I,) (read-only)."""
-        return self.spectrum.y
-
-    @property
-    def phi0(self):
-        """The initial parameters, shape (D,) (read-only)."""
-        return self._phi0
-
-    @property
-    def eigenvalues(self):
-        """Eigenvalues of the smaller Gram matrix, ascending, shape (min(D, I),)."""
-        return self.spectrum.eigenvalues
-
-    @property
-    def rank(self) -> int:
-        """Number of nonzero eigenvalues (the rank of X)."""
-        return self.spectrum.rank
-
-    # ------------------------------------------------------------------ over time
-    def _filter(self, tt):
-        return filter_flow(self.spectrum.lam, tt)
+    def _eval(self, method, t):
+        tt, scalar = v.times(t)
+        out = getattr(self.spectrum, method)(self._split, filter_flow(self.spectrum.lam, tt))
+        return v.unbatch(out, scalar)
 
     def params(self, t):
-        r"""Parameters at time(s) ``t``.
-
-        Parameters
-        ----------
-        t : float or array_like, shape (T,)
-            Non-negative finite times.
-
-        Returns
-        -------
-        ndarray, shape (D,) for scalar ``t``, (T, D) for an array
-        """
-        tt, scalar = v.times(t)
-        return v.unbatch(self.spectrum.params(self._split, self._filter(tt)), scalar)
+        """Parameters :math:`\\phi(t)`, shape (D,)."""
+        return self._eval("params", t)
 
     def outputs(self, t):
-        r"""Model outputs :math:`f(t) = X^T\phi(t)` at the training inputs.
-
-        Returns
-        -------
-        ndarray, shape (I,) for scalar ``t``, (T, I) for an array
-        """
-        tt, scalar = v.times(t)
-        return v.unbatch(self.spectrum.outputs(self._split, self._filter(tt)), scalar)
+        """Outputs :math:`f(t) = X^T\\phi(t)` at the training inputs, shape (I,), each mode
+        to its own relative accuracy."""
+        return self._eval("outputs", t)
 
     def residuals(self, t):
-        r"""Residuals :math:`f(t) - y = e^{-X^T X t}(f_0 - y)`, each mode to its own
-        relative accuracy (the least-squares residual is exactly 0 when rank = I).
-
-        Returns
-        -------
-        ndarray, shape (I,) for scalar ``t``, (T, I) for an array
-        """
-        tt, scalar = v.times(t)
-        return v.unbatch(self.spectrum.residuals(self._split, self._filter(tt)), scalar)
+        """Residuals :math:`f(t) - y = e^{-X^T X t}(f_0 - y)`, shape (I,), each mode to its own
+        relative accuracy (the least-squares residual is exactly 0 when rank = I)."""
+        return self._eval("residuals", t)
 
     def loss(self, t):
-        r"""Loss :math:`L(t) = \tfrac12 \lVert f(t) - y\rVert^2`, as a sum over modes.
-
-        .. math::
-
-            L(t) = L_\infty + \tfrac12 \sum_k e^{-2\lambda_k t} w_k^2, \qquad
-            w = U_r^T (f_0 - y).
-
-        Returns
-        -------
-        float for scalar ``t``, ndarray of shape (T,) for an array
-        """
-        tt, scalar = v.times(t)
-        return v.unbatch(self.spectrum.loss(self._split, self._filter(tt)), scalar)
+        r"""Loss :math:`L(t) = L_\infty + \tfrac12\sum_k e^{-2\lambda_k t} w_k^2`,
+        :math:`w = U_r^T(f_0 - y)`: a float, without forming the outputs."""
+        return self._eval("loss", t)
 
     def predict(self, X_new, t):
-        r"""Predictions :math:`X_*^T \phi(t)` at new inputs.
-
-        Parameters
-        ----------
-        X_new : array_like, shape (D, M)
-            New inputs as columns.
-        t : float or array_like, shape (T,)
-
-        Returns
-        -------
-        ndarray, shape (M,) for scalar ``t``, (T, M) for an array
-        """
-        X_new = v.new_inputs(X_new, self.D)
-        return self.params(t) @ X_new
+        """Predictions :math:`X_*^T\\phi(t)` at new inputs ``X_new`` (D, M), shape (M,)."""
+        return self.params(t) @ v.new_inputs(X_new, self.D)
 
     def limit(self):
-        r"""Parameters as :math:`t \to \infty`: the minimum-norm least-squares solution plus
-        the part of ``phi0`` in the null space of :math:`X^T`.
-
-        Returns
-        -------
-        ndarray, shape (D,)
-        """
+        """Parameters as t -> infinity, shape (D,): the minimum-norm least-squares solution
+        plus the part of ``phi0`` in the null space of X^T."""
         return self.spectrum.solution + self._split[1]
 
     def loss_limit(self) -> float:
@@ -237,4 +146,3 @@ class LinearFlow:
 
     def __repr__(self):
         return f"LinearFlow(D={self.D}, I={self.I}, rank={self.rank})"
-
