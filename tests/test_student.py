@@ -8,14 +8,27 @@ exercises) and on every real chapter notebook that has exercises:
 * the student notebook runs up to its first stub, and the first error is the stub's
   ``NotImplementedError`` naming the exercise;
 * every chapter with exercises has at least three, at least one of them a coding exercise.
+
+A real chapter is not executed again here when nbval executes it in the same pytest run (the
+whole suite, ``make test``): its student copy's code before the first stub is the chapter's
+own code, cell for cell, which nbval runs; from the first stub on, the copy's cells run in
+this process with the chapter's imports (a few milliseconds). When either does not hold (a
+code cell of the chapter removed before the first stub, a later cell that needs the chapter's
+state, or this file run alone), the student copy is executed in a kernel, as the synthetic
+chapter always is.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import copy
+import inspect
+import io
 import json
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -179,22 +192,40 @@ def run_until_first_error(nb, cwd, probe_functions=(), stop_when=None, timeout=1
     return nb.cells, probed
 
 
-def assert_runs_up_to_first_stub(student, cwd):
-    """Every cell before the first stub runs without error; the first stub that is hit
-    raises NotImplementedError with its exercise's message, either as the first error of the
-    notebook or caught and reported by a check (``gflow_lib.checks`` print "not implemented");
-    and each stubbed function that got defined raises exactly its message when called."""
+def _stubs(student):
+    """Index of the first cell with a stub, every stub message, and {function: message}."""
     stubs = {
         i: [m.group("msg") for m in STUB.finditer(c.source)]
         for i, c in enumerate(student.cells)
         if c.cell_type == "code" and STUB.search(c.source)
     }
     assert stubs, "the student copy has no NotImplementedError stub"
-    first_stub = min(stubs)
     messages = {m for msgs in stubs.values() for m in msgs}
     functions = {
         m.split("write the body of ")[1]: m for m in messages if "write the body of " in m
     }
+    return min(stubs), messages, functions
+
+
+def _assert_first_stub_hit(hit, probed, messages, functions):
+    """``hit`` is (cell index, (error name, message) or None when a check reported it)."""
+    assert hit is not None, "no cell raised or reported NotImplementedError: stubs never called"
+    i, err = hit
+    if err is not None:
+        ename, evalue = err
+        assert ename == "NotImplementedError", f"cell {i}: {ename}: {evalue}"
+        assert evalue in messages, f"cell {i}: unexpected message {evalue!r}"
+    for name, message in probed.items():
+        assert message == functions[name], f"{name}() raised {message!r}"
+    assert probed or err is not None, "the first stub hit was neither raised nor probed"
+
+
+def assert_runs_up_to_first_stub(student, cwd):
+    """Every cell before the first stub runs without error; the first stub that is hit
+    raises NotImplementedError with its exercise's message, either as the first error of the
+    notebook or caught and reported by a check (``gflow_lib.checks`` print "not implemented");
+    and each stubbed function that got defined raises exactly its message when called."""
+    first_stub, messages, functions = _stubs(student)
     cells, probed = run_until_first_error(student, cwd, functions, stop_when=_reports_stub)
     hit = None
     for i, cell in enumerate(cells):
@@ -209,16 +240,100 @@ def assert_runs_up_to_first_stub(student, cwd):
             assert cell.execution_count is not None, f"cell {i} before the first stub did not run"
             continue
         if errors or _reports_stub(cell):
-            hit = (i, errors[0] if errors else None)
+            hit = (i, (errors[0].ename, errors[0].evalue) if errors else None)
             break
-    assert hit is not None, "no cell raised or reported NotImplementedError: stubs never called"
-    i, err = hit
-    if err is not None:
-        assert err.ename == "NotImplementedError", f"cell {i}: {err.ename}: {err.evalue}"
-        assert err.evalue in messages, f"cell {i}: unexpected message {err.evalue!r}"
-    for name, message in probed.items():
-        assert message == functions[name], f"{name}() raised {message!r}"
-    assert probed or err is not None, "the first stub hit was neither raised nor probed"
+    _assert_first_stub_hit(hit, probed, messages, functions)
+
+
+# --------------------------------------------------------------------------------------------
+# Without a second execution: the chapter's own run (nbval) and the stubs in this process
+# --------------------------------------------------------------------------------------------
+def prefix_is_the_chapters(original, student):
+    """True when the student copy's code cells before its first stub are the chapter's code
+    cells before its first solution cell, with the same sources (none removed), and the
+    chapter stored them executed in order (counts 1, 2, ...) without an error: then the run
+    that re-executes the chapter (nbval, which also compares every output) runs exactly this
+    code."""
+    first_stub, _, _ = _stubs(student)
+    before = [c.source for c in student.cells[:first_stub] if c.cell_type == "code"]
+    chapter = []
+    for c in original.cells:
+        if c.cell_type != "code":
+            continue
+        if tool.BEGIN in c.source or tool.SOLUTION_TAG in c.metadata.get("tags", []):
+            break
+        chapter.append(c)
+    if [c.source for c in chapter] != before:
+        return False
+    return all(
+        c.get("execution_count") == k + 1
+        and not any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        for k, c in enumerate(chapter)
+    )
+
+
+def _run_cell_here(source, namespace, name):
+    """Execute a cell's source in ``namespace`` like a kernel does: the value of a last
+    expression is shown (here: printed as its repr). Returns what the cell printed."""
+    tree = ast.parse(source, filename=name)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(tree, name, "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), name, "eval"), namespace)
+            if value is not None:
+                print(repr(value))
+    return out.getvalue()
+
+
+def run_from_first_stub_here(student):
+    """Run the student copy from its first stub on, in this process, with the import
+    statements of the cells before it (the chapter's state is not rebuilt), up to the first
+    cell that raises or prints "not implemented"; then probe the stubbed functions.
+
+    Returns (hit, probed) as :func:`_assert_first_stub_hit` takes them, or None when the first
+    error is not a NotImplementedError (say a NameError of a cell that needs the chapter's
+    state) or nothing was hit: only a kernel that runs the whole copy can judge that."""
+    first_stub, _, functions = _stubs(student)
+    namespace = {"__name__": "__main__"}
+    for k, cell in enumerate(student.cells[:first_stub]):
+        if cell.cell_type == "code":
+            imports = [n for n in ast.parse(cell.source).body
+                       if isinstance(n, (ast.Import, ast.ImportFrom))]
+            exec(compile(ast.Module(imports, []), f"<imports of cell {k}>", "exec"), namespace)
+    hit = None
+    for i, cell in enumerate(student.cells):
+        if i < first_stub or cell.cell_type != "code":
+            continue
+        try:
+            printed = _run_cell_here(cell.source, namespace, f"<student cell {i}>")
+        except Exception as exc:  # noqa: BLE001 - judged below, like a kernel's error output
+            if not isinstance(exc, NotImplementedError):
+                return None
+            hit = (i, (type(exc).__name__, str(exc)))
+            break
+        if re.search(r"not\s*implemented", printed, re.IGNORECASE):
+            hit = (i, None)
+            break
+    if hit is None:
+        return None
+    probed = {}
+    for name in functions:
+        f = namespace.get(name)
+        if not callable(f):
+            continue
+        params = inspect.signature(f).parameters.values()
+        n = sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in params)
+        try:
+            f(*[None] * n)
+            probed[name] = "returned without raising"
+        except NotImplementedError as exc:
+            probed[name] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported as the kernel's probe does
+            probed[name] = f"{type(exc).__name__}: {exc}"
+    return hit, probed
 
 
 MESSAGE = re.compile(
@@ -469,6 +584,70 @@ def test_run_check_can_fail(breakage, caught, tmp_path):
         assert_runs_up_to_first_stub(student, tmp_path)
 
 
+# The path without a second execution, on the toy (whose stored outputs stand for nbval's run).
+TOY_MESSAGE = "Exercise toy-ex-code: write the body of toy_loss"
+
+
+@pytest.mark.parametrize("caught", [False, True], ids=["raised", "caught"])
+def test_toy_from_first_stub_here(caught):
+    nb = _caught(synthetic_chapter()) if caught else synthetic_chapter()
+    student, _ = tool.make_student(nb, "toy")
+    assert prefix_is_the_chapters(nb, student)
+    hit, probed = run_from_first_stub_here(student)
+    i, err = hit
+    assert "toy_loss(1.0)" in student.cells[i].source
+    assert err == (None if caught else ("NotImplementedError", TOY_MESSAGE))
+    assert probed == {"toy_loss": TOY_MESSAGE}
+    _assert_first_stub_hit(hit, probed, *_stubs(student)[1:])
+
+
+def test_from_first_stub_here_can_fail():
+    """A wrong message fails; an error that is not the stub's, or no stub hit at all, is left
+    to the kernel (None)."""
+    student, _ = tool.make_student(synthetic_chapter(), "toy")
+    renamed = copy.deepcopy(student)
+    for cell in renamed.cells:
+        cell.source = cell.source.replace("write the body of toy_loss\")",
+                                          "write the body of toy_loss!\")")
+    result = run_from_first_stub_here(renamed)
+    assert result is not None
+    with pytest.raises(AssertionError, match="unexpected message"):
+        _assert_first_stub_hit(*result, *_stubs(student)[1:])
+    needs_state = copy.deepcopy(student)
+    cell = next(c for c in needs_state.cells if "print(toy_loss(1.0))" in c.source)
+    cell.source = "print(math.tau, state_of_the_chapter)\n" + cell.source
+    assert run_from_first_stub_here(needs_state) is None  # NameError: needs the chapter's state
+    never = copy.deepcopy(student)
+    _never_raises(never)
+    with pytest.raises(AssertionError, match="no NotImplementedError stub"):
+        run_from_first_stub_here(never)
+
+
+def test_prefix_is_the_chapters_can_fail():
+    nb = synthetic_chapter()
+    student, _ = tool.make_student(nb, "toy")
+    assert prefix_is_the_chapters(nb, student)
+    # A code cell of a gated solution before the first stub is removed from the copy.
+    gated = synthetic_chapter()
+    gated.cells[4:4] = [
+        _md(":::{exercise} Early\n:label: toy-ex-early\n\n*Coding, 1 min.*\n:::\n\n"
+            ":::{solution-start} toy-ex-early\n:::"),
+        _code("early_helper = 1"),
+        _md(":::{solution-end}\n:::"),
+    ]
+    for k, cell in enumerate(c for c in gated.cells if c.cell_type == "code"):
+        cell.execution_count = k + 1
+    gated_student, _ = tool.make_student(gated, "toy")
+    assert not prefix_is_the_chapters(gated, gated_student)
+    # The chapter's stored run failed, or ran out of order, before the first stub.
+    failed = synthetic_chapter()
+    failed.cells[1].outputs = [nbformat.v4.new_output("error", ename="E", evalue="", traceback=[])]
+    assert not prefix_is_the_chapters(failed, student)
+    unexecuted = synthetic_chapter()
+    unexecuted.cells[1].execution_count = None
+    assert not prefix_is_the_chapters(unexecuted, student)
+
+
 def test_toy_solution_runs_in_the_original(tmp_path):
     """The fixture itself is valid: with its solutions, it runs without error."""
     cells, _ = run_until_first_error(synthetic_chapter(), tmp_path)
@@ -560,11 +739,25 @@ def test_makefile_has_student_target():
 # --------------------------------------------------------------------------------------------
 # The real chapters
 # --------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module", params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
+@lru_cache(maxsize=None)
+def _chapter(path):
+    """A chapter and its student copy, built once per run (shared by the tests below: treat
+    them as read-only)."""
+    nb = tool.load(path)
+    student, exercises = tool.make_student(nb, path.stem)
+    return path, nb, student, exercises
+
+
+@pytest.fixture(params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def chapter(request):
-    nb = tool.load(request.param)
-    student, exercises = tool.make_student(nb, request.param.stem)
-    return request.param, nb, student, exercises
+    return _chapter(request.param)
+
+
+@pytest.fixture(scope="session")
+def nbval_chapters(request):
+    """The notebooks that nbval executes in this pytest run (none when this file runs alone
+    or without --nbval)."""
+    return {item.path.resolve() for item in request.session.items if item.path.suffix == ".ipynb"}
 
 
 def test_chapter_no_solution_leaks(chapter):
@@ -591,7 +784,7 @@ def test_instructor_page_lists_every_exercise():
     page = (BOOK / "instructors.md").read_text()
     missing = []
     for path in CHAPTERS:
-        for ex in tool.make_student(tool.load(path), path.stem)[1]:
+        for ex in _chapter(path)[3]:
             missing += [f"`{ex.label}`"] if f"`{ex.label}`" not in page else []
             missing += [ex.check] if ex.check and ex.check not in page else []
     assert not missing, f"book/instructors.md does not mention: {missing}"
@@ -603,6 +796,13 @@ def test_chapter_stub_messages(chapter):
     assert_stub_messages(nb, student)
 
 
-def test_chapter_runs_up_to_first_stub(chapter, tmp_path):
-    _, _, student, _ = chapter
+def test_chapter_runs_up_to_first_stub(chapter, nbval_chapters, tmp_path):
+    """See the module docstring: executed in a kernel only when nbval's run of the chapter
+    does not already cover the code before the first stub, or the rest needs the state."""
+    path, nb, student, _ = chapter
+    if path.resolve() in nbval_chapters and prefix_is_the_chapters(nb, student):
+        result = run_from_first_stub_here(student)
+        if result is not None:
+            _assert_first_stub_hit(*result, *_stubs(student)[1:])
+            return
     assert_runs_up_to_first_stub(student, tmp_path)
