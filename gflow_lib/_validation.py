@@ -1,7 +1,6 @@
-"""Input checks shared by every public function of :mod:`gflow_lib`.
+"""Input checks at the public boundary of :mod:`gflow_lib`.
 
-Each check raises at the public boundary with a message that names the
-argument, says what was expected and what was given.
+Each raises with a message that names the argument, says what was expected and what was given.
 """
 
 from __future__ import annotations
@@ -9,6 +8,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+
+ROW = " (one entry per row of X)"
 
 
 def describe(value) -> str:
@@ -19,146 +20,103 @@ def describe(value) -> str:
 
 
 def as_real_array(value, name: str) -> np.ndarray:
-    """Convert ``value`` to a float64 array, refusing non-numeric and complex input.
-
-    Integer arrays and Python lists are accepted; float64 arrays are not copied.
-    """
+    """``value`` as float64 (a float64 array is not copied); no text, objects or complex."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a real numeric array; got {describe(value)}")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
-        raise TypeError(
-            f"{name} must be a real numeric array; got {type(value).__name__} "
-            f"that numpy cannot convert ({exc})"
-        ) from None
-    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be a real numeric array; got {type(value).__name__} "
+                        f"that numpy cannot convert ({exc})") from None
+    if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real, not complex; got {describe(arr)}")
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        given = describe(value) if arr.ndim == 0 else describe(arr)  # None, objects
+    if arr.dtype.kind not in "iuf":  # bool, text, objects, None
+        given = describe(value) if arr.ndim == 0 else describe(arr)
         raise TypeError(f"{name} must be a real numeric array (integers or floats); got {given}")
-    if arr.dtype != np.float64:
-        arr = arr.astype(np.float64)
-    return arr
+    return arr.astype(np.float64, copy=False)
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or infinity."""
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(
-            f"{name} must contain only finite numbers; got {bad} NaN or infinite "
-            f"value(s) in an array of shape {np.shape(arr)}"
-        )
+        raise ValueError(f"{name} must contain only finite numbers; got {bad} NaN or infinite "
+                         f"value(s) in an array of shape {np.shape(arr)}")
 
 
 def design_matrix(X, name: str = "X") -> np.ndarray:
-    """Check a D x I data matrix (columns are data points). Finiteness is checked later
-    on the Gram matrix's diagonal, so that a large X is read only once."""
+    """A non-empty D x I matrix (columns are data points). Finiteness is checked later, on the
+    Gram matrix's diagonal (:func:`check_gram_diagonal`), so that a large X is read once."""
     X = as_real_array(X, name)
     if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array of shape (D, I) whose columns are data points; "
-            f"got {X.ndim}-D array of shape {X.shape}"
-        )
+        raise ValueError(f"{name} must be a 2-D array of shape (D, I) whose columns are data "
+                         f"points; got {X.ndim}-D array of shape {X.shape}")
     if X.size == 0:
         raise ValueError(f"{name} must not be empty; got shape {X.shape}")
     return X
 
 
 def check_gram_diagonal(diag: np.ndarray, name: str = "X") -> None:
-    """Every entry of X enters a diagonal entry of a Gram matrix as its square, so a NaN or
-    infinity anywhere in X shows up as a non-finite diagonal entry."""
+    """A NaN, infinity or overflowing square anywhere in X makes a Gram diagonal non-finite."""
     if not np.all(np.isfinite(diag)):
-        raise ValueError(
-            f"{name} must contain only finite numbers (and entries small enough that "
-            f"their squares are finite); got NaN, infinite or overflowing values"
-        )
+        raise ValueError(f"{name} must contain only finite numbers (and entries small enough "
+                         "that their squares are finite); got NaN, infinite or overflowing values")
 
 
 def vector(value, name: str, length: int | None = None, X_shape=None, what: str = "") -> np.ndarray:
-    """Check a 1-D vector, optionally of a given length."""
+    """A finite 1-D vector, of the given length if any (``X_shape`` hints at a transposed X)."""
     arr = as_real_array(value, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array{what}; got shape {arr.shape}")
     if length is not None and arr.shape[0] != length:
         msg = f"{name} must have length {length}{what}; got length {arr.shape[0]}"
-        if X_shape is not None and arr.shape[0] == X_shape[0] and X_shape[0] != X_shape[1]:
-            msg += (
-                f". X has shape {X_shape}: its columns must be the data points "
-                f"(shape (D, I)); did you pass X transposed?"
-            )
+        if X_shape is not None and arr.shape[0] == X_shape[0] != X_shape[1]:
+            msg += (f". X has shape {X_shape}: its columns must be the data points "
+                    "(shape (D, I)); did you pass X transposed?")
         raise ValueError(msg)
     check_finite(arr, name)
     return arr
 
 
-def times(t, name: str = "t"):
-    """Check a time: a non-negative finite scalar or a 1-D array of them.
-
-    Returns ``(array, is_scalar)`` with ``array`` 1-D.
-    """
-    if isinstance(t, bool):
-        raise TypeError(f"{name} must be a non-negative number or a 1-D array of them; got bool")
-    arr = as_real_array(t, name)
-    if arr.ndim > 1:
-        raise ValueError(
-            f"{name} must be a scalar or a 1-D array of times; got an array of shape {arr.shape}"
-        )
-    if np.any(np.isnan(arr)):
-        raise ValueError(f"{name} must not be NaN; got {describe(t)}")
-    if np.any(np.isinf(arr)):
-        raise ValueError(
-            f"{name} must be finite (use .limit() for t -> infinity); got {describe(t)}"
-        )
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative; got minimum {float(arr.min())!r}")
-    return np.atleast_1d(arr), arr.ndim == 0
+def problem(X, y, phi0=None, phi0_name: str = "phi0"):
+    """A regression problem: X (D, I), y (I,) and optionally a start (D,)."""
+    X = design_matrix(X)
+    y = vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
+    if phi0 is None:
+        return X, y
+    return X, y, vector(phi0, phi0_name, X.shape[0], what=ROW)
 
 
-def positive_scalar(value, name: str) -> float:
-    """Check a finite, strictly positive real number."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
-        raise TypeError(f"{name} must be a positive real number; got {describe(value)}")
-    arr = as_real_array(value, name)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar; got an array of shape {arr.shape}")
-    v = float(arr)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite positive number; got {v!r}")
-    return v
-
-
-def non_negative_int(value, name: str) -> int:
-    """Check a non-negative integer (Python or numpy integer)."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be a non-negative integer; got {describe(value)}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {value}")
-    return int(value)
+def path(value, D: int, name: str = "params", finite: bool = True) -> np.ndarray:
+    """One parameter vector (D,) or a path of them (T, D); never NaN, infinite unless not
+    ``finite`` (a diverged descent)."""
+    P = as_real_array(value, name)
+    if P.ndim not in (1, 2) or P.shape[-1] != D:
+        raise ValueError(f"{name} must have shape (T, {D}) or ({D},){ROW}; got shape {P.shape}")
+    if finite:
+        check_finite(P, name)
+    elif np.any(np.isnan(P)):
+        raise ValueError(f"{name} must not contain NaN")
+    return P
 
 
 def new_inputs(X_new, D: int, name: str = "X_new") -> np.ndarray:
-    """Check a D x M matrix of new inputs (columns are points)."""
+    """A finite D x M matrix of new inputs (columns are points)."""
     X_new = as_real_array(X_new, name)
     if X_new.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array of shape (D, M) = ({D}, M) whose columns are "
-            f"inputs; got shape {X_new.shape}"
-        )
+        raise ValueError(f"{name} must be a 2-D array of shape (D, M) = ({D}, M) whose columns "
+                         f"are inputs; got shape {X_new.shape}")
     if X_new.shape[0] != D:
         msg = f"{name} must have D = {D} rows (one per parameter); got shape {X_new.shape}"
         if X_new.shape[1] == D:
-            msg += "; did you pass X_new transposed?"
+            msg += f"; did you pass {name} transposed?"
         raise ValueError(msg)
     check_finite(X_new, name)
     return X_new
 
 
 def covariance(value, D: int, name: str = "prior_cov") -> np.ndarray:
-    """Check a symmetric positive semidefinite D x D matrix."""
+    """A finite, symmetric positive semidefinite D x D matrix."""
     S = as_real_array(value, name)
     if S.shape != (D, D):
         raise ValueError(f"{name} must have shape ({D}, {D}); got shape {S.shape}")
@@ -166,83 +124,112 @@ def covariance(value, D: int, name: str = "prior_cov") -> np.ndarray:
     scale = max(float(np.max(np.abs(S))), np.finfo(float).tiny)
     asym = float(np.max(np.abs(S - S.T)))
     if asym > 1e-10 * scale:
-        raise ValueError(
-            f"{name} must be symmetric; got a matrix with max |S - S^T| = {asym:.3g}"
-        )
+        raise ValueError(f"{name} must be symmetric; got a matrix with max |S - S^T| = {asym:.3g}")
     w_min = float(np.linalg.eigvalsh(0.5 * S + 0.5 * S.T)[0])  # no overflow near max float
     if w_min < -1e-10 * scale * D:
-        raise ValueError(
-            f"{name} must be positive semidefinite; got smallest eigenvalue {w_min:.3g}"
-        )
+        raise ValueError(f"{name} must be positive semidefinite; got smallest eigenvalue "
+                         f"{w_min:.3g}")
     return S
 
 
-def unbatch(out, scalar: bool):
-    """The other half of :func:`times`: for a scalar time drop the leading time axis of
-    ``out`` (an array, or a tuple of arrays); a 0-d result becomes a float."""
-    if not scalar:
-        return out
-    if isinstance(out, tuple):
-        return type(out)(*(unbatch(o, True) for o in out)) if hasattr(out, "_fields") \
-            else tuple(unbatch(o, True) for o in out)
-    first = out[0]
-    return float(first) if np.ndim(first) == 0 else first
+def positive_scalar(value, name: str) -> float:
+    """A finite, strictly positive real number."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise TypeError(f"{name} must be a positive real number; got {describe(value)}")
+    arr = as_real_array(value, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar; got an array of shape {arr.shape}")
+    if not (np.isfinite(arr) and arr > 0):
+        raise ValueError(f"{name} must be a finite positive number; got {float(arr)!r}")
+    return float(arr)
 
 
-def problem(X, y, phi0=None, phi0_name: str = "phi0"):
-    """Check a regression problem: X (D, I), y (I,) and optionally a start (D,)."""
-    X = design_matrix(X)
-    D, I = X.shape  # noqa: E741
-    y = vector(y, "y", I, X.shape, " (one target per column of X)")
-    if phi0 is None:
-        return X, y
-    phi0 = vector(phi0, phi0_name, D, what=" (one entry per row of X)")
-    return X, y, phi0
+def positive_ratio(a: float, b: float, name: str) -> float:
+    """``a / b`` of two positive numbers, refusing a ratio that overflows or underflows to 0."""
+    with np.errstate(over="ignore", under="ignore"):
+        r = a / b
+    if not (np.isfinite(r) and r > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {a!r} / {b!r}")
+    return r
+
+
+def noise_and_prior(sigma_sq, sigma_sq_p):
+    """Noise and prior variances and their ratio, the ridge penalty: ``(s2, sp2, p)``."""
+    s2 = positive_scalar(sigma_sq, "sigma_sq")
+    sp2 = positive_scalar(sigma_sq_p, "sigma_sq_p")
+    return s2, sp2, positive_ratio(s2, sp2, "sigma_sq / sigma_sq_p")
+
+
+def non_negative_int(value, name: str) -> int:
+    """A non-negative Python or numpy integer."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer; got {describe(value)}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value}")
+    return int(value)
+
+
+# ---------------------------------------------- batches: a scalar or a 1-D array of values
+def _batch(value, name, kind, of="", got="shape"):
+    """A scalar or 1-D array of ``kind`` -> ``(1-D float array, is_scalar)``; bool refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a {kind} or a 1-D array of them; got bool")
+    arr = as_real_array(value, name)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array{of}; got {got} {arr.shape}")
+    return np.atleast_1d(arr), arr.ndim == 0
+
+
+def _non_negative(arr, name):
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative; got minimum {float(arr.min())!r}")
+    return arr
+
+
+def times(t, name: str = "t"):
+    """Non-negative finite times -> ``(1-D array, is_scalar)``; see :func:`unbatch`."""
+    tt, scalar = _batch(t, name, "non-negative number", " of times", "an array of shape")
+    if np.any(np.isnan(tt)):
+        raise ValueError(f"{name} must not be NaN; got {describe(t)}")
+    if np.any(np.isinf(tt)):
+        raise ValueError(f"{name} must be finite (use .limit() for t -> infinity); got "
+                         f"{describe(t)}")
+    return _non_negative(tt, name), scalar
 
 
 def penalties(penalty, name: str = "penalty"):
-    """Check ridge penalties: a positive finite scalar or 1-D array. Returns (1-D, is_scalar)."""
-    if isinstance(penalty, bool):
-        raise TypeError(f"{name} must be a positive number or a 1-D array of them; got bool")
-    pen = as_real_array(penalty, name)
-    if pen.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array; got shape {pen.shape}")
+    """Positive finite ridge penalties -> ``(1-D array, is_scalar)``."""
+    pen, scalar = _batch(penalty, name, "positive number")
     if not np.all(np.isfinite(pen)) or np.any(pen <= 0):
-        got = np.atleast_1d(pen).tolist()[:5]
-        raise ValueError(f"{name} must be finite and positive; got {got}")
-    return np.atleast_1d(pen), pen.ndim == 0
+        raise ValueError(f"{name} must be finite and positive; got {pen.tolist()[:5]}")
+    return pen, scalar
 
 
 def eigenvalues(lam, name: str = "lam") -> np.ndarray:
-    """Check eigenvalues: finite and non-negative, scalar or 1-D. Returns a 1-D array."""
-    lam = as_real_array(lam, name)
-    if lam.ndim > 1:
-        raise ValueError(
-            f"{name} must be a scalar or a 1-D array of eigenvalues; got shape {lam.shape}"
-        )
+    """Finite non-negative eigenvalues -> a 1-D array."""
+    lam = _batch(lam, name, "non-negative number", " of eigenvalues")[0]
     check_finite(lam, name)
-    if np.any(lam < 0):
-        raise ValueError(f"{name} must be non-negative; got minimum {float(lam.min())!r}")
-    return np.atleast_1d(lam)
+    return _non_negative(lam, name)
 
 
 def step_counts(k, name: str = "k"):
-    """A non-negative integer or a 1-D array of them -> (1-D int array, is_scalar)."""
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a non-negative integer or a 1-D array of them; got bool")
-    arr = np.asarray(k)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"{name} must be a non-negative integer or a 1-D array of integers (step counts); "
-            f"got {describe(k)}"
-        )
-    if arr.ndim > 1:
-        raise ValueError(
-            f"{name} must be a scalar or a 1-D array of step counts; got shape {arr.shape}"
-        )
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative; got minimum {int(arr.min())}")
-    return np.atleast_1d(arr), arr.ndim == 0
+    """Non-negative integer step counts -> ``(1-D float array, is_scalar)``."""
+    if not isinstance(k, (bool, np.bool_)) and np.asarray(k).dtype.kind not in "iu":
+        raise TypeError(f"{name} must be a non-negative integer or a 1-D array of integers "
+                        f"(step counts); got {describe(k)}")
+    kk, scalar = _batch(k, name, "non-negative integer", " of step counts")
+    return _non_negative(kk, name), scalar
+
+
+def unbatch(out, scalar: bool):
+    """The other half of :func:`times`: for a scalar, drop the leading axis of ``out`` (an
+    array or a tuple of them); a 0-d result becomes a float."""
+    if not scalar:
+        return out
+    if isinstance(out, tuple):
+        items = [unbatch(o, True) for o in out]
+        return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
+    return float(out[0]) if np.ndim(out[0]) == 0 else out[0]
 
 
 def frozen(a) -> np.ndarray:
@@ -250,13 +237,3 @@ def frozen(a) -> np.ndarray:
     a = np.array(a, dtype=float, copy=True)
     a.flags.writeable = False
     return a
-
-
-def positive_ratio(a: float, b: float, name: str) -> float:
-    """``a / b`` of two checked positive numbers, refusing a ratio that overflows or
-    underflows to 0 (e.g. a ridge penalty sigma_sq / sigma_sq_p)."""
-    with np.errstate(over="ignore", under="ignore"):
-        r = a / b
-    if not (np.isfinite(r) and r > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {a!r} / {b!r}")
-    return r
