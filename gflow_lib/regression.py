@@ -1,10 +1,9 @@
 r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
 
-Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``).
-
-Ridge regression toward a centre :math:`c` is the start :math:`c` moved by the filter
-:math:`\lambda / (\lambda + p)` (:func:`gflow_lib.spectrum.filter_ridge`): the same operation
-as gradient flow, with another filter.
+Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). ``X`` is D x I (columns
+are data points), ``y`` has shape (I,). Ridge moves its centre by the filter
+:math:`\lambda / (\lambda + p)` (:func:`gflow_lib.spectrum.filter_ridge`), as the flow does by
+:math:`1 - e^{-\lambda t}`.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ __all__ = ["ml_params", "map_params", "ridge_params"]
 def ml_params(X, y):
     r"""Maximum-likelihood parameters: the minimum-norm least-squares solution.
 
+    Introduced in the chapter on ML vs MAP. Exact also for rank-deficient X and D > I.
+
     .. math::
 
         \phi_{ML} = (X^T)^+ y \;=\; (X X^T)^{-1} X y \text{ when } X X^T \text{ is invertible.}
-
-    Exact for rank-deficient ``X`` and for D > I, where ``inv(X X^T)`` fails (the spectrum
-    falls back to the SVD of X whenever the Gram matrix cannot resolve a mode).
 
     Parameters
     ----------
@@ -41,18 +39,16 @@ def ml_params(X, y):
 
 
 def ridge_params(X, y, penalty=None, center=None, *, lam=None):
-    r"""Ridge regression, optionally shrinking toward ``center`` instead of 0.
+    r"""Ridge regression, shrinking toward ``center`` (default 0), for one or many penalties.
+
+    Introduced in the chapter on ML vs MAP. Continuous down to the smallest positive penalty,
+    where it is the minimum-norm solution plus the centre's part in the null space of X^T.
 
     .. math::
 
         \phi_p = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
         + \tfrac{p}{2}\lVert \phi - \phi_c\rVert^2
-        = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c).
-
-    In the eigenbasis each mode moves the fraction :math:`\lambda_k / (\lambda_k + p)` of the
-    way from the centre to the least-squares solution; the part of the centre in the null
-    space of :math:`X^T` stays. So the answer is continuous down to the smallest positive
-    penalty, where it is the minimum-norm solution (plus that null part).
+        = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c)
 
     Parameters
     ----------
@@ -61,14 +57,12 @@ def ridge_params(X, y, penalty=None, center=None, *, lam=None):
     penalty : float or array_like, shape (L,)
         Positive penalties :math:`p`.
     center : array_like, shape (D,), optional
-        The point ridge shrinks toward (default 0).
     lam : float or array_like, optional
-        The former name of ``penalty``, still accepted (``lam`` now only means eigenvalues).
+        The former name of ``penalty``, still accepted.
 
     Returns
     -------
     ndarray, shape (D,) for scalar ``penalty``, (L, D) for an array
-        From one decomposition, for all penalties at once.
     """
     if lam is not None:
         if penalty is not None:
@@ -84,8 +78,10 @@ def ridge_params(X, y, penalty=None, center=None, *, lam=None):
 
 
 def map_params(X, y, sigma_sq, sigma_sq_p):
-    r"""MAP parameters under the prior :math:`\phi \sim N(0, \sigma_p^2 I)` and Gaussian
-    noise of variance :math:`\sigma^2`: ridge with penalty :math:`p = \sigma^2 / \sigma_p^2`.
+    r"""MAP parameters under the prior :math:`N(0, \sigma_p^2 I)` and Gaussian noise of variance
+    :math:`\sigma^2`: ridge with penalty :math:`p = \sigma^2 / \sigma_p^2`.
+
+    Introduced in the chapter on ML vs MAP.
 
     .. math::
 
@@ -95,16 +91,11 @@ def map_params(X, y, sigma_sq, sigma_sq_p):
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
-    sigma_sq : float
-        Noise variance, > 0.
-    sigma_sq_p : float
-        Prior variance of each parameter, > 0.
+    sigma_sq, sigma_sq_p : float
+        Noise variance and prior variance of each parameter, > 0.
 
     Returns
     -------
     ndarray, shape (D,)
     """
-    s2 = v.positive_scalar(sigma_sq, "sigma_sq")
-    sp2 = v.positive_scalar(sigma_sq_p, "sigma_sq_p")
-    return ridge_params(X, y, v.positive_ratio(s2, sp2, "sigma_sq / sigma_sq_p"))
-
+    return ridge_params(X, y, v.noise_and_prior(sigma_sq, sigma_sq_p)[2])
