@@ -44,8 +44,8 @@ def time_grid(n: int = 40, t_max: float = 20.0, t_min: float = 0.01) -> np.ndarr
         t_0 = 0, \qquad t_k = t_{\min} \left(\frac{t_{\max}}{t_{\min}}\right)^{(k-1)/(n-2)},
         \quad k = 1, \dots, n-1.
 
-    The fast mode of the book's data settles within a few tenths of a unit of time and the
-    slow one takes about twenty, so equal steps in log time give both their share of frames.
+    Equal steps in log time give the fast mode (a few tenths) and the slow one (about twenty)
+    their share of frames.
 
     Parameters
     ----------
@@ -99,13 +99,6 @@ def _renamed(value, name, old_value, old_name):
     return old_value, old_name
 
 
-def _own(a) -> np.ndarray:
-    """A read-only float copy: the frames never share, or freeze, the caller's arrays."""
-    a = np.array(a, dtype=float)
-    a.flags.writeable = False
-    return a
-
-
 def _extent(extent):
     try:
         c0, c1, s0, s1 = (float(e) for e in extent)
@@ -123,14 +116,12 @@ def _extent(extent):
 
 
 class LossSurface(NamedTuple):
-    """The loss on a grid of (slope, intercept), as the landscapes draw it."""
+    """The loss on a grid: increasing ``slopes`` (S,) and ``intercepts`` (N,), and ``loss``
+    (S, N) with ``loss[i, j]`` at slope ``slopes[i]`` and intercept ``intercepts[j]``."""
 
     slopes: np.ndarray
-    """Shape (S,), increasing."""
     intercepts: np.ndarray
-    """Shape (N,), increasing."""
     loss: np.ndarray
-    """Shape (S, N): ``loss[i, j]`` at slope ``slopes[i]`` and intercept ``intercepts[j]``."""
 
 
 def loss_surface(X, y, extent=(-1.0, 1.0, -1.0, 1.0), n: int = 241) -> LossSurface:
@@ -173,9 +164,8 @@ class FlowFrames:
 
     Introduced in the chapter on exploring the flow in time.
 
-    With :math:`\phi(t)` the flow from ``phi0`` (:class:`~gflow_lib.flow.LinearFlow`) and the
-    predictive distribution for :math:`\phi_0 \sim N(0, \sigma_p^2 I)`
-    (:func:`~gflow_lib.bayes.prediction_distribution`), frame ``k`` holds
+    With :math:`\phi(t)` the flow from ``phi0`` and the predictions for random starts
+    :math:`\phi_0 \sim N(0, \sigma_p^2 I)`, frame ``k`` holds
 
     .. math::
 
@@ -184,20 +174,15 @@ class FlowFrames:
         \hat f(t_k) = X_*^T\phi(t_k), \quad
         m(t_k) \pm c\,\sqrt{v(t_k) + \sigma^2}.
 
-    The band is the model-output band :math:`m \pm c\sqrt{v}` when ``sigma_sq`` is None, and
-    the band for a noisy observation :math:`m \pm c\sqrt{v + \sigma^2}` when it is given.
-
-    Every array is the frames' own read-only copy: the caller's ``t`` and ``x_new`` are
-    neither kept nor changed.
+    (the model-output band :math:`m \pm c\sqrt{v}` when ``sigma_sq`` is None). Every array is
+    the frames' own read-only copy: the caller's arrays are neither kept nor changed.
 
     Parameters
     ----------
     X : array_like, shape (2, I)
-        Data matrix of a line: inputs in the first row, ones in the second.
+        Inputs in the first row, ones in the second.
     y : array_like, shape (I,)
-        Targets.
     phi0 : array_like, shape (2,)
-        Start of the flow (slope, intercept).
     t : array_like, shape (T,)
         Strictly increasing non-negative times, at least two (see :func:`time_grid`).
     x_new : array_like, shape (M,), optional
@@ -206,41 +191,29 @@ class FlowFrames:
     sigma_sq_p : float, optional
         :math:`\sigma_p^2`, the variance of each entry of a random start (default 2).
     sigma_sq : float, optional
-        :math:`\sigma^2`, the noise variance. None (default) draws the band of the model
-        output.
+        :math:`\sigma^2`, the noise variance (default None: the model-output band).
     band_sd : float
         :math:`c`, the half-width of the band in standard deviations.
     extent : (intercept_min, intercept_max, slope_min, slope_max), optional
         Window of the loss landscape. By default [-1, 1] x [-1, 1] enlarged to hold the path
         and the limit.
     prior_var, noise_var : float, optional
-        The old names of ``sigma_sq_p`` and ``sigma_sq``, still accepted (not both names of
-        one setting at once).
+        Former names of ``sigma_sq_p`` and ``sigma_sq``, still accepted.
 
     Attributes
     ----------
-    t : ndarray, shape (T,)
+    t, loss : ndarray, shape (T,)
     params : ndarray, shape (T, 2)
-        (slope, intercept) along the flow from ``phi0``.
-    loss : ndarray, shape (T,)
     residuals : ndarray, shape (T, I)
     x, y : ndarray, shape (I,)
-        The data points.
     x_new : ndarray, shape (M,)
-    fits : ndarray, shape (T, M)
-        The fitted line :math:`\hat f` at ``x_new``.
-    pred_mean, pred_var : ndarray, shape (T, M)
-        Mean and model-output variance over random starts.
-    band_half : ndarray, shape (T, M)
-        Half-width of the drawn band.
-    limit : ndarray, shape (2,)
-        Parameters as :math:`t \to \infty`.
+    fits, pred_mean, pred_var, band_half : ndarray, shape (T, M)
+        The fitted line, the mean and model-output variance over random starts, and the
+        band's half-width.
+    limit, eigenvalues : ndarray, shape (2,)
     loss_limit : float
-    eigenvalues : ndarray, shape (2,)
-        Eigenvalues of :math:`A = X X^T`, ascending.
     surface : LossSurface
         The loss over ``extent`` (161 x 161 points).
-    sigma_sq_p, sigma_sq, band_sd : float (``sigma_sq`` may be None)
     """
 
     def __init__(self, X, y, phi0, t, x_new=None, sigma_sq_p=None, sigma_sq=None,
@@ -277,26 +250,27 @@ class FlowFrames:
             raise ValueError(f"x_new must hold at least 2 inputs; got {x_new.size}")
         X_new = np.vstack([x_new, np.ones_like(x_new)])
 
-        self.t, self.x, self.y, self.x_new = _own(tt), _own(x), _own(flow.y), _own(x_new)
-        self.params = _own(flow.params(tt))
-        self.loss = _own(flow.loss(tt))
-        self.residuals = _own(flow.residuals(tt))
-        self.fits = _own(self.params @ X_new)
+        self.t, self.x, self.y = v.frozen(tt), v.frozen(x), v.frozen(flow.y)
+        self.x_new = v.frozen(x_new)
+        self.params = v.frozen(flow.params(tt))
+        self.loss = v.frozen(flow.loss(tt))
+        self.residuals = v.frozen(flow.residuals(tt))
+        self.fits = v.frozen(self.params @ X_new)
         mean, var = prediction_distribution(
             X, flow.y, X_new, tt, np.zeros(2), self.sigma_sq_p * np.eye(2)
         )
-        self.pred_mean, self.pred_var = _own(mean), _own(var)
+        self.pred_mean, self.pred_var = v.frozen(mean), v.frozen(var)
         extra = 0.0 if self.sigma_sq is None else self.sigma_sq
-        self.band_half = _own(self.band_sd * np.sqrt(self.pred_var + extra))
-        self.limit = _own(flow.limit())
+        self.band_half = v.frozen(self.band_sd * np.sqrt(self.pred_var + extra))
+        self.limit = v.frozen(flow.limit())
         self.loss_limit = float(flow.loss_limit())
-        self.eigenvalues = _own(flow.eigenvalues)
+        self.eigenvalues = v.frozen(flow.eigenvalues)
         if extent is None:
             sl = np.concatenate([self.params[:, 0], [self.limit[0], -1.0, 1.0]])
             ic = np.concatenate([self.params[:, 1], [self.limit[1], -1.0, 1.0]])
             extent = (*_pad(ic.min(), ic.max(), 0.04), *_pad(sl.min(), sl.max(), 0.04))
         surface = loss_surface(X, flow.y, extent, n=161)
-        self.surface = LossSurface(*(_own(a) for a in surface))
+        self.surface = LossSurface(*(v.frozen(a) for a in surface))
 
     def __len__(self) -> int:
         return self.t.size
@@ -339,32 +313,24 @@ def flow_frames(X, y, phi0, t=None, **kwargs) -> FlowFrames:
 
 
 class FourViews(NamedTuple):
-    """The numbers of the introduction's figure, from :func:`four_views`."""
+    """The numbers of the introduction's figure, from :func:`four_views`: the ``flow`` from
+    ``phi0``; fitted-line ``times`` (T,); the ``path`` (P, 2) from 0 to ``max(times)``; the loss
+    ``surface``; random ``starts`` (N, 2) and their ``start_paths`` (N, P, 2); at ``band_times``
+    (B,) the ``param_mean`` (B, 2) and ``param_cov`` (B, 2, 2) over the starts; the inputs
+    ``x_new`` (M,) and the predictions' ``pred_mean``, ``pred_var`` (B, M)."""
 
     flow: LinearFlow
-    """The flow from ``phi0`` (top row)."""
     times: np.ndarray
-    """Shape (T,): times of the fitted lines."""
     path: np.ndarray
-    """Shape (P, 2): :math:`\\phi(t)` at P times from 0 to ``max(times)``."""
     surface: LossSurface
-    """The loss over [-1, 1] x [-1, 1]."""
     starts: np.ndarray
-    """Shape (N, 2): random starts drawn from :math:`N(\\phi_0, \\Sigma_0)`."""
     start_paths: np.ndarray
-    """Shape (N, P, 2): each start moved by the flow, at the times of ``path``."""
     band_times: np.ndarray
-    """Shape (B,)."""
     param_mean: np.ndarray
-    """Shape (B, 2): mean of :math:`\\phi(t)` over the starts."""
     param_cov: np.ndarray
-    """Shape (B, 2, 2): :math:`\\operatorname{cov}\\phi(t) = E \\Sigma_0 E^T`."""
     x_new: np.ndarray
-    """Shape (M,): inputs of the prediction bands."""
     pred_mean: np.ndarray
-    """Shape (B, M): mean of the predictions over the starts."""
     pred_var: np.ndarray
-    """Shape (B, M): their variance (model output)."""
 
 
 def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
@@ -431,12 +397,12 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
     E = np.swapaxes(moved[P:, n_samples:] - param_mean[:, None, :], 1, 2)  # (B, 2, 2)
     return FourViews(
         flow=flow,
-        times=_own(tt),
+        times=v.frozen(tt),
         path=flow.params(path_t),
         surface=loss_surface(flow.X, flow.y, n=161),
         starts=starts,
         start_paths=np.swapaxes(moved[:P, :n_samples], 0, 1),
-        band_times=_own(tb),
+        band_times=v.frozen(tb),
         param_mean=param_mean,
         param_cov=E @ S @ np.swapaxes(E, 1, 2),
         x_new=x_new,
