@@ -1,14 +1,9 @@
-r"""Distributions over time: predictions when the start of the flow is random, and the
-Bayesian posterior they are contrasted with.
+r"""Distributions over time: predictions of flows from a random start, and the Bayesian
+posterior they are contrasted with.
 
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``).
-
-Both are spreads of a Gaussian crowd through one spectrum
-(:meth:`gflow_lib.spectrum.Spectrum.spread`): the flow from
-:math:`\phi_0 \sim N(\mu_0, \Sigma_0)` keeps the fraction :math:`e^{-\lambda t}` of each mode,
-and the posterior covariance is :math:`\sigma_p^2(P_0 + V_r \operatorname{diag}(\kappa)
-V_r^T)` with the ridge filter's kept fraction :math:`\kappa = p/(\lambda + p)`, the spread of
-an isotropic crowd that keeps :math:`\sqrt{\kappa}`.
+``X`` is D x I (columns are data points), ``y`` has shape (I,), new inputs ``X_new`` (D, M).
+Both are spreads of a Gaussian crowd of starts (:meth:`gflow_lib.spectrum.Spectrum.spread`).
 """
 
 from __future__ import annotations
@@ -20,14 +15,8 @@ import numpy as np
 from . import _validation as v
 from .spectrum import Spectrum, filter_flow, filter_ridge
 
-__all__ = [
-    "Posterior",
-    "Prediction",
-    "ensemble_params",
-    "posterior_distribution",
-    "posterior_predictive",
-    "prediction_distribution",
-]
+__all__ = ["Posterior", "Prediction", "ensemble_params", "posterior_distribution",
+           "posterior_predictive", "prediction_distribution"]
 
 
 class Prediction(NamedTuple):
@@ -57,17 +46,15 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
     r"""Mean and variance of predictions at ``X_new`` when
     :math:`\phi_0 \sim N(\mu_0, \Sigma_0)` is trained by gradient flow for time ``t``.
 
-    Introduced in the chapter on the Bayesian view over time.
-
-    :math:`\phi(t) = E\phi_0 + c` is affine in :math:`\phi_0`, with :math:`E = e^{-At}` and
-    :math:`c = (\int_0^t e^{-As}ds) X y`, so the predictions are Gaussian:
+    Introduced in the chapter on the Bayesian view over time. With :math:`E = e^{-X X^T t}` and
+    :math:`c = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + c`, so
 
     .. math::
 
         \text{mean} = X_*^T (E \mu_0 + c), \qquad
-        \text{var} = \operatorname{diag}(X_*^T E \Sigma_0 E^T X_*).
+        \text{var} = \operatorname{diag}(X_*^T E \Sigma_0 E^T X_*),
 
-    The variance is that of the model output (no observation noise added).
+    the variance of the model output (no observation noise), a sum of non-negative terms.
 
     Parameters
     ----------
@@ -83,17 +70,10 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
     -------
     Prediction
         ``mean`` and ``var``, each of shape (M,) for scalar ``t``, (T, M) for an array.
-
-    Notes
-    -----
-    With :math:`E = P_0 + V_r \operatorname{diag}(e) V_r^T`, the variance is a sum of
-    non-cancelling terms (:meth:`~gflow_lib.spectrum.Spectrum.spread`); it decays to 0 on the
-    range of X up to rounding, and negative rounding is clipped. Memory O((r + M) D).
     """
     X, y, prior_mean = v.problem(X, y, prior_mean, "prior_mean")
-    D = X.shape[0]
-    X_new = v.new_inputs(X_new, D)
-    S = v.covariance(prior_cov, D)
+    X_new = v.new_inputs(X_new, X.shape[0])
+    S = v.covariance(prior_cov, X.shape[0])
     tt, scalar = v.times(t)
     spec = Spectrum(X, y, checked=True)
     filt = filter_flow(spec.lam, tt)
@@ -106,26 +86,22 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
 
 
 def ensemble_params(X, y, phi0s, t):
-    r"""Parameters at time(s) ``t`` of many flows at once, one per initial parameter vector.
+    r"""Parameters at time(s) ``t`` of many flows at once, one per start.
 
     Introduced in the chapter on the Bayesian view over time (the Monte Carlo check).
-
-    The flow is affine in its start, so a whole batch of starts costs one decomposition and
-    one matrix product:
 
     .. math::
 
         \phi_n(t) = P_0\phi_{0,n} + V_r\big(e^{-\lambda t} a_n + (1 - e^{-\lambda t}) z\big),
-        \qquad a_n = V_r^T\phi_{0,n}.
+        \qquad a_n = V_r^T\phi_{0,n}
 
     Parameters
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
     phi0s : array_like, shape (N, D)
-        One initial parameter vector per row.
+        One start per row.
     t : float or array_like, shape (T,)
-        Non-negative finite times.
 
     Returns
     -------
@@ -135,10 +111,8 @@ def ensemble_params(X, y, phi0s, t):
     D = X.shape[0]
     phi0s = v.as_real_array(phi0s, "phi0s")
     if phi0s.ndim != 2 or phi0s.shape[1] != D:
-        msg = (
-            f"phi0s must be a 2-D array of shape (N, D) = (N, {D}), one initial parameter "
-            f"vector per row; got shape {phi0s.shape}"
-        )
+        msg = (f"phi0s must be a 2-D array of shape (N, D) = (N, {D}), one initial parameter "
+               f"vector per row; got shape {phi0s.shape}")
         if phi0s.ndim == 2 and phi0s.shape[0] == D:
             msg += "; did you pass phi0s transposed?"
         raise ValueError(msg)
@@ -148,18 +122,21 @@ def ensemble_params(X, y, phi0s, t):
     return v.unbatch(spec.params(spec.split(phi0s), filter_flow(spec.lam, tt)), scalar)
 
 
-def _noise_and_prior(sigma_sq, sigma_sq_p):
-    s2 = v.positive_scalar(sigma_sq, "sigma_sq")
-    sp2 = v.positive_scalar(sigma_sq_p, "sigma_sq_p")
-    return s2, sp2, v.positive_ratio(s2, sp2, "sigma_sq / sigma_sq_p")
+def _posterior(X, y, sigma_sq, sigma_sq_p):
+    """Spectrum, ridge filter at p = sigma_sq / sigma_sq_p, posterior mean, the variances."""
+    X, y = v.problem(X, y)
+    s2, sp2, p = v.noise_and_prior(sigma_sq, sigma_sq_p)
+    spec = Spectrum(X, y, checked=True)
+    filt = filter_ridge(spec.lam, np.array([p]))
+    return spec, filt, spec.params(spec.split(np.zeros(spec.D)), filt)[0], s2, sp2
 
 
 def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
-    r"""Bayesian posterior of the parameters under the prior
-    :math:`\phi \sim N(0, \sigma_p^2 I)` and noise :math:`y = X^T\phi + \epsilon`,
-    :math:`\epsilon \sim N(0, \sigma^2 I)`.
+    r"""Posterior of the parameters under the prior :math:`N(0, \sigma_p^2 I)` and noise
+    :math:`y = X^T\phi + \epsilon`, :math:`\epsilon \sim N(0, \sigma^2 I)`.
 
-    Introduced in the chapter on the Bayesian view over time.
+    Introduced in the chapter on the Bayesian view over time. The covariance is a sum of
+    non-negative terms per mode (no inverse, no cancellation for a tiny noise variance):
 
     .. math::
 
@@ -173,56 +150,41 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
-    sigma_sq : float
-        Noise variance :math:`\sigma^2`, > 0.
-    sigma_sq_p : float
-        Prior variance :math:`\sigma_p^2` of each parameter, > 0.
+    sigma_sq, sigma_sq_p : float
+        Noise variance and prior variance of each parameter, > 0.
 
     Returns
     -------
     Posterior
-        ``mean`` of shape (D,) and ``cov`` of shape (D, D), symmetric positive definite.
-        The covariance is a sum of non-negative terms per mode (no inverse, no
-        cancellation for a tiny noise variance).
+        ``mean`` of shape (D,) and ``cov`` of shape (D, D).
     """
-    X, y = v.problem(X, y)
-    _, sp2, p = _noise_and_prior(sigma_sq, sigma_sq_p)
-    spec = Spectrum(X, y, checked=True)
-    D = X.shape[0]
-    filt = filter_ridge(spec.lam, np.array([p]))
-    mean = spec.params(spec.split(np.zeros(D)), filt)[0]
+    spec, filt, mean, _, sp2 = _posterior(X, y, sigma_sq, sigma_sq_p)
     Vr = spec.range_basis
-    # sigma_p^2 (P_0 + V_r diag(keep) V_r^T), keep = p / (lam + p): no cancellation
-    cov = sp2 * (spec.null_part(np.eye(D)) + (Vr * filt.keep[0]) @ Vr.T)
-    cov = 0.5 * (cov + cov.T)
-    return Posterior(mean, cov)
+    cov = sp2 * (spec.null_part(np.eye(spec.D)) + (Vr * filt.keep[0]) @ Vr.T)
+    return Posterior(mean, 0.5 * (cov + cov.T))
 
 
 def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Prediction:
-    r"""Mean and variance of the Bayesian posterior predictions at new inputs.
+    r"""Mean and variance of the posterior predictions at ``X_new``.
 
-    Introduced in the chapter on the Bayesian view over time.
+    Introduced in the chapter on the Bayesian view over time. With :math:`\mu, \Sigma` of
+    :func:`posterior_distribution` (not formed):
 
     .. math::
 
         \text{mean} = X_*^T \mu, \qquad
         \text{var} = \operatorname{diag}(X_*^T \Sigma X_*) \; (+\, \sigma^2
-        \text{ for a noisy observation}),
-
-    with :math:`\mu, \Sigma` as in :func:`posterior_distribution`, evaluated through the
-    spectrum without forming :math:`\Sigma`.
+        \text{ for a noisy observation})
 
     Parameters
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
     X_new : array_like, shape (D, M)
-        New inputs as columns.
     sigma_sq, sigma_sq_p : float
-        Noise variance and prior variance, > 0.
+        Noise variance and prior variance of each parameter, > 0.
     noisy : bool
-        ``False``: the variance of the model output :math:`X_*^T\phi`.
-        ``True``: of a new noisy observation, which adds :math:`\sigma^2`.
+        Whether to add :math:`\sigma^2` (a new observation rather than the model output).
 
     Returns
     -------
@@ -230,18 +192,12 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Pred
         ``mean`` and ``var``, each of shape (M,).
     """
     if not isinstance(noisy, (bool, np.bool_)):
-        raise TypeError(f"noisy must be True or False; got {type(noisy).__name__} {noisy!r}")
-    X, y = v.problem(X, y)
-    s2, sp2, p = _noise_and_prior(sigma_sq, sigma_sq_p)
-    D = X.shape[0]
-    X_new = v.new_inputs(X_new, D)
-    spec = Spectrum(X, y, checked=True)
-    filt = filter_ridge(spec.lam, np.array([p]))
+        raise TypeError(f"noisy must be True or False; got {v.describe(noisy)}")
+    spec, filt, mean, s2, sp2 = _posterior(X, y, sigma_sq, sigma_sq_p)
+    X_new = v.new_inputs(X_new, spec.D)
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = spec.params(spec.split(np.zeros(D)), filt)[0] @ X_new
+        mean = mean @ X_new
         var = spec.spread(X_new, np.sqrt(filt.keep), sp2)[0]
     _finite_or_raise((mean, var), X_new, np.float64(sp2))
     var = np.maximum(var, 0.0)
-    if noisy:
-        var = var + s2
-    return Prediction(mean, var)
+    return Prediction(mean, var + s2 if noisy else var)
