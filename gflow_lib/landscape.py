@@ -1,13 +1,15 @@
-r"""The loss as a surface over the two parameters of a line.
+r"""The loss as a surface over the parameters, and where a path stands on it.
 
-Introduced in the chapter on the loss landscape (``book/landscape.ipynb``).
+Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``X`` is D x I
+(columns are data points), ``y`` has shape (I,), and ``params`` is one parameter vector (D,) or
+a path of them (T, D), e.g. from ``LinearFlow.params(t)`` or ``gradient_descent``.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import NamedTuple
+
+import numpy as np
 
 from . import _validation as v
 from .spectrum import Spectrum
@@ -24,25 +26,22 @@ class EigenCoordinates(NamedTuple):
 
 
 def loss_grid(X, y, slopes, intercepts):
-    r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on a grid, vectorized.
+    r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on a grid of lines.
 
-    Written around the computed minimum :math:`\hat\phi` (the least-squares solution rounded
-    to floats), so the cost is O(grid size), not O(grid size x I), and nothing cancels:
+    Introduced in the chapter on the loss landscape. Written around the computed minimum
+    :math:`\hat\phi`, whose residual :math:`\hat r = X^T\hat\phi - y` and gradient
+    :math:`\hat g = X\hat r` are formed once in extended precision, so that nothing cancels
+    (expanding the square loses every digit when y is offset by 1e8) at O(grid size) cost:
 
     .. math::
 
-        L(\phi) = \hat L + d^T \hat g + \tfrac12 \sum_k \lambda_k (v_k^T d)^2,
-        \qquad d = \phi - \hat\phi,
-
-    with the residual :math:`\hat r = X^T\hat\phi - y`, :math:`\hat L = \tfrac12\lVert\hat
-    r\rVert^2` and :math:`\hat g = X\hat r` formed once in extended precision
-    (``numpy.longdouble``). Expanding :math:`\tfrac12\phi^TA\phi - \phi^Tb + \tfrac12 y^Ty`
-    instead loses every digit when y is large (offset 1e8: -2.0 at the minimum).
+        L(\phi) = \tfrac12\lVert\hat r\rVert^2 + d^T \hat g
+        + \tfrac12 \sum_k \lambda_k (v_k^T d)^2, \qquad d = \phi - \hat\phi
 
     Parameters
     ----------
     X : array_like, shape (2, I)
-        Slope row, then intercept row (ones).
+        Slope row, then intercept row.
     y : array_like, shape (I,)
     slopes : array_like, shape (S,)
     intercepts : array_like, shape (N,)
@@ -50,13 +49,11 @@ def loss_grid(X, y, slopes, intercepts):
     Returns
     -------
     ndarray, shape (S, N)
-        ``out[i, j]`` is the loss at slope ``slopes[i]`` and intercept ``intercepts[j]``
-        (rows follow the slope, ready for ``contourf(intercepts, slopes, out)``).
+        The loss at ``slopes[i]``, ``intercepts[j]`` (for ``contourf(intercepts, slopes, out)``).
     """
-    X = v.design_matrix(X)
+    X, y = v.problem(X, y)
     if X.shape[0] != 2:
         raise ValueError(f"X must have 2 rows (slope, intercept) for a landscape; got {X.shape}")
-    X, y = v.problem(X, y)
     s = v.vector(slopes, "slopes")[:, None]
     c = v.vector(intercepts, "intercepts")[None, :]
     spec = Spectrum(X, y, checked=True)
@@ -71,44 +68,33 @@ def loss_grid(X, y, slopes, intercepts):
         V = spec.range_basis  # (2, rank)
         for k in range(spec.rank):
             out += 0.5 * spec.lam[k] * (V[0, k] * d_s + V[1, k] * d_c) ** 2
-    _finite_or_raise(out, "slopes and intercepts")
+    if not np.all(np.isfinite(out)):
+        raise ValueError("slopes and intercepts must be small enough, relative to X and y, for "
+                         "the loss to be finite; the loss overflows")
     return np.maximum(out, 0.0)  # a sum of squares: clip rounding below zero
 
 
-def _finite_or_raise(out, name):
-    if not np.all(np.isfinite(out)):
-        raise ValueError(
-            f"{name} must be small enough, relative to X and y, for the loss to be finite; "
-            "the loss overflows"
-        )
-
-
 def loss_along(X, y, params):
-    r"""The loss at every point of a path of parameters (a flow or descent trajectory).
+    r"""The loss at every point of a path of parameters.
 
     Introduced in the chapter on the loss landscape.
 
-    .. math::
-
-        L(\phi_k) = \tfrac12 \lVert X^T \phi_k - y \rVert^2, \qquad k = 0, \dots, T-1.
+    .. math:: L(\phi_k) = \tfrac12 \lVert X^T \phi_k - y \rVert^2, \qquad k = 0, \dots, T-1
 
     Parameters
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
     params : array_like, shape (T, D) or (D,)
-        Rows are parameter vectors, e.g. ``LinearFlow.params(t)`` or ``gradient_descent(...)``.
-        Infinite entries (a diverged descent) give an infinite loss rather than an error.
+        Infinite entries (a diverged descent) give an infinite loss; NaN is refused.
 
     Returns
     -------
     ndarray, shape (T,), or float for a single vector
     """
-    X = v.design_matrix(X)
+    X, y = v.problem(X, y)
     v.check_finite(X, "X")
-    D, n_points = X.shape
-    y = v.vector(y, "y", n_points, X.shape, " (one target per column of X)")
-    P = _path(params, D)
+    P = v.path(params, X.shape[0], finite=False)
     with np.errstate(over="ignore", invalid="ignore"):
         r = P @ X - y
         out = 0.5 * np.sum(r * r, axis=-1)
@@ -117,18 +103,13 @@ def loss_along(X, y, params):
 
 
 def eigen_coordinates(X, y, params):
-    r"""Where a path stands along each eigen-direction of :math:`A = X X^T`, relative to the
-    minimum.
+    r"""Where a path stands along each eigen-direction of :math:`X X^T`, relative to the
+    minimum-norm least-squares solution :math:`\phi^*`.
 
-    Introduced in the chapter on the loss landscape: under the flow, the coordinate along the
-    eigenvector :math:`v_j` decays as :math:`e^{-\lambda_j t}`, so the fast coordinate vanishes
-    first and the slow one lingers.
+    Introduced in the chapter on the loss landscape: under the flow the coordinate along
+    :math:`v_j` decays as :math:`e^{-\lambda_j t}`, so the fast one vanishes first.
 
-    .. math::
-
-        c_j(\phi) = v_j^T (\phi - \phi^*), \qquad A v_j = \lambda_j v_j,
-
-    with :math:`\phi^*` the minimum-norm least-squares solution.
+    .. math:: c_j(\phi) = v_j^T (\phi - \phi^*), \qquad X X^T v_j = \lambda_j v_j
 
     Parameters
     ----------
@@ -139,36 +120,18 @@ def eigen_coordinates(X, y, params):
     Returns
     -------
     EigenCoordinates
-        ``lam``: eigenvalues of ``X X^T``, ascending (slow first): all D of them when
-        D <= I, the ``rank`` nonzero ones when D > I (the D x D eigenbasis is not formed).
-        ``vecs``: the eigenvectors as columns, shape (D, D) or (D, rank), each signed so
-        that its largest-magnitude entry is positive (a reproducible choice: an
-        eigenvector's sign is otherwise arbitrary).
-        ``coords``: shape (T, n), or (n,) for a single vector; ``coords[..., j]`` is the
-        coordinate along ``vecs[:, j]``.
+        ``lam``, shape (n,): ascending; all D eigenvalues when D <= I, else the ``rank``
+        nonzero ones. ``vecs``, shape (D, n): each signed so that its largest-magnitude entry
+        is positive. ``coords``, shape (T, n) or (n,): ``coords[..., j]`` is along
+        ``vecs[:, j]``.
     """
     X, y = v.problem(X, y)
-    D = X.shape[0]
-    P = _path(params, D)
-    v.check_finite(P, "params")
+    P = v.path(params, X.shape[0])
     spec = Spectrum(X, y, checked=True)
     if spec.params_side:
         lam, vecs = spec.eigenvalues, np.array(spec.basis)
     else:
         lam, vecs = spec.lam, np.array(spec.range_basis)
-    n = vecs.shape[1]
-    pivot = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(n)]
+    pivot = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(vecs.shape[1])]
     vecs *= np.where(pivot < 0, -1.0, 1.0)
     return EigenCoordinates(np.array(lam), vecs, (P - spec.solution) @ vecs)
-
-
-def _path(params, D):
-    P = v.as_real_array(params, "params")
-    if P.ndim not in (1, 2) or P.shape[-1] != D:
-        raise ValueError(
-            f"params must have shape (T, {D}) or ({D},) (one entry per row of X); "
-            f"got shape {P.shape}"
-        )
-    if np.any(np.isnan(P)):
-        raise ValueError("params must not contain NaN")
-    return P
