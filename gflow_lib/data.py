@@ -16,11 +16,12 @@ SEED_PHI0 = np.array([-0.05, -0.4])
 
 
 def design_matrix(x) -> np.ndarray:
-    r"""Stack inputs into the data matrix of a line: slope row first, then a row of ones.
+    r"""The data matrix of a line: the inputs, then a row of ones, so that ``phi`` is
+    (slope, intercept).
 
-    .. math::
+    Introduced in the chapter on data.
 
-        X = \begin{pmatrix} x_1 & \cdots & x_I \\ 1 & \cdots & 1 \end{pmatrix}
+    .. math:: X = \begin{pmatrix} x_1 & \cdots & x_I \\ 1 & \cdots & 1 \end{pmatrix}
 
     Parameters
     ----------
@@ -29,14 +30,15 @@ def design_matrix(x) -> np.ndarray:
     Returns
     -------
     ndarray, shape (2, I)
-        So that ``phi[0]`` is the slope and ``phi[1]`` the intercept.
     """
     x = v.vector(x, "x")
     return np.vstack([x, np.ones_like(x)])
 
 
 def seed_data():
-    """The three data points of the seed notebook and its starting parameters.
+    """The three data points of the running example and its start.
+
+    Introduced in the chapter on data.
 
     Returns
     -------
@@ -45,8 +47,6 @@ def seed_data():
     y : ndarray, shape (3,)
         Targets -0.1, 0.15, 0.3.
     phi0 : ndarray, shape (2,)
-        Start (slope, intercept) = (-0.05, -0.4).
+        A copy of ``SEED_PHI0``.
     """
-    X = design_matrix([0.2, 0.4, 0.8])
-    y = np.array([-0.1, 0.15, 0.3])
-    return X, y, SEED_PHI0.copy()
+    return design_matrix([0.2, 0.4, 0.8]), np.array([-0.1, 0.15, 0.3]), SEED_PHI0.copy()
