@@ -1,12 +1,9 @@
 r"""Feature maps that turn scalar inputs into data matrices with more rows than points.
 
-Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``),
-where D > I makes the model overparameterized.
-
-Every map takes inputs ``x`` of shape (I,) and returns a D x I data matrix whose columns are
-the data points and whose **last row is all ones** (the bias), as everywhere in the book.
-The random maps draw their weights from ``numpy.random.default_rng(seed)`` independently of
-``x``: the same ``seed`` gives the same features at training and at new inputs.
+Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``):
+D > I makes the model overparameterized. Each map takes ``x`` (I,) and returns a D x I matrix
+(columns are data points) whose last row is all ones. Random weights depend only on ``seed``,
+so one seed gives the same features at training and at new inputs.
 """
 
 from __future__ import annotations
@@ -18,10 +15,6 @@ from . import _validation as v
 __all__ = ["fourier_features", "polynomial_features", "relu_features"]
 
 
-def _inputs(x) -> np.ndarray:
-    return v.vector(x, "x", what=" of scalar inputs")
-
-
 def _count(value, name: str) -> int:
     n = v.non_negative_int(value, name)
     if n < 1:
@@ -29,19 +22,14 @@ def _count(value, name: str) -> int:
     return n
 
 
-def _seed(seed) -> int:
-    return v.non_negative_int(seed, "seed")
-
-
 def polynomial_features(x, degree):
     r"""Powers of the input up to ``degree``, then a row of ones.
 
-    .. math::
+    Introduced in the chapter on the Bayesian view over time. ``degree=1`` is the line of
+    :func:`gflow_lib.data.design_matrix`.
 
-        X = \begin{pmatrix} x_1 & \cdots & x_I \\ \vdots & & \vdots \\
+    .. math:: X = \begin{pmatrix} x_1 & \cdots & x_I \\ \vdots & & \vdots \\
         x_1^p & \cdots & x_I^p \\ 1 & \cdots & 1 \end{pmatrix}
-
-    ``degree=1`` is the straight line of :func:`gflow_lib.data.design_matrix`.
 
     Parameters
     ----------
@@ -53,21 +41,19 @@ def polynomial_features(x, degree):
     -------
     ndarray, shape (degree + 1, I)
     """
-    x = _inputs(x)
-    p = _count(degree, "degree")
-    powers = np.arange(1, p + 1)[:, None]
+    x = v.vector(x, "x", what=" of scalar inputs")
+    powers = np.arange(1, _count(degree, "degree") + 1)[:, None]
     return np.vstack([x[None, :] ** powers, np.ones_like(x)[None, :]])
 
 
 def fourier_features(x, n_features, lengthscale=0.2, seed=0):
     r"""Random Fourier features of a Gaussian kernel (Rahimi and Recht 2007), then ones.
 
-    .. math::
+    Introduced in the chapter on the Bayesian view over time. As :math:`n \to \infty`,
+    :math:`X^T X \to \exp(-(x - x')^2 / (2\ell^2)) + 1`.
 
-        X_{j i} = \sqrt{2/n}\,\cos(w_j x_i + b_j), \quad
-        w_j \sim N(0, \ell^{-2}), \; b_j \sim U(0, 2\pi),
-
-    so that :math:`X^T X \to \exp(-(x - x')^2 / (2\ell^2)) + 1` as :math:`n \to \infty`.
+    .. math:: X_{j i} = \sqrt{2/n}\,\cos(w_j x_i + b_j), \quad
+        w_j \sim N(0, \ell^{-2}), \; b_j \sim U(0, 2\pi)
 
     Parameters
     ----------
@@ -77,16 +63,15 @@ def fourier_features(x, n_features, lengthscale=0.2, seed=0):
     lengthscale : float
         The kernel's length scale :math:`\ell`, > 0.
     seed : int
-        Seed of the weights.
 
     Returns
     -------
     ndarray, shape (n_features + 1, I)
     """
-    x = _inputs(x)
+    x = v.vector(x, "x", what=" of scalar inputs")
     n = _count(n_features, "n_features")
     ell = v.positive_scalar(lengthscale, "lengthscale")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     w = rng.normal(0.0, 1.0 / ell, size=n)
     b = rng.uniform(0.0, 2.0 * np.pi, size=n)
     F = np.sqrt(2.0 / n) * np.cos(np.multiply.outer(w, x) + b[:, None])
@@ -96,13 +81,12 @@ def fourier_features(x, n_features, lengthscale=0.2, seed=0):
 def relu_features(x, n_features, seed=0):
     r"""Random ReLU features: the hidden layer of a wide one-layer network, then ones.
 
-    .. math::
+    Introduced in the chapter on the Bayesian view over time. As :math:`n \to \infty`,
+    :math:`X^T X` tends to the arc-cosine kernel of Cho and Saul plus 1:
+    :math:`\tfrac{1}{\pi}\lVert u\rVert\lVert u'\rVert (\sin\theta + (\pi - \theta)\cos\theta)`,
+    with :math:`u = (x, 1)` and :math:`\theta` the angle between :math:`u, u'`.
 
-        X_{j i} = \sqrt{2/n}\,\max(0, w_j x_i + b_j), \quad w_j, b_j \sim N(0, 1),
-
-    so that, with :math:`u = (x, 1)` and :math:`\theta` the angle between :math:`u, u'`,
-    :math:`X^T X \to \tfrac{1}{\pi}\lVert u\rVert\lVert u'\rVert
-    (\sin\theta + (\pi - \theta)\cos\theta) + 1` (the arc-cosine kernel of Cho and Saul).
+    .. math:: X_{j i} = \sqrt{2/n}\,\max(0, w_j x_i + b_j), \quad w_j, b_j \sim N(0, 1)
 
     Parameters
     ----------
@@ -110,15 +94,14 @@ def relu_features(x, n_features, seed=0):
     n_features : int
         Number n of hidden units, >= 1.
     seed : int
-        Seed of the weights.
 
     Returns
     -------
     ndarray, shape (n_features + 1, I)
     """
-    x = _inputs(x)
+    x = v.vector(x, "x", what=" of scalar inputs")
     n = _count(n_features, "n_features")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     w = rng.normal(size=n)
     b = rng.normal(size=n)
     F = np.sqrt(2.0 / n) * np.maximum(0.0, np.multiply.outer(w, x) + b[:, None])
