@@ -1,12 +1,9 @@
-"""gflow_lib: gradient flow for linear regression, in closed form.
+"""gflow_lib: gradient flow for linear regression, in closed form; the library of the book
+*Gradient Flow* (chapters under ``book/``).
 
-The helper library of the book *Gradient Flow*. See the chapters under ``book/``.
-The names below are the library's contract; submodules hold the rest (``spectrum``,
-``data``, ``landscape``, ``regularization``, ``features``, ``numerics``, ``frames``,
-``interactive``, ``plotting``, ``checks``).
-
-``import gflow_lib`` needs numpy and scipy only: the drawing and widget layers
-(``plotting``, ``interactive``, ``checks``) are imported on first use.
+The names below are the library's contract; submodules hold the rest. ``import gflow_lib``
+needs numpy and scipy only: ``plotting``, ``interactive``, ``checks``, ``frames`` and
+``numerics`` are imported on first use.
 """
 
 import importlib
@@ -29,24 +26,11 @@ from .flow import LinearFlow, gram_eigen, mode_factors
 from .regression import map_params, ml_params, ridge_params
 from .spectrum import Spectrum
 
-__all__ = [
-    "LinearFlow",
-    "Spectrum",
-    "descent_closed_form",
-    "ensemble_params",
-    "gradient_descent",
-    "gram_eigen",
-    "map_params",
-    "ml_params",
-    "mode_factors",
-    "modified_flow_params",
-    "modified_loss",
-    "posterior_distribution",
-    "posterior_predictive",
-    "prediction_distribution",
-    "ridge_params",
-    "stability_thresholds",
-]
+__all__ = ["LinearFlow", "Spectrum", "descent_closed_form", "ensemble_params",
+           "gradient_descent", "gram_eigen", "map_params", "ml_params", "mode_factors",
+           "modified_flow_params", "modified_loss", "posterior_distribution",
+           "posterior_predictive", "prediction_distribution", "ridge_params",
+           "stability_thresholds"]
 __version__ = "0.2.0"
 
 _LAZY = ("plotting", "interactive", "checks", "frames", "numerics")
