@@ -8,10 +8,10 @@ one harness, :func:`run_check`. Submodules hold the checks of one chapter each; 
 re-exported here.
 """
 
-from .harness import Case, Check, CheckResult, Mistake, run_check
 from .basics import check_loss, check_residuals_at
 from .bayes import check_predictive_variance
 from .explorer import check_frame_losses
+from .harness import Case, Check, CheckResult, Mistake, run_check
 from .landscape import check_gd_step
 from .ml_map import check_map_estimate
 
