@@ -1,7 +1,8 @@
 r"""Gradient descent with a finite step ``lr``, and the closed forms it is compared with.
 
 Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``X`` is D x I
-(columns are data points), ``y`` has shape (I,), ``phi0`` (D,), and the step ``lr`` is > 0.
+(columns are data points), ``y`` has shape (I,), ``phi0`` (D,); the step ``lr`` is > 0, and
+times ``t`` and step counts are >= 0.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ __all__ = ["descent_closed_form", "gradient_descent", "modified_flow_params", "m
 
 
 class Thresholds(NamedTuple):
-    """The two step sizes that shape gradient descent."""
+    """The step sizes below which descent moves monotonically (``monotone``) and converges
+    (``stable``)."""
 
     monotone: float
-    """``1 / lambda_max``: below it descent moves monotonically, like the flow."""
     stable: float
-    """``2 / lambda_max``: below it descent converges."""
 
 
 def gradient_descent(X, y, phi0, lr, n_steps):
@@ -31,9 +31,7 @@ def gradient_descent(X, y, phi0, lr, n_steps):
 
     Introduced in the chapter on the loss landscape.
 
-    .. math::
-
-        \phi_{k+1} = \phi_k - \mathrm{lr}\, X (X^T \phi_k - y)
+    .. math:: \phi_{k+1} = \phi_k - \mathrm{lr}\, X (X^T \phi_k - y)
 
     Parameters
     ----------
@@ -42,7 +40,6 @@ def gradient_descent(X, y, phi0, lr, n_steps):
     phi0 : array_like, shape (D,)
     lr : float
     n_steps : int
-        Number of steps, >= 0.
 
     Returns
     -------
@@ -68,17 +65,12 @@ def gradient_descent(X, y, phi0, lr, n_steps):
 
 
 def stability_thresholds(X) -> Thresholds:
-    r"""The step sizes below which descent is monotone, ``1/lambda_max``, and stable,
-    ``2/lambda_max``.
+    r"""The step sizes below which descent is monotone and stable.
 
-    Introduced in the chapter on the loss landscape. One step multiplies the distance to the
-    minimum along an eigenvector of :math:`X X^T` by :math:`1 - \mathrm{lr}\,\lambda`:
+    Introduced in the chapter on the loss landscape. One step multiplies each eigen-coordinate's
+    distance to the minimum by :math:`1 - \mathrm{lr}\,\lambda`, so
 
-    .. math::
-
-        1 - \mathrm{lr}\,\lambda_{\max} > 0 \iff \mathrm{lr} < \frac{1}{\lambda_{\max}},
-        \qquad
-        |1 - \mathrm{lr}\,\lambda_{\max}| < 1 \iff \mathrm{lr} < \frac{2}{\lambda_{\max}}.
+    .. math:: \text{monotone} = 1/\lambda_{\max}, \qquad \text{stable} = 2/\lambda_{\max}
 
     Parameters
     ----------
@@ -88,7 +80,6 @@ def stability_thresholds(X) -> Thresholds:
     Returns
     -------
     Thresholds
-        ``monotone`` and ``stable``, floats.
     """
     spec = Spectrum(v.design_matrix(X), checked=True)
     if spec.rank == 0:
@@ -109,13 +100,9 @@ def _filtered(filt, X, y, phi0, lr, batch, at):
 def descent_closed_form(X, y, phi0, lr, k):
     r"""Gradient descent after ``k`` steps, in closed form (no loop over steps).
 
-    Introduced in the chapter on the loss landscape. Each mode keeps the factor
-    :math:`(1 - \mathrm{lr}\,\lambda)^k` where the flow keeps :math:`e^{-\lambda t}`:
+    Introduced in the chapter on the loss landscape. On the range of X:
 
-    .. math::
-
-        \phi_k = \phi^* + (I - \mathrm{lr}\,X X^T)^k (\phi_0 - \phi^*)
-        \quad \text{on the range of } X.
+    .. math:: \phi_k = \phi^* + (I - \mathrm{lr}\,X X^T)^k (\phi_0 - \phi^*)
 
     Parameters
     ----------
@@ -124,7 +111,6 @@ def descent_closed_form(X, y, phi0, lr, k):
     phi0 : array_like, shape (D,)
     lr : float
     k : int or array_like of int, shape (K,)
-        Non-negative step counts.
 
     Returns
     -------
@@ -139,12 +125,9 @@ def modified_flow_params(X, y, phi0, lr, t):
     :math:`O(\mathrm{lr}^2)` per unit time (:func:`modified_loss`).
 
     Introduced in the chapter on the loss landscape (backward error analysis: Barrett and
-    Dherin, "Implicit gradient regularization", ICLR 2021). Each mode decays at the rate
-    :math:`\lambda(1 + \mathrm{lr}\,\lambda/2)`:
+    Dherin, "Implicit gradient regularization", ICLR 2021).
 
-    .. math::
-
-        \phi(t) = \phi^* + V e^{-\Lambda (I + \mathrm{lr}\Lambda/2)\, t} V^T (\phi_0 - \phi^*).
+    .. math:: \phi(t) = \phi^* + V e^{-\Lambda (I + \mathrm{lr}\Lambda/2)\, t} V^T (\phi_0 - \phi^*)
 
     Parameters
     ----------
@@ -154,7 +137,6 @@ def modified_flow_params(X, y, phi0, lr, t):
     lr : float
         The step of the descent being modelled.
     t : float or array_like, shape (T,)
-        Non-negative times.
 
     Returns
     -------
@@ -168,9 +150,7 @@ def modified_loss(X, y, phi, lr):
 
     Introduced in the chapter on the loss landscape.
 
-    .. math::
-
-        \tilde L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2
+    .. math:: \tilde L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2
         + \tfrac{\mathrm{lr}}{4}\,\lVert X (X^T\phi - y)\rVert^2
 
     Parameters
