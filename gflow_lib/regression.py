@@ -2,8 +2,7 @@ r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
 
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). ``X`` is D x I (columns
 are data points), ``y`` has shape (I,). Ridge moves its centre by the filter
-:math:`\lambda / (\lambda + p)` (:func:`gflow_lib.spectrum.filter_ridge`), as the flow does by
-:math:`1 - e^{-\lambda t}`.
+:math:`\lambda / (\lambda + p)` (:func:`gflow_lib.spectrum.filter_ridge`).
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ def ml_params(X, y):
 
     Introduced in the chapter on ML vs MAP. Exact also for rank-deficient X and D > I.
 
-    .. math::
-
-        \phi_{ML} = (X^T)^+ y \;=\; (X X^T)^{-1} X y \text{ when } X X^T \text{ is invertible.}
+    .. math:: \phi_{ML} = (X^T)^+ y \;=\; (X X^T)^{-1} X y \text{ when } X X^T \text{ is invertible}
 
     Parameters
     ----------
@@ -44,11 +41,8 @@ def ridge_params(X, y, penalty=None, center=None, *, lam=None):
     Introduced in the chapter on ML vs MAP. Continuous down to the smallest positive penalty,
     where it is the minimum-norm solution plus the centre's part in the null space of X^T.
 
-    .. math::
-
-        \phi_p = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
-        + \tfrac{p}{2}\lVert \phi - \phi_c\rVert^2
-        = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c)
+    .. math:: \phi_p = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
+        + \tfrac{p}{2}\lVert \phi - \phi_c\rVert^2 = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c)
 
     Parameters
     ----------
@@ -83,9 +77,7 @@ def map_params(X, y, sigma_sq, sigma_sq_p):
 
     Introduced in the chapter on ML vs MAP.
 
-    .. math::
-
-        \phi_{MAP} = (X X^T + \tfrac{\sigma^2}{\sigma_p^2} I)^{-1} X y
+    .. math:: \phi_{MAP} = (X X^T + \tfrac{\sigma^2}{\sigma_p^2} I)^{-1} X y
 
     Parameters
     ----------
