@@ -1,9 +1,9 @@
-r"""Distributions over time: predictions of flows from a random start, and the Bayesian
-posterior they are contrasted with.
+r"""Distributions over time: flows from a random start, and the Bayesian posterior.
 
-Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``).
-``X`` is D x I (columns are data points), ``y`` has shape (I,), new inputs ``X_new`` (D, M).
-Both are spreads of a Gaussian crowd of starts (:meth:`gflow_lib.spectrum.Spectrum.spread`).
+Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``). Both
+are spreads of a Gaussian crowd of starts (:meth:`gflow_lib.spectrum.Spectrum.spread`). ``X`` is
+D x I (columns are data points), ``y`` (I,), new inputs ``X_new`` (D, M), times ``t`` >= 0, the
+noise variance ``sigma_sq`` and the prior variance of each parameter ``sigma_sq_p`` > 0.
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
     Introduced in the chapter on the Bayesian view over time. With :math:`E = e^{-X X^T t}` and
     :math:`c = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + c`, so
 
-    .. math::
-
-        \text{mean} = X_*^T (E \mu_0 + c), \qquad
+    .. math:: \text{mean} = X_*^T (E \mu_0 + c), \qquad
         \text{var} = \operatorname{diag}(X_*^T E \Sigma_0 E^T X_*),
 
     the variance of the model output (no observation noise), a sum of non-negative terms.
@@ -90,10 +88,8 @@ def ensemble_params(X, y, phi0s, t):
 
     Introduced in the chapter on the Bayesian view over time (the Monte Carlo check).
 
-    .. math::
-
-        \phi_n(t) = P_0\phi_{0,n} + V_r\big(e^{-\lambda t} a_n + (1 - e^{-\lambda t}) z\big),
-        \qquad a_n = V_r^T\phi_{0,n}
+    .. math:: \phi_n(t) = P_0\phi_{0,n} + V_r\big(e^{-\lambda t} V_r^T\phi_{0,n}
+        + (1 - e^{-\lambda t}) z\big)
 
     Parameters
     ----------
@@ -138,20 +134,15 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
     Introduced in the chapter on the Bayesian view over time. The covariance is a sum of
     non-negative terms per mode (no inverse, no cancellation for a tiny noise variance):
 
-    .. math::
-
-        \Sigma = \sigma^2 (X X^T + p I)^{-1}
-               = \sigma_p^2\big(P_0 + V_r \operatorname{diag}\big(\tfrac{p}{\lambda + p}\big)
-                 V_r^T\big), \quad
-        p = \frac{\sigma^2}{\sigma_p^2}, \qquad
-        \mu = \phi_{MAP}.
+    .. math:: \Sigma = \sigma^2 (X X^T + p I)^{-1}
+        = \sigma_p^2\big(P_0 + V_r \operatorname{diag}\big(\tfrac{p}{\lambda + p}\big) V_r^T\big),
+        \quad p = \frac{\sigma^2}{\sigma_p^2}, \qquad \mu = \phi_{MAP}
 
     Parameters
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
     sigma_sq, sigma_sq_p : float
-        Noise variance and prior variance of each parameter, > 0.
 
     Returns
     -------
@@ -170,11 +161,8 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Pred
     Introduced in the chapter on the Bayesian view over time. With :math:`\mu, \Sigma` of
     :func:`posterior_distribution` (not formed):
 
-    .. math::
-
-        \text{mean} = X_*^T \mu, \qquad
-        \text{var} = \operatorname{diag}(X_*^T \Sigma X_*) \; (+\, \sigma^2
-        \text{ for a noisy observation})
+    .. math:: \text{mean} = X_*^T \mu, \qquad \text{var} = \operatorname{diag}(X_*^T \Sigma X_*)
+        \; (+\, \sigma^2 \text{ if noisy})
 
     Parameters
     ----------
@@ -182,7 +170,6 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Pred
     y : array_like, shape (I,)
     X_new : array_like, shape (D, M)
     sigma_sq, sigma_sq_p : float
-        Noise variance and prior variance of each parameter, > 0.
     noisy : bool
         Whether to add :math:`\sigma^2` (a new observation rather than the model output).
 
