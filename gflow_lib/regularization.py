@@ -192,12 +192,9 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
 
     Introduced in the chapter on ML vs MAP (early stopping and ridge, quantitatively).
 
-    .. math::
-
-        \operatorname{Bias}^2(t) = \sum_k e^{-2\lambda_k t}\big(v_k^T(\phi_0 - \beta_0)\big)^2,
-        \qquad
-        \operatorname{Var}(t) = \sigma^2 \sum_{\lambda_k > 0}
-            \frac{(1 - e^{-\lambda_k t})^2}{\lambda_k}
+    .. math:: \operatorname{Bias}^2(t)
+        = \sum_k e^{-2\lambda_k t}\big(v_k^T(\phi_0 - \beta_0)\big)^2, \qquad
+        \operatorname{Var}(t) = \sigma^2 \sum_{\lambda_k > 0} (1 - e^{-\lambda_k t})^2 / \lambda_k
 
     Parameters
     ----------
@@ -213,7 +210,7 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
     Returns
     -------
     RiskCurve
-        ``bias_sq``, ``variance`` and ``risk``: floats for scalar ``t``, else shape (T,).
+        Floats for scalar ``t``, else arrays of shape (T,).
     """
     return _risk(X, beta0, sigma_sq, phi0, "phi0", t, v.times, filter_flow)
 
@@ -223,11 +220,8 @@ def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
 
     Introduced in the chapter on ML vs MAP (early stopping and ridge, quantitatively).
 
-    .. math::
-
-        \operatorname{Bias}^2(\mu) = \sum_k \Big(\frac{\mu}{\lambda_k + \mu}\Big)^2
-            \big(v_k^T(c - \beta_0)\big)^2,
-        \qquad
+    .. math:: \operatorname{Bias}^2(\mu) = \sum_k \Big(\frac{\mu}{\lambda_k + \mu}\Big)^2
+        \big(v_k^T(c - \beta_0)\big)^2, \qquad
         \operatorname{Var}(\mu) = \sigma^2 \sum_k \frac{\lambda_k}{(\lambda_k + \mu)^2}
 
     Parameters
