@@ -144,20 +144,17 @@ def positive_scalar(value, name: str) -> float:
     return float(arr)
 
 
-def positive_ratio(a: float, b: float, name: str) -> float:
-    """``a / b`` of two positive numbers, refusing a ratio that overflows or underflows to 0."""
-    with np.errstate(over="ignore", under="ignore"):
-        r = a / b
-    if not (np.isfinite(r) and r > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {a!r} / {b!r}")
-    return r
-
-
 def noise_and_prior(sigma_sq, sigma_sq_p):
-    """Noise and prior variances and their ratio, the ridge penalty: ``(s2, sp2, p)``."""
+    """Noise and prior variances and their ratio, the ridge penalty: ``(s2, sp2, p)``; a ratio
+    that overflows or underflows to 0 is refused."""
     s2 = positive_scalar(sigma_sq, "sigma_sq")
     sp2 = positive_scalar(sigma_sq_p, "sigma_sq_p")
-    return s2, sp2, positive_ratio(s2, sp2, "sigma_sq / sigma_sq_p")
+    with np.errstate(over="ignore", under="ignore"):
+        p = s2 / sp2
+    if not (np.isfinite(p) and p > 0):
+        raise ValueError(f"sigma_sq / sigma_sq_p must be a positive finite number; got {s2!r} / "
+                         f"{sp2!r}")
+    return s2, sp2, p
 
 
 def non_negative_int(value, name: str) -> int:
