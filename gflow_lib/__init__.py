@@ -22,11 +22,11 @@ from .descent import (
     modified_loss,
     stability_thresholds,
 )
-from .flow import LinearFlow, gram_eigen, mode_factors
+from .flow import KernelFlow, LinearFlow, gram_eigen, mode_factors
 from .regression import map_params, ml_params, ridge_params
 from .spectrum import Spectrum
 
-__all__ = ["LinearFlow", "Spectrum", "descent_closed_form", "ensemble_params",
+__all__ = ["KernelFlow", "LinearFlow", "Spectrum", "descent_closed_form", "ensemble_params",
            "gradient_descent", "gram_eigen", "map_params", "ml_params", "mode_factors",
            "modified_flow_params", "modified_loss", "posterior_distribution",
            "posterior_predictive", "prediction_distribution", "ridge_params",

@@ -14,9 +14,9 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum, filter_flow, gram_eigen
+from .spectrum import Spectrum, filter_flow, gram_eigen, kernel_eigen
 
-__all__ = ["LinearFlow", "ModeFactors", "gram_eigen", "mode_factors"]
+__all__ = ["KernelFlow", "LinearFlow", "ModeFactors", "gram_eigen", "mode_factors"]
 
 
 class ModeFactors(NamedTuple):
@@ -146,3 +146,90 @@ class LinearFlow:
 
     def __repr__(self):
         return f"LinearFlow(D={self.D}, I={self.I}, rank={self.rank})"
+
+
+class KernelFlow:
+    r"""Gradient flow of :math:`\tfrac12\lVert f - y\rVert^2` in function space, through a
+    kernel matrix: the same filters as :class:`LinearFlow`, applied to the eigenbasis of K.
+
+    Introduced in the chapter on function space.
+
+    .. math::
+
+        \frac{df}{dt} = -K(f - y), \qquad
+        f(t) = y + e^{-Kt}(f_0 - y), \qquad
+        f_*(t) = f_{0*} + K_{*X}\, U \operatorname{diag}\Big(\frac{1 - e^{-\lambda t}}
+        {\lambda}\Big) U^T (y - f_0).
+
+    With ``K = X.T @ X`` and ``f0 = X.T @ phi0`` it is :class:`LinearFlow` seen through its
+    outputs. A zero eigenvalue leaves its mode unmoved. Its coefficient would be ``t``, but
+    for new inputs of the same kernel :math:`K_{*X}u = 0` when :math:`Ku = 0`, so the mode is
+    dropped rather than multiplying rounding by ``t``. No inverse is formed.
+
+    Parameters
+    ----------
+    K : array_like, shape (I, I)
+        Symmetric positive semidefinite kernel matrix of the training inputs.
+    y : array_like, shape (I,)
+    f0 : array_like, shape (I,), optional
+        Outputs at the start (default zeros).
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (I,)
+        Eigenvalues of K, ascending, exactly 0 at rounding level.
+    """
+
+    def __init__(self, K, y, f0=None):
+        self.eigenvalues, self._U = kernel_eigen(K)
+        I = self._U.shape[0]  # noqa: E741
+        self.y = v.frozen(v.vector(y, "y", I, what=" (one target per row of K)"))
+        f0 = np.zeros(I) if f0 is None else v.vector(f0, "f0", I, what=" (one per row of K)")
+        self.f0 = v.frozen(f0)
+        self._a, self._c = self._U.T @ self.f0, self._U.T @ self.y
+        self._w = self._U.T @ (self.f0 - self.y)  # the start's residual in the modes
+
+    def _filter(self, t):
+        tt, scalar = v.times(t)
+        return filter_flow(self.eigenvalues, tt), tt, scalar
+
+    def outputs(self, t):
+        r"""Outputs :math:`f(t)` at the training inputs, shape (I,)."""
+        (gain, keep), _, scalar = self._filter(t)
+        return v.unbatch((keep * self._a + gain * self._c) @ self._U.T, scalar)
+
+    def residuals(self, t):
+        r"""Residuals :math:`f(t) - y = e^{-Kt}(f_0 - y)`, shape (I,), each mode to its own
+        relative accuracy."""
+        (_, keep), _, scalar = self._filter(t)
+        return v.unbatch((keep * self._w) @ self._U.T, scalar)
+
+    def loss(self, t):
+        r"""Loss :math:`\tfrac12\lVert f(t) - y\rVert^2` as a sum over modes: a float."""
+        (_, keep), _, scalar = self._filter(t)
+        r = keep * self._w
+        return v.unbatch(0.5 * np.sum(r * r, axis=-1), scalar)
+
+    def predict(self, K_new, t, f0_new=None):
+        """Outputs at new inputs from the kernel ``K_new`` (M, I) between them and the
+        training inputs, and their starting outputs ``f0_new`` (M,) (default zeros):
+        shape (M,)."""
+        K_new = v.as_real_array(K_new, "K_new")
+        I = self._U.shape[0]  # noqa: E741
+        if K_new.ndim != 2 or K_new.shape[1] != I:
+            raise ValueError(f"K_new must have shape (M, {I}); got shape {K_new.shape}")
+        v.check_finite(K_new, "K_new")
+        M = K_new.shape[0]
+        f0_new = np.zeros(M) if f0_new is None else v.vector(f0_new, "f0_new", M)
+        (gain, _), _, scalar = self._filter(t)
+        lam = self.eigenvalues
+        g = np.where(lam > 0, gain / np.where(lam > 0, lam, 1.0), 0.0)
+        return v.unbatch(f0_new + ((g * -self._w) @ self._U.T) @ K_new.T, scalar)
+
+    def limit(self):
+        """Outputs as t -> infinity, shape (I,): y on the range of K, f0 on its null space."""
+        keep = (self.eigenvalues == 0).astype(float)
+        return (keep * self._a + (1.0 - keep) * self._c) @ self._U.T
+
+    def __repr__(self):
+        return f"KernelFlow(I={self._U.shape[0]}, rank={np.count_nonzero(self.eigenvalues)})"

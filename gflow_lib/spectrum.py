@@ -44,6 +44,7 @@ __all__ = [
     "filter_modified_flow",
     "filter_ridge",
     "gram_eigen",
+    "kernel_eigen",
 ]
 
 #: Below this ratio of the smallest to the largest Gram eigenvalue (cond(X) > 1e3), the
@@ -149,6 +150,30 @@ def gram_eigen(X, outer: bool | None = None) -> GramEigen:
     v.check_gram_diagonal(np.diagonal(G))
     lam, vecs = np.linalg.eigh(G)
     tol = 20.0 * max(float(lam[-1]), 0.0) * max(X.shape) * np.finfo(float).eps
+    return GramEigen(np.where(lam > tol, lam, 0.0), vecs)
+
+
+def kernel_eigen(K, name: str = "K") -> GramEigen:
+    """Eigendecomposition of a symmetric positive semidefinite kernel matrix.
+
+    Introduced in the chapter on function space. Eigenvalues at or below the rounding level
+    ``max(I, 1) * eps * max(lam)`` (including slightly negative ones) are set to exactly 0.
+
+    Parameters
+    ----------
+    K : array_like, shape (I, I)
+
+    Returns
+    -------
+    GramEigen
+        ``lam`` (I,) ascending and orthonormal ``vecs`` (I, I).
+    """
+    K = v.as_real_array(K, name)
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.size == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix; got shape {K.shape}")
+    K = v.covariance(K, K.shape[0], name)
+    lam, vecs = np.linalg.eigh(0.5 * (K + K.T))
+    tol = max(K.shape[0], 1) * np.finfo(float).eps * max(float(lam[-1]), 0.0)
     return GramEigen(np.where(lam > tol, lam, 0.0), vecs)
 
 

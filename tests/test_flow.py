@@ -494,3 +494,55 @@ def test_loss_for_large_I_does_not_form_outputs(rng):
     assert peak < 2_000_000, f"loss over {T} times allocated {peak} bytes"
     # the (T, I) outputs would be more than 100 times that
     assert T * n_data * 8 > 100 * peak
+
+
+# ------------------------------------------------------------------------- KernelFlow
+@pytest.mark.parametrize("shape", [(3, 7), (8, 5), (4, 4)])
+def test_kernel_flow_is_linear_flow_through_its_kernel(rng, shape):
+    """LinearFlow(X, y, phi0).predict(X_new, t) equals KernelFlow(X^T X, y, X^T phi0)
+    .predict(X_new^T X, t, X_new^T phi0) to 1e-12, singular K (D < I) included."""
+    from gflow_lib import KernelFlow
+
+    D, I = shape  # noqa: E741
+    X, y, phi0 = rng.normal(size=shape), rng.normal(size=I), rng.normal(size=D)
+    X_new = rng.normal(size=(D, 6))
+    t = np.array([0.0, 0.1, 1.0, 10.0, 1e6])
+    lf, kf = LinearFlow(X, y, phi0), KernelFlow(X.T @ X, y, X.T @ phi0)
+    np.testing.assert_allclose(kf.predict(X_new.T @ X, t, X_new.T @ phi0),
+                               lf.predict(X_new, t), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(kf.outputs(t), lf.outputs(t), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(kf.residuals(t), lf.residuals(t), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(kf.loss(t), lf.loss(t), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(kf.limit(), X.T @ lf.limit(), rtol=0, atol=1e-12)
+    assert kf.outputs(0.5).shape == (I,) and kf.predict(X_new.T @ X, 0.5).shape == (6,)
+    assert isinstance(kf.loss(0.5), float)
+    assert np.count_nonzero(kf.eigenvalues) == min(D, I)
+
+
+def test_kernel_flow_matches_the_ode_in_function_space(rng):
+    from scipy.integrate import solve_ivp
+
+    from gflow_lib import KernelFlow
+
+    x = np.linspace(-1, 1, 8)
+    K = np.exp(-np.subtract.outer(x, x) ** 2 / 0.5)
+    y, f0 = np.sin(3 * x), 0.1 * rng.normal(size=8)
+    t = np.array([0.05, 0.5, 3.0])
+    sol = solve_ivp(lambda _, f: -K @ (f - y), (0, 3.0), f0, t_eval=t, rtol=1e-12,
+                    atol=1e-14, method="DOP853")
+    np.testing.assert_allclose(KernelFlow(K, y, f0).outputs(t), sol.y.T, atol=1e-10)
+
+
+def test_kernel_flow_bad_input_names_the_argument():
+    from gflow_lib import KernelFlow
+
+    with pytest.raises(ValueError, match="^K must be a non-empty square matrix"):
+        KernelFlow(np.ones((2, 3)), [1.0, 2.0])
+    with pytest.raises(ValueError, match="^K must be symmetric"):
+        KernelFlow([[1.0, 0.5], [0.0, 1.0]], [1.0, 2.0])
+    with pytest.raises(ValueError, match="^K must be positive semidefinite"):
+        KernelFlow([[1.0, 2.0], [2.0, 1.0]], [1.0, 2.0])
+    with pytest.raises(ValueError, match="^y must have length 2"):
+        KernelFlow(np.eye(2), [1.0])
+    with pytest.raises(ValueError, match=r"^K_new must have shape \(M, 2\)"):
+        KernelFlow(np.eye(2), [1.0, 2.0]).predict(np.ones((3, 3)), 1.0)
