@@ -33,7 +33,8 @@ __all__ = ["KernelFlow", "LinearFlow", "Spectrum", "descent_closed_form", "ensem
            "stability_thresholds"]
 __version__ = "0.2.0"
 
-_LAZY = ("plotting", "interactive", "checks", "frames", "numerics")
+_LAZY = ("plotting", "interactive", "checks", "frames", "numerics", "kernels", "network", "ntk",
+         "widgets")
 
 
 def __getattr__(name):
