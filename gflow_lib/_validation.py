@@ -64,13 +64,14 @@ def check_gram_diagonal(diag: np.ndarray, name: str = "X") -> None:
 
 
 def vector(value, name: str, length: int | None = None, X_shape=None, what: str = "") -> np.ndarray:
-    """A finite 1-D vector, of the given length if any (``X_shape`` hints at a transposed X)."""
+    """A finite 1-D vector, of the given length if any. With ``X_shape``, a length that is X's
+    other dimension suggests a transposed X."""
     arr = as_real_array(value, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array{what}; got shape {arr.shape}")
     if length is not None and arr.shape[0] != length:
         msg = f"{name} must have length {length}{what}; got length {arr.shape[0]}"
-        if X_shape is not None and arr.shape[0] == X_shape[0] != X_shape[1]:
+        if X_shape is not None and arr.shape[0] in X_shape:
             msg += (f". X has shape {X_shape}: its columns must be the data points "
                     "(shape (D, I)); did you pass X transposed?")
         raise ValueError(msg)
