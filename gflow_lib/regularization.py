@@ -167,13 +167,7 @@ def _risk(X, beta0, sigma_sq, start, start_name, at, batch, filt):
     start's null-space part (which no filter moves) adds to the bias."""
     X = v.design_matrix(X)
     D = X.shape[0]
-    b = v.as_real_array(beta0, "beta0")
-    if b.ndim == 1 and b.shape[0] == X.shape[1] != D:
-        raise ValueError(
-            f"beta0 must have length {D} (one entry per row of X); got length {b.shape[0]}. "
-            f"X has shape {X.shape}: its columns must be the data points (shape (D, I)); "
-            f"did you pass X transposed?")
-    beta0 = v.vector(b, "beta0", D, what=v.ROW)
+    beta0 = v.vector(beta0, "beta0", D, X.shape, v.ROW)
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
     start = np.zeros(D) if start is None else v.vector(start, start_name, D, what=v.ROW)
     spec = Spectrum(X, checked=True)
