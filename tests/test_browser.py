@@ -466,11 +466,14 @@ def test_raw_tex_detector():
     assert not RAW_TEX.search("costs $5 and $6")
 
 
-def test_colab_url_points_at_the_notebook_in_the_repository():
-    url, branch, _ = repository()
+@pytest.mark.parametrize("prefix, path", [("", "book/data"), ("site/", "site/book/data")])
+def test_colab_url_points_at_the_notebook_in_the_repository(monkeypatch, prefix, path):
+    """The expected Colab link of a page, for a made-up repository (the built pages are
+    compared with it in test_page_in_browser)."""
+    monkeypatch.setattr(sys.modules[__name__], "repository",
+                        lambda: ("https://github.com/owner/name", "dev", prefix))
     assert colab_url("book/data") == (
-        f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}"
-        f"/blob/{branch}/book/data.ipynb")
+        f"https://colab.research.google.com/github/owner/name/blob/dev/{path}.ipynb")
 
 
 # ---------------------------------------------------------------- the explorer's time control
