@@ -187,11 +187,10 @@ for chapter, lines in json.loads(sys.argv[2]).items():
             exec(line, {})
         except Exception as exc:
             report.setdefault(chapter, []).append(f"{line}: {type(exc).__name__}: {exc}")
-outside = sorted(
-    f"{name} from {mod.__file__}" for name, mod in list(sys.modules.items())
-    if name.split(".")[0] == "gflow_lib"
-    and site not in pathlib.Path(getattr(mod, "__file__", None) or "/").resolve().parents
-)
+where = {name: getattr(mod, "__file__", None) for name, mod in list(sys.modules.items())
+         if name.split(".")[0] == "gflow_lib"}
+outside = sorted(f"{name} from {path}" for name, path in where.items()
+                 if site not in pathlib.Path(path or "/").resolve().parents)
 if outside:
     report["<where>"] = outside
 print(json.dumps(report))
