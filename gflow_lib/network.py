@@ -1,0 +1,624 @@
+r"""Finite-width ReLU networks with hand-written gradients: the objects the neural tangent
+kernel describes.
+
+Introduced in the chapter on wide networks (``book/ntk.ipynb``). The shallow network sees the
+input :math:`u = (x, 1)` of a scalar :math:`x` and has D hidden units, in the NTK
+parameterization:
+
+.. math::
+
+    f(x) = \beta + \frac{1}{\sqrt D}\sum_{j=1}^D v_j\,\mathrm{ReLU}(w_j\cdot u),
+    \qquad w_j \sim N(0, I_2),\; v_j \sim N(0, 1),\; \beta \sim N(0, \sigma_\beta^2).
+
+Its parameters, flattened in the order ``(W[:, 0], W[:, 1], v, beta)``, form a vector
+:math:`\phi` of length P = 3D + 1, and its gradient :math:`J = \partial f/\partial\phi` (P, M)
+is the feature map of the linearized network :math:`f_0 + J^T(\phi - \phi_0)`. The loss is
+:math:`\tfrac12\sum_i (f(x_i) - y_i)^2`, a sum as everywhere in the book.
+
+Every function takes scalar inputs ``x`` of shape (M,). Parameters may carry a leading batch
+axis of N networks (``init_shallow(..., n_networks=N)``); the functions then return a leading
+axis of length N. numpy only, float64 throughout; gradients are tested by central differences.
+The deep network (:func:`init_deep`) follows the conventions of neural-tangents' ``stax``
+(``Dense`` with ``W_std``, ``b_std`` in the NTK parameterization, then ``Relu``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validation as v
+from .flow import LinearFlow
+
+__all__ = [
+    "DeepParams",
+    "LinearizedNetwork",
+    "ShallowParams",
+    "Training",
+    "deep_empirical_ntk",
+    "deep_forward",
+    "empirical_ntk",
+    "init_deep",
+    "init_shallow",
+    "last_layer_features",
+    "last_layer_flow",
+    "linearized_flow",
+    "shallow_forward",
+    "shallow_jacobian",
+    "train_shallow",
+]
+
+
+# ----------------------------------------------------------------------------- checks
+def _inputs(x, name="x"):
+    return v.vector(x, name, what=" of scalar inputs")
+
+
+def _positive_int(value, name):
+    n = v.non_negative_int(value, name)
+    if n < 1:
+        raise ValueError(f"{name} must be a positive integer; got {n}")
+    return n
+
+
+def _non_negative(value, name):
+    if isinstance(value, bool) or np.ndim(value) != 0:
+        raise TypeError(f"{name} must be a non-negative real number; got {v.describe(value)}")
+    arr = v.as_real_array(value, name)
+    if not (np.isfinite(arr) and arr >= 0):
+        raise ValueError(f"{name} must be a finite non-negative number; got {float(arr)!r}")
+    return float(arr)
+
+
+def _readonly(a):
+    a = np.array(a, dtype=float, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+# -------------------------------------------------------------------------- parameters
+class ShallowParams(NamedTuple):
+    """Parameters of the shallow network (read-only arrays).
+
+    Introduced in the chapter on wide networks. For one network ``W`` is (D, 2), ``v`` (D,)
+    and ``beta`` a 0-d array; a batch of N networks adds a leading axis of length N to each.
+    """
+
+    W: np.ndarray
+    v: np.ndarray
+    beta: np.ndarray
+
+    @property
+    def width(self) -> int:
+        """The number D of hidden units."""
+        return self.v.shape[-1]
+
+    @property
+    def batch_shape(self) -> tuple:
+        """``()`` for one network, ``(N,)`` for a batch."""
+        return self.v.shape[:-1]
+
+    def flat(self) -> np.ndarray:
+        r"""The parameter vector :math:`\phi = (W_{:,0}, W_{:,1}, v, \beta)`, shape (..., P)."""
+        return np.concatenate([self.W[..., 0], self.W[..., 1], self.v,
+                               np.asarray(self.beta)[..., None]], axis=-1)
+
+    @classmethod
+    def from_flat(cls, phi) -> ShallowParams:
+        """The parameters from a vector :math:`\\phi` of shape (..., P), P = 3D + 1."""
+        phi = v.as_real_array(phi, "phi")
+        P = phi.shape[-1] if phi.ndim else 0
+        if phi.ndim < 1 or P < 4 or (P - 1) % 3:
+            raise ValueError(f"phi must have a last axis of length P = 3D + 1 (D >= 1); got "
+                             f"shape {phi.shape}")
+        v.check_finite(phi, "phi")
+        D = (P - 1) // 3
+        W = np.stack([phi[..., :D], phi[..., D:2 * D]], axis=-1)
+        return cls(_readonly(W), _readonly(phi[..., 2 * D:3 * D]), _readonly(phi[..., -1]))
+
+
+def _params(params) -> ShallowParams:
+    """Validated parameters: W (..., D, 2), v (..., D), beta (...), all finite."""
+    if not isinstance(params, tuple) or len(params) != 3:
+        raise TypeError("params must be ShallowParams(W, v, beta), e.g. from init_shallow; got "
+                        f"{v.describe(params)}")
+    W, vv, beta = (v.as_real_array(a, n) for a, n in zip(params, ("W", "v", "beta"),
+                                                         strict=True))
+    if W.ndim < 2 or W.shape[-1] != 2 or vv.shape != W.shape[:-1] or beta.shape != vv.shape[:-1]:
+        raise ValueError("params must have W of shape (..., D, 2), v of shape (..., D) and beta "
+                         f"of shape (...); got {W.shape}, {vv.shape} and {beta.shape}")
+    if W.shape[-2] < 1:
+        raise ValueError("params must have at least one hidden unit; got D = 0")
+    for a, n in ((W, "W"), (vv, "v"), (beta, "beta")):
+        v.check_finite(a, f"params.{n}")
+    if isinstance(params, ShallowParams) and all(not a.flags.writeable for a in params):
+        return params
+    return ShallowParams(_readonly(W), _readonly(vv), _readonly(beta))
+
+
+def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
+    r"""Random parameters of the shallow network in the NTK parameterization.
+
+    Introduced in the chapter on wide networks.
+
+    .. math:: W_{jk} \sim N(0, 1),\quad v_j \sim N(0, 1),\quad \beta \sim N(0, \sigma_\beta^2)
+
+    Parameters
+    ----------
+    width : int
+        The number D of hidden units, >= 1.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same network.
+    bias_var : float
+        The variance :math:`\sigma_\beta^2` of the output bias, >= 0 (0: it starts at 0; it
+        is trained either way).
+    n_networks : int, optional
+        Draw a batch of N independent networks at once (leading axis N).
+
+    Returns
+    -------
+    ShallowParams
+        ``W`` (D, 2), ``v`` (D,), ``beta`` () or with a leading axis N.
+    """
+    D = _positive_int(width, "width")
+    rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
+    sb = np.sqrt(_non_negative(bias_var, "bias_var"))
+    lead = () if n_networks is None else (_positive_int(n_networks, "n_networks"),)
+    W = rng.standard_normal(lead + (D, 2))
+    vv = rng.standard_normal(lead + (D,))
+    beta = sb * rng.standard_normal(lead)
+    return ShallowParams(_readonly(W), _readonly(vv), _readonly(beta))
+
+
+# ------------------------------------------------------------------------ the network
+def _hidden(params, x):
+    """Pre-activations :math:`w_j\\cdot u` for each input, shape (..., D, M)."""
+    W = params.W
+    return W[..., :, 0:1] * x + W[..., :, 1:2]
+
+
+def shallow_forward(params, x) -> np.ndarray:
+    r"""Outputs of the shallow network at scalar inputs.
+
+    Introduced in the chapter on wide networks.
+
+    .. math:: f(x) = \beta + \frac{1}{\sqrt D}\sum_j v_j\,\mathrm{ReLU}(w_{j0}x + w_{j1})
+
+    Parameters
+    ----------
+    params : ShallowParams
+    x : array_like, shape (M,)
+
+    Returns
+    -------
+    ndarray, shape (M,), or (N, M) for a batch of networks
+    """
+    params, x = _params(params), _inputs(x)
+    act = np.maximum(_hidden(params, x), 0.0)
+    out = np.einsum("...d,...dm->...m", params.v, act) / np.sqrt(params.width)
+    return out + np.asarray(params.beta)[..., None]
+
+
+def shallow_jacobian(params, x) -> np.ndarray:
+    r"""The gradient of each output with respect to the parameters, by hand.
+
+    Introduced in the chapter on wide networks. With :math:`a_j = w_j\cdot u` and the step
+    :math:`s_j = [a_j > 0]` (ReLU'(0) = 0):
+
+    .. math::
+
+        \frac{\partial f}{\partial w_{j0}} = \frac{v_j s_j x}{\sqrt D},\quad
+        \frac{\partial f}{\partial w_{j1}} = \frac{v_j s_j}{\sqrt D},\quad
+        \frac{\partial f}{\partial v_j} = \frac{\mathrm{ReLU}(a_j)}{\sqrt D},\quad
+        \frac{\partial f}{\partial \beta} = 1.
+
+    Parameters
+    ----------
+    params : ShallowParams
+    x : array_like, shape (M,)
+
+    Returns
+    -------
+    ndarray, shape (P, M) with P = 3D + 1 (rows in the order of ``params.flat()``), or
+    (N, P, M) for a batch
+    """
+    params, x = _params(params), _inputs(x)
+    a = _hidden(params, x)
+    sD = np.sqrt(params.width)
+    vs = params.v[..., None] * (a > 0) / sD
+    ones = np.ones(a.shape[:-2] + (1, x.size))
+    return np.concatenate([vs * x, vs, np.maximum(a, 0.0) / sD, ones], axis=-2)
+
+
+def empirical_ntk(params, x1, x2=None) -> np.ndarray:
+    r"""The empirical neural tangent kernel :math:`\Theta = J(x_1)^T J(x_2)` of a network,
+    without forming the Jacobian.
+
+    Introduced in the chapter on wide networks.
+
+    .. math::
+
+        \Theta(x, x') = \frac{1}{D}\sum_j \Big[(u\cdot u')\, v_j^2 s_j(x) s_j(x')
+        + \mathrm{ReLU}(w_j\cdot u)\,\mathrm{ReLU}(w_j\cdot u')\Big] + 1
+
+    Three (D, M) arrays and two matrix products, against the (3D + 1, M) Jacobian.
+
+    Parameters
+    ----------
+    params : ShallowParams
+    x1 : array_like, shape (M1,)
+    x2 : array_like, shape (M2,), optional
+        Default ``x1``.
+
+    Returns
+    -------
+    ndarray, shape (M1, M2), or (N, M1, M2) for a batch
+    """
+    params = _params(params)
+    x1 = _inputs(x1, "x1")
+    x2 = x1 if x2 is None else _inputs(x2, "x2")
+    a1, a2 = _hidden(params, x1), _hidden(params, x2)
+    v2 = (params.v**2)[..., None]
+    s1 = (a1 > 0) * v2
+    grad_w = np.swapaxes(s1, -1, -2) @ (a2 > 0)
+    grad_v = np.swapaxes(np.maximum(a1, 0.0), -1, -2) @ np.maximum(a2, 0.0)
+    dot = np.multiply.outer(x1, x2) + 1.0
+    return (dot * grad_w + grad_v) / params.width + 1.0
+
+
+# ----------------------------------------------------------------------- linearization
+class LinearizedNetwork:
+    r"""The network linearized at its start: a linear model over the Jacobian features.
+
+    Introduced in the chapter on wide networks.
+
+    .. math::
+
+        f_{\mathrm{lin}}(x; \phi) = f_0(x) + J(x)^T(\phi - \phi_0)
+        = J(x)^T\phi + c(x), \qquad c = f_0 - J^T\phi_0 .
+
+    Its gradient flow is :attr:`flow`, a :class:`~gflow_lib.LinearFlow` with ``X = J``
+    (P, I), targets ``y - c`` and start :math:`\phi_0`: the residuals, the loss and the
+    parameters are those of ``flow``; outputs add the offset :math:`c` back. Every closed form
+    of the earlier chapters applies to ``flow``.
+
+    Attributes
+    ----------
+    flow : LinearFlow
+    params0 : ShallowParams
+    y : ndarray, shape (I,)
+        The targets as given.
+    offset : ndarray, shape (I,)
+        :math:`c` at the training inputs.
+    eigenvalues : ndarray, shape (I,)
+        Of the empirical NTK :math:`J^TJ` (the smaller Gram matrix), ascending.
+    """
+
+    def __init__(self, params, x, y):
+        self.params0 = _params(params)
+        if self.params0.batch_shape:
+            raise ValueError("params must be one network, not a batch; got batch shape "
+                             f"{self.params0.batch_shape}")
+        self.x = v.frozen(_inputs(x))
+        self.y = v.frozen(v.vector(y, "y", self.x.size, what=" (one target per input)"))
+        J = shallow_jacobian(self.params0, self.x)
+        phi0 = self.params0.flat()
+        self.offset = v.frozen(shallow_forward(self.params0, self.x) - phi0 @ J)
+        self.flow = LinearFlow(J, self.y - self.offset, phi0)
+
+    eigenvalues = property(lambda self: self.flow.eigenvalues)
+
+    def params(self, t):
+        r"""Parameters :math:`\phi(t)`, shape (P,) or (T, P)."""
+        return self.flow.params(t)
+
+    def outputs(self, t):
+        r"""Outputs :math:`f_{\mathrm{lin}}(t)` at the training inputs, shape (I,) or (T, I)."""
+        return self.flow.outputs(t) + self.offset
+
+    def residuals(self, t):
+        """Residuals :math:`f_{\\mathrm{lin}}(t) - y`, shape (I,) or (T, I)."""
+        return self.flow.residuals(t)
+
+    def loss(self, t):
+        """Loss :math:`\\tfrac12\\lVert f_{\\mathrm{lin}}(t) - y\\rVert^2`."""
+        return self.flow.loss(t)
+
+    def predict(self, x_new, t):
+        r"""Outputs at new scalar inputs ``x_new`` (M,): :math:`J_*^T\phi(t) + c_*`, shape (M,)
+        or (T, M)."""
+        x_new = _inputs(x_new, "x_new")
+        J_new = shallow_jacobian(self.params0, x_new)
+        c_new = shallow_forward(self.params0, x_new) - self.params0.flat() @ J_new
+        return self.flow.params(t) @ J_new + c_new
+
+    def __repr__(self):
+        return f"LinearizedNetwork(D={self.params0.width}, I={self.x.size})"
+
+
+def linearized_flow(params, x, y) -> LinearizedNetwork:
+    r"""The gradient flow of the network linearized at ``params``, in closed form.
+
+    Introduced in the chapter on wide networks. See :class:`LinearizedNetwork`: its ``flow``
+    is a :class:`~gflow_lib.LinearFlow` over the Jacobian features, so the flow, descent,
+    ridge and Bayesian closed forms of the earlier chapters apply.
+
+    Parameters
+    ----------
+    params : ShallowParams
+        One network (no batch axis).
+    x : array_like, shape (I,)
+    y : array_like, shape (I,)
+
+    Returns
+    -------
+    LinearizedNetwork
+    """
+    return LinearizedNetwork(params, x, y)
+
+
+def last_layer_features(params, x) -> np.ndarray:
+    r"""The features seen by the last layer: :math:`(\mathrm{ReLU}(Wu)/\sqrt D,\, 1)`.
+
+    Introduced in the chapter on training wide networks in closed form. The network is linear
+    in ``(v, beta)``, so training only the last layer is the linear model of the earlier
+    chapters with these features.
+
+    Parameters
+    ----------
+    params : ShallowParams
+    x : array_like, shape (M,)
+
+    Returns
+    -------
+    ndarray, shape (D + 1, M), or (N, D + 1, M) for a batch
+    """
+    params, x = _params(params), _inputs(x)
+    act = np.maximum(_hidden(params, x), 0.0) / np.sqrt(params.width)
+    return np.concatenate([act, np.ones(act.shape[:-2] + (1, x.size))], axis=-2)
+
+
+def last_layer_flow(params, x, y) -> LinearFlow:
+    r"""Gradient flow of the last layer only, ``(v, beta)``, with ``W`` fixed: exact, since
+    the network is linear in them.
+
+    Introduced in the chapter on training wide networks in closed form. Its kernel
+    :math:`F^TF` tends to the NNGP kernel with :math:`\sigma_\beta^2 = 1` as D grows.
+
+    Parameters
+    ----------
+    params : ShallowParams
+        One network.
+    x, y : array_like, shape (I,)
+
+    Returns
+    -------
+    LinearFlow
+        Over :func:`last_layer_features` (D + 1, I), started at ``(v, beta)``; its ``predict``
+        takes ``last_layer_features(params, x_new)``.
+    """
+    params = _params(params)
+    if params.batch_shape:
+        raise ValueError("params must be one network, not a batch; got batch shape "
+                         f"{params.batch_shape}")
+    F = last_layer_features(params, x)
+    return LinearFlow(F, y, np.append(params.v, params.beta))
+
+
+# --------------------------------------------------------------------------- training
+class Training(NamedTuple):
+    """What :func:`train_shallow` recorded, at the recorded steps ``steps`` (K,).
+
+    ``outputs`` (K, [N,] I) at the training inputs, ``eval_outputs`` (K, [N,] M) at
+    ``x_eval`` (None without it), ``loss`` (K, [N]), ``params`` (K, [N,] P) flat parameter
+    vectors (None unless ``record_params``), ``final`` the parameters after the last step.
+    """
+
+    steps: np.ndarray
+    t: np.ndarray
+    outputs: np.ndarray
+    eval_outputs: np.ndarray | None
+    loss: np.ndarray
+    params: np.ndarray | None
+    final: ShallowParams
+
+
+def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
+                  record_params=True, last_layer_only=False) -> Training:
+    r"""Gradient descent on the real network, step by step, with the gradients by hand.
+
+    Introduced in the chapter on wide networks. With residuals :math:`r = f - y`:
+
+    .. math::
+
+        \phi_{k+1} = \phi_k - \mathrm{lr}\, J(\phi_k)\, r(\phi_k), \qquad t = k\,\mathrm{lr}.
+
+    A batch of networks (``params`` with a leading axis N) trains all at once.
+
+    Parameters
+    ----------
+    params : ShallowParams
+        The start.
+    x, y : array_like, shape (I,)
+    lr : float
+        Step size, > 0.
+    n_steps : int
+    x_eval : array_like, shape (M,), optional
+        Inputs at which to record the outputs too.
+    record_every : int
+        Record every this many steps (and always the first and the last step).
+    record_params : bool
+        Keep the flat parameter vectors of every recorded step (memory K N P floats).
+    last_layer_only : bool
+        Train ``(v, beta)`` only; ``W`` stays at its start.
+
+    Returns
+    -------
+    Training
+    """
+    p = _params(params)
+    x = _inputs(x)
+    y = v.vector(y, "y", x.size, what=" (one target per input)")
+    lr = v.positive_scalar(lr, "lr")
+    n_steps = v.non_negative_int(n_steps, "n_steps")
+    every = _positive_int(record_every, "record_every")
+    x_eval = None if x_eval is None else _inputs(x_eval, "x_eval")
+    steps = np.unique(np.r_[np.arange(0, n_steps + 1, every), n_steps])
+    sD = np.sqrt(p.width)
+    W0, W1 = np.array(p.W[..., 0]), np.array(p.W[..., 1])  # own contiguous copies
+    vv, beta = np.array(p.v), np.array(p.beta, dtype=float)
+    X2 = np.stack([x, np.ones_like(x)])  # the inputs u = (x, 1) as rows, (2, I)
+    outs, evals, losses, flats = [], [], [], []
+
+    def state():
+        return ShallowParams(np.stack([W0, W1], axis=-1), vv, np.asarray(beta))
+
+    def outputs(xs):
+        a = np.maximum(xs[:, None] * W0[..., None, :] + W1[..., None, :], 0.0)
+        return (a @ vv[..., :, None])[..., 0] / sD + beta[..., None]
+
+    k_rec = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(n_steps + 1):
+            a = x[:, None] * W0[..., None, :]  # pre-activations, (..., I, D)
+            a += W1[..., None, :]
+            act = np.maximum(a, 0.0)
+            f = (act @ vv[..., :, None])[..., 0] / sD + beta[..., None]
+            r = f - y
+            if k == steps[k_rec]:
+                outs.append(f)
+                losses.append(0.5 * np.sum(r * r, axis=-1))
+                if x_eval is not None:
+                    evals.append(outputs(x_eval))
+                if record_params:
+                    flats.append(state().flat())
+                k_rec += 1
+            if k == n_steps:
+                break
+            g_v = (r[..., None, :] @ act)[..., 0, :] / sD
+            if not last_layer_only:
+                G = X2 @ ((a > 0) * r[..., :, None])  # (..., 2, D)
+                step_w = vv * (lr / sD)
+                W0 -= step_w * G[..., 0, :]
+                W1 -= step_w * G[..., 1, :]
+            vv -= lr * g_v
+            beta = beta - lr * r.sum(axis=-1)
+    final = state()
+    return Training(
+        steps=steps, t=steps * lr, outputs=np.array(outs), loss=np.array(losses),
+        eval_outputs=None if x_eval is None else np.array(evals),
+        params=np.array(flats) if record_params else None,
+        final=ShallowParams(*(_readonly(a) for a in final)),
+    )
+
+
+# ------------------------------------------------------------------------ deep networks
+class DeepParams(NamedTuple):
+    """Parameters of a deep fully connected ReLU network on scalar inputs (stax conventions).
+
+    ``weights[l]`` has shape (n_l, n_{l+1}) with n_0 = 1 (the input) and a last layer of one
+    output; ``biases[l]`` (n_{l+1},).
+    """
+
+    weights: tuple
+    biases: tuple
+    sigma_w: float
+    sigma_b: float
+
+
+def init_deep(widths, seed=0, sigma_w=1.0, sigma_b=1.0) -> DeepParams:
+    r"""A deep ReLU network in the NTK parameterization of neural-tangents' ``stax``.
+
+    Introduced in the chapter on wide networks. ``stax.serial(Dense(n_1, W_std, b_std), Relu(),
+    Dense(n_2, ...), ..., Relu(), Dense(1, ...))``: each layer computes
+
+    .. math:: z_{l+1} = \frac{\sigma_w}{\sqrt{n_l}} W_{l+1}^T h_l + \sigma_b b_{l+1},
+        \qquad h_l = \mathrm{ReLU}(z_l),\; h_0 = x,
+
+    with every weight and bias drawn from N(0, 1).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Hidden widths (n_1, ..., n_L), L >= 1.
+    seed : int
+    sigma_w : float
+        ``W_std``, > 0.
+    sigma_b : float
+        ``b_std``, >= 0.
+
+    Returns
+    -------
+    DeepParams
+    """
+    widths = [_positive_int(n, "widths") for n in np.atleast_1d(np.asarray(widths)).tolist()]
+    if not widths:
+        raise ValueError("widths must hold at least one hidden width; got none")
+    sw = v.positive_scalar(sigma_w, "sigma_w")
+    sb = _non_negative(sigma_b, "sigma_b")
+    rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
+    sizes = [1, *widths, 1]
+    Ws = tuple(_readonly(rng.standard_normal((a, b))) for a, b in zip(sizes, sizes[1:],
+                                                                       strict=False))
+    bs = tuple(_readonly(rng.standard_normal(b)) for b in sizes[1:])
+    return DeepParams(Ws, bs, sw, sb)
+
+
+def _deep_pass(params, x):
+    """Forward pass: the inputs h_l (M, n_l) of each layer and the pre-activations z_l."""
+    if not isinstance(params, DeepParams):
+        raise TypeError(f"params must be DeepParams from init_deep; got {v.describe(params)}")
+    hs, zs = [x[:, None]], []
+    for i, (W, b) in enumerate(zip(params.weights, params.biases, strict=True)):
+        z = params.sigma_w / np.sqrt(W.shape[0]) * (hs[-1] @ W) + params.sigma_b * b
+        zs.append(z)
+        if i < len(params.weights) - 1:
+            hs.append(np.maximum(z, 0.0))
+    return hs, zs
+
+
+def deep_forward(params, x) -> np.ndarray:
+    """Outputs of the deep network at scalar inputs ``x`` (M,), shape (M,).
+
+    Introduced in the chapter on wide networks."""
+    hs, zs = _deep_pass(params, _inputs(x))
+    return zs[-1][:, 0]
+
+
+def deep_empirical_ntk(params, x1, x2=None) -> np.ndarray:
+    r"""The empirical NTK of the deep network, by back-propagation, without the Jacobian.
+
+    Introduced in the chapter on wide networks. With :math:`\delta_l = \partial f/\partial z_l`
+    (back-propagated by hand) and :math:`h_{l-1}` the layer's input, each layer adds
+
+    .. math:: \Big(\frac{\sigma_w^2}{n_{l-1}}\, h_{l-1}\cdot h_{l-1}' + \sigma_b^2\Big)
+        \,(\delta_l\cdot\delta_l').
+
+    Parameters
+    ----------
+    params : DeepParams
+    x1 : array_like, shape (M1,)
+    x2 : array_like, shape (M2,), optional
+
+    Returns
+    -------
+    ndarray, shape (M1, M2)
+    """
+    x1 = _inputs(x1, "x1")
+    x2 = x1 if x2 is None else _inputs(x2, "x2")
+    sides = []
+    for x in (x1, x2):
+        hs, zs = _deep_pass(params, x)
+        deltas = [np.ones((x.size, 1))]
+        for layer in range(len(zs) - 1, 0, -1):
+            W = params.weights[layer]
+            back = params.sigma_w / np.sqrt(W.shape[0]) * (deltas[0] @ W.T)
+            deltas.insert(0, back * (zs[layer - 1] > 0))
+        sides.append((hs, deltas))
+    (h1, d1), (h2, d2) = sides
+    out = np.zeros((x1.size, x2.size))
+    for layer, W in enumerate(params.weights):
+        feat = params.sigma_w**2 / W.shape[0] * (h1[layer] @ h2[layer].T) + params.sigma_b**2
+        out += feat * (d1[layer] @ d2[layer].T)
+    return out
