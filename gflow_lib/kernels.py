@@ -1,0 +1,386 @@
+r"""Kernels as functions of scalar inputs, and the random features that converge to them.
+
+Introduced in the chapter on function space (``book/function_space.ipynb``). A linear model
+with features :math:`\psi(x) \in \mathbb{R}^D` sees its inputs only through the kernel
+:math:`k(x, x') = \psi(x)^T\psi(x')`; with ``X = features(x, n)`` the matrix ``X.T @ X`` is
+the kernel matrix, and for the random features of :mod:`gflow_lib.features` it tends, as the
+number ``n`` of features grows, to a fixed kernel:
+
+=================================================  ====================================
+features (``x1``, ``x2``; ``n`` features)            limit of ``F(x1).T @ F(x2)``
+=================================================  ====================================
+``fourier_features(x, n, lengthscale, seed)``       ``rbf_kernel(x1, x2, lengthscale)``
+``relu_features(x, n, seed)``                       ``relu_kernel(x1, x2)``
+=================================================  ====================================
+
+Both limits include the ``+ 1`` of the row of ones that the feature maps append
+(``bias_var=1.0``, the default); ``bias_var=0.0`` gives the kernel alone. Each entry of
+``X.T @ X`` is a mean of ``n`` independent terms, so it misses its limit by about
+:math:`n^{-1/2}` (:func:`random_feature_gap`).
+
+The ReLU kernel is the arc-cosine kernel of Cho and Saul (2009) of the lifted input
+:math:`u = (x, 1)`. Written with the angle :math:`\theta` between :math:`u` and :math:`u'`,
+
+.. math::
+
+    k_n(u, u') = 2\,\mathbb{E}_{w \sim N(0, I)}\big[\Theta(w^Tu)\Theta(w^Tu')
+    (w^Tu)^n (w^Tu')^n\big] = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta),
+
+.. math::
+
+    J_0 = \pi - \theta, \quad J_1 = \sin\theta + (\pi - \theta)\cos\theta, \quad
+    J_2 = 3\sin\theta\cos\theta + (\pi - \theta)(1 + 2\cos^2\theta).
+
+The normalised :math:`\kappa_0 = J_0/\pi` and :math:`\kappa_1 = J_1/\pi`, functions of
+:math:`\cos\theta` (:func:`kappa0`, :func:`kappa1`), are the terms of a wide ReLU network's
+NNGP and NTK. Decompositions go through :mod:`gflow_lib.spectrum`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validation as v
+from .features import fourier_features, relu_features
+from .spectrum import filter_ridge, kernel_eigen
+
+__all__ = [
+    "COS_TOLERANCE",
+    "KernelGap",
+    "arccos_kernel",
+    "kappa0",
+    "kappa1",
+    "kernel_ridge",
+    "random_feature_gap",
+    "rbf_kernel",
+    "relu_kernel",
+]
+
+#: Cosines up to this far outside [-1, 1] are rounding and are clipped; beyond it they are an
+#: error in the caller's computation and are refused.
+COS_TOLERANCE = 1e-8
+
+_KINDS = ("relu", "fourier")
+
+
+# ----------------------------------------------------------------------------- checks
+def _inputs(x1, x2):
+    x1 = v.vector(x1, "x1", what=" of scalar inputs")
+    x2 = x1 if x2 is None else v.vector(x2, "x2", what=" of scalar inputs")
+    return x1, x2
+
+
+def _non_negative(value, name: str) -> float:
+    """A finite real number >= 0."""
+    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+        raise TypeError(f"{name} must be a non-negative real number; got {v.describe(value)}")
+    val = float(v.as_real_array(value, name))
+    if not (np.isfinite(val) and val >= 0):
+        raise ValueError(f"{name} must be a finite non-negative number; got {val!r}")
+    return val
+
+
+def _cosines(c, name: str = "c") -> np.ndarray:
+    c = v.as_real_array(c, name)
+    v.check_finite(c, name)
+    if np.any(np.abs(c) > 1.0 + COS_TOLERANCE):
+        raise ValueError(f"{name} must hold cosines in [-1, 1]; got values from "
+                         f"{float(c.min())!r} to {float(c.max())!r}")
+    return np.clip(c, -1.0, 1.0)
+
+
+# ---------------------------------------------------------------------- the arc-cosine
+def _J(order: int, theta):
+    """Cho and Saul's angular factor J_n(theta), n = 0, 1, 2."""
+    s, c, rest = np.sin(theta), np.cos(theta), np.pi - theta
+    if order == 0:
+        return rest
+    if order == 1:
+        return s + rest * c
+    return 3.0 * s * c + rest * (1.0 + 2.0 * c * c)
+
+
+def kappa0(c):
+    r"""The order-0 arc-cosine function of a cosine: the probability that a random
+    hyperplane through 0 leaves two vectors on the same side.
+
+    Introduced in the chapter on function space.
+
+    .. math:: \kappa_0(c) = 1 - \frac{\arccos c}{\pi}
+
+    Parameters
+    ----------
+    c : array_like
+        Cosines of angles, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+
+    Returns
+    -------
+    ndarray, the shape of ``c``
+        Values in [0, 1]; :math:`\kappa_0(1) = 1`.
+    """
+    return _J(0, np.arccos(_cosines(c))) / np.pi
+
+
+def kappa1(c):
+    r"""The order-1 arc-cosine function of a cosine, the normalised ReLU kernel.
+
+    Introduced in the chapter on function space. For unit vectors,
+    :math:`2\,\mathbb{E}[\max(0, w^Tu)\max(0, w^Tu')] = \kappa_1(u^Tu')`, :math:`w \sim N(0, I)`.
+
+    .. math:: \kappa_1(c) = \frac{\sqrt{1 - c^2} + (\pi - \arccos c)\,c}{\pi}
+
+    Parameters
+    ----------
+    c : array_like
+        Cosines of angles, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+
+    Returns
+    -------
+    ndarray, the shape of ``c``
+        Values in [0, 1]; :math:`\kappa_1(1) = 1`, :math:`\kappa_1(-1) = 0`,
+        :math:`\kappa_1'(c) = \kappa_0(c)`.
+    """
+    return _J(1, np.arccos(_cosines(c))) / np.pi
+
+
+def arccos_kernel(x1, x2=None, order=1):
+    r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`u = (x, 1)`.
+
+    Introduced in the chapter on function space. The angle is computed as
+    :math:`\theta = \operatorname{atan2}(|x - x'|, xx' + 1)`, accurate also for close inputs.
+
+    .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta), \qquad
+        \lVert u\rVert = \sqrt{x^2 + 1}
+
+    Parameters
+    ----------
+    x1 : array_like, shape (M1,)
+        Scalar inputs.
+    x2 : array_like, shape (M2,), optional
+        Scalar inputs (default ``x1``).
+    order : {0, 1, 2}
+        Order 0 is :math:`\kappa_0(\cos\theta)` (step units), order 1 the ReLU kernel
+        :math:`\lVert u\rVert\lVert u'\rVert\kappa_1(\cos\theta)`, order 2 the second moment
+        of the ReLU kernel's Monte Carlo terms (:func:`random_feature_gap`).
+
+    Returns
+    -------
+    ndarray, shape (M1, M2)
+    """
+    x1, x2 = _inputs(x1, x2)
+    if isinstance(order, bool) or order not in (0, 1, 2):
+        raise ValueError(f"order must be 0, 1 or 2; got {order!r}")
+    theta = np.arctan2(np.abs(np.subtract.outer(x1, x2)), np.multiply.outer(x1, x2) + 1.0)
+    norms = np.sqrt(np.multiply.outer(x1 * x1 + 1.0, x2 * x2 + 1.0)) ** order
+    return norms * _J(order, theta) / np.pi
+
+
+def relu_kernel(x1, x2=None, bias_var=1.0):
+    r"""The limit of the Gram matrix of random ReLU features, the ones row included.
+
+    Introduced in the chapter on function space. With ``F1 = relu_features(x1, n, seed)``
+    and ``F2 = relu_features(x2, n, seed)``, ``F1.T @ F2`` tends to ``relu_kernel(x1, x2)`` as
+    ``n`` grows: the features :math:`\sqrt{2/n}\max(0, w_j x + b_j)`, :math:`(w_j, b_j) \sim
+    N(0, I)`, give the order-1 arc-cosine kernel of :math:`u = (x, 1)`, and the ones row adds 1.
+
+    .. math:: k(x, x') = \lVert u\rVert\lVert u'\rVert\,\kappa_1(\cos\theta) + \sigma_b^2,
+        \qquad \cos\theta = \frac{xx' + 1}{\lVert u\rVert\lVert u'\rVert}
+
+    The prior covariance (NNGP) of a ReLU network
+    :math:`f(x) = \beta + D^{-1/2}\sum_j v_j \max(0, w_j^Tu)` with unit-variance weights is
+    ``0.5 * relu_kernel(x1, x2, 0.0) + var(beta)``: half, because these features carry the
+    factor :math:`\sqrt{2}`.
+
+    Parameters
+    ----------
+    x1 : array_like, shape (M1,)
+    x2 : array_like, shape (M2,), optional
+        Default ``x1``.
+    bias_var : float
+        The constant :math:`\sigma_b^2 \ge 0` added to every entry; 1.0 is the features'
+        row of ones, 0.0 the arc-cosine kernel alone.
+
+    Returns
+    -------
+    ndarray, shape (M1, M2)
+    """
+    bias_var = _non_negative(bias_var, "bias_var")
+    return arccos_kernel(x1, x2, order=1) + bias_var
+
+
+def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
+    r"""The Gaussian (RBF) kernel, the limit of random Fourier features, the ones row included.
+
+    Introduced in the chapter on function space. With
+    ``F1 = fourier_features(x1, n, lengthscale, seed)`` and the same for ``x2``,
+    ``F1.T @ F2`` tends to ``rbf_kernel(x1, x2, lengthscale)`` as ``n`` grows: the features
+    :math:`\sqrt{2/n}\cos(w_j x + b_j)`, :math:`w_j \sim N(0, \ell^{-2})`,
+    :math:`b_j \sim U(0, 2\pi)`, have :math:`\mathbb{E}[2\cos(wx + b)\cos(wx' + b)] =
+    \mathbb{E}\cos(w(x - x')) = e^{-(x - x')^2/(2\ell^2)}` (Rahimi and Recht 2007).
+
+    .. math:: k(x, x') = \exp\Big(-\frac{(x - x')^2}{2\ell^2}\Big) + \sigma_b^2
+
+    Parameters
+    ----------
+    x1 : array_like, shape (M1,)
+    x2 : array_like, shape (M2,), optional
+        Default ``x1``.
+    lengthscale : float
+        :math:`\ell > 0` (the default 0.2 is that of ``fourier_features``).
+    bias_var : float
+        The constant :math:`\sigma_b^2 \ge 0`; 1.0 is the features' row of ones.
+
+    Returns
+    -------
+    ndarray, shape (M1, M2)
+    """
+    x1, x2 = _inputs(x1, x2)
+    ell = v.positive_scalar(lengthscale, "lengthscale")
+    bias_var = _non_negative(bias_var, "bias_var")
+    return np.exp(-0.5 * (np.subtract.outer(x1, x2) / ell) ** 2) + bias_var
+
+
+# ------------------------------------------------------------------- kernel regression
+def kernel_ridge(K, y, K_new, penalty):
+    r"""Kernel ridge regression at new inputs, as a filter of the eigenvalues of ``K``.
+
+    Introduced in the chapter on function space (early stopping and ridge). The ridge filter
+    :func:`gflow_lib.spectrum.filter_ridge` applied through the eigenbasis :math:`K = U
+    \operatorname{diag}(\lambda) U^T`, with no inverse; ``penalty = 0`` is the minimum-norm
+    interpolant, the limit of :class:`gflow_lib.KernelFlow` from :math:`f_0 = 0`
+    (zero eigenvalues dropped).
+
+    .. math:: f_* = K_{*X}(K + \mu I)^{-1} y
+        = K_{*X}\, U \operatorname{diag}\Big(\frac{1}{\lambda_k + \mu}\Big) U^T y
+
+    Parameters
+    ----------
+    K : array_like, shape (I, I)
+        Symmetric positive semidefinite kernel matrix of the training inputs.
+    y : array_like, shape (I,)
+    K_new : array_like, shape (M, I)
+        Kernel between the new and the training inputs.
+    penalty : float or array_like, shape (L,)
+        Ridge penalties :math:`\mu \ge 0`.
+
+    Returns
+    -------
+    ndarray, shape (M,) for a scalar ``penalty``, (L, M) for an array
+    """
+    lam, U = kernel_eigen(K)
+    I = U.shape[0]  # noqa: E741
+    y = v.vector(y, "y", I, what=" (one target per row of K)")
+    K_new = v.as_real_array(K_new, "K_new")
+    if K_new.ndim != 2 or K_new.shape[1] != I:
+        raise ValueError(f"K_new must have shape (M, {I}); got shape {K_new.shape}")
+    v.check_finite(K_new, "K_new")
+    if isinstance(penalty, (bool, np.bool_)):
+        raise TypeError("penalty must be a non-negative number or a 1-D array of them; got bool")
+    pen = v.as_real_array(penalty, "penalty")
+    scalar = pen.ndim == 0
+    pen = np.atleast_1d(pen)
+    if pen.ndim != 1 or not np.all(np.isfinite(pen)) or np.any(pen < 0):
+        raise ValueError(f"penalty must be a finite non-negative number or a 1-D array of them; "
+                         f"got {v.describe(penalty)}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = filter_ridge(lam, pen).gain  # (L, I); 0/0 where lam = penalty = 0
+        coef = np.where(lam > 0, gain / np.where(lam > 0, lam, 1.0), 0.0)
+    out = (coef * (U.T @ y)) @ U.T @ K_new.T
+    return v.unbatch(out, scalar)
+
+
+# ------------------------------------------------------------------ random features
+class KernelGap(NamedTuple):
+    """How far the Gram matrix of ``n`` random features is from its limit.
+
+    ``gap`` is the root mean square of ``F.T @ F - K`` over all entries and seeds, ``expected``
+    its value from the variance of one feature's term, :math:`\\sqrt{\\bar v / n}`, and
+    ``slope`` the least-squares slope of ``log(gap)`` against ``log(n)`` (-1/2 in theory).
+    """
+
+    n_features: np.ndarray
+    gap: np.ndarray
+    expected: np.ndarray
+    slope: float
+
+
+def _term_variance(x, kind, lengthscale):
+    """Variance of one feature's term of each entry of F^T F, shape (I, I)."""
+    if kind == "relu":  # the term 2 relu(a) relu(b): second moment 2 k_2
+        return 2.0 * arccos_kernel(x, order=2) - arccos_kernel(x, order=1) ** 2
+    # the term 2 cos(a) cos(b), b uniform: second moment 1 + exp(-2 d^2 / l^2) / 2
+    k = rbf_kernel(x, lengthscale=lengthscale, bias_var=0.0)
+    return 1.0 + 0.5 * k**4 - k**2
+
+
+def random_feature_gap(x, n_features, kind="relu", n_seeds=20, lengthscale=0.2, seed=0):
+    r"""The gap between the Gram matrix of ``n`` random features and its kernel, against ``n``.
+
+    Introduced in the chapter on function space. For each ``n`` and each of the seeds
+    ``seed, seed + 1, ..., seed + n_seeds - 1``, ``F = relu_features(x, n, s)`` (or
+    ``fourier_features(x, n, lengthscale, s)``) is compared with :func:`relu_kernel` (or
+    :func:`rbf_kernel`). Each entry of ``F.T @ F`` is the mean of ``n`` independent terms of
+    variance :math:`v_{ij}`, so
+
+    .. math:: \mathbb{E}\,\overline{(F^TF - K)^2} = \bar v / n, \qquad
+        \bar v = \operatorname{mean}_{ij} v_{ij},
+
+    with :math:`v = 2k_2 - k_1^2` for ReLU features (arc-cosine kernels of orders 2 and 1)
+    and :math:`v = 1 + \tfrac12 k^4 - k^2` for Fourier features (:math:`k` the RBF kernel).
+
+    Parameters
+    ----------
+    x : array_like, shape (I,)
+        Scalar inputs.
+    n_features : array_like of int, shape (N,)
+        Numbers of features, each >= 1.
+    kind : {"relu", "fourier"}
+    n_seeds : int
+        Seeds per number of features, >= 1.
+    lengthscale : float
+        For Fourier features.
+    seed : int
+        The first seed.
+
+    Returns
+    -------
+    KernelGap
+        ``n_features``, ``gap`` and ``expected`` of shape (N,), and the fitted ``slope``
+        (NaN when N < 2).
+    """
+    x = v.vector(x, "x", what=" of scalar inputs")
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}; got {kind!r}")
+    ns = np.atleast_1d(np.asarray(n_features))
+    if ns.ndim != 1 or ns.size == 0 or ns.dtype.kind not in "iu" or np.any(ns < 1):
+        raise ValueError(f"n_features must be a non-empty 1-D array of positive integers; got "
+                         f"{v.describe(n_features)}")
+    n_seeds = v.non_negative_int(n_seeds, "n_seeds")
+    if n_seeds < 1:
+        raise ValueError(f"n_seeds must be a positive integer; got {n_seeds}")
+    seed = v.non_negative_int(seed, "seed")
+    ell = v.positive_scalar(lengthscale, "lengthscale")
+    if kind == "relu":
+        K = relu_kernel(x)
+
+        def gram(n, s):
+            F = relu_features(x, int(n), s)
+            return F.T @ F
+    else:
+        K = rbf_kernel(x, lengthscale=ell)
+
+        def gram(n, s):
+            F = fourier_features(x, int(n), ell, s)
+            return F.T @ F
+
+    gap = np.array([np.sqrt(np.mean([np.mean((gram(n, s) - K) ** 2)
+                                     for s in range(seed, seed + n_seeds)])) for n in ns])
+    expected = np.sqrt(np.mean(_term_variance(x, kind, ell)) / ns)
+    slope = float("nan")
+    if ns.size >= 2:
+        lx, ly = np.log(ns.astype(float)), np.log(gap)
+        lx = lx - lx.mean()
+        slope = float(lx @ (ly - ly.mean()) / (lx @ lx))
+    return KernelGap(ns.astype(int), gap, expected, slope)
