@@ -1,0 +1,254 @@
+r"""The live explorer: gradient flow of a line through points, computed in the reader's browser.
+
+Introduced in the chapter on exploring the flow (``book/explorer.ipynb``).
+
+One JavaScript file, ``explorer.js`` beside this module, is the whole front end. It computes the
+flow of the book's two-parameter model in closed form (the 2 x 2 eigendecomposition of
+:math:`A = XX^T`, one exponential per mode, no time stepping) and draws four linked panels in
+plain SVG. It serves three places:
+
+* **Jupyter and Colab**: :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget
+  whose state (the points, the start, the time, the learning rate, the prior variance) syncs
+  both ways, so Python reads what the reader chose and can set it;
+* **the static book page**: the widget's ``text/html`` output (:meth:`Explorer.static_html`)
+  holds the same script and the state, and runs with no kernel, offline, also from
+  ``file://``;
+* **tests**: the page exposes ``window.gflowLive.params(X, y, phi0, t)``, which the test suite
+  compares with :class:`gflow_lib.LinearFlow`.
+
+The files ship inside the package (``pyproject.toml`` package data), so a Colab install has
+them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets as tl
+
+from ..flow import LinearFlow
+
+__all__ = ["Explorer", "explorer_css", "explorer_js"]
+
+_HERE = Path(__file__).resolve().parent
+
+#: Defaults of the explorer: the book's three points and start, and the crowd of random starts
+#: N(phi0, sigma_sq_p I) of the introduction.
+DEFAULTS = {"t": 0.3, "lr": 0.1, "sigma_sq_p": 0.04, "show_descent": True}
+
+
+def explorer_js() -> str:
+    """The explorer's JavaScript (``explorer.js``): a classic script that defines
+    ``gflowLive``."""
+    return (_HERE / "explorer.js").read_text(encoding="utf-8")
+
+
+def explorer_css() -> str:
+    """The explorer's stylesheet (``explorer.css``)."""
+    return (_HERE / "explorer.css").read_text(encoding="utf-8")
+
+
+def _palette() -> dict:
+    """The book's colours for the explorer: data points, flow, descent, band and the loss
+    levels of the colour map (dark = low loss). Read from :mod:`gflow_lib.plotting.style`, so
+    the explorer follows the figures."""
+    from matplotlib.colors import to_hex
+
+    from ..plotting.style import BOOK_CMAP, COLORS
+
+    levels = [to_hex(BOOK_CMAP(float(q))) for q in np.linspace(0.05, 0.95, 10)]
+    return {"points": list(COLORS["points"]), "flow": COLORS["flow"],
+            "descent": COLORS["descent"], "band": COLORS["band"], "levels": levels}
+
+
+def _line_problem(X, y, phi0):
+    """Check a line-through-points problem; return the points as [[x, y], ...] and phi0."""
+    flow = LinearFlow(X, y, phi0)  # checks shapes and finiteness, names the arguments
+    if flow.D != 2:
+        raise ValueError(f"X must have 2 rows (the inputs, then a row of ones); got shape "
+                         f"{flow.X.shape}")
+    if not np.all(flow.X[1] == 1.0):
+        raise ValueError("X's second row must be all ones (the intercept's input); got "
+                         f"{np.array2string(flow.X[1], precision=3, threshold=6)}")
+    points = [[float(a), float(b)] for a, b in zip(flow.X[0], flow.y, strict=True)]
+    return points, [float(p) for p in flow.phi0]
+
+
+class Explorer(anywidget.AnyWidget):
+    r"""The live explorer as a widget for Jupyter and Colab, and as HTML for the static page.
+
+    Introduced in the chapter on exploring the flow.
+
+    The reader drags the start :math:`\phi_0` and the data points (and adds or removes points),
+    sets the time :math:`t`, the learning rate of gradient descent and the variance of random
+    starts; four linked panels show the state
+
+    .. math::
+
+        \phi(t) = e^{-At}\phi_0 + \Big(\int_0^t e^{-As}\,ds\Big) X y, \qquad A = XX^T,
+
+    on the loss landscape, as the fitted line with its residuals, as residuals over time, and
+    as predictions with the band :math:`m \pm 2\sqrt{v}` over starts
+    :math:`N(\phi_0, \sigma_p^2 I)`, centred on the same start, so every panel shows one state.
+    Gradient descent's iterates :math:`\phi_k`, :math:`k \le t/lr`, are overlaid.
+
+    Parameters
+    ----------
+    X : array_like, shape (2, I), optional
+        The inputs, then a row of ones (:func:`gflow_lib.data.design_matrix`). Default: the
+        book's three points (:func:`gflow_lib.data.seed_data`).
+    y : array_like, shape (I,), optional
+    phi0 : array_like, shape (2,), optional
+        Start (slope, intercept).
+    t : float
+        Time, 0 to 1000.
+    lr : float
+        Learning rate of gradient descent, 0.001 to 10.
+    sigma_sq_p : float
+        Variance of each entry of a random start, 0.001 to 10.
+    show_descent : bool
+        Overlay gradient descent.
+
+    Attributes
+    ----------
+    points : list of [x, y]
+        The data points (synced with the page: the reader's drags arrive here).
+    phi0 : list of 2 floats
+    t, lr, sigma_sq_p : float
+    show_descent : bool
+
+    Examples
+    --------
+    >>> ex = Explorer()                # doctest: +SKIP
+    >>> ex                             # the widget, in a notebook  # doctest: +SKIP
+    >>> ex.flow().params(ex.t)         # what the reader set, through LinearFlow  # doctest: +SKIP
+    """
+
+    _esm = explorer_js() + "\nexport default gflowLive.widget;\n"
+    _css = explorer_css()
+
+    points = tl.List(tl.List(tl.Float())).tag(sync=True)
+    phi0 = tl.List(tl.Float()).tag(sync=True)
+    t = tl.Float(DEFAULTS["t"]).tag(sync=True)
+    lr = tl.Float(DEFAULTS["lr"]).tag(sync=True)
+    sigma_sq_p = tl.Float(DEFAULTS["sigma_sq_p"]).tag(sync=True)
+    show_descent = tl.Bool(DEFAULTS["show_descent"]).tag(sync=True)
+    palette = tl.Dict().tag(sync=True)
+
+    def __init__(self, X=None, y=None, phi0=None, t=DEFAULTS["t"], lr=DEFAULTS["lr"],
+                 sigma_sq_p=DEFAULTS["sigma_sq_p"], show_descent=DEFAULTS["show_descent"],
+                 **kwargs):
+        if X is None and y is None:
+            from ..data import seed_data
+
+            X, y, start = seed_data()
+            phi0 = start if phi0 is None else phi0
+        elif X is None or y is None:
+            raise TypeError("give both X and y, or neither (the book's three points)")
+        if phi0 is None:
+            phi0 = np.zeros(2)
+        points, start = _line_problem(X, y, phi0)
+        super().__init__(points=points, phi0=start, t=t, lr=lr, sigma_sq_p=sigma_sq_p,
+                         show_descent=show_descent, palette=_palette(), **kwargs)
+
+    # ------------------------------------------------------------ checks of what is set
+    @tl.validate("points")
+    def _check_points(self, proposal):
+        pts = proposal["value"]
+        if len(pts) < 1:
+            raise tl.TraitError("points must hold at least one [x, y] pair; got none")
+        for i, p in enumerate(pts):
+            if len(p) != 2 or not all(np.isfinite(p)):
+                raise tl.TraitError(f"points[{i}] must be a pair of finite numbers [x, y]; "
+                                    f"got {p!r}")
+        return pts
+
+    @tl.validate("phi0")
+    def _check_phi0(self, proposal):
+        p = proposal["value"]
+        if len(p) != 2 or not all(np.isfinite(p)):
+            raise tl.TraitError(f"phi0 must be two finite numbers (slope, intercept); got {p!r}")
+        return p
+
+    @tl.validate("t")
+    def _check_t(self, proposal):
+        return self._in_range(proposal, "t", 0.0, 1000.0)
+
+    @tl.validate("lr")
+    def _check_lr(self, proposal):
+        return self._in_range(proposal, "lr", 0.001, 10.0)
+
+    @tl.validate("sigma_sq_p")
+    def _check_sigma_sq_p(self, proposal):
+        return self._in_range(proposal, "sigma_sq_p", 0.001, 10.0)
+
+    @staticmethod
+    def _in_range(proposal, name, lo, hi):
+        value = proposal["value"]
+        if not (np.isfinite(value) and lo <= value <= hi):
+            raise tl.TraitError(f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}")
+        return value
+
+    # ------------------------------------------------------------ reading the state
+    @property
+    def X(self) -> np.ndarray:
+        """The data matrix of the current points, shape (2, I): inputs, then ones."""
+        x = np.array([p[0] for p in self.points], dtype=float)
+        return np.vstack([x, np.ones_like(x)])
+
+    @property
+    def y(self) -> np.ndarray:
+        """The targets of the current points, shape (I,)."""
+        return np.array([p[1] for p in self.points], dtype=float)
+
+    def flow(self) -> LinearFlow:
+        """The flow the explorer shows now, as a :class:`gflow_lib.LinearFlow`."""
+        return LinearFlow(self.X, self.y, np.asarray(self.phi0, dtype=float))
+
+    def set_data(self, X, y, phi0=None):
+        """Replace the points (and optionally the start) in one update of the page."""
+        points, start = _line_problem(X, y, self.phi0 if phi0 is None else phi0)
+        with self.hold_sync():
+            self.points = points
+            self.phi0 = start
+
+    # ------------------------------------------------------------ display
+    def state(self) -> dict:
+        """The synced state as plain Python values (what the page starts from)."""
+        return {"points": [list(p) for p in self.points], "phi0": list(self.phi0),
+                "t": self.t, "lr": self.lr, "sigma_sq_p": self.sigma_sq_p,
+                "show_descent": self.show_descent, "palette": dict(self.palette)}
+
+    def static_html(self) -> str:
+        """Self-contained HTML of the explorer in its current state, for a page with no kernel.
+
+        The state is a JSON attribute of a ``div``; the inline stylesheet and script (the
+        package's ``explorer.css`` and ``explorer.js``) mount the explorer on it. Nothing is
+        loaded from anywhere, so it works offline and from ``file://``. The text is the same
+        for the same state (no random ids), so nbval can compare it.
+        """
+        state = html.escape(json.dumps(self.state(), sort_keys=True, separators=(",", ":")))
+        fallback = ("The live explorer needs JavaScript. It shows the loss landscape with the "
+                    "path of gradient flow, the fitted line with its residuals, the residuals "
+                    "over time and the predictions over random starts, all computed in the "
+                    "browser.")
+        return (f'<div class="gflow-live-static" data-gflow-live="{state}">'
+                f"<noscript><p>{fallback}</p></noscript></div>\n"
+                f"<style>{explorer_css()}</style>\n"
+                f"<script>{explorer_js()}\ngflowLive.mountBefore(document.currentScript);"
+                "</script>\n")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = dict(data)
+        data["text/html"] = self.static_html()
+        return data, metadata
+
+    def __repr__(self) -> str:
+        return (f"Explorer(I={len(self.points)}, phi0=[{self.phi0[0]:.4g}, {self.phi0[1]:.4g}], "
+                f"t={self.t:.4g}, lr={self.lr:.4g}, sigma_sq_p={self.sigma_sq_p:.4g})")
