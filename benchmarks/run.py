@@ -27,7 +27,7 @@ import tracemalloc
 import numpy as np
 
 from gflow_lib import LinearFlow, prediction_distribution
-from gflow_lib.data import design_matrix, seed_data
+from gflow_lib.data import design_matrix, running_example
 
 from .seed_reference import seed_workload
 
@@ -58,7 +58,7 @@ def gflow_workload(X, y, phi0, t_all, x_predict, sigma_sq_p=2.0):
 
 
 def p1(smoke=False):
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     t_all = np.arange(0, 0.5 if smoke else 20, 0.01)
     x_predict = design_matrix(np.arange(0, 1, 0.01))
     t_seed, ref = best_time(lambda: seed_workload(X, y, phi0, t_all, x_predict), 1 if smoke else 2)

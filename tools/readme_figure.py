@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gflow_lib import LinearFlow, gram_eigen  # noqa: E402
-from gflow_lib.data import seed_data  # noqa: E402
+from gflow_lib.data import running_example  # noqa: E402
 from gflow_lib.frames import loss_surface  # noqa: E402
 from gflow_lib.plotting import (  # noqa: E402
     COLORS,
@@ -34,7 +34,7 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "readme-figure.png"
 def main(out=None):
     out = OUT if out is None else Path(out)
     apply_style()
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     flow = LinearFlow(X, y, phi0)
     t = np.concatenate([[0.0], np.geomspace(1e-3, 60.0, 500)])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11.5, 5.0), gridspec_kw={"width_ratios": [1, 1.1]})
