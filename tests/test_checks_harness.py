@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from gflow_lib import checks
-from gflow_lib.checks import CheckResult, basics, bayes, explorer, landscape, ml_map
+from gflow_lib.checks import (
+    CheckResult,
+    basics,
+    bayes,
+    explorer,
+    function_space,
+    landscape,
+    ml_map,
+)
 
 CHECKS = {
     "loss": (checks.check_loss, basics.LOSS),
@@ -22,6 +30,7 @@ CHECKS = {
     "map_estimate": (checks.check_map_estimate, ml_map.MAP_ESTIMATE),
     "predictive_variance": (checks.check_predictive_variance, bayes.PREDICTIVE_VARIANCE),
     "frame_losses": (checks.check_frame_losses, explorer.FRAME_LOSSES),
+    "kernel_predict": (checks.check_kernel_predict, function_space.KERNEL_PREDICT),
 }
 PREFIXES = ("Correct: ", "Not yet: ", "Error: ")
 

@@ -11,6 +11,7 @@ re-exported here.
 from .basics import check_loss, check_residuals_at
 from .bayes import check_predictive_variance
 from .explorer import check_frame_losses
+from .function_space import check_kernel_predict
 from .harness import Case, Check, CheckResult, Mistake, run_check
 from .landscape import check_gd_step
 from .ml_map import check_map_estimate
@@ -22,6 +23,7 @@ __all__ = [
     "Mistake",
     "check_frame_losses",
     "check_gd_step",
+    "check_kernel_predict",
     "check_loss",
     "check_map_estimate",
     "check_predictive_variance",
