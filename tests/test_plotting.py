@@ -538,3 +538,163 @@ def test_prediction_grid_hides_unused_panels():
     fig = plot_prediction_grid(np.linspace(0, 1, 4), np.zeros((2, 4)), np.ones((2, 4)),
                                ["a", "b"], ncols=3)
     assert len([a for a in fig.axes if a.get_visible()]) == 2
+
+
+# -------------------------------------------------------------- function space (kernels)
+def _kernel_results():
+    """Results of the function-space chapter's kind, computed with the core."""
+    from gflow_lib import KernelFlow
+    from gflow_lib.kernels import kernel_ridge, random_feature_gap, rbf_kernel
+    from gflow_lib.spectrum import kernel_eigen
+
+    x, xg = np.linspace(0.05, 0.95, 6), np.linspace(0.0, 1.0, 21)
+    y = np.sin(2 * np.pi * x)
+    K, Kg = rbf_kernel(x, lengthscale=0.2), rbf_kernel(xg, x, 0.2)
+    lam, U = kernel_eigen(K)
+    lam, U = lam[::-1], U[:, ::-1]
+    t = np.geomspace(1e-2, 1e3, 30)
+    flow = KernelFlow(K, y)
+    pen = 1.0 / t
+    return dict(x=x, xg=xg, y=y, lam=lam, funcs=Kg @ U / lam, t=t,
+                coords=flow.residuals(t) @ U, fits=flow.predict(Kg, t[::6]),
+                flow_err=np.mean((flow.predict(Kg, t) - np.sin(2 * np.pi * xg)) ** 2, axis=1),
+                ridge_err=np.mean((kernel_ridge(K, y, Kg, pen) - np.sin(2 * np.pi * xg)) ** 2,
+                                  axis=1),
+                pen=pen, gap=random_feature_gap(x, [10, 100, 1000], n_seeds=3))
+
+
+@pytest.fixture(scope="module")
+def kres():
+    return _kernel_results()
+
+
+def test_function_space_figures_draw_with_the_core_switched_off(kres, monkeypatch):
+    import gflow_lib.flow
+    import gflow_lib.kernels
+    import gflow_lib.spectrum
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a figure computed instead of drawing its results")
+
+    monkeypatch.setattr(gflow_lib.flow.KernelFlow, "__init__", forbidden)
+    for module, name in [(gflow_lib.spectrum, "kernel_eigen"), (gflow_lib.kernels, "kernel_ridge"),
+                         (gflow_lib.kernels, "rbf_kernel"), (gflow_lib.kernels, "relu_kernel"),
+                         (gflow_lib.kernels, "random_feature_gap"), (np.linalg, "eigh")]:
+        monkeypatch.setattr(module, name, forbidden)
+    k = kres
+    gp.plot_eigenfunctions(k["xg"], k["funcs"][:, :4], k["lam"][:4], x_data=k["x"])
+    gp.plot_mode_residuals(k["t"], k["coords"], k["lam"])
+    gp.plot_fits_over_time(k["xg"], k["fits"], k["t"][::6], data=(k["x"], k["y"]),
+                           target=np.sin(2 * np.pi * k["xg"]))
+    gp.plot_functions(k["xg"], k["fits"][:2], ["a", "b"], data=(k["x"], k["y"]), span=(0, 1))
+    gp.plot_held_out_error(k["t"], k["flow_err"], k["pen"], k["ridge_err"],
+                           best=(k["t"][3], k["flow_err"][3]), noise_floor=0.01)
+    gp.plot_mode_filters(k["lam"], np.ones((2, k["lam"].size)), ["flow", "ridge"])
+    gp.plot_kernel_gap([k["gap"]], ["ReLU"])
+
+
+def test_eigenfunctions_one_panel_per_mode_with_its_eigenvalue(kres):
+    fig = gp.plot_eigenfunctions(kres["xg"], kres["funcs"][:, :5], kres["lam"][:5], ncols=3)
+    shown = [a for a in fig.axes if a.get_visible()]
+    assert len(shown) == 5 and len(fig.axes) == 6
+    for k, ax in enumerate(shown):
+        curve = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == kres["xg"].size][-1]
+        np.testing.assert_allclose(curve.get_ydata(), kres["funcs"][:, k])
+        assert f"{kres['lam'][k]:.3g}" in ax.get_title()
+
+
+def test_mode_residuals_draw_absolute_coordinates_and_time_constants(kres):
+    t, coords, lam = kres["t"], kres["coords"], kres["lam"]
+    ax = gp.plot_mode_residuals(t, coords, lam, modes=range(1, 7), floor=1e-8)
+    curves = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == t.size]
+    assert len(curves) == lam.size
+    for k, ln in enumerate(curves):
+        want = np.abs(coords[:, k])
+        np.testing.assert_allclose(ln.get_ydata(), np.where(want >= 1e-8, want, np.nan))
+    marks = [ln.get_xdata()[0] for ln in ax.get_lines() if len(ln.get_xdata()) == 2]
+    inside = [1 / lk for lk in lam if t[0] <= 1 / lk <= t[-1]]
+    np.testing.assert_allclose(sorted(marks), sorted(inside))
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+
+
+def test_fits_over_time_run_dark_early_to_light_late(kres):
+    ts = kres["t"][::6]
+    ax = gp.plot_fits_over_time(kres["xg"], kres["fits"], ts, data=(kres["x"], kres["y"]))
+    lines = ax.get_lines()[: ts.size]
+    for ln, f, c in zip(lines, kres["fits"], time_colors(ts.size), strict=True):
+        np.testing.assert_allclose(ln.get_ydata(), f)
+        assert to_rgba(ln.get_color()) == pytest.approx(tuple(c))
+    np.testing.assert_allclose(ax.get_lines()[-1].get_xdata(), kres["x"])  # the data on top
+
+
+def test_functions_draw_each_curve_and_shade_the_data(kres):
+    ax = gp.plot_functions(kres["xg"], kres["fits"][:3], ["a", "b", "c"], span=(0.05, 0.95),
+                           target=np.zeros(kres["xg"].size), styles=["-", "--", ":"])
+    for ln, f in zip(ax.get_lines()[:3], kres["fits"][:3], strict=True):
+        np.testing.assert_allclose(ln.get_ydata(), f)
+    assert len(ax.patches) == 1  # the span
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["span of the data", "a"]
+
+
+def test_held_out_error_draws_ridge_at_one_over_the_penalty(kres):
+    ax = gp.plot_held_out_error(kres["t"], kres["flow_err"], kres["pen"], kres["ridge_err"],
+                                best=(2.0, 0.1))
+    flow_line, ridge_line = ax.get_lines()[:2]
+    np.testing.assert_allclose(flow_line.get_xdata(), kres["t"])
+    np.testing.assert_allclose(ridge_line.get_xdata(), 1 / kres["pen"])
+    np.testing.assert_allclose(ridge_line.get_ydata(), kres["ridge_err"])
+    assert (2.0, 0.1) in [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in ax.get_lines()]
+
+
+def test_mode_filters_are_drawn_in_order_of_eigenvalue():
+    lam = np.array([5.0, 0.1, 1.0])
+    gains = np.array([[0.9, 0.1, 0.5], [0.8, 0.2, 0.4]])
+    ax = gp.plot_mode_filters(lam, gains, ["flow", "ridge"])
+    for ln, g in zip(ax.get_lines(), gains, strict=True):
+        np.testing.assert_allclose(ln.get_xdata(), [0.1, 1.0, 5.0])
+        np.testing.assert_allclose(ln.get_ydata(), g[[1, 2, 0]])
+
+
+def test_kernel_gap_draws_measured_and_expected_with_the_slope(kres):
+    g = kres["gap"]
+    ax = gp.plot_kernel_gap([g], ["ReLU"])
+    pts, line = ax.get_lines()
+    np.testing.assert_allclose(pts.get_ydata(), g.gap)
+    np.testing.assert_allclose(line.get_ydata(), g.expected)
+    assert f"{g.slope:.3f}" in pts.get_label()
+
+
+@pytest.mark.parametrize(
+    "call, exc, words",
+    [
+        (lambda: gp.plot_eigenfunctions(np.zeros(4), np.zeros((4, 2)), [1.0, 2.0, 3.0]),
+         ValueError, r"funcs must have shape \(M, P\) = \(4, 3\)"),
+        (lambda: gp.plot_mode_residuals(np.ones(3), np.ones((3, 2)), [1.0]), ValueError,
+         r"coords must have shape \(T, P\) = \(3, 1\)"),
+        (lambda: gp.plot_mode_residuals(np.arange(3.0), np.ones((3, 1)), [1.0]), ValueError,
+         "must be positive"),
+        (lambda: gp.plot_mode_residuals(np.ones(3), np.ones((3, 1)), [1.0], modes=[1, 2]),
+         ValueError, "modes must have 1 entries"),
+        (lambda: gp.plot_fits_over_time(np.zeros(4), np.zeros((2, 3)), [1.0, 2.0]), ValueError,
+         r"fits must have shape \(T, M\) = \(2, 4\)"),
+        (lambda: gp.plot_functions(np.zeros(4), np.zeros((2, 4)), ["a"]), ValueError,
+         r"curves must have shape \(C, M\) = \(1, 4\)"),
+        (lambda: gp.plot_functions(np.zeros(4), np.zeros((1, 4)), ["a"], colors=["r", "b"]),
+         ValueError, "colors and styles must have 1 entries"),
+        (lambda: gp.plot_held_out_error(np.ones(3), np.ones(2), np.ones(2), np.ones(2)),
+         ValueError, "flow_error must match t"),
+        (lambda: gp.plot_held_out_error(np.ones(2), np.ones(2), np.zeros(2), np.ones(2)),
+         ValueError, "must be positive"),
+        (lambda: gp.plot_mode_filters([1.0, 2.0], np.ones((2, 3)), ["a", "b"]), ValueError,
+         r"gains must have shape \(C, P\) = \(2, 2\)"),
+        (lambda: gp.plot_mode_filters([0.0, 2.0], np.ones((1, 2)), ["a"]), ValueError,
+         "lam must be positive"),
+        (lambda: gp.plot_kernel_gap([np.ones(3)], ["a"]), TypeError,
+         "gaps must be KernelGap results"),
+        (lambda: gp.plot_eigenfunctions(np.zeros((2, 2)), np.zeros((2, 1)), [1.0]), ValueError,
+         "x must be a 1-D array"),
+    ],
+)
+def test_function_space_figures_bad_input(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()
