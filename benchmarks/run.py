@@ -8,6 +8,9 @@ P2  A large problem: X of 100 x 1,000,000 and 1000 times. ``LinearFlow`` + ``par
     ``loss`` versus one ``X @ X.T`` on the same machine in the same run (target: at most 1.10
     times), and peak memory (target: at most 1.05 times the size of X, X included). Also the
     overparameterized side, D = 100,000 and I = 100.
+N1  Wide networks at D = 100,000 hidden units: ``empirical_ntk`` at 20 inputs versus the
+    product of Jacobians ``J.T @ J`` it avoids (time and peak memory), and one step of
+    ``train_shallow`` on the three data points versus one forward pass (``shallow_forward``).
 
 Times are the minimum over repeats (the least disturbed run). Memory is measured in a fresh
 subprocess: tracemalloc's peak of NumPy allocations and the growth of the peak resident set.
@@ -172,7 +175,63 @@ def run(smoke=False):
     for D, I, T, wp in sizes:
         rows.append(p2_time(D, I, T, repeats, wp))
         rows.append(_memory_in_subprocess(D, I, T, wp))
+    rows += n1_networks(smoke)
     return rows
+
+
+def _peak(fn):
+    """Peak of NumPy allocations (tracemalloc) while ``fn()`` runs, in bytes."""
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def n1_networks(smoke=False):
+    """N1: the wide-network functions at D = 100,000 (1,000 with ``smoke``)."""
+    from gflow_lib.network import (
+        empirical_ntk,
+        init_shallow,
+        shallow_forward,
+        shallow_jacobian,
+        train_shallow,
+    )
+
+    D = 1_000 if smoke else 100_000
+    n_steps, repeats = (5, 1) if smoke else (200, 5)
+    p = init_shallow(D, seed=0)
+    x = np.linspace(-1.0, 1.0, 20)
+    x3, y3 = np.array([0.2, 0.4, 0.8]), np.array([-0.05, -0.2, 0.3])
+
+    def ntk():
+        return empirical_ntk(p, x)
+
+    def jac():
+        J = shallow_jacobian(p, x)
+        return J.T @ J
+
+    def train():
+        return train_shallow(p, x3, y3, 0.2, n_steps, record_every=n_steps, record_params=False)
+
+    # Interleaved, so that both sides of each ratio see the same state of the machine.
+    t_ntk = t_jac = t_fwd = t_train = np.inf
+    for _ in range(repeats):
+        t, K = best_time(ntk, 1)
+        t_ntk = min(t_ntk, t)
+        t, KJ = best_time(jac, 1)
+        t_jac = min(t_jac, t)
+        t, _ = best_time(lambda: shallow_forward(p, x3), 5)
+        t_fwd = min(t_fwd, t)
+        t, tr = best_time(train, 1)
+        t_train = min(t_train, t)
+    assert np.max(np.abs(K - KJ)) < 1e-10 * np.max(K) and tr.loss[-1] < tr.loss[0]
+    return [
+        {"case": f"N1 empirical_ntk D={D} M=20", "ntk_s": t_ntk, "jacobian_s": t_jac,
+         "time_ratio": t_ntk / t_jac, "peak_ratio": _peak(ntk) / _peak(jac)},
+        {"case": f"N1 train_shallow D={D} I=3 steps={n_steps}", "train_s": t_train,
+         "step_s": t_train / n_steps, "step_over_forward": t_train / n_steps / t_fwd},
+    ]
 
 
 def table(rows):

@@ -242,7 +242,7 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
         \Theta(x, x') = \frac{1}{D}\sum_j \Big[(u\cdot u')\, v_j^2 s_j(x) s_j(x')
         + \mathrm{ReLU}(w_j\cdot u)\,\mathrm{ReLU}(w_j\cdot u')\Big] + 1
 
-    Three (D, M) arrays and two matrix products, against the (3D + 1, M) Jacobian.
+    Two (M, D) arrays per side and two matrix products, against the (3D + 1, M) Jacobian.
 
     Parameters
     ----------
@@ -258,12 +258,19 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
     params = _params(params)
     x1 = _inputs(x1, "x1")
     x2 = x1 if x2 is None else _inputs(x2, "x2")
-    a1, a2 = _hidden(params, x1), _hidden(params, x2)
-    v2 = (params.v**2)[..., None]
-    s1 = (a1 > 0) * v2
-    grad_w = np.swapaxes(s1, -1, -2) @ (a2 > 0)
-    grad_v = np.swapaxes(np.maximum(a1, 0.0), -1, -2) @ np.maximum(a2, 0.0)
+    W0 = np.ascontiguousarray(params.W[..., 0])[..., None, :]  # (..., 1, D)
+    W1 = np.ascontiguousarray(params.W[..., 1])[..., None, :]
+    av = np.abs(params.v)[..., None, :]
+    sides = []
+    for x in (x1,) if x2 is x1 else (x1, x2):
+        a = x[:, None] * W0 + W1  # pre-activations, (..., M, D): rows for BLAS
+        s = np.where(a > 0, av, 0.0)  # |v_j| s_j, so that s s'^T carries v_j^2
+        np.maximum(a, 0.0, out=a)
+        sides.append((s, a))
+    (s1, r1), (s2, r2) = sides[0], sides[-1]
     dot = np.multiply.outer(x1, x2) + 1.0
+    grad_w = s1 @ np.swapaxes(s2, -1, -2)
+    grad_v = r1 @ np.swapaxes(r2, -1, -2)
     return (dot * grad_w + grad_v) / params.width + 1.0
 
 
