@@ -334,7 +334,8 @@ class FourViews(NamedTuple):
 
 
 def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
-               band_times=(0.0, 0.4, 2.0), n_samples=40, seed=0) -> FourViews:
+               band_times=(0.0, 0.4, 2.0), n_samples=40, seed=0,
+               extent=(-1.0, 1.0, -1.0, 1.0)) -> FourViews:
     r"""Everything the figure of four viewpoints draws, for a line fitted by gradient flow.
 
     Introduced in the chapter on the introduction; drawn by
@@ -366,6 +367,9 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
         Number of random starts drawn.
     seed : int
         Seed of ``numpy.random.default_rng``.
+    extent : (intercept_min, intercept_max, slope_min, slope_max)
+        Window of the loss ``surface`` (:func:`loss_surface`): wide enough for the random
+        starts.
 
     Returns
     -------
@@ -399,7 +403,7 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
         flow=flow,
         times=v.frozen(tt),
         path=flow.params(path_t),
-        surface=loss_surface(flow.X, flow.y, n=161),
+        surface=loss_surface(flow.X, flow.y, extent, n=161),
         starts=starts,
         start_paths=np.swapaxes(moved[:P, :n_samples], 0, 1),
         band_times=v.frozen(tb),

@@ -47,6 +47,7 @@ from gflow_lib.plotting import (  # noqa: E402
     plot_spread_over_time,
     time_colors,
 )
+from gflow_lib.plotting.style import MARKERS, OKABE_ITO, point_colors, point_markers  # noqa: E402
 from gflow_lib.regularization import AKT_CONSTANT, flow_risk, ridge_risk  # noqa: E402
 
 X = np.vstack([[0.2, 0.4, 0.8], np.ones(3)])
@@ -159,12 +160,26 @@ def test_figures_draw_results_with_the_core_switched_off(flow, surface, monkeypa
 # ------------------------------------------------------------------------------- data
 def test_plot_data_shows_every_point_in_the_notebook_window():
     ax = plot_data(X, Y)
-    offsets = ax.collections[0].get_offsets()
+    offsets = np.vstack([c.get_offsets() for c in ax.collections])
     np.testing.assert_allclose(offsets, np.column_stack([X[0], Y]))
     assert ax.get_xlim() == (0.0, 1.0) and ax.get_ylim() == (-0.5, 0.5)
     assert _inside(ax, X[0], Y)
     assert len(ax.texts) == 3  # one label per point
     assert "x" in ax.get_xlabel() and "y" in ax.get_ylabel()
+
+
+def test_each_point_has_its_own_colour_and_marker_from_a_colour_blind_safe_palette():
+    """Okabe-Ito colours, and a marker per point, so colour is never the only cue; the
+    points keep them in every figure that draws data."""
+    assert set(COLORS["points"]) <= set(OKABE_ITO.values())
+    assert len(set(COLORS["points"])) == len(set(MARKERS)) == 3
+    ax = plot_data(X, Y)
+    colors = [tuple(c.get_facecolor()[0][:3]) for c in ax.collections]
+    shapes = [c.get_paths()[0].vertices.shape for c in ax.collections]
+    assert len(set(colors)) == 3 and len(set(shapes)) == 3
+    band = plot_prediction_band(X[0], Y, 0 * Y, data=(X[0], Y))
+    drawn = [(ln.get_marker(), ln.get_color()) for ln in band.get_lines()[1:]]
+    assert drawn == list(zip(point_markers(3), point_colors(3), strict=True))
 
 
 def test_plot_data_widens_to_hold_outlying_points():
@@ -323,6 +338,9 @@ def test_plot_four_views_layout():
     assert len(axes[3].collections) >= 3 and len(axes[3].get_lines()) >= 3
     for ax in axes[2:]:
         assert ax.get_legend() is not None
+    for ax in (axes[0], axes[2]):  # slopes increase upward, unlike the blog's figure
+        lo, hi = ax.get_ylim()
+        assert lo < hi
 
 
 def test_ellipses_are_one_standard_deviation_of_the_parameters():
@@ -353,7 +371,7 @@ def test_plot_landscape_draws_its_surface(surface):
     fig, ax = plt.subplots()
     out = plot_landscape(surface, ax, 10)  # positional ax and levels
     assert out is ax
-    assert ax.get_ylim() == (1.0, -1.0)  # slope pointing down
+    assert ax.get_ylim() == (-1.0, 1.0)  # slope increasing upward
     assert ax.get_xlim() == (-1.0, 1.0)
     plot_landscape(surface, ax=ax, gamma=1.0, colorbar=True)
     plot_path(np.array([PHI0, [0.6, -0.2]]), ax, label="p", marker_end=True)
@@ -363,7 +381,7 @@ def test_plot_landscape_takes_a_grid_of_ones_own():
     slopes, intercepts = np.linspace(0.2, 0.9, 31), np.linspace(-0.5, 0.2, 41)
     L = loss_grid(X, Y, slopes, intercepts)
     ax = plot_landscape((slopes, intercepts, L))
-    assert ax.get_xlim() == (-0.5, 0.2) and ax.get_ylim() == (0.9, 0.2)
+    assert ax.get_xlim() == (-0.5, 0.2) and ax.get_ylim() == (0.2, 0.9)
 
 
 def test_landscape_colours_follow_the_loss():
@@ -428,7 +446,7 @@ def test_ml_vs_map_figures_draw_what_they_are_given():
     ridge_line = ax.get_lines()[0]
     np.testing.assert_allclose(ridge_line.get_xdata(), path[:, 1])  # intercept horizontal
     np.testing.assert_allclose(ridge_line.get_ydata(), path[:, 0])  # slope vertical
-    assert ax.get_xlim() == (-0.6, 0.25) and ax.get_ylim() == (1.0, -0.15)
+    assert ax.get_xlim() == (-0.6, 0.25) and ax.get_ylim() == (-0.15, 1.0)  # slope up
 
     ax = plot_filters([0.5, 2.0], 0.1)
     x = ax.get_lines()[0].get_xdata()

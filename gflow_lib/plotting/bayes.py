@@ -8,7 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import BOOK_CMAP, COLORS, new_axes
+from .style import BOOK_CMAP, COLORS, new_axes, point_colors, point_markers
 
 __all__ = ["plot_prediction_band", "plot_prediction_grid", "plot_spread_over_time"]
 
@@ -58,7 +58,8 @@ def plot_prediction_band(
     sigma_sq : float, optional
         Noise variance :math:`\sigma^2` for the lighter band.
     data : tuple of two arrays of shape (I,), optional
-        Training inputs and targets, drawn as points.
+        Training inputs and targets, drawn as points, each in its own colour and marker
+        (:func:`~gflow_lib.plotting.style.point_colors`, ``point_markers``).
     color : str, optional
         Colour of the mean and bands (default the book's flow colour).
     label : str, optional
@@ -87,8 +88,11 @@ def plot_prediction_band(
     )
     ax.plot(x, mean, color=color, lw=1.8, label=label)
     if data is not None:
-        xd, yd = (np.asarray(a, dtype=float) for a in data)
-        ax.plot(xd, yd, "o", color=COLORS["data"], ms=5, zorder=5, label="data")
+        xd, yd = (np.atleast_1d(np.asarray(a, dtype=float)) for a in data)
+        colors, markers = point_colors(xd.size), point_markers(xd.size)
+        for i, (xi, yi) in enumerate(zip(xd, yd, strict=True)):
+            ax.plot(xi, yi, markers[i], color=colors[i], ms=6, mec="white", mew=0.8,
+                    zorder=5, label="data" if i == 0 else None)
     ax.set_xlim(x[0], x[-1])
     return ax
 

@@ -17,7 +17,7 @@ from .. import _validation as v
 from ..flow import LinearFlow
 from ..frames import FourViews
 from .landscape import plot_landscape, plot_path
-from .style import COLORS, new_axes, point_colors, time_colors
+from .style import COLORS, OKABE_ITO, new_axes, point_colors, point_markers, time_colors
 
 __all__ = [
     "plot_data",
@@ -82,8 +82,10 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
     X, y = _line_data(X, y)
     ax = new_axes(ax)
     x = X[0]
-    colors = point_colors(x.size)
-    ax.scatter(x, y, s=60, c=colors, zorder=3, edgecolors="white", linewidths=1.0)
+    colors, markers = point_colors(x.size), point_markers(x.size)
+    for xi, yi, c, m in zip(x, y, colors, markers, strict=True):
+        ax.scatter([xi], [yi], s=60, c=c, marker=m, zorder=3, edgecolors="white",
+                   linewidths=1.0)
     if annotate:
         for i, (xi, yi) in enumerate(zip(x, y, strict=True)):
             ax.annotate(f"$i={i + 1}$", (xi, yi), xytext=(6, -12), textcoords="offset points",
@@ -180,9 +182,11 @@ def plot_outputs(flow, t, ax=None):
     """
     tt, F = _over_time(flow, "outputs", t)
     ax = new_axes(ax)
-    colors = point_colors(flow.I)
+    colors, markers = point_colors(flow.I), point_markers(flow.I)
+    every = max(1, tt.size // 8)
     for i in range(flow.I):
-        ax.plot(tt, F[:, i], color=colors[i], lw=2, label=f"$f_{i + 1}(t)$")
+        ax.plot(tt, F[:, i], color=colors[i], lw=2, marker=markers[i], ms=6,
+                markevery=(i * every // max(flow.I, 1), every), label=f"$f_{i + 1}(t)$")
     for i in range(flow.I):
         ax.axhline(flow.y[i], color=colors[i], ls="--", lw=1, label=f"$y_{i + 1}$")
     ax.set_xlim(tt.min(), tt.max())
@@ -204,9 +208,12 @@ def plot_residuals(flow, t, ax=None):
     """
     tt, R = _over_time(flow, "residuals", t)
     ax = new_axes(ax)
-    colors = point_colors(flow.I)
+    colors, markers = point_colors(flow.I), point_markers(flow.I)
+    every = max(1, tt.size // 8)
     for i in range(flow.I):
-        ax.plot(tt, R[:, i], color=colors[i], lw=2, label=f"$f_{i + 1}(t) - y_{i + 1}$")
+        ax.plot(tt, R[:, i], color=colors[i], lw=2, marker=markers[i], ms=6,
+                markevery=(i * every // max(flow.I, 1), every),
+                label=f"$f_{i + 1}(t) - y_{i + 1}$")
     ax.axhline(0.0, color="#777777", lw=0.8)
     ax.set_xlim(tt.min(), tt.max())
     ax.set_xlabel("time $t$")
@@ -279,7 +286,8 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
     ax = new_axes(ax)
     total = mode_loss.sum(axis=1)
     ax.semilogy(t, total, color=COLORS["loss"], lw=2.5, label=r"$L(t) - L_\infty$")
-    mode_colors = [COLORS["slope"], COLORS["intercept"], COLORS["descent"], COLORS["map"]]
+    mode_colors = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["sky blue"],
+                   OKABE_ITO["reddish purple"]]
     k_nz = [k for k in range(lam.size) if lam[k] > 0]
     for j, k in enumerate(k_nz):
         ax.semilogy(t, mode_loss[:, k], ls="--", lw=1.5, color=mode_colors[j % len(mode_colors)],
@@ -339,25 +347,33 @@ def _sd_ellipse(mean, cov, **kw):
                    **kw)
 
 
-def plot_four_views(views, fig=None):
-    r"""The book's map: gradient descent vs Bayesian (rows) by parameter space vs function
-    space (columns), for a line fitted by gradient flow.
+def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
+    r"""The book's map: one start vs a distribution over random starts (rows) by parameter
+    space vs function space (columns), for a line fitted by gradient flow.
 
     Introduced in the chapter on the introduction. Draws what
     :func:`gflow_lib.frames.four_views` computed:
 
-    * Top left: the loss landscape and the path :math:`\phi(t)` from :math:`\phi_0`.
+    * Top left: the loss landscape and the path :math:`\phi(t)` from :math:`\phi_0`, in the
+      window [-1, 1] x [-1, 1] (or the surface's, if smaller, or larger to hold the path).
     * Top right: the fitted line at ``views.times`` (:func:`plot_fits`).
-    * Bottom left: contour lines of the loss; the random starts, each moved by the flow, and
-      the one-standard-deviation ellipse of :math:`\operatorname{cov}\phi(t)` at
-      ``views.band_times``, with a cross at its mean.
-    * Bottom right: mean and two standard deviations of the predictions at the same times.
+    * Bottom left: contour lines of the loss over the whole surface; the random starts, each
+      moved by the flow, and the one-standard-deviation ellipse of
+      :math:`\operatorname{cov}\phi(t)` at ``views.band_times``, with a cross at its mean.
+    * Bottom right: mean and two standard deviations of the predictions at the same times,
+      over the data.
+
+    The rows are not "gradient descent" and "Bayesian": a crowd of random starts moved by the
+    flow is not a Bayesian posterior (the chapter on the Bayesian view over time contrasts
+    the two).
 
     Parameters
     ----------
     views : FourViews
-        From ``four_views(X, y, phi0)``.
+        From ``four_views(X, y, phi0, prior_cov, extent=...)``.
     fig : matplotlib Figure, optional
+    ylim : (float, float)
+        Vertical range of the bottom-right panel (bands wider than it are clipped).
 
     Returns
     -------
@@ -373,23 +389,27 @@ def plot_four_views(views, fig=None):
         fig = plt.figure(figsize=(10, 8.6), layout="constrained")
     axes = fig.subplots(2, 2)
     flow = views.flow
-    colors_b = time_colors(views.band_times.size, 0.05, 0.6)
+    colors_b = time_colors(views.band_times.size, 0.0, 0.7)
+    slopes, intercepts, loss = views.surface
 
-    # Top left: gradient descent in parameter space.
+    # Top left: one start, in parameter space.
     ax = axes[0, 0]
-    plot_landscape(views.surface, ax=ax, levels=25)
+    half = max(1.0, 1.1 * float(np.max(np.abs(views.path))))
+    rows, cols = np.abs(slopes) <= half, np.abs(intercepts) <= half  # the part of the grid
+    plot_landscape((slopes[rows], intercepts[cols], loss[np.ix_(rows, cols)]), ax=ax, levels=25)
     plot_path(views.path, ax, color="white", lw=2, label="gradient flow $\\phi(t)$")
     ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor="white", framealpha=0.85)
 
-    # Top right: gradient descent in function space.
+    # Top right: one start, in function space.
     plot_fits(flow, views.times, ax=axes[0, 1])
 
     # Bottom left: a distribution of starts, moved by the flow.
     ax = axes[1, 0]
-    slopes, intercepts, loss = views.surface
-    ax.contour(intercepts, slopes, loss, 25, colors="#b0b0b0", linewidths=0.6)
+    lo, hi = float(loss.min()), float(loss.max())
+    levels = lo + (hi - lo) * np.linspace(0.0, 1.0, 27)[1:-1] ** 2  # even in sqrt(L - L_min)
+    ax.contour(intercepts, slopes, loss, levels, colors="#b0b0b0", linewidths=0.6)
     ax.set_xlim(intercepts[0], intercepts[-1])
-    ax.set_ylim(slopes[-1], slopes[0])
+    ax.set_ylim(slopes[0], slopes[-1])
     ax.set_aspect("equal")
     ax.grid(False)
     ax.set_xlabel("intercept $\\phi[1]$")
@@ -402,9 +422,9 @@ def plot_four_views(views, fig=None):
         ax.add_patch(_sd_ellipse(mean, views.param_cov[k], fill=False, lw=2, color=colors_b[k],
                                  label=f"$t={tk:g}$"))
         ax.plot(mean[1], mean[0], "+", color=colors_b[k], ms=8, mew=2)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor="white", framealpha=0.85)
 
-    # Bottom right: the Bayesian view in function space.
+    # Bottom right: the distribution over random starts, in function space.
     ax = axes[1, 1]
     xs = views.x_new
     sd = np.sqrt(views.pred_var)
@@ -413,11 +433,11 @@ def plot_four_views(views, fig=None):
         m = views.pred_mean[k]
         ax.fill_between(xs, m - 2 * sd[k], m + 2 * sd[k], color=c, alpha=0.18, lw=0)
         ax.plot(xs, m, color=c, lw=1.8, label=f"$t={tk:g}$")
-    plot_data(flow.X, flow.y, ax=ax, annotate=False, ylim=(-1.0, 0.6))
-    ax.legend(fontsize=8, loc="upper left")
+    plot_data(flow.X, flow.y, ax=ax, annotate=False, ylim=ylim)
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
 
     titles = ["parameter space", "function space"]
-    rows = ["gradient descent", "Bayesian"]
+    rows = ["one start", "random starts"]
     for j in range(2):
         axes[0, j].set_title(titles[j], fontsize=13, fontweight="bold")
     for i in range(2):

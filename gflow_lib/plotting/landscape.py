@@ -1,7 +1,9 @@
 """Figures of the loss landscape (chapters on the loss landscape and on ML vs MAP).
 
 Parameters are ordered (slope, intercept) as everywhere in the book; the plots put the
-intercept on the horizontal axis and the slope on the vertical axis. The loss itself is
+intercept on the horizontal axis and the slope on the vertical axis, both increasing as usual
+(right and up). The blog post's figures draw the slope axis downward, like an image; the book
+does not. The loss itself is
 computed by the caller, as a ``(slopes, intercepts, loss)`` surface
 (:func:`gflow_lib.frames.loss_surface`, or :func:`gflow_lib.landscape.loss_grid` on grids of
 one's own): these functions only draw it.
@@ -70,8 +72,7 @@ def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     Returns
     -------
     matplotlib Axes
-        Intercept on the horizontal axis, slope on the vertical axis (pointing down, as in
-        the blog's figures).
+        Intercept on the horizontal axis, slope on the vertical axis, increasing upward.
     """
     slopes, intercepts, L = _surface(surface)
     if not 0 < gamma <= 1:
@@ -85,7 +86,7 @@ def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     filled = ax.contourf(intercepts, slopes, L, fill_levels, cmap=BOOK_CMAP, norm=norm)
     ax.contour(intercepts, slopes, L, line_levels, colors="#80808080", linewidths=0.6)
     ax.set_xlim(intercepts[0], intercepts[-1])
-    ax.set_ylim(slopes[-1], slopes[0])
+    ax.set_ylim(slopes[0], slopes[-1])
     ax.set_xlabel("intercept $\\phi[1]$")
     ax.set_ylabel("slope $\\phi[0]$")
     ax.set_aspect("equal")

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..regularization import flow_filter, ridge_filter
 from .landscape import plot_landscape, plot_path
-from .style import COLORS, point_colors
+from .style import COLORS, point_colors, point_markers
 
 __all__ = [
     "plot_distance_over_time",
@@ -17,7 +17,7 @@ __all__ = [
     "plot_risk_ratio",
 ]
 
-_FLOW_STYLES = [("-", COLORS["flow"]), ("-", COLORS["descent"]), ("-", COLORS["slope"])]
+_FLOW_STYLES = [("-", COLORS["flow"]), ("-", COLORS["descent"]), ("-.", COLORS["ml"])]
 
 
 def _figure(axes, ncols, figsize):
@@ -62,7 +62,10 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
     x = np.linspace(0.0, 1.0, 101)
     for phi, key, label, ls in ((phi_ml, "ml", "ML", "-"), (phi_map, "map", "MAP", "--")):
         ax.plot(x, phi[0] * x + phi[1], ls, color=COLORS[key], label=label)
-    ax.scatter(X[0], y, color=point_colors(len(y)), zorder=3, s=40, label="data")
+    for i, (xi, yi, c, m) in enumerate(zip(X[0], y, point_colors(len(y)),
+                                            point_markers(len(y)), strict=True)):
+        ax.scatter([xi], [yi], color=c, marker=m, zorder=3, s=40, edgecolors="white",
+                   label="data" if i == 0 else None)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, 0.5)
     ax.set_xlabel("input $x$")

@@ -1,4 +1,8 @@
-"""The book's visual identity: one warm colour map and a small set of named colours."""
+"""The book's visual identity: one warm colour map and a small set of named colours.
+
+The named colours are the Okabe-Ito palette (Okabe and Ito, "Color universal design", 2008),
+which readers with the common forms of colour blindness can tell apart; each data point also
+has its own marker, so no figure relies on colour alone."""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from matplotlib.colors import LinearSegmentedColormap
 __all__ = [
     "BOOK_CMAP",
     "COLORS",
+    "MARKERS",
+    "OKABE_ITO",
     "apply_style",
     "book_cmap",
     "new_axes",
     "point_colors",
+    "point_markers",
     "time_colors",
 ]
 
@@ -46,20 +53,38 @@ try:
 except ValueError:  # already registered (module reloaded)
     pass
 
-#: Named colours used across the book: one per data point, per parameter, per method.
+#: The Okabe-Ito palette: eight colours that stay distinct under the common colour-vision
+#: deficiencies.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
+
+#: Named colours used across the book: one per data point, per parameter, per method, all
+#: from :data:`OKABE_ITO`. The data points' colours are used for nothing else in a figure
+#: that shows the points.
 COLORS = {
-    "data": "#c0392b",
-    "points": ["#c0392b", "#27864a", "#2e5fa8"],
-    "slope": "#1b9aaa",
-    "intercept": "#b5338a",
-    "flow": "#2e5fa8",
-    "descent": "#e67e22",
-    "ml": "#111111",
-    "map": "#7d3c98",
-    "ridge": "#7d3c98",
+    "data": OKABE_ITO["vermillion"],
+    "points": [OKABE_ITO["vermillion"], OKABE_ITO["bluish green"], OKABE_ITO["reddish purple"]],
+    "slope": OKABE_ITO["blue"],
+    "intercept": OKABE_ITO["orange"],
+    "flow": OKABE_ITO["blue"],
+    "descent": OKABE_ITO["orange"],
+    "ml": OKABE_ITO["black"],
+    "map": OKABE_ITO["sky blue"],
+    "ridge": OKABE_ITO["sky blue"],
     "band": "#cfcfcf",
     "loss": "#222222",
 }
+
+#: One marker per data point, in the order of ``COLORS["points"]``: circle, square, triangle.
+MARKERS = ["o", "s", "^"]
 
 
 def time_colors(n: int, lo: float = 0.15, hi: float = 0.7):
@@ -89,6 +114,12 @@ def point_colors(n: int) -> list:
     """One colour per data point, ``COLORS["points"]`` in turn."""
     base = COLORS["points"]
     return [base[i % len(base)] for i in range(n)]
+
+
+def point_markers(n: int) -> list:
+    """One marker per data point (circle, square, triangle, in turn), to go with
+    :func:`point_colors`: the points differ in shape as well as in colour."""
+    return [MARKERS[i % len(MARKERS)] for i in range(n)]
 
 
 def apply_style() -> None:
