@@ -15,10 +15,11 @@ law of large numbers over the hidden units gives, with :math:`\theta` the angle 
     \kappa_1 = \frac{\sin\theta + (\pi - \theta)\cos\theta}{\pi},
 
 the NNGP kernel K (the covariance of the network at initialisation) and the neural tangent
-kernel :math:`\Theta` (of its gradients). :func:`kappa0` and :func:`kappa1` clip the cosine to
-[-1, 1] before the arccos, so rounding never makes NaN; the shallow kernels take the angle
-from ``atan2`` instead, which keeps every digit near equal inputs. Eigendecompositions go
-through :mod:`gflow_lib.spectrum`.
+kernel :math:`\Theta` (of its gradients). The arc-cosine terms are those of
+:mod:`gflow_lib.kernels` (:func:`~gflow_lib.kernels.kappa0`, :func:`~gflow_lib.kernels.kappa1`
+clip the cosine to [-1, 1] before the arccos, so rounding never makes NaN; the shallow kernels
+take the angle from ``atan2``, which keeps every digit near equal inputs). Eigendecompositions
+go through :mod:`gflow_lib.spectrum`.
 """
 
 from __future__ import annotations
@@ -29,14 +30,13 @@ import numpy as np
 
 from . import _validation as v
 from .bayes import Prediction
+from .kernels import arccos_kernel, kappa0, kappa1
 from .spectrum import filter_flow, kernel_eigen
 
 __all__ = [
     "NTK_X",
     "NTK_Y",
     "Kernels",
-    "kappa0",
-    "kappa1",
     "ntk_data",
     "ntk_prediction_distribution",
     "parameter_movement",
@@ -64,33 +64,6 @@ def ntk_data():
     return np.array(NTK_X), np.array(NTK_Y)
 
 
-# ----------------------------------------------------------------------- arc-cosine terms
-def _cosine(c):
-    return np.clip(v.as_real_array(c, "c"), -1.0, 1.0)
-
-
-def kappa0(c):
-    r"""The arc-cosine term of degree 0 at cosines ``c``: :math:`(\pi - \arccos c)/\pi`.
-
-    Introduced in the chapter on wide networks. For :math:`w \sim N(0, I)`,
-    :math:`P(w\cdot u > 0,\, w\cdot u' > 0) = \kappa_0/2`: the fraction of the circle on which
-    both projections are positive. ``c`` is clipped to [-1, 1].
-    """
-    return (np.pi - np.arccos(_cosine(c))) / np.pi
-
-
-def kappa1(c):
-    r"""The arc-cosine term of degree 1 at cosines ``c``:
-    :math:`(\sqrt{1 - c^2} + (\pi - \arccos c)\,c)/\pi`.
-
-    Introduced in the chapter on wide networks. For :math:`w \sim N(0, I)`,
-    :math:`E[\mathrm{ReLU}(w\cdot u)\mathrm{ReLU}(w\cdot u')] =
-    \tfrac12\lVert u\rVert\lVert u'\rVert\kappa_1`. ``c`` is clipped to [-1, 1].
-    """
-    c = _cosine(c)
-    return (np.sqrt(1.0 - c * c) + (np.pi - np.arccos(c)) * c) / np.pi
-
-
 # ------------------------------------------------------------------------ shallow kernels
 def _pair(x1, x2):
     x1 = v.vector(x1, "x1", what=" of scalar inputs")
@@ -99,15 +72,10 @@ def _pair(x1, x2):
 
 
 def _shallow_terms(x1, x2):
-    """``(u . u', |u||u'|, kappa0, kappa1)`` for u = (x, 1), each (M1, M2). The angle comes from
-    ``atan2(|x - x'|, u . u')`` (the cross product of (x, 1) and (x', 1) is x - x'), exact for
-    equal inputs and accurate near them, where an arccos of the cosine loses half the digits."""
+    """``(u . u', kappa0, |u||u'| kappa1)`` for u = (x, 1), each (M1, M2), from the arc-cosine
+    kernels of :mod:`gflow_lib.kernels` (angle from ``atan2``: exact for equal inputs)."""
     dot = np.multiply.outer(x1, x2) + 1.0
-    norms = np.multiply.outer(np.hypot(x1, 1.0), np.hypot(x2, 1.0))
-    theta = np.arctan2(np.abs(np.subtract.outer(x1, x2)), dot)
-    k0 = (np.pi - theta) / np.pi
-    k1 = (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / np.pi
-    return dot, norms, k0, k1
+    return dot, arccos_kernel(x1, x2, order=0), arccos_kernel(x1, x2, order=1)
 
 
 def shallow_ntk(x1, x2=None) -> np.ndarray:
@@ -131,8 +99,8 @@ def shallow_ntk(x1, x2=None) -> np.ndarray:
     -------
     ndarray, shape (M1, M2)
     """
-    dot, norms, k0, k1 = _shallow_terms(*_pair(x1, x2))
-    return 0.5 * dot * k0 + 0.5 * norms * k1 + 1.0
+    dot, k0, k1 = _shallow_terms(*_pair(x1, x2))
+    return 0.5 * dot * k0 + 0.5 * k1 + 1.0
 
 
 def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
@@ -154,8 +122,8 @@ def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
     -------
     ndarray, shape (M1, M2)
     """
-    _, norms, _, k1 = _shallow_terms(*_pair(x1, x2))
-    return 0.5 * norms * k1 + _non_negative(bias_var, "bias_var")
+    _, _, k1 = _shallow_terms(*_pair(x1, x2))
+    return 0.5 * k1 + _non_negative(bias_var, "bias_var")
 
 
 def _non_negative(value, name):
