@@ -12,10 +12,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum, filter_descent, filter_modified_flow
+from .spectrum import Spectrum, filter_descent, filter_exact_modified_flow, filter_modified_flow
 
-__all__ = ["descent_closed_form", "gradient_descent", "modified_flow_params", "modified_loss",
-           "stability_thresholds"]
+__all__ = ["descent_closed_form", "exact_modified_flow_params", "gradient_descent",
+           "modified_flow_params", "modified_loss", "stability_thresholds"]
 
 
 class Thresholds(NamedTuple):
@@ -143,6 +143,51 @@ def modified_flow_params(X, y, phi0, lr, t):
     ndarray, shape (D,) for scalar ``t``, (T, D) for an array
     """
     return _filtered(filter_modified_flow, X, y, phi0, lr, v.times, t)
+
+
+def exact_modified_flow_params(X, y, phi0, lr, t):
+    r"""The gradient flow on which gradient descent with step ``lr`` lies exactly, at time ``t``.
+
+    Introduced in the chapter on the loss landscape. For :math:`lr < 1/\lambda_{\max}` one
+    step multiplies mode :math:`k` by :math:`1 - lr\,\lambda_k = e^{-\tilde\lambda_k lr}` with
+    :math:`\tilde\lambda_k = -\log(1 - lr\,\lambda_k)/lr`. So the iterates are the flow of the
+    quadratic loss with Hessian :math:`A_{lr} = -\log(I - lr\,A)/lr` (same minimum, same
+    eigenvectors) sampled at :math:`t = k\,lr`:
+
+    .. math:: \phi(t) = \phi^* + V e^{-\tilde\Lambda t} V^T (\phi_0 - \phi^*), \qquad
+        \phi(k\,lr) = \phi_k .
+
+    The first-order term of :math:`\tilde\lambda` gives :func:`modified_flow_params`.
+
+    Parameters
+    ----------
+    X : array_like, shape (D, I)
+    y : array_like, shape (I,)
+    phi0 : array_like, shape (D,)
+    lr : float
+        The step of the descent, below :math:`1/\lambda_{\max}`
+        (``stability_thresholds(X).monotone``): above it descent flips the sign of the fast
+        modes at every step, which no gradient flow does.
+    t : float or array_like, shape (T,)
+
+    Returns
+    -------
+    ndarray, shape (D,) for scalar ``t``, (T, D) for an array
+        At ``t = k * lr`` equal to ``descent_closed_form(X, y, phi0, lr, k)`` up to rounding.
+    """
+    X, y, phi0 = v.problem(X, y, phi0)
+    lr = v.positive_scalar(lr, "lr")
+    tt, scalar = v.times(t)
+    spec = Spectrum(X, y, checked=True)
+    lam_max = float(spec.lam[-1]) if spec.rank else 0.0
+    if not lr * lam_max < 1.0:
+        raise ValueError(
+            f"lr must be below 1/lambda_max = {1.0 / lam_max:.6g} for descent to lie on a "
+            "gradient flow (each step multiplies a mode by 1 - lr*lambda, which must stay "
+            f"positive); got lr={lr!r}"
+        )
+    filt = filter_exact_modified_flow(spec.lam, lr, tt)
+    return v.unbatch(spec.params(spec.split(phi0), filt), scalar)
 
 
 def modified_loss(X, y, phi, lr):

@@ -29,10 +29,12 @@ from gflow_lib import LinearFlow, gradient_descent
 from gflow_lib.data import seed_data
 from gflow_lib.descent import (
     descent_closed_form,
+    exact_modified_flow_params,
     modified_flow_params,
     modified_loss,
     stability_thresholds,
 )
+from gflow_lib.spectrum import filter_descent, filter_exact_modified_flow, filter_modified_flow
 
 ML = np.array([0.625, -0.175])  # the least-squares line of the seed data (module docstring)
 
@@ -374,3 +376,66 @@ def test_modified_flow_rejects_bad_input():
         modified_flow_params(X, y, phi0, np.inf, 1.0)
     with pytest.raises(TypeError, match="lr"):
         modified_flow_params(X, y, phi0, "0.1", 1.0)
+
+
+# ------------------------------------------------------------ the exact modified flow
+def _exact_modified_by_logm(X, y, phi0, lr, t):
+    """phi* + expm(t log(I - lr A) / lr) (phi0 - phi*), with scipy's matrix logarithm and
+    exponential: no eigendecomposition of ours involved."""
+    from scipy.linalg import expm, logm
+
+    A = X @ X.T
+    phi_star = np.linalg.lstsq(X.T, y, rcond=None)[0]
+    H = -np.real(logm(np.eye(len(phi0)) - lr * A)) / lr  # the Hessian A_lr
+    return np.array([phi_star + expm(-H * tk) @ (phi0 - phi_star) for tk in t])
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 5), (4, 2)])
+@pytest.mark.parametrize("frac", [0.1, 0.6, 0.95])
+def test_descent_lies_exactly_on_the_exact_modified_flow(shape, frac):
+    """At t = k lr the flow with Hessian -log(I - lr A)/lr is descent after k steps, to
+    rounding, also with a null space (D > I) and close to 1/lambda_max; between steps it is
+    scipy's expm of that Hessian."""
+    X, y, phi0 = _problem(*shape, seed=3 * shape[0] + shape[1])
+    lr = frac * stability_thresholds(X).monotone
+    k = np.arange(25)
+    got = exact_modified_flow_params(X, y, phi0, lr, k * lr)
+    loop = gradient_descent(X, y, phi0, lr, k[-1])
+    assert np.max(np.abs(got - loop)) < 1e-12 * max(1.0, np.abs(loop).max())
+    if shape[0] <= shape[1]:  # A invertible: logm is defined
+        t = np.array([0.0, 0.37, 1.9]) * lr * 10
+        ref = _exact_modified_by_logm(X, y, phi0, lr, t)
+        assert np.allclose(exact_modified_flow_params(X, y, phi0, lr, t), ref,
+                           rtol=1e-9, atol=1e-11)
+
+
+def test_exact_modified_flow_series_starts_with_the_modified_flow():
+    """-log(1 - q)/lr = lambda (1 + q/2 + q^2/3 + ...): the first correction is the backward
+    error analysis one, so the two flows differ at order lr^2 in the rate."""
+    lam = np.array([0.5, 1.0, 2.0])
+    t = np.array([1.0])
+    for lr in (1e-2, 1e-3):
+        exact = filter_exact_modified_flow(lam, lr, t).keep
+        first = filter_modified_flow(lam, lr, t).keep
+        rate_gap = np.log(first / exact)[0]  # (exact - first-order rate) * t
+        np.testing.assert_allclose(rate_gap, lam**3 * lr**2 / 3, rtol=0.05)
+    k = np.arange(6)
+    np.testing.assert_allclose(filter_exact_modified_flow(lam, 0.3, 0.3 * k).keep,
+                               filter_descent(lam, 0.3, k).keep, rtol=1e-13)
+
+
+def test_exact_modified_flow_seed_data_and_bad_input():
+    X, y, phi0 = seed_data()
+    lr = 0.1
+    k = np.arange(101)
+    gap = np.abs(exact_modified_flow_params(X, y, phi0, lr, k * lr)
+                 - gradient_descent(X, y, phi0, lr, 100)).max()
+    assert gap < 1e-14
+    assert exact_modified_flow_params(X, y, phi0, lr, 0.3).shape == (2,)
+    for bad in (0.2712, 0.3, 0.5):  # at and above 1/lambda_max = 0.27114
+        with pytest.raises(ValueError, match=r"lr must be below 1/lambda_max = 0\.271"):
+            exact_modified_flow_params(X, y, phi0, bad, 1.0)
+    with pytest.raises(ValueError, match="t"):
+        exact_modified_flow_params(X, y, phi0, 0.1, -1.0)
+    with pytest.raises(ValueError, match="lr"):
+        exact_modified_flow_params(X, y, phi0, 0.0, 1.0)
