@@ -20,7 +20,12 @@ import numpy as np
 import pytest
 
 from gflow_lib import LinearFlow, prediction_distribution
-from gflow_lib.bayes import ensemble_params, posterior_distribution, posterior_predictive
+from gflow_lib.bayes import (
+    ensemble_params,
+    posterior_distribution,
+    posterior_predictive,
+    sample_then_optimize,
+)
 from gflow_lib.regression import map_params
 
 SIGMA_SQ, SIGMA_SQ_P = 0.05, 2.0
@@ -474,3 +479,58 @@ def test_plot_functions_reject_bad_shapes():
     fig = plot_prediction_grid(x, np.zeros((2, 4)), np.ones((2, 4)), ["a", "b"], ncols=3)
     assert len([a for a in fig.axes if a.get_visible()]) == 2
     plt.close("all")
+
+
+# ------------------------------------------------------------------ sample-then-optimise
+def _penalised_minimisers(X, y, sigma_sq, sigma_sq_p, n, seed):
+    """The same draws as sample_then_optimize (starts, then target perturbations), each
+    minimiser found with np.linalg.solve on the normal equations of the penalised loss."""
+    rng = np.random.default_rng(seed)
+    D, I = X.shape
+    starts = rng.normal(0.0, np.sqrt(sigma_sq_p), size=(n, D))
+    targets = y + rng.normal(0.0, np.sqrt(sigma_sq), size=(n, I))
+    p = sigma_sq / sigma_sq_p
+    M = X @ X.T + p * np.eye(D)
+    return np.array([np.linalg.solve(M, X @ t + p * s) for s, t in zip(starts, targets,
+                                                                         strict=True)])
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 3), (6, 3)])
+def test_sample_then_optimize_minimises_the_perturbed_penalised_loss(shape):
+    rng = np.random.default_rng(sum(shape))
+    X, y = rng.normal(size=shape), rng.normal(size=shape[1])
+    got = sample_then_optimize(X, y, 0.3, 1.5, 7, seed=4)
+    np.testing.assert_allclose(got, _penalised_minimisers(X, y, 0.3, 1.5, 7, 4),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_sample_then_optimize_draws_the_posterior(line, wide):
+    """Monte Carlo: the sample mean and covariance agree with posterior_distribution within
+    four standard errors, for D <= I and for D > I (where the prior survives in the null
+    space of X^T)."""
+    X, y = line[0], line[1]
+    if wide:
+        X = np.vstack([X, np.sin(3 * X[0]), X[0] ** 2])  # 4 parameters, 3 points
+    n = 40_000
+    S = sample_then_optimize(X, y, SIGMA_SQ, SIGMA_SQ_P, n, seed=11)
+    mean, cov = posterior_distribution(X, y, SIGMA_SQ, SIGMA_SQ_P)
+    se_mean = np.sqrt(np.diag(cov) / n)
+    assert np.all(np.abs(S.mean(axis=0) - mean) < 4 * se_mean)
+    d = np.sqrt(np.diag(cov))
+    se_cov = np.sqrt((cov**2 + np.outer(d**2, d**2)) / n)  # of a Gaussian sample covariance
+    assert np.all(np.abs(np.cov(S.T) - cov) < 4 * se_cov)
+
+
+def test_sample_then_optimize_bad_input(line):
+    X, y = line[0], line[1]
+    with pytest.raises(ValueError, match="n_samples must be at least 1"):
+        sample_then_optimize(X, y, SIGMA_SQ, SIGMA_SQ_P, 0)
+    with pytest.raises(TypeError, match="n_samples"):
+        sample_then_optimize(X, y, SIGMA_SQ, SIGMA_SQ_P, 2.5)
+    with pytest.raises(ValueError, match="sigma_sq"):
+        sample_then_optimize(X, y, -1.0, SIGMA_SQ_P, 10)
+    with pytest.raises(ValueError, match="y"):
+        sample_then_optimize(X, y[:2], SIGMA_SQ, SIGMA_SQ_P, 10)
+    with pytest.raises(TypeError, match="seed"):
+        sample_then_optimize(X, y, SIGMA_SQ, SIGMA_SQ_P, 10, seed=1.5)
