@@ -716,3 +716,119 @@ def test_kernel_gap_draws_measured_and_expected_with_the_slope(kres):
 def test_function_space_figures_bad_input(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
+
+
+# ------------------------------------------------------------- wide networks and the NTK
+def test_ntk_figures_draw_what_they_are_given():
+    x = np.linspace(0.0, 1.0, 7)
+    funcs = [np.outer([1.0, -1.0], x), np.outer([0.5, 2.0, -2.0], x)]
+    fig = gp.plot_network_functions(x, funcs, ["D = 10", "D = 100"], data=(X[0], Y))
+    assert len(fig.axes) == 2
+    np.testing.assert_allclose(fig.axes[1].get_lines()[2].get_ydata(), funcs[1][2])
+
+    K = np.add.outer(x, x)
+    fig = gp.plot_kernel_maps(x, [K, 2 * K], ["NTK", "NNGP"])
+    images = [a.get_images()[0] for a in fig.axes if a.get_images()]
+    np.testing.assert_allclose(images[1].get_array(), 2 * K)
+
+    widths = np.array([10.0, 100.0, 1000.0])
+    gap = 0.3 * widths**-0.5
+    ax = gp.plot_width_scaling(widths, [gap, 2 * gap], ["a", "b"])
+    lines = ax.get_lines()
+    np.testing.assert_allclose(lines[1].get_ydata(), 2 * gap)
+    np.testing.assert_allclose(lines[2].get_ydata(), gap)  # the reference slope -1/2
+    assert len(gp.plot_width_scaling(widths, [gap], ["a"], slope=None).get_lines()) == 1
+
+    f_net, f_lin = np.vstack([x, x**2]), np.vstack([x + 0.01, x**2])
+    ax = gp.plot_network_vs_linear(x, f_net, f_lin, [0.0, 5.0], data=(X[0], Y))
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), f_lin[0])
+    early, late = (to_rgba(ax.get_lines()[k].get_color()) for k in (0, 2))
+    assert not np.allclose(early, late)  # one colour per time
+
+    t = np.linspace(0.0, 3.0, 4)
+    out = np.outer(1 - np.exp(-t), Y)
+    ax = gp.plot_outputs_over_time(t, out, Y)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), out[:, 0])
+
+
+def test_ntk_training_figures_draw_what_they_are_given():
+    t = np.linspace(0.0, 4.0, 5)
+    lam = np.array([0.1, 2.0])
+    pred = np.exp(-np.outer(t, lam))
+    ax = gp.plot_residual_modes(t, pred * 1.1, pred, lam)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 1.1 * pred[:, 0])
+    assert ax.get_yscale() == "log"
+
+    steps = np.arange(5.0)
+    ax = gp.plot_loss_curves(steps, [np.exp(-steps), np.r_[1.0, 10.0, np.inf, np.inf, np.nan]],
+                             ["stable", "diverges"])
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [1.0, 10.0])  # cut at inf
+
+    x = np.linspace(0.0, 1.0, 5)
+    ax = gp.plot_ntk_band(x, x, np.full(5, 0.04), data=(X[0], Y),
+                          samples=(np.array([0.5]), np.array([0.45]), np.array([0.2]), 400))
+    bars = [c for c in ax.containers]
+    assert bars, "the Monte Carlo error bars are drawn"
+    seg = bars[0].lines[2][0].get_segments()[0]
+    np.testing.assert_allclose(seg[:, 1], [0.45 - 0.02, 0.45 + 0.02])  # 2 se = 2 * 0.2 / 20
+    assert _inside(ax, [0.5], [0.45])
+
+    ax = gp.plot_function_curves(x, [x, -x], ["a", "b"], styles=["-", "--"])
+    assert ax.get_lines()[1].get_linestyle() == "--"
+
+
+def test_ntk_figures_draw_with_the_core_switched_off(monkeypatch):
+    """The figures compute nothing: with the networks' and kernels' functions disabled they
+    still draw."""
+    import gflow_lib.network
+    import gflow_lib.ntk
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a figure computed instead of drawing its results")
+
+    for module in (gflow_lib.network, gflow_lib.ntk):
+        for name in module.__all__:
+            if callable(getattr(module, name)) and name[0].islower():
+                monkeypatch.setattr(module, name, forbidden)
+    x = np.linspace(0.0, 1.0, 4)
+    gp.plot_network_functions(x, [np.ones((2, 4))], ["a"])
+    gp.plot_kernel_maps(x, [np.eye(4)], ["a"])
+    gp.plot_width_scaling([1.0, 10.0], [np.ones(2)], ["a"])
+    gp.plot_network_vs_linear(x, np.ones((1, 4)), np.ones((1, 4)), [1.0])
+    gp.plot_outputs_over_time(x, np.ones((4, 3)), Y)
+    gp.plot_residual_modes(x, np.ones((4, 2)), np.ones((4, 2)), [1.0, 2.0])
+    gp.plot_loss_curves(x, [np.ones(4)], ["a"])
+    gp.plot_ntk_band(x, x, np.ones(4))
+    gp.plot_function_curves(x, [x], ["a"])
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: gp.plot_network_functions(np.zeros(3), [np.zeros((2, 4))], ["a"]),
+         r"functions must hold arrays of shape \(N, 3\)"),
+        (lambda: gp.plot_network_functions(np.zeros(3), [np.zeros(3)], ["a"]),
+         "each entry of functions must be a 2-D array"),
+        (lambda: gp.plot_kernel_maps(np.zeros(3), [np.zeros((3, 2))], ["a"]),
+         r"kernels must be arrays of shape \(3, 3\)"),
+        (lambda: gp.plot_width_scaling([1.0, 2.0], [np.ones(3)], ["a"]),
+         r"series must be arrays of shape \(2,\)"),
+        (lambda: gp.plot_width_scaling([0.0, 2.0], [np.ones(2)], ["a"]), "must be positive"),
+        (lambda: gp.plot_network_vs_linear(np.zeros(3), np.zeros((2, 3)), np.zeros((1, 3)),
+                                           [1.0, 2.0]), r"must have shape \(2, 3\)"),
+        (lambda: gp.plot_outputs_over_time(np.zeros(2), np.zeros((2, 2)), Y),
+         r"outputs must have shape \(2, 3\)"),
+        (lambda: gp.plot_residual_modes(np.zeros(2), np.zeros((2, 1)), np.zeros((2, 1)),
+                                        [1.0, 2.0]), r"must have shape \(2, 2\)"),
+        (lambda: gp.plot_loss_curves(np.zeros(2), [np.zeros(3)], ["a"]),
+         "losses must be arrays of shape"),
+        (lambda: gp.plot_ntk_band(np.arange(2.0), np.zeros(2), np.ones(2),
+                                  samples=(np.zeros(1), np.zeros(2), np.zeros(1), 3)),
+         "samples must hold"),
+        (lambda: gp.plot_function_curves(np.zeros(2), [np.zeros(2)], ["a", "b"]),
+         "one per label"),
+    ],
+)
+def test_ntk_figures_bad_input(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
