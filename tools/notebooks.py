@@ -58,11 +58,40 @@ def execute(nb_path: Path) -> None:
     )
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def drop_static_widget_state(nb_path: Path) -> None:
+    """Drop the stored state of anywidget models (the live explorer) and of the models they
+    reference (their layout). Their output carries its own ``text/html``, which the book
+    renders; stored widget state would only make the page load the ipywidgets manager."""
+    import json
+
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not state:
+        return
+    drop = {k for k, m in state.items() if m.get("model_module") == "anywidget"}
+    for key in list(drop):
+        text = json.dumps(state[key].get("state", {}))
+        drop |= {k for k in state if f"IPY_MODEL_{k}" in text}
+    if not drop:
+        return
+    for key in drop:
+        del state[key]
+    if not state:
+        del nb.metadata["widgets"]
+    nbformat.write(nb, nb_path)
+
+
 def main(argv=None):
     names = (argv if argv is not None else sys.argv[1:]) or None
     for md in sources(names):
         nb = convert(md)
         execute(nb)
+        drop_static_widget_state(nb)
         print(f"executed {nb.relative_to(ROOT)}")
 
 

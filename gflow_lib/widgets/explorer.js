@@ -525,8 +525,8 @@ var gflowLive = (function () {
     var gdDots = svgEl("path", {"class": "gl-gd-dots", fill: palette.descent}, pl.plot);
     var star = svgEl("path", {"class": "gl-star"}, pl.plot);
     var now = svgEl("circle", {r: 5, "class": "gl-now", fill: palette.flow}, pl.plot);
-    var eigLabels = [svgEl("text", {"class": "gl-small", "aria-hidden": "true"}, pl.plot),
-                     svgEl("text", {"class": "gl-small", "aria-hidden": "true"}, pl.plot)];
+    var eigLabels = [svgEl("text", {"class": "gl-small gl-onmap", "aria-hidden": "true"}, pl.plot),
+                     svgEl("text", {"class": "gl-small gl-onmap", "aria-hidden": "true"}, pl.plot)];
     var startG = svgEl("g", {"class": "gl-handle", tabindex: 0, role: "button",
                              "aria-roledescription": "draggable start"}, pl.over);
     svgEl("circle", {r: 14, "class": "gl-hit"}, startG);
