@@ -21,6 +21,7 @@ from gflow_lib.checks import (
     function_space,
     landscape,
     ml_map,
+    ntk,
 )
 
 CHECKS = {
@@ -31,6 +32,8 @@ CHECKS = {
     "predictive_variance": (checks.check_predictive_variance, bayes.PREDICTIVE_VARIANCE),
     "frame_losses": (checks.check_frame_losses, explorer.FRAME_LOSSES),
     "kernel_predict": (checks.check_kernel_predict, function_space.KERNEL_PREDICT),
+    "empirical_ntk": (checks.check_empirical_ntk, ntk.EMPIRICAL_NTK),
+    "last_layer": (checks.check_last_layer, ntk.LAST_LAYER),
 }
 PREFIXES = ("Correct: ", "Not yet: ", "Error: ")
 

@@ -15,15 +15,18 @@ from .function_space import check_kernel_predict
 from .harness import Case, Check, CheckResult, Mistake, run_check
 from .landscape import check_gd_step
 from .ml_map import check_map_estimate
+from .ntk import check_empirical_ntk, check_last_layer
 
 __all__ = [
     "Case",
     "Check",
     "CheckResult",
     "Mistake",
+    "check_empirical_ntk",
     "check_frame_losses",
     "check_gd_step",
     "check_kernel_predict",
+    "check_last_layer",
     "check_loss",
     "check_map_estimate",
     "check_predictive_variance",
