@@ -335,10 +335,17 @@ class LinearizedNetwork:
     def predict(self, x_new, t):
         r"""Outputs at new scalar inputs ``x_new`` (M,): :math:`J_*^T\phi(t) + c_*`, shape (M,)
         or (T, M)."""
+        return self.evaluate(self.flow.params(t), x_new)
+
+    def evaluate(self, phi, x_new):
+        r"""Outputs of the linearized network with parameters ``phi`` (P,) or (K, P), for
+        example from :func:`gflow_lib.descent_closed_form` on ``flow``, at scalar inputs
+        ``x_new`` (M,): :math:`J_*^T\phi + c_*`, shape (M,) or (K, M)."""
         x_new = _inputs(x_new, "x_new")
+        phi = v.path(phi, self.flow.D, "phi")
         J_new = shallow_jacobian(self.params0, x_new)
         c_new = shallow_forward(self.params0, x_new) - self.params0.flat() @ J_new
-        return self.flow.params(t) @ J_new + c_new
+        return phi @ J_new + c_new
 
     def __repr__(self):
         return f"LinearizedNetwork(D={self.params0.width}, I={self.x.size})"
