@@ -340,12 +340,31 @@ class LinearizedNetwork:
     def evaluate(self, phi, x_new):
         r"""Outputs of the linearized network with parameters ``phi`` (P,) or (K, P), for
         example from :func:`gflow_lib.descent_closed_form` on ``flow``, at scalar inputs
-        ``x_new`` (M,): :math:`J_*^T\phi + c_*`, shape (M,) or (K, M)."""
+        ``x_new`` (M,): :math:`J_*^T\phi + c_*`, shape (M,) or (K, M).
+
+        Without the (P, M) Jacobian: with :math:`a_j = w_j\cdot u` at the start and
+        :math:`\phi = (W', v', \beta')`, :math:`J^T\phi = D^{-1/2}\sum_j [v_j s_j\, (w'_j\cdot u)
+        + \mathrm{ReLU}(a_j) v'_j] + \beta'`, and :math:`c = \beta_0 - f_0` because
+        :math:`J^T\phi_0 = 2f_0 - \beta_0` (f is homogeneous of degree 2 in (W, v)), in blocks
+        of inputs.
+        """
         x_new = _inputs(x_new, "x_new")
-        phi = v.path(phi, self.flow.D, "phi")
-        J_new = shallow_jacobian(self.params0, x_new)
-        c_new = shallow_forward(self.params0, x_new) - self.params0.flat() @ J_new
-        return phi @ J_new + c_new
+        phis = np.atleast_2d(v.path(phi, self.flow.D, "phi"))
+        p0, D = self.params0, self.params0.width
+        W0, W1 = np.ascontiguousarray(p0.W[:, 0]), np.ascontiguousarray(p0.W[:, 1])
+        Wp0, Wp1, Vp, Bp = phis[:, :D].T, phis[:, D:2 * D].T, phis[:, 2 * D:3 * D].T, phis[:, -1]
+        beta0, sD = float(p0.beta), np.sqrt(D)
+        out = np.empty((phis.shape[0], x_new.size))
+        step = max(1, (1 << 21) // D)
+        for s in range(0, x_new.size, step):
+            xc = x_new[s:s + step]
+            a = xc[:, None] * W0 + W1  # (m, D)
+            sv = np.where(a > 0, p0.v, 0.0)
+            np.maximum(a, 0.0, out=a)
+            lin = (xc[:, None] * (sv @ Wp0) + sv @ Wp1 + a @ Vp) / sD + Bp  # (m, K)
+            f0 = a @ p0.v / sD + beta0
+            out[:, s:s + step] = (lin + (beta0 - f0)[:, None]).T
+        return out[0] if np.ndim(phi) == 1 else out
 
     def __repr__(self):
         return f"LinearizedNetwork(D={self.params0.width}, I={self.x.size})"
