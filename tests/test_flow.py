@@ -3,7 +3,7 @@
 Independent methods (see conftest.py): a numerical ODE solve (solve_ivp), the exact
 exponential of an augmented matrix (scipy.linalg.expm), small-step gradient descent written
 out in the test, pinv with a null-space projection, and an SVD of X itself for the
-ill-conditioned case. The reference numbers are those of /work/shared/reference/NOTES.md,
+ill-conditioned case. The reference numbers are those of tests/reference/README.md,
 checked to the precision printed there.
 """
 
@@ -32,7 +32,7 @@ def close_to_sig(value, printed: float, digits: int) -> bool:
     return abs(float(value) - printed) <= 0.5 * scale * (1 + 1e-9)
 
 
-# ============================================================ 1. reference numbers (NOTES.md)
+# ======================================== 1. reference numbers (tests/reference/README.md)
 class TestReferenceNumbers:
     def test_eigenvalues_condition_and_time_constants(self, seed):
         X, y, phi0 = seed

@@ -23,7 +23,7 @@ from gflow_lib.frames import (
     time_grid,
 )
 
-# NOTES.md: phi(t) (slope, intercept) and the loss of the seed data.
+# tests/reference/README.md: phi(t) (slope, intercept) and the loss of the seed data.
 NOTES_T = np.array([0.0, 0.1, 0.3, 2.0, 19.99])
 NOTES_PHI = np.array(
     [[-0.05, -0.4], [0.024841, -0.265046], [0.117768, -0.109822], [0.289343, -0.010358],

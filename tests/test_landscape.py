@@ -30,7 +30,7 @@ def test_loss_along_matches_the_flow_and_notes():
     t = np.array([0.0, 0.1, 0.3, 2.0, 19.99])
     got = loss_along(X, y, flow.params(t))
     assert np.allclose(got, [_brute_loss(X, y, p) for p in flow.params(t)])
-    # NOTES.md reference numbers
+    # reference numbers (tests/reference/README.md)
     assert np.allclose(got, [0.4843, 0.243477, 0.072522, 0.014987, 0.004420], atol=6e-7)
     assert isinstance(loss_along(X, y, phi0), float)
 
@@ -46,11 +46,11 @@ def test_eigen_coordinates_decay_at_their_own_rates():
     flow = LinearFlow(X, y, phi0)
     t = np.array([0.0, 0.5, 2.0])
     lam, vecs, c = eigen_coordinates(X, y, flow.params(t))
-    assert np.allclose(lam, [0.151837, 3.688163], atol=1e-6)  # NOTES.md
+    assert np.allclose(lam, [0.151837, 3.688163], atol=1e-6)  # tests/reference/README.md
     assert np.allclose(vecs.T @ vecs, np.eye(2))
     assert np.all(vecs[np.argmax(np.abs(vecs), axis=0), [0, 1]] > 0)  # reproducible signs
     # Each coordinate decays like exp(-lambda t): independent of the flow's own formula,
-    # the reference is the distance to the ML solution (0.625, -0.175) of NOTES.md.
+    # the reference is the distance to the ML solution (0.625, -0.175) of tests/reference/README.md.
     c0 = vecs.T @ (phi0 - np.array([0.625, -0.175]))
     assert np.allclose(c, np.exp(-np.outer(t, lam)) * c0, atol=1e-9)
 

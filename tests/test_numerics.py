@@ -1,4 +1,5 @@
-"""The numerical reference solver against independent methods and the numbers of NOTES.md.
+"""The numerical reference solver against independent methods and the reference numbers
+(tests/reference/README.md).
 
 Independent methods: the exact exponential of an augmented matrix (scipy.linalg.expm), a
 scalar problem solved by hand, and small-step gradient descent written out here.

@@ -53,7 +53,7 @@ from gflow_lib.regularization import AKT_CONSTANT, flow_risk, ridge_risk  # noqa
 X = np.vstack([[0.2, 0.4, 0.8], np.ones(3)])
 Y = np.array([-0.1, 0.15, 0.3])
 PHI0 = np.array([-0.05, -0.4])
-PHI_ML = np.array([0.625, -0.175])  # NOTES.md
+PHI_ML = np.array([0.625, -0.175])  # tests/reference/README.md
 T = np.linspace(0.0, 20.0, 200, endpoint=False)
 PLOTTING = Path(gp.__file__).parent
 
@@ -222,7 +222,7 @@ def test_fitted_lines_pass_through_the_flow_and_its_limit(flow):
     ax = plot_fits(flow, [0.0, 0.3, 2.0], limit=True)
     lines = [ln for ln in ax.lines if ln.get_label().startswith("$t = ")]
     assert len(lines) == 3
-    # NOTES.md: phi0, phi(0.3) and phi(2) as (slope, intercept)
+    # tests/reference/README.md: phi0, phi(0.3) and phi(2) as (slope, intercept)
     want = [(-0.05, -0.4), (0.117768, -0.109822), (0.289343, -0.010358)]
     for line, (s, c) in zip(lines, want, strict=True):
         xs, f = line.get_data()
@@ -278,7 +278,7 @@ def test_plot_residuals_start_at_the_initial_residuals(flow):
 def test_plot_loss_shows_the_whole_initial_loss(flow):
     ax = plot_loss(flow, T)
     curve = ax.get_lines()[0]
-    assert curve.get_ydata()[0] == pytest.approx(0.4843, abs=5e-5)  # NOTES.md
+    assert curve.get_ydata()[0] == pytest.approx(0.4843, abs=5e-5)  # tests/reference/README.md
     y0, y1 = ax.get_ylim()
     assert y0 == 0.0 and y1 >= 0.4843  # no clipping (the notebook clipped at 0.25)
     assert ax.get_lines()[1].get_ydata()[0] == pytest.approx(0.004375, abs=5e-7)

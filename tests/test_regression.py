@@ -1,4 +1,5 @@
-"""ml_params, map_params and ridge_params against NOTES.md and independent methods: pinv,
+"""ml_params, map_params and ridge_params against tests/reference/README.md and independent
+methods: pinv,
 the normal equations, an augmented least-squares problem for ridge, and the flow's limit."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ SHAPES = {"D<I": (3, 8, None), "D=I": (4, 4, None), "D>I": (7, 3, None),
           "rank-deficient-tall": (4, 9, 2), "rank-deficient-wide": (6, 4, 3)}
 
 
-# ---------------------------------------------------------------------------- NOTES.md
+# ------------------------------------------------- tests/reference/README.md
 def test_ml_reference(seed):
     X, y, _ = seed
     phi = ml_params(X, y)
