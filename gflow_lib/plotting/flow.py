@@ -230,14 +230,14 @@ def plot_loss(flow, t, ax=None):
     Returns
     -------
     matplotlib Axes
-        The loss curve, then a dashed line at :math:`L_\infty`. The vertical axis starts at 0
+        The loss curve, then a dashed line at :math:`L_{\min}`. The vertical axis starts at 0
         and shows the largest loss drawn.
     """
     tt, L = _over_time(flow, "loss", t)
     ax = new_axes(ax)
     ax.plot(tt, L, color=COLORS["loss"], lw=2, label="$L(t)$")
     ax.axhline(flow.loss_limit(), color=COLORS["ml"], ls="--", lw=1,
-               label=r"$L_\infty$ (least squares)")
+               label=r"$L_{\min}$ (least squares)")
     ax.set_xlim(tt.min(), tt.max())
     ax.set_ylim(0.0, 1.05 * float(L.max()))
     ax.set_xlabel("time $t$")
@@ -247,14 +247,14 @@ def plot_loss(flow, t, ax=None):
 
 
 def plot_loss_modes(t, mode_loss, lam, ax=None):
-    r"""The excess loss :math:`L(t) - L_\infty` on a log scale, split into its modes.
+    r"""The excess loss :math:`L(t) - L_{\min}` on a log scale, split into its modes.
 
     Introduced in the chapter on closed-form flow (the eigen view).
 
     .. math::
 
-        L(t) - L_\infty = \sum_k \tfrac12 \lambda_k\, c_k(t)^2, \qquad
-        c_k(t) = v_k^T(\phi(t) - \phi_\infty) = e^{-\lambda_k t}\, c_k(0).
+        L(t) - L_{\min} = \sum_k \tfrac12 \lambda_k\, c_k(t)^2, \qquad
+        c_k(t) = v_k^T(\phi(t) - \phi_{ML}) = e^{-\lambda_k t}\, c_k(0).
 
     Each mode is a straight line of slope :math:`-2\lambda_k` on a log scale; the slowest
     (smallest nonzero :math:`\lambda_k`) sets the speed once the fast ones have died out.
@@ -285,7 +285,7 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
         )
     ax = new_axes(ax)
     total = mode_loss.sum(axis=1)
-    ax.semilogy(t, total, color=COLORS["loss"], lw=2.5, label=r"$L(t) - L_\infty$")
+    ax.semilogy(t, total, color=COLORS["loss"], lw=2.5, label=r"$L(t) - L_{\min}$")
     mode_colors = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["sky blue"],
                    OKABE_ITO["reddish purple"]]
     k_nz = [k for k in range(lam.size) if lam[k] > 0]
@@ -296,7 +296,7 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
     ax.set_ylim(max(top * 1e-8, float(total.min()) / 2, 1e-300), top * 3)
     ax.set_xlim(t.min(), t.max())
     ax.set_xlabel("time $t$")
-    ax.set_ylabel(r"excess loss $L(t) - L_\infty$")
+    ax.set_ylabel(r"excess loss $L(t) - L_{\min}$")
     ax.legend(fontsize=9)
     return ax
 
