@@ -18,7 +18,11 @@ every page listed in ``_toc.yml`` the tests check that
 * a chapter page's Colab link opens that chapter's ``.ipynb`` in the configured repository,
 * embedded widgets, if any, are rendered;
 
-and on the explorer page, that the time control of the animation changes the frame. A
+and on the explorer page, that the live explorer computes what ``gflow_lib`` computes
+(``window.gflowLive.params`` against ``LinearFlow`` to 1e-10), that real pointer drags of the
+start and of a data point recompute the panels, that the iterates of gradient descent diverge
+once the learning rate passes 2/lambda_max, and that the panels stack on a 390-pixel screen
+(screenshots in ``_build/screenshots/explorer-live/``). A
 screenshot of the first screen of each page is saved under ``_build/screenshots/`` (of the
 whole page, up to 4000 pixels tall, with ``GFLOW_FULL_SCREENSHOTS=1``: about 0.3 s more per
 page). Static checks on the HTML (no browser needed) assert that no page loads a script,
@@ -476,71 +480,209 @@ def test_colab_url_points_at_the_notebook_in_the_repository(monkeypatch, prefix,
         f"https://colab.research.google.com/github/owner/name/blob/dev/{path}.ipynb")
 
 
-# ---------------------------------------------------------------- the explorer's time control
-ANIMATION_STATE = """
-const div = document.querySelector('.animation');
-if (!div) return null;
-const img = div.querySelector('img');
-const slider = div.querySelector('input[type="range"]');
-return {src: img ? img.src : null, slider: slider ? slider.value : null,
-        max: slider ? slider.max : null, id: slider ? slider.id : null};
+# ---------------------------------------------------------------- the live explorer
+EXPLORER = next((d for d in PAGES if d.endswith("/explorer")), None)
+LIVE_SHOTS = SHOTS / "explorer-live"
+
+LIVE_LAST = """
+const root = document.querySelector('.gflow-live');
+return root && root.gflowLive ? root.gflowLive.last() : null;
+"""
+
+LIVE_TEXT = """
+const root = document.querySelector('.gflow-live');
+const cell = (k) => root.querySelector('[data-gflow="' + k + '"]').textContent;
+return {loss: cell('loss'), gd: cell('gd'), lam: cell('lam'),
+        path: root.querySelector('.gl-path').getAttribute('d'),
+        contours: root.querySelector('.gl-level').getAttribute('d')};
 """
 
 
-def test_explorer_time_control_changes_the_frame(browser, server):
-    doc = next((d for d in PAGES if d.endswith("/explorer")), None)
-    if doc is None:
-        pytest.skip("no explorer page in _toc.yml yet")
+def _explorer_page(browser, base):
+    if EXPLORER is None:
+        pytest.skip("no explorer page in _toc.yml")
+    facts = open_page(browser, base, EXPLORER)
+    assert not unexpected_console_errors(facts["console"]), facts["console"]
+    last = browser.execute_script(LIVE_LAST)
+    assert last is not None, f"{EXPLORER}: the live explorer did not mount"
+    return last
+
+
+def _live_problems(n=30, seed=12):
+    import numpy as np
+
+    from gflow_lib.data import design_matrix, seed_data
+
+    rng = np.random.default_rng(seed)
+    problems = [seed_data(), (design_matrix([0.4, 0.4, 0.4]), np.array([0.1, 0.3, -0.2]),
+                              np.array([0.5, -0.3])),
+                (design_matrix([0.4]), np.array([0.15]), np.array([-0.05, -0.4]))]
+    for _ in range(n):
+        I = int(rng.integers(1, 9))  # noqa: E741
+        problems.append((rng.normal(size=(2, I)) * rng.uniform(0.2, 3.0), rng.normal(size=I),
+                         rng.normal(size=2)))
+    return problems
+
+
+def test_live_params_equal_linear_flow(browser, server):
+    """``window.gflowLive.params`` on the built page equals LinearFlow to 1e-10."""
+    import numpy as np
+
+    from gflow_lib import LinearFlow
+
+    _explorer_page(browser, server)
+    t = [0.0, 1e-6, 0.05, 0.3, 1.0, 4.0, 30.0, 500.0]
+    for X, y, phi0 in _live_problems():
+        got = browser.execute_script("return window.gflowLive.params(...arguments);",
+                                     X.tolist(), y.tolist(), phi0.tolist(), t)
+        want = LinearFlow(X, y, phi0).params(np.array(t))
+        err = np.max(np.abs(np.array(got) - want) / np.maximum(1.0, np.abs(want)))
+        assert err <= 1e-10, f"I = {y.size}: relative error {err:.3g}\n{got}\n{want}"
+
+
+def test_live_params_check_can_fail(browser, server):
+    """The comparison above sees a wrong answer: a shifted start gives a different path."""
+    import numpy as np
+
+    from gflow_lib import LinearFlow
+    from gflow_lib.data import seed_data
+
+    _explorer_page(browser, server)
+    X, y, phi0 = seed_data()
+    got = browser.execute_script("return window.gflowLive.params(...arguments);",
+                                 X.tolist(), y.tolist(), (phi0 + 1e-9).tolist(), 0.3)
+    assert np.max(np.abs(np.array(got) - LinearFlow(X, y, phi0).params(0.3))) > 1e-10
+
+
+def _drag(browser, element, dx, dy):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    open_page(browser, server, doc)
-    state = browser.execute_script(ANIMATION_STATE)
-    assert state and state["src"] and state["id"], (
-        f"{doc}: no JavaScript animation (an <img> and an <input type=range> inside "
-        f"div.animation) found; got {state}")
-    assert int(state["max"]) >= 1, f"{doc}: the animation has a single frame"
-    before = state["src"]
+    # Aim at the visible circle of the handle (chromedriver misplaces the centre of an SVG <g>).
+    target = element.find_element(By.CSS_SELECTOR, "circle:not(.gl-hit)")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", target)
+    (ActionChains(browser).move_to_element(target).click_and_hold()
+     .move_by_offset(dx // 2, dy // 2).move_by_offset(dx - dx // 2, dy - dy // 2)
+     .release().perform())
 
-    # Drag the slider to the last frame (set the value and fire the input event it listens to).
-    slider = browser.find_element(By.ID, state["id"])
-    browser.execute_script(
-        "arguments[0].value = arguments[0].max;"
-        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
-        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", slider)
-    after_slider = browser.execute_script(ANIMATION_STATE)
-    assert after_slider["src"] != before, f"{doc}: moving the time slider did not change the frame"
 
-    # Back to the first frame with the slider, then one step with the 'next frame' button.
-    browser.execute_script(
-        "arguments[0].value = 0;"
-        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", slider)
-    first = browser.execute_script(ANIMATION_STATE)["src"]
-    buttons = browser.find_elements(
-        By.CSS_SELECTOR, '.animation button[title="Next frame" i], '
-                         '.animation button[onclick*="next_frame"]')
-    assert buttons, f"{doc}: no 'next frame' button in the animation controls"
-    buttons[0].click()
-    stepped = browser.execute_script(ANIMATION_STATE)
-    assert stepped["src"] != first, f"{doc}: the 'next frame' button did not change the frame"
-    assert stepped["slider"] == "1", f"{doc}: the slider did not follow the button"
-    screenshot(browser, doc + "-after-scrubbing")
+def _shot(browser, name):
+    LIVE_SHOTS.mkdir(parents=True, exist_ok=True)
+    from selenium.webdriver.common.by import By
+
+    root = browser.find_element(By.CSS_SELECTOR, ".gflow-live")
+    # Below the theme's sticky header, which would cover the top of the explorer.
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});"
+                           "window.scrollBy(0, -80);", root)
+    root.screenshot(str(LIVE_SHOTS / f"{name}.png"))
+
+
+def test_live_drags_recompute_everything(browser, server):
+    """Real pointer drags of the start and of a data point change the path, the printed loss
+    and (for the point) the landscape; an arrow key moves the start by 0.01 (on a 0.001 grid)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    before = _explorer_page(browser, server)
+    text0 = browser.execute_script(LIVE_TEXT)
+    _shot(browser, "1-before-drag")
+    start = browser.find_element(By.CSS_SELECTOR, ".gflow-live .gl-handle:not(.gl-point)")
+    _drag(browser, start, 40, -30)
+    after = browser.execute_script(LIVE_LAST)
+    text1 = browser.execute_script(LIVE_TEXT)
+    assert after["params"] != before["params"], "dragging the start did not move phi(t)"
+    assert text1["path"] != text0["path"], "dragging the start did not change the path"
+    assert text1["loss"] != text0["loss"], "dragging the start did not change the printed loss"
+    assert text1["contours"] == text0["contours"], "the start moved the loss surface"
+    assert after["limit"] == before["limit"], "the start moved the limit (full rank data)"
+    _shot(browser, "2-after-dragging-the-start")
+
+    point = browser.find_elements(By.CSS_SELECTOR, ".gflow-live .gl-point")[2]
+    _drag(browser, point, 0, 45)
+    moved = browser.execute_script(LIVE_LAST)
+    text2 = browser.execute_script(LIVE_TEXT)
+    assert moved["limit"] != after["limit"], "dragging a point did not move the limit"
+    assert text2["loss"] != text1["loss"], "dragging a point did not change the printed loss"
+    assert text2["contours"] != text1["contours"], "dragging a point left the landscape alone"
+    _shot(browser, "3-after-dragging-a-point")
+
+    slope = browser.execute_script(
+        "return document.querySelector('.gflow-live').gflowLive.state().phi0[0];")
+    start.send_keys(Keys.ARROW_UP)
+    stepped = browser.execute_script(
+        "return document.querySelector('.gflow-live').gflowLive.state().phi0[0];")
+    assert abs(stepped - round(slope + 0.01, 3)) < 1e-12, (slope, stepped)  # a 0.001 grid
+
+
+SET_SLIDER = """
+const root = document.querySelector('.gflow-live');
+const input = root.querySelectorAll('input[type=range]')[arguments[0]];
+input.value = arguments[1];
+input.dispatchEvent(new Event('input', {bubbles: true}));
+input.dispatchEvent(new Event('change', {bubbles: true}));
+return root.gflowLive.last();
+"""
+
+
+def _lr_position(lr):
+    import math
+
+    return round(1000 * math.log(lr / 0.001) / math.log(10 / 0.001))
+
+
+def test_live_learning_rate_crosses_two_over_lambda_max(browser, server):
+    """Below 2/lambda_max the iterates settle; above it they diverge, and the page says so."""
+    last = _explorer_page(browser, server)
+    lam_max = last["eigenvalues"][0]
+    browser.execute_script(SET_SLIDER, 0, 1000 - 150)  # t of about 30
+    below = browser.execute_script(SET_SLIDER, 1, _lr_position(1.9 / lam_max))
+    text_below = browser.execute_script(LIVE_TEXT)["gd"]
+    above = browser.execute_script(SET_SLIDER, 1, _lr_position(2.15 / lam_max))
+    text_above = browser.execute_script(LIVE_TEXT)["gd"]
+    assert below["steps"] > 20 and above["steps"] > 20
+    assert below["descentLoss"] < 1.0, (below, text_below)
+    assert above["descentLoss"] > 1e3, (above, text_above)
+    assert "oscillates, converges" in text_below and "diverges" in text_above
+    _shot(browser, "4-lr-above-2-over-lambda-max")
+
+
+def test_live_explorer_on_a_phone(browser, server):
+    """At 390 pixels the panels stack in one column with legible text."""
+    _explorer_page(browser, server)
+    browser.set_window_size(390, 900)
+    try:
+        facts = browser.execute_script("""
+            const root = document.querySelector('.gflow-live');
+            const panels = Array.from(root.querySelectorAll('.gl-panel'))
+                .map(p => p.getBoundingClientRect());
+            const ticks = Array.from(root.querySelectorAll('.gl-ticklabel'))
+                .map(t => t.getBoundingClientRect().height).filter(h => h > 0);
+            return {lefts: panels.map(r => Math.round(r.left)), tops: panels.map(r => r.top),
+                    width: root.getBoundingClientRect().width,
+                    tick: Math.min(...ticks), viewport: window.innerWidth};
+        """)
+        assert len(set(facts["lefts"])) == 1, f"panels not in one column: {facts}"
+        assert facts["tops"] == sorted(facts["tops"]), facts
+        assert facts["width"] <= facts["viewport"], f"wider than the screen: {facts}"
+        assert facts["tick"] >= 9, f"tick labels {facts['tick']:.1f} px tall: too small"
+        _shot(browser, "5-phone-390px")
+    finally:
+        browser.set_window_size(1280, 1000)
 
 
 # ---------------------------------------------------------------- opened from disk
 @pytest.mark.parametrize("doc", [d for d in PAGES if d.endswith(("/closed_form", "/explorer"))])
 def test_page_opened_from_disk(browser, site, doc):
     """A reader who downloads the built site and opens it from disk (file://, no server, no
-    network) gets typeset math, every figure, and, on the explorer, a working time control."""
+    network) gets typeset math, every figure, and, on the explorer, a working explorer."""
     facts = open_page(browser, site.as_uri(), doc)
     assert not RAW_TEX.findall(facts["text"]), f"{doc}: raw TeX left when opened from disk"
     assert not facts["untypeset"], f"{doc}: math not typeset when opened from disk"
     assert not facts["brokenImages"], f"{doc}: images missing: {facts['brokenImages']}"
     assert facts["math"] > 0, f"{doc}: no math found on the page"
+    assert not unexpected_console_errors(facts["console"]), facts["console"]
     if doc.endswith("/explorer"):
-        state = browser.execute_script(ANIMATION_STATE)
-        assert state and state["src"], f"{doc}: no animation when opened from disk"
-        browser.execute_script(
-            "const s = document.querySelector('.animation input[type=range]');"
-            "s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true}));")
-        assert browser.execute_script(ANIMATION_STATE)["src"] != state["src"], (
-            f"{doc}: the time control did not change the frame when opened from disk")
+        before = browser.execute_script(LIVE_LAST)
+        assert before is not None, f"{doc}: the live explorer did not mount from disk"
+        after = browser.execute_script(SET_SLIDER, 0, 1000)
+        assert after["t"] > before["t"] and after["loss"] < before["loss"], (before, after)

@@ -33,6 +33,7 @@ from .landscape import (
     plot_descent_vs_flow,
     plot_eigen_directions,
     plot_landscape,
+    plot_modified_rates,
     plot_path,
 )
 from .ntk import (
@@ -90,6 +91,7 @@ __all__ = [
     "plot_loss_curves",
     "plot_loss_modes",
     "plot_ml_map",
+    "plot_modified_rates",
     "plot_mode_filters",
     "plot_mode_residuals",
     "plot_network_functions",

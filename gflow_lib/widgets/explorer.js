@@ -703,12 +703,14 @@ var gflowLive = (function () {
           var e1 = [lim[0] + 3 * span * v[0], lim[1] + 3 * span * v[1]];
           eig[k].setAttribute("d", polyline([[sx(e0[1]), sy(e0[0])], [sx(e1[1]), sy(e1[0])]]));
           // label where the direction leaves the window, on the side the path comes from
-          var lx = clamp(sx(lim[1] + 0.35 * span * v[1] * (k ? 1 : -1)), px0 + 4, px1 - 60);
+          var label = s.lam[k] > 0 ? (k ? "slow" : "fast") + " 1/λ = " + fmt(1 / s.lam[k], 2)
+                                   : "λ = 0: never moves";
+          var width = 6.3 * label.length; // about 11 px type
+          var lx = clamp(sx(lim[1] + 0.35 * span * v[1] * (k ? 1 : -1)), px0 + 4, px1 - width - 2);
           var ly = clamp(sy(lim[0] + 0.35 * span * v[0] * (k ? 1 : -1)), py0 + 12, py1 - 4);
           eigLabels[k].setAttribute("x", lx.toFixed(1));
           eigLabels[k].setAttribute("y", ly.toFixed(1));
-          eigLabels[k].textContent = s.lam[k] > 0 ? (k ? "slow" : "fast") + " 1/λ = " + fmt(1 / s.lam[k], 2)
-                                                  : "λ = 0: never moves";
+          eigLabels[k].textContent = label;
         }
       }
       // path: closed form at log-spaced times (no time stepping)
