@@ -142,7 +142,7 @@ def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
     ax.set_ylim(floor, None)
     ax.set_xlabel("time $t$")
     ax.set_ylabel(r"$|u_k^T (f(t) - y)|$")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
 
@@ -191,7 +191,7 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
 
 
 def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None, ylim=None,
-                   colors=None, styles=None):
+                   colors=None, styles=None, legend_loc="lower left"):
     """A few functions of the input over the data, with the data's span shaded.
 
     Introduced in the chapter on function space (the interpolant, random features).
@@ -210,6 +210,8 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
     ylim : (float, float), optional
     colors, styles : sequence of C, optional
         Line colours (default along the book's colour map) and styles (default solid).
+    legend_loc : str
+        Where the legend goes (a matplotlib location).
 
     Returns
     -------
@@ -241,7 +243,7 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
         ax.set_ylim(*ylim)
     ax.set_xlabel("input $x$")
     ax.set_ylabel("prediction $f(x)$")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc=legend_loc)
     return ax
 
 
@@ -290,7 +292,7 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
         ax.axhline(noise_floor, color="0.4", lw=1, ls=":", label=r"noise variance $\sigma^2$")
     ax.set_xlabel(r"time $t$ (flow), $1/\mu$ (ridge)")
     ax.set_ylabel("held-out mean squared error")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper right")
     return ax
 
 
