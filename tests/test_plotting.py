@@ -832,3 +832,16 @@ def test_ntk_figures_draw_with_the_core_switched_off(monkeypatch):
 def test_ntk_figures_bad_input(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_plot_modified_rates_draws_what_it_is_given():
+    q = np.linspace(0.0, 0.9, 10)
+    exact = np.ones_like(q)
+    exact[1:] = -np.log1p(-q[1:]) / q[1:]
+    ax = gp.plot_modified_rates(q, exact, 1 + q / 2, marks=[(0.5, 2 * np.log(2), "a")])
+    lines = ax.get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), exact)
+    np.testing.assert_allclose(lines[1].get_ydata(), 1 + q / 2)
+    assert ax.get_xlim()[1] > 1.0  # the breakdown at q = 1 is in view
+    with pytest.raises(ValueError, match="same length"):
+        gp.plot_modified_rates(q, exact[:-1], 1 + q / 2)

@@ -23,6 +23,7 @@ __all__ = [
     "plot_descent_vs_flow",
     "plot_eigen_directions",
     "plot_landscape",
+    "plot_modified_rates",
     "plot_path",
 ]
 
@@ -271,4 +272,54 @@ def plot_descent_vs_flow(surface, flow, iterates, lr, ax=None):
         marker="o", ms=5, marker_start=False, marker_end=False, zorder=3,
     )
     ax.set_title(f"lr = {lr:g}")
+    return ax
+
+
+def plot_modified_rates(q, exact, first_order, marks=None, ax=None):
+    r"""The decay rate of the flow that descent follows, per eigenvalue, against
+    :math:`q = \mathrm{lr}\,\lambda`.
+
+    Introduced in the chapter on the loss landscape. Both curves are rates divided by
+    :math:`\lambda`: the exact one, :math:`-\log(1 - q)/q`, which diverges at :math:`q = 1`
+    (the step :math:`1/\lambda`), and the first term of its series, :math:`1 + q/2`, the
+    backward-error correction. The caller computes them.
+
+    Parameters
+    ----------
+    q : array_like, shape (Q,)
+        Values of :math:`\mathrm{lr}\,\lambda` in [0, 1).
+    exact, first_order : array_like, shape (Q,)
+        The two rate ratios at ``q``.
+    marks : sequence of (q, ratio, label), optional
+        Points to mark on the exact curve (for example the modes of the book's data).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        The exact curve, the first-order line, then one line per mark.
+    """
+    q, exact, first_order = (np.asarray(a, dtype=float) for a in (q, exact, first_order))
+    if q.ndim != 1 or exact.shape != q.shape or first_order.shape != q.shape:
+        raise ValueError(
+            "q, exact and first_order must be 1-D arrays of the same length; got shapes "
+            f"{q.shape}, {exact.shape} and {first_order.shape}"
+        )
+    ax = new_axes(ax, figsize=(6.0, 3.8))
+    ax.plot(q, exact, color=COLORS["descent"], lw=2,
+            label=r"exact: $-\log(1 - q)/q$")
+    ax.plot(q, first_order, "--", color=COLORS["flow"], lw=2,
+            label=r"first order: $1 + q/2$")
+    ax.axvline(1.0, color="0.35", ls=":", lw=1.2)
+    ax.annotate(r"$\mathrm{lr} = 1/\lambda$", xy=(1.0, 0.97), xycoords=("data", "axes fraction"),
+                ha="right", va="top", fontsize=9, color="0.25", xytext=(-4, 0),
+                textcoords="offset points")
+    for qk, rk, label in marks or ():
+        ax.plot(qk, rk, "o", color=COLORS["descent"], ms=7, mec="white")
+        ax.annotate(label, (qk, rk), xytext=(6, -12), textcoords="offset points", fontsize=9)
+    ax.set_xlim(0.0, 1.02)
+    ax.set_ylim(0.9, max(4.0, float(np.nanmax(first_order)) * 1.1))
+    ax.set_xlabel(r"$q = \mathrm{lr}\,\lambda$ (step times eigenvalue)")
+    ax.set_ylabel(r"rate of the mode $/\ \lambda$")
+    ax.legend(loc="upper left")
     return ax
