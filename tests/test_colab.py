@@ -213,12 +213,15 @@ def import_failures(imports: dict[str, list[str]], site: Path, workdir: Path) ->
 
 
 def test_installed_copy_holds_every_module(colab_site):
+    """Every module, and the live explorer's JavaScript and stylesheet (package data)."""
     def modules(root):
-        return {p.relative_to(root).as_posix() for p in root.rglob("*.py")
-                if "__pycache__" not in p.parts}
+        return {p.relative_to(root).as_posix() for pattern in ("*.py", "*.js", "*.css")
+                for p in root.rglob(pattern) if "__pycache__" not in p.parts}
 
+    assert "widgets/explorer.js" in modules(ROOT / "gflow_lib")
     missing = modules(ROOT / "gflow_lib") - modules(colab_site / "gflow_lib")
-    assert not missing, f"the installed package lacks {sorted(missing)} (pyproject packages?)"
+    assert not missing, (f"the installed package lacks {sorted(missing)} (pyproject packages "
+                         "and package-data?)")
 
 
 def test_every_chapter_imports_from_the_installed_package(colab_site, tmp_path):
