@@ -222,7 +222,7 @@ def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("time $t$ (ridge penalty $1/t$)")
-    ax.set_ylabel(r"$E\,\|\hat\phi - \beta_0\|^2$")
+    ax.set_ylabel(r"$\mathbb{E}\,\|\hat\phi - \beta_0\|^2$")
     ax.legend(loc="lower left", fontsize=9)
     ax.set_title("Estimation risk")
 
