@@ -1,4 +1,4 @@
-"""Benchmarks P1 and P2 (``make bench``). Every figure is a ratio measured within one run.
+"""Benchmarks P1, P2, N1 and E1 (``make bench``). Every figure is a ratio measured within one run.
 
 P1  The seed notebook's workload (parameters, outputs and loss at t = 0, 0.01, ..., 19.99;
     predictive mean and variance at 100 inputs at the same times) through gflow_lib versus a
@@ -11,6 +11,9 @@ P2  A large problem: X of 100 x 1,000,000 and 1000 times. ``LinearFlow`` + ``par
 N1  Wide networks at D = 100,000 hidden units: ``empirical_ntk`` at 20 inputs versus the
     product of Jacobians ``J.T @ J`` it avoids (time and peak memory), and one step of
     ``train_shallow`` on the three data points versus one forward pass (``shallow_forward``).
+E1  The live explorer (``gflow_lib.widgets``): one drag move to a redrawn frame in headless
+    Chromium, timed in the page with ``performance.now()`` (``benchmarks/explorer.py``).
+    Target: at most 16 ms (script and layout, 95th percentile; a time, not a ratio).
 
 Times are the minimum over repeats (the least disturbed run). Memory is measured in a fresh
 subprocess: tracemalloc's peak of NumPy allocations and the growth of the peak resident set.
@@ -176,6 +179,9 @@ def run(smoke=False):
         rows.append(p2_time(D, I, T, repeats, wp))
         rows.append(_memory_in_subprocess(D, I, T, wp))
     rows += n1_networks(smoke)
+    from .explorer import measure  # E1: the live explorer in headless Chromium
+
+    rows.append(measure(20 if smoke else 200))
     return rows
 
 
@@ -261,6 +267,8 @@ def main(argv=None):
             ("P2 time ratio <= 1.10", big_t["ratio"] <= 1.10),
             ("P2 peak memory <= 1.05 x X (traced)", big_m["traced_ratio"] <= 1.05),
             ("P2 peak memory <= 1.05 x X (RSS growth)", big_m["rss_ratio"] <= 1.05),
+            ("E1 explorer drag update, script + layout p95 <= 16 ms",
+             rows[-1]["layout_p95_ms"] <= 16.0),
         ]
         for name, ok in verdicts:
             print(f"{'PASS' if ok else 'FAIL'}  {name}")
