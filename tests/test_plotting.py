@@ -845,3 +845,18 @@ def test_plot_modified_rates_draws_what_it_is_given():
     assert ax.get_xlim()[1] > 1.0  # the breakdown at q = 1 is in view
     with pytest.raises(ValueError, match="same length"):
         gp.plot_modified_rates(q, exact[:-1], 1 + q / 2)
+
+
+def test_plot_mode_variances_draws_what_it_is_given():
+    t = np.linspace(0.0, 10.0, 11)
+    lam = np.array([0.2, 3.0])
+    crowd = 2.0 * np.exp(-2 * np.outer(t, lam))
+    post = 2.0 * 0.1 / (lam + 0.1)
+    ax = gp.plot_mode_variances(t, crowd, post, ["slow", "fast"], crossings=[1.0, 0.5])
+    lines = ax.get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), crowd[:, 0])
+    np.testing.assert_allclose(lines[1].get_ydata(), [post[0], post[0]])
+    np.testing.assert_allclose(lines[3].get_ydata(), crowd[:, 1])
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="shapes"):
+        gp.plot_mode_variances(t, crowd[:, :1], post, ["slow", "fast"])

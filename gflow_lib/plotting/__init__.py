@@ -7,7 +7,12 @@ numbers of :mod:`gflow_lib.frames`, or arrays the caller computed with the core.
 group figures by chapter; this package re-exports them.
 """
 
-from .bayes import plot_prediction_band, plot_prediction_grid, plot_spread_over_time
+from .bayes import (
+    plot_mode_variances,
+    plot_prediction_band,
+    plot_prediction_grid,
+    plot_spread_over_time,
+)
 from .explorer import FlowExplorer
 from .flow import (
     plot_data,
@@ -91,6 +96,7 @@ __all__ = [
     "plot_loss_curves",
     "plot_loss_modes",
     "plot_ml_map",
+    "plot_mode_variances",
     "plot_modified_rates",
     "plot_mode_filters",
     "plot_mode_residuals",

@@ -10,7 +10,8 @@ import numpy as np
 
 from .style import BOOK_CMAP, COLORS, new_axes, point_colors, point_markers
 
-__all__ = ["plot_prediction_band", "plot_prediction_grid", "plot_spread_over_time"]
+__all__ = ["plot_mode_variances", "plot_prediction_band", "plot_prediction_grid",
+           "plot_spread_over_time"]
 
 #: Band width in standard deviations.
 N_SD = 2.0
@@ -202,4 +203,54 @@ def plot_spread_over_time(t, var, labels, ax=None):
     ax.set_xlabel("time $t$")
     ax.set_ylabel("variance of the prediction")
     ax.legend()
+    return ax
+
+
+def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
+    r"""Per eigen-direction: the variance of the crowd of flows over time (solid) against the
+    posterior's (dashed, constant), on a log scale.
+
+    Introduced in the chapter on the Bayesian view over time. With
+    :math:`F_{flow} = 1 - e^{-\lambda t}` and :math:`F_{ridge} = \lambda/(\lambda + \mu)`, the
+    crowd keeps :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior
+    :math:`\sigma_p^2(1 - F_{ridge})`; the caller computes both.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+    crowd : array_like, shape (T, K)
+        The crowd's variance along each of K eigen-directions.
+    posterior : array_like, shape (K,)
+        The posterior's variance along each direction.
+    labels : sequence of K str
+    crossings : array_like, shape (K,), optional
+        Times at which the two are equal, marked with a dot.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        For each direction a solid line, then a dashed line (then its dot).
+    """
+    t, crowd, posterior = (np.asarray(a, dtype=float) for a in (t, crowd, posterior))
+    labels = list(labels)
+    K = len(labels)
+    if t.ndim != 1 or crowd.shape != (t.size, K) or posterior.shape != (K,):
+        raise ValueError(
+            f"t, crowd and posterior must have shapes (T,), (T, {K}) and ({K},) for {K} "
+            f"labels; got {t.shape}, {crowd.shape} and {posterior.shape}"
+        )
+    ax = new_axes(ax, figsize=(6.0, 3.8))
+    colors = [COLORS["flow"], COLORS["descent"], COLORS["map"], COLORS["ml"]]
+    for k in range(K):
+        c = colors[k % len(colors)]
+        ax.semilogy(t, crowd[:, k], color=c, lw=2, label=f"crowd of flows, {labels[k]}")
+        ax.axhline(posterior[k], color=c, ls="--", lw=1.5, label=f"posterior, {labels[k]}")
+        if crossings is not None:
+            ax.plot(crossings[k], posterior[k], "o", color=c, ms=7, mec="white")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_ylim(max(float(np.min(posterior)) * 1e-3, 1e-12), float(np.max(crowd)) * 2)
+    ax.set_xlabel("time $t$")
+    ax.set_ylabel("variance along the direction")
+    ax.legend(fontsize=8, loc="lower left", ncol=2)
     return ax
