@@ -614,6 +614,38 @@ def test_live_drags_recompute_everything(browser, server):
     assert abs(stepped - round(slope + 0.01, 3)) < 1e-12, (slope, stepped)  # a 0.001 grid
 
 
+def test_live_add_remove_and_play(browser, server):
+    """Add point, Delete on a focused point, Remove, Reset and Play act on the explorer."""
+    import time as _time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _explorer_page(browser, server)
+    root = browser.find_element(By.CSS_SELECTOR, ".gflow-live")
+    state = "return document.querySelector('.gflow-live').gflowLive.state();"
+    buttons = {b.text: b for b in root.find_elements(By.CSS_SELECTOR, "button")}
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
+    buttons["Add point"].click()
+    assert len(browser.execute_script(state)["points"]) == 4
+    assert len(root.find_elements(By.CSS_SELECTOR, ".gl-point")) == 4
+    root.find_elements(By.CSS_SELECTOR, ".gl-point")[0].send_keys(Keys.DELETE)
+    assert len(browser.execute_script(state)["points"]) == 3
+    root.find_elements(By.CSS_SELECTOR, ".gl-point")[0].send_keys(Keys.TAB)  # focus the next
+    buttons["Remove selected point"].click()
+    assert len(browser.execute_script(state)["points"]) == 2
+    buttons["Reset"].click()
+    assert browser.execute_script(state)["points"] == [[0.2, -0.1], [0.4, 0.15], [0.8, 0.3]]
+    t0 = browser.execute_script(state)["t"]
+    buttons["Play"].click()
+    _time.sleep(0.6)
+    buttons["Play"].click()  # now labelled Pause: the same button
+    t1 = browser.execute_script(state)["t"]
+    assert t1 > t0, (t0, t1)
+    _time.sleep(0.3)
+    assert browser.execute_script(state)["t"] == t1, "Pause did not stop the clock"
+
+
 SET_SLIDER = """
 const root = document.querySelector('.gflow-live');
 const input = root.querySelectorAll('input[type=range]')[arguments[0]];
