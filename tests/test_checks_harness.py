@@ -192,3 +192,86 @@ def test_check_result_copies_and_pickles():
         assert twin == result and type(twin) is CheckResult
         assert (twin.passed, twin.score, twin.max_score, twin.mistake) == (
             result.passed, result.score, result.max_score, result.mistake)
+
+
+# ----------------------------------------------------------------- the learner's own code
+def _notebook(source):
+    """Functions defined as in a notebook: in a namespace of their own (``__main__``)."""
+    namespace = {"__name__": "__main__"}
+    exec(source, namespace)
+    return namespace
+
+
+LIBRARY_LOSS = """
+import numpy as np
+import gflow_lib
+from gflow_lib import LinearFlow
+flow = LinearFlow(np.eye(2), np.zeros(2), np.zeros(2))
+
+def by_class(X, y, phi):
+    return LinearFlow(X, y, phi).loss(0.0)
+
+def by_module(X, y, phi):
+    return gflow_lib.LinearFlow(X, y, phi).loss(0.0)
+
+def helper(X, y, phi):
+    return LinearFlow(X, y, phi).loss(0.0)
+
+def through_a_helper(X, y, phi):
+    return helper(X, y, phi)
+
+def swallowed(X, y, phi):
+    try:
+        return LinearFlow(X, y, phi).loss(0.0)
+    except Exception:
+        r = X.T @ phi - y
+        return 0.5 * r @ r
+
+def by_numpy(X, y, phi):
+    r = X.T @ phi - y
+    return 0.5 * r @ r
+"""
+
+
+@pytest.mark.parametrize("name, used", [
+    ("by_class", "LinearFlow"), ("by_module", "gflow_lib.LinearFlow"),
+    ("through_a_helper", "LinearFlow"), ("swallowed", "LinearFlow")])
+def test_a_no_library_check_names_the_library_call(name, used):
+    """The loss exercise asks for the learner's own NumPy: a call of the library through a
+    name of the notebook is named, even through a helper or inside a try block."""
+    namespace = _notebook(LIBRARY_LOSS)
+    result = checks.check_loss(namespace[name])
+    assert result.startswith("Not yet: ") and f"uses {used} from gflow_lib" in result, result
+    assert result.score == 0 and result.right == (False,) * len(basics.LOSS.cases)
+    # the notebook's names are back afterwards
+    assert namespace["LinearFlow"] is __import__("gflow_lib").LinearFlow
+    assert type(namespace["flow"]).__name__ == "LinearFlow"
+
+
+def test_a_no_library_check_accepts_numpy_and_restores_names_after_an_error():
+    namespace = _notebook(LIBRARY_LOSS + "\ndef broken(X, y, phi):\n    return 1 / 0\n")
+    assert checks.check_loss(namespace["by_numpy"]).passed
+    assert checks.check_loss(namespace["broken"]).startswith("Error: ")
+    assert namespace["LinearFlow"] is __import__("gflow_lib").LinearFlow
+
+
+def test_checks_without_no_library_allow_the_library():
+    """The switch is per table: the function-space check lets the learner call anything."""
+    assert not function_space.KERNEL_PREDICT.no_library
+    namespace = _notebook(LIBRARY_LOSS)
+    assert not basics.LOSS.no_library or not checks.check_loss(namespace["by_class"]).passed
+
+
+def test_check_result_right_lists_each_case_and_prefix_is_required():
+    table = basics.LOSS
+    first = table.cases[0].make()
+
+    def right_once(X, y, phi):
+        same = all(np.array_equal(a, b) for a, b in zip((X, y, phi), first, strict=True))
+        r = X.T @ phi - y
+        return 0.5 * r @ r if same else 0.0
+
+    result = checks.check_loss(right_once)
+    assert result.right == (True,) + (False,) * (len(table.cases) - 1)
+    with pytest.raises(ValueError, match="must start with one of"):
+        CheckResult("Fine: no prefix", 1, 1)

@@ -16,8 +16,23 @@ def reference(X, y, phi, lr):
     return gradient_descent(X, y, phi, lr, 1)[1]
 
 
+def by_hand(X, y, phi, lr):
+    """The learner's step, with NumPy only (the check refuses the library's function)."""
+    return phi - lr * X @ (X.T @ phi - y)
+
+
 def test_accepts_the_reference_solution():
-    assert check_gd_step(reference).startswith("Correct:")
+    assert check_gd_step(by_hand).startswith("Correct:")
+    rng = np.random.default_rng(0)
+    X, y, phi = rng.normal(size=(3, 5)), rng.normal(size=5), rng.normal(size=3)
+    np.testing.assert_allclose(by_hand(X, y, phi, 0.1), reference(X, y, phi, 0.1), rtol=1e-12)
+
+
+def test_the_library_one_liner_is_refused():
+    """The exercise asks for the learner's own step: calling the library's loop is named."""
+    result = check_gd_step(reference)
+    assert result.startswith("Not yet:") and "gradient_descent" in result, result
+    assert result.score == 0 and not result.passed
 
 
 def test_accepts_a_float32_computation_with_a_note():
@@ -80,7 +95,7 @@ def test_a_wrong_answer_on_a_wide_problem_does_not_crash_the_check():
     def right_then_wrong(X, y, p, lr):
         calls.append(X.shape)
         if len(calls) == 1:
-            return reference(X, y, p, lr)
+            return by_hand(X, y, p, lr)
         return p + 0.123
 
     msg = check_gd_step(right_then_wrong)

@@ -49,9 +49,26 @@ LOSS = Check(
              "length of the residual vector."),
      Mistake("no sum", lambda X, y, phi: 0.5 * (X.T @ phi - y) ** 2,
              "you returned one value per data point; the loss is one number, the sum over "
-             "points.")),
+             "points."),
+     Mistake("square of sum", lambda X, y, phi: 0.5 * np.sum(X.T @ phi - y) ** 2,
+             "you squared the sum of the residuals; square each residual first, then sum "
+             "(residuals of opposite signs must not cancel)."),
+     Mistake("forgot y", lambda X, y, phi: 0.5 * np.sum((X.T @ phi) ** 2),
+             "the targets y are missing: the residual is the output minus the target, "
+             "X^T phi - y, not the output X^T phi alone."),
+     Mistake("abs", lambda X, y, phi: 0.5 * np.sum(np.abs(X.T @ phi - y)),
+             "you summed the sizes |r_i| of the residuals; the loss sums their SQUARES, "
+             "(1/2) sum_i r_i^2.")),
     error_hint=f"X has shape (D, I) with one data point per column. {_TRANSPOSED}",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
+
+
+def _modes(X, y, phi0, t):
+    """The mistakes' own eigendecomposition K = U diag(lam) U^T (numpy's eigh, as a learner's
+    would be), with the decay of each mode and the start's coordinates in the eigenbasis."""
+    lam, U = np.linalg.eigh(X.T @ X)
+    return U, np.exp(-lam * t), U.T @ (X.T @ phi0 - y)
 
 
 def _expm(X, y, phi0, t, K=None):
@@ -85,9 +102,18 @@ RESIDUALS = Check(
              "you used A = X X^T; the residuals live in function space, where the matrix is "
              "K = X^T X (X's columns are the data points: X looks transposed)."),
      Mistake("no t", lambda X, y, p, t: LinearFlow(X, y, p).residuals(1.0),
-             "the result does not depend on t: multiply the eigenvalues by t inside the exp.")),
+             "the result does not depend on t: multiply the eigenvalues by t inside the exp."),
+     Mistake("no rotation back", lambda *a: (lambda U, e, c: e * c)(*_modes(*a)),
+             "you returned the decayed residuals in the eigenbasis, exp(-lambda t) * (U^T r0); "
+             "rotate them back to the data points with U: U (exp(-lambda t) * (U^T r0))."),
+     Mistake("rotation order", lambda X, y, p, t: (lambda U, e, c: U.T @ (e * (U @ (X.T @ p - y))))(
+                 *_modes(X, y, p, t)),
+             "the rotations are in the wrong order: with K = U diag(lambda) U^T, first take "
+             "coordinates with U^T, scale them by exp(-lambda t), then go back with U; you "
+             "used U first and U^T last (the eigenvectors are the COLUMNS of U).")),
     error_hint="X has shape (D, I) with one data point per column, so K = X^T X is I x I and "
                "the outputs are X.T @ phi0: is X transposed somewhere?",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 

@@ -87,10 +87,19 @@ PREDICTIVE_VARIANCE = Check(
      Mistake("null space", _thin,
              "When D > I, X X^T is singular: the part of x* in its null space keeps its prior "
              "variance forever, and your answer leaves it out. Use exp(-X X^T t) through an "
-             "eigendecomposition of the D x D matrix X X^T.")),
+             "eigendecomposition of the D x D matrix X X^T."),
+     Mistake("s squared", lambda X, Xn, t, s: s * _variance(X, Xn, t, s),
+             "You multiplied by s^2; s is already the prior VARIANCE of each parameter, so the "
+             "variance of the prediction carries s itself."),
+     Mistake("elementwise exp",
+             lambda X, Xn, t, s: s * np.sum((np.exp(-t * (X @ X.T)) @ Xn) ** 2, 0),
+             "you applied exp to each entry of X X^T; the flow needs the matrix exponential, "
+             "exp(-X X^T t) = U diag(exp(-lambda t)) U^T from the eigendecomposition "
+             "X X^T = U diag(lambda) U^T.")),
     hint="Check the formula s * ||exp(-X X^T t) x*||^2 for each column x* of X_new.",
     error_hint="A shape mismatch here often means X was used transposed: X is (D, I) with data "
                "points as columns, and A = X X^T is D x D.",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 

@@ -50,8 +50,12 @@ FRAME_LOSSES = Check(
      Mistake("no sum", lambda r: 0.5 * r**2,
              f"you returned one value per frame and data point; {_AXIS}."),
      Mistake("sum all", lambda r: np.full(len(r), 0.5 * np.sum(r**2)),
-             f"every frame got the same number: you summed over the whole array; {_AXIS}.")),
+             f"every frame got the same number: you summed over the whole array; {_AXIS}."),
+     Mistake("mean no half", lambda r: np.mean(r**2, axis=1),
+             "you took the mean of the squared residuals; the book's loss is one half of "
+             "their SUM: 0.5 * np.sum(r**2, axis=1).")),
     hint="Check each step against the equation.",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 

@@ -16,6 +16,13 @@ Every feedback line starts with one of three prefixes:
 * ``"Error:"``, the function cannot be run (not a function) or it raised an exception, such
   as the ``NotImplementedError`` of an unwritten stub. Exceptions are reported, never raised.
 
+A check can ask for the learner's own code (``no_library=True``): while the learner's function
+runs, every name of its module that holds something of ``gflow_lib`` (the package, a function,
+a class, an object of a library class) stands for a blocker, and a function that reaches the
+library through one of them gets "Not yet:" and the name it used. This is a guard against the
+one-line answer that calls the function being rebuilt, not a sandbox: an ``import`` inside the
+function's body gets past it.
+
 Answers must be real. A complex array is rejected even when every imaginary part is zero
 (``x + 0j``): a complex dtype means that something, often ``np.linalg.eig`` where ``eigh``
 belongs, made numbers that the exercise does not ask for, and accepting ``x + 0j`` but not
@@ -27,6 +34,7 @@ feedback never shows an expected number.
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -34,6 +42,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = ["Case", "Check", "CheckResult", "Mistake", "random_problem", "run_check"]
+
+PREFIXES = ("Correct:", "Not yet:", "Error:")
 
 RTOL_64, RTOL_32 = 1e-6, 1e-4  # float32 answers: about 1000 eps of float32
 F32_NOTE = (" Note: your answer is float32, so it was compared at float32 precision (about 7 "
@@ -71,26 +81,91 @@ class Check:
     mistakes: tuple[Mistake, ...] = ()
     hint: str = "Check each step against the equations."
     error_hint: str = ""  # added when the learner's function raises a shape error
+    no_library: bool = False  # the learner writes the computation without gflow_lib
 
 
 class CheckResult(str):
     """The feedback line, a ``str`` that also says ``passed`` (right on every case), ``score``
-    (cases right) out of ``max_score`` (cases), and ``mistake`` (the name of the recognised
-    mistake, or None)."""
+    (cases right) out of ``max_score`` (cases), ``mistake`` (the name of the recognised
+    mistake, or None) and ``right`` (one bool per case, in the order of the cases; empty when
+    the function could not be run at all)."""
 
     passed: bool
     score: int
     max_score: int
     mistake: str | None
+    right: tuple[bool, ...]
 
-    def __new__(cls, text: str, score: int, max_score: int, mistake: str | None = None):
+    def __new__(cls, text: str, score: int, max_score: int, mistake: str | None = None,
+                right: tuple[bool, ...] = ()):
+        if not text.startswith(PREFIXES):
+            raise ValueError(f"feedback must start with one of {PREFIXES}; got {text[:40]!r}")
         self = super().__new__(cls, text)
-        self.passed, self.score, self.max_score, self.mistake = (
-            score == max_score, score, max_score, mistake)
+        self.passed, self.score, self.max_score, self.mistake, self.right = (
+            score == max_score, score, max_score, mistake, tuple(bool(r) for r in right))
         return self
 
     def __getnewargs__(self):  # copy and pickle
-        return str(self), self.score, self.max_score, self.mistake
+        return str(self), self.score, self.max_score, self.mistake, self.right
+
+
+class _LibraryUsed(BaseException):
+    """Raised by a blocker: a BaseException, so that ``except Exception`` does not hide it."""
+
+
+class _Blocker:
+    """Stands for a name bound to gflow_lib while a ``no_library`` check runs the learner's
+    function: calling it or reading an attribute records the name and raises."""
+
+    def __init__(self, name, used):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_used", used)
+
+    def _hit(self, what):
+        self._used.append(what)
+        raise _LibraryUsed(what)
+
+    def __call__(self, *args, **kwargs):
+        self._hit(self._name)
+
+    def __getattr__(self, attr):
+        self._hit(f"{self._name}.{attr}")
+
+
+def _from_library(value) -> bool:
+    """True for gflow_lib, its modules, and what they define (functions, classes, objects)."""
+    if isinstance(value, types.ModuleType):
+        name = value.__name__
+    else:
+        try:
+            name = getattr(value, "__module__", None)
+        except Exception:  # an object whose attribute lookup fails: not the library's
+            return False
+    return isinstance(name, str) and (name == "gflow_lib" or name.startswith("gflow_lib."))
+
+
+def _call_without_library(fn, args, used):
+    """Call ``fn(*args)`` with every gflow_lib name of its module replaced by a blocker.
+
+    Functions defined inside gflow_lib (the tables' references and mistakes) run as they are.
+    The module's names are put back afterwards, whatever happens.
+    """
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(namespace, dict) or str(namespace.get("__name__", "")).startswith(
+            "gflow_lib"):
+        return fn(*args)
+    saved = {k: v for k, v in list(namespace.items())
+             if not k.startswith("__") and _from_library(v)}
+    try:
+        namespace.update({k: _Blocker(k, used) for k in saved})
+        return fn(*args)
+    finally:
+        namespace.update(saved)
+
+
+_LIBRARY = ("this exercise asks you to write the computation yourself with NumPy (and SciPy), "
+            "but your function uses {name} from gflow_lib, the library whose code you are "
+            "rebuilding here")
 
 
 class _Run(NamedTuple):
@@ -136,14 +211,21 @@ def _real(out):
     return a.astype(float), a.dtype == np.float32, None
 
 
-def _run(fn, case: Case, names, reference) -> _Run:
+def _run(fn, case: Case, names, reference, no_library=False) -> _Run:
     args = case.make()
     want = np.asarray(reference(*args), dtype=float)
     given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    used: list[str] = []
     try:
-        out = fn(*given)
+        out = _call_without_library(fn, given, used) if no_library else fn(*given)
+    except _LibraryUsed:
+        out = None
     except Exception as exc:  # the learner's code may fail in any way: report it
-        return _Run(case.label, args, want, None, False, exc, None, False)
+        if not used:
+            return _Run(case.label, args, want, None, False, exc, None, False)
+    if used:  # even when the learner's code caught the blocker's exception
+        return _Run(case.label, args, want, None, False, None,
+                    _LIBRARY.format(name=used[0]), False)
     answer, float32, problem = _real(out)
     changed = [n for n, a, g in zip(names, args, given, strict=True)
                if isinstance(a, np.ndarray) and not np.array_equal(a, g)]
@@ -182,7 +264,7 @@ def _raised(label, exc, error_hint) -> str:
     return f"on {label} your function raised {what}. {hint}".rstrip()
 
 
-def run_check(check: Check, fn) -> CheckResult:
+def run_check(check: Check, fn, cases: tuple[Case, ...] | None = None) -> CheckResult:
     """Run the learner's ``fn`` on every case of ``check`` and say what is right or wrong.
 
     Parameters
@@ -191,23 +273,27 @@ def run_check(check: Check, fn) -> CheckResult:
         The table: cases, reference, mistakes.
     fn : callable
         The learner's function, called with copies of each case's arguments.
+    cases : tuple of Case, optional
+        Run these cases instead of the table's (a grader adds its hidden ones).
 
     Returns
     -------
     CheckResult
         The feedback (a ``str``) starting with "Correct:", "Not yet:" or "Error:".
     """
-    n = len(check.cases)
+    cases = check.cases if cases is None else tuple(cases)
+    n = len(cases)
     if not callable(fn):
         return CheckResult(f"Error: pass your function itself, {check.signature}; got "
                            f"{type(fn).__name__}, not a function.", 0, n)
     names = re.findall(r"\w+", check.signature)[1:]
-    runs = [_run(fn, case, names, check.reference) for case in check.cases]
+    runs = [_run(fn, case, names, check.reference, check.no_library) for case in cases]
     score = sum(r.right for r in runs)
+    right = tuple(r.right for r in runs)
     if score == n:
         note = F32_NOTE if any(r.float32 for r in runs) else ""
         return CheckResult(f"Correct: {check.what} matches the reference on all {n} test "
-                           f"problems.{note}", n, n)
+                           f"problems.{note}", n, n, right=right)
     raised = [r for r in runs if r.exc is not None]
     for mistake in check.mistakes:
         seen = _explains(mistake, runs)
@@ -217,17 +303,17 @@ def run_check(check: Check, fn) -> CheckResult:
             also = (f" Also, {_raised(raised[0].label, raised[0].exc, check.error_hint)}"
                     if raised else "")
             return CheckResult(f"Not yet: {mistake.feedback}{where}{also}", score, n,
-                               mistake.name)
+                               mistake.name, right)
     if raised:
         return CheckResult(f"Error: {_raised(raised[0].label, raised[0].exc, check.error_hint)}",
-                           score, n)
+                           score, n, right=right)
     r = next(r for r in runs if not r.right)
     if r.problem:
-        return CheckResult(f"Not yet: on {r.label} {r.problem}.", score, n)
+        return CheckResult(f"Not yet: on {r.label} {r.problem}.", score, n, right=right)
     if r.answer.shape != r.want.shape:
         return CheckResult(f"Not yet: on {r.label} your function returned shape "
                            f"{r.answer.shape}; expected shape {r.want.shape}, {check.returns}.",
-                           score, n)
+                           score, n, right=right)
     bad = "; ".join(r.label for r in runs if not r.right) if score else f"all {n} test problems"
     return CheckResult(f"Not yet: {check.what} differs from the reference on {bad}, and not "
-                       f"by a mistake this check knows. {check.hint}", score, n)
+                       f"by a mistake this check knows. {check.hint}", score, n, right=right)

@@ -57,12 +57,17 @@ GD_STEP = Check(
              f"you returned the outputs X^T phi, one per data point; {_NEW}"),
      Mistake("residuals", lambda X, y, p, lr: X.T @ p - y,
              f"you returned the residuals X^T phi - y, one per data point; {_NEW}"),
+     Mistake("X X^T phi - y", lambda X, y, p, lr: p - lr * (X @ X.T @ p - y),
+             "the gradient is X (X^T phi - y): multiply the residual X^T phi - y by X; you "
+             "subtracted y from X X^T phi, which mixes a parameter-space vector (length D) "
+             "with a data-space one (length I)."),
      Mistake("X transposed", lambda X, y, p, lr: p - lr * X.T @ (X @ p - y),
              "X is transposed: X has shape (D, I) with one data point per column, so the "
              "outputs are X^T phi and the gradient X (X^T phi - y).")),
     hint="Check the residual X^T phi - y, then the gradient, then the step.",
     error_hint="X has shape (D, I) with one data point per column: the outputs are X^T phi and "
                "the gradient is X (X^T phi - y). Is X transposed?",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 

@@ -62,10 +62,24 @@ MAP_ESTIMATE = Check(
      Mistake("dual", lambda X, y, s2, sp2: _dual(X, y, s2 / sp2),
              "you returned one number per data point, a = (X^T X + lambda I)^{-1} y; the MAP "
              "parameters are X a, one per parameter. Is X transposed? Columns of X are data "
-             "points, so use X X^T and X y.")),
+             "points, so use X X^T and X y."),
+     Mistake("+ penalty without the identity",
+             lambda X, y, s2, sp2: np.linalg.solve(X @ X.T + s2 / sp2, X @ y),
+             "you added lambda to EVERY entry of X X^T (X @ X.T + lam); the prior adds it to "
+             "the diagonal only: X @ X.T + lam * np.eye(D)."),
+     Mistake("lambda squared", lambda X, y, s2, sp2: _ridge(X, y, (s2 / sp2) ** 2),
+             "the penalty is squared: lambda = sigma_sq / sigma_sq_p enters the diagonal as "
+             "it is, not as lambda^2."),
+     Mistake("lambda = sigma_sq", lambda X, y, s2, sp2: _ridge(X, y, s2),
+             "the penalty is sigma_sq alone: the prior variance is missing. lambda = "
+             "sigma_sq / sigma_sq_p."),
+     Mistake("lambda = 1/sigma_sq_p", lambda X, y, s2, sp2: _ridge(X, y, 1 / sp2),
+             "the penalty is 1 / sigma_sq_p: the noise variance is missing. lambda = "
+             "sigma_sq / sigma_sq_p (the loss's one half goes with the noise variance).")),
     hint="Solve (X X^T + lambda I) phi = X y with lambda = sigma_sq / sigma_sq_p.",
     error_hint="X is D x I with one data point per column: is X transposed somewhere? X X^T "
                "is D x D and X y has length D.",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 

@@ -1,0 +1,148 @@
+r"""Hidden test problems for grading: new data and new shapes for every check.
+
+The in-notebook checks run the visible problems of their tables. A grader (``make grade``,
+:mod:`gflow_lib.checks.grading`) runs those and the problems made here, which the learner never
+sees: a function that hard-codes the answers of the visible problems, or that only works for
+their shapes, fails them. Every problem is drawn from a seed that the instructor chooses, so
+knowing this file does not tell the answers of a course's hidden problems.
+
+``HIDDEN`` maps the name of each public check (``"check_loss"``) to a function of the seed
+that returns its hidden :class:`~gflow_lib.checks.Case` tuple. No hidden problem has the
+argument shapes of a visible one (tests/test_grading.py checks it for every check). A new
+check needs an entry here; the grader grades it on its visible problems only until then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..kernels import rbf_kernel
+from .harness import Case
+
+__all__ = ["HIDDEN"]
+
+
+def _rng(seed: int, k: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), k])
+
+
+def _problem(seed, k, D, I, scale=1.0):  # noqa: E741
+    """(X, y, phi) of shapes (D, I), (I,), (D,): X scaled so that X^T X is of order one."""
+    rng = _rng(seed, k)
+    X = scale * rng.normal(size=(D, I))
+    return X, rng.normal(size=I), rng.normal(size=D)
+
+
+def _label(k, text):
+    return f"hidden problem {k} ({text})"
+
+
+def _cases(specs, make):
+    """One Case per spec; ``make(k, *spec)`` builds the arguments of hidden problem k."""
+    return tuple(Case(_label(k, text), (lambda k=k, s=spec: make(k, *s)))
+                 for k, (text, *spec) in enumerate(specs, start=1))
+
+
+def _loss(seed):
+    return _cases([("D = 5, I = 7", 5, 7), ("D = I = 6", 6, 6), ("D = 7 > I = 3", 7, 3),
+                   ("D = 1, I = 4", 1, 4)],
+                  lambda k, D, I: _problem(seed, k, D, I))  # noqa: E741
+
+
+def _residuals(seed):
+    return _cases([("D = 3, I = 6, t = 0.15", 3, 6, 0.15), ("D = I = 5, t = 1.1", 5, 5, 1.1),
+                   ("D = 6 > I = 2, t = 4", 6, 2, 4.0)],
+                  lambda k, D, I, t: (*_problem(seed, k, D, I, 0.5), t))  # noqa: E741
+
+
+def _gd_step(seed):
+    return _cases([("D = I = 4, lr = 0.05", 4, 4, 0.05), ("D = 3, I = 8, lr = 0.02", 3, 8, 0.02),
+                   ("D = 5 > I = 2, lr = 0.1", 5, 2, 0.1)],
+                  lambda k, D, I, lr: (*_problem(seed, k, D, I), lr))  # noqa: E741
+
+
+def _map(seed, k, D, I, sigma_sq, sigma_sq_p):  # noqa: E741
+    X, y, _ = _problem(seed, k, D, I)
+    X[-1] = 1.0  # a bias row, as in the book
+    return X, y, sigma_sq, sigma_sq_p
+
+
+def _map_estimate(seed):
+    return _cases([("D = 3, I = 5", 3, 5, 0.3, 1.2), ("D = 5, I = 9", 5, 9, 0.1, 0.25),
+                   ("D = 6 > I = 3", 6, 3, 0.5, 4.0)],
+                  lambda k, *spec: _map(seed, k, *spec))
+
+
+def _variance_case(seed, k, D, I, M, t, s):  # noqa: E741
+    rng = _rng(seed, k)
+    return 0.6 * rng.normal(size=(D, I)), rng.normal(size=(D, M)), t, s
+
+
+def _predictive_variance(seed):
+    return _cases([("D = 3, I = 4, M = 5, t = 0.7", 3, 4, 5, 0.7, 1.3),
+                   ("D = 5 > I = 3, M = 2, t = 2.5", 5, 3, 2, 2.5, 0.8),
+                   ("D = 2, I = 6, M = 4, t = 0", 2, 6, 4, 0.0, 3.0)],
+                  lambda k, *spec: _variance_case(seed, k, *spec))
+
+
+def _frame_losses(seed):
+    return _cases([("T = 9, I = 4", 9, 4), ("T = I = 4", 4, 4), ("T = 1, I = 7", 1, 7)],
+                  lambda k, T, I: (_rng(seed, k).normal(size=(T, I)),))  # noqa: E741
+
+
+def _kernel_case(seed, k, kind, I, M, t):  # noqa: E741
+    rng = _rng(seed, k)
+    if kind == "rbf":
+        x, xn = np.sort(rng.uniform(-1, 1, I)), rng.uniform(-1.3, 1.3, M)
+        return rbf_kernel(x, lengthscale=0.3), rng.normal(size=I), rbf_kernel(xn, x, 0.3), t
+    D = 3  # features: K = X^T X, singular when D < I
+    X, Xn = rng.normal(size=(D, I)), rng.normal(size=(D, M))
+    return X.T @ X, rng.normal(size=I), Xn.T @ X, t
+
+
+def _kernel_predict(seed):
+    return _cases([("an RBF kernel on 7 points, M = 3, t = 1.3", "rbf", 7, 3, 1.3),
+                   ("a singular K = X^T X (D = 3 < I = 6), M = 2, t = 0.4", "features", 6, 2,
+                    0.4),
+                   ("an RBF kernel on 3 points, M = 6, t = 8", "rbf", 3, 6, 8.0)],
+                  lambda k, *spec: _kernel_case(seed, k, *spec))
+
+
+def _net(seed, k, D):
+    rng = _rng(seed, k)
+    return rng.normal(size=(D, 2)), rng.normal(size=D), rng
+
+
+def _empirical_ntk(seed):
+    def make(k, D, m1, m2):
+        W, v, rng = _net(seed, k, D)
+        return W, v, rng.uniform(-2, 2, m1), rng.uniform(-2, 2, m2)
+
+    return _cases([("D = 17, 4 by 2 inputs", 17, 4, 2), ("D = 3, 1 by 5 inputs", 3, 1, 5),
+                   ("D = 60, 6 by 6 inputs", 60, 6, 6)], make)
+
+
+def _last_layer(seed):
+    def make(k, D, I, M, t, beta):  # noqa: E741
+        W, v, rng = _net(seed, k, D)
+        x = np.sort(rng.uniform(-1.5, 1.5, I))
+        return W, v, beta, x, rng.normal(size=I), rng.uniform(-2, 2, M), t
+
+    return _cases([("D = 12, I = 4, M = 3, t = 0.8", 12, 4, 3, 0.8, 0.3),
+                   ("D = 30, I = 6, M = 1, t = 5", 30, 6, 1, 5.0, -0.5),
+                   ("D = 3, I = 2, M = 5, t = 0.05", 3, 2, 5, 0.05, 0.0)], make)
+
+
+HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
+    "check_loss": _loss,
+    "check_residuals_at": _residuals,
+    "check_gd_step": _gd_step,
+    "check_map_estimate": _map_estimate,
+    "check_predictive_variance": _predictive_variance,
+    "check_frame_losses": _frame_losses,
+    "check_kernel_predict": _kernel_predict,
+    "check_empirical_ntk": _empirical_ntk,
+    "check_last_layer": _last_layer,
+}
