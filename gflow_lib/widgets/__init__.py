@@ -17,7 +17,9 @@ plain SVG. It serves three places:
   compares with :class:`gflow_lib.LinearFlow`.
 
 The files ship inside the package (``pyproject.toml`` package data), so a Colab install has
-them.
+them. The book's explorer page stores the script in its output: after editing ``explorer.js``
+or ``explorer.css``, regenerate that chapter (``python -m tools.notebooks explorer``); nbval
+fails until then.
 """
 
 from __future__ import annotations
