@@ -558,8 +558,8 @@ def _drag(browser, element, dx, dy):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    # Aim at the visible circle of the handle (chromedriver misplaces the centre of an SVG <g>).
-    target = element.find_element(By.CSS_SELECTOR, "circle:not(.gl-hit)")
+    # Aim at the visible mark of the handle (chromedriver misplaces the centre of an SVG <g>).
+    target = element.find_element(By.CSS_SELECTOR, ".gl-start, .gl-dot")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", target)
     (ActionChains(browser).move_to_element(target).click_and_hold()
      .move_by_offset(dx // 2, dy // 2).move_by_offset(dx - dx // 2, dy - dy // 2)

@@ -252,7 +252,7 @@ def test_explorer_runs_in_jupyterlab_and_syncs_both_ways(lab, chrome):
     slider = root.find_element(By.CSS_SELECTOR, "input[type=range]")
     chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", slider)
     slider.send_keys(Keys.END)
-    dot = root.find_elements(By.CSS_SELECTOR, ".gl-point circle.gl-dot")[1]
+    dot = root.find_elements(By.CSS_SELECTOR, ".gl-point .gl-dot")[1]
     chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", dot)
     ActionChains(chrome).move_to_element(dot).click_and_hold().move_by_offset(0, -20) \
         .move_by_offset(0, -20).release().perform()

@@ -55,15 +55,17 @@ def explorer_css() -> str:
 
 
 def _palette() -> dict:
-    """The book's colours for the explorer: data points, flow, descent, band and the loss
-    levels of the colour map (dark = low loss). Read from :mod:`gflow_lib.plotting.style`, so
-    the explorer follows the figures."""
+    """The book's colours for the explorer: data points (colour and marker), flow, descent,
+    band and the loss levels of the colour map (dark = low loss). Read from
+    :mod:`gflow_lib.plotting.style`, so the explorer follows the figures."""
     from matplotlib.colors import to_hex
 
-    from ..plotting.style import BOOK_CMAP, COLORS
+    from ..plotting import style
 
-    levels = [to_hex(BOOK_CMAP(float(q))) for q in np.linspace(0.05, 0.95, 10)]
-    return {"points": list(COLORS["points"]), "flow": COLORS["flow"],
+    levels = [to_hex(style.BOOK_CMAP(float(q))) for q in np.linspace(0.05, 0.95, 10)]
+    COLORS = style.COLORS
+    markers = list(getattr(style, "MARKERS", ["o"]))
+    return {"points": list(COLORS["points"]), "markers": markers, "flow": COLORS["flow"],
             "descent": COLORS["descent"], "band": COLORS["band"], "levels": levels}
 
 

@@ -34,7 +34,8 @@ var gflowLive = (function () {
   var MAX_ITERATES = 240;
   var LEVELS = 10;
   var DEFAULT_PALETTE = {
-    points: ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00"],
+    points: ["#D55E00", "#009E73", "#CC79A7", "#E69F00", "#0072B2", "#56B4E9"],
+    markers: ["o", "s", "^"],
     flow: "#2e5fa8",
     descent: "#e67e22",
     band: "#cfcfcf",
@@ -350,6 +351,21 @@ var gflowLive = (function () {
 
   var uid = 0;
 
+  /* A marker centred on 0, 0 (matplotlib's codes): circle "o", square "s", triangle "^". */
+  function marker(kind, r) {
+    if (kind === "s") {
+      var a = (0.88 * r).toFixed(2), b = (1.76 * r).toFixed(2);
+      return "M-" + a + " -" + a + "h" + b + "v" + b + "h-" + b + "Z";
+    }
+    if (kind === "^") {
+      var h = 1.2 * r;
+      return "M0 " + (-h).toFixed(2) + "L" + (1.04 * h).toFixed(2) + " " + (0.6 * h).toFixed(2) +
+             "L" + (-1.04 * h).toFixed(2) + " " + (0.6 * h).toFixed(2) + "Z";
+    }
+    return "M-" + r + " 0a" + r + " " + r + " 0 1 0 " + 2 * r + " 0a" + r + " " + r +
+           " 0 1 0 -" + 2 * r + " 0Z";
+  }
+
   // ------------------------------------------------------------------ panels
   var W = 360, H = 270;
   var MARGIN = {left: 50, right: 12, top: 26, bottom: 40};
@@ -648,18 +664,19 @@ var gflowLive = (function () {
       while (predPts.firstChild) { predPts.removeChild(predPts.firstChild); }
       pointEls = st.points.map(function (p, i) {
         var color = palette.points[i % palette.points.length];
+        var shape = palette.markers[i % palette.markers.length];
         var g = svgEl("g", {"class": "gl-handle gl-point", tabindex: 0, role: "button",
                             "aria-roledescription": "draggable data point"}, pointG);
         svgEl("circle", {r: 14, "class": "gl-hit"}, g);
-        svgEl("circle", {r: 6, fill: color, "class": "gl-dot"}, g);
+        svgEl("path", {d: marker(shape, 6), fill: color, "class": "gl-dot"}, g);
         attachDrag(g, "point", i);
         return {
           g: g,
           resid: svgEl("path", {"class": "gl-resid", stroke: color}, residG),
           curve: svgEl("path", {"class": "gl-curve", stroke: color}, resCurves),
-          dot: svgEl("circle", {r: 4, fill: color, "class": "gl-dot"}, resDots),
+          dot: svgEl("path", {d: marker(shape, 4.5), fill: color, "class": "gl-dot"}, resDots),
           gd: svgEl("path", {fill: color, "class": "gl-gd-res"}, resGd),
-          pred: svgEl("circle", {r: 4, fill: color, "class": "gl-dot"}, predPts)
+          pred: svgEl("path", {d: marker(shape, 4.5), fill: color, "class": "gl-dot"}, predPts)
         };
       });
     }
@@ -822,8 +839,7 @@ var gflowLive = (function () {
         e.curve.setAttribute("d", polyline(times.map(function (tn, n) {
           return [tx(tn), ry(curves[i][n])];
         })));
-        e.dot.setAttribute("cx", px(tpx));
-        e.dot.setAttribute("cy", px(ry(res[i])));
+        e.dot.setAttribute("transform", "translate(" + px(tpx) + " " + px(ry(res[i])) + ")");
         var gd = "";
         gdRes.forEach(function (g) {
           var qx = tx(g[0]), qy = ry(g[1][i]);
@@ -832,8 +848,7 @@ var gflowLive = (function () {
           }
         });
         e.gd.setAttribute("d", gd);
-        e.pred.setAttribute("cx", px(fx(p[0])));
-        e.pred.setAttribute("cy", px(fy(p[1])));
+        e.pred.setAttribute("transform", "translate(" + px(fx(p[0])) + " " + px(fy(p[1])) + ")");
       });
 
       // predictions over random starts N(phi0, sigma_sq_p I): mean and +-2 sd
