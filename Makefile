@@ -58,3 +58,12 @@ clean:
 .PHONY: student
 student: $(STAMP)
 	$(BIN)/python -m tools.student --out _build/student
+
+# Grade a folder of submitted notebooks (completed student copies, or the book's own chapters)
+# with otter-grader, offline and without Docker: writes SUBMISSIONS/grades.csv and
+# SUBMISSIONS/summary.csv. SEED=N draws the hidden test problems (keep a course's seed private).
+# See tools/grade.py and book/instructors.md.
+.PHONY: grade
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR [SEED=N]"; exit 2; }
+	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" $(if $(SEED),--seed $(SEED))

@@ -52,7 +52,7 @@ SOLUTION_TAG = "solution"
 
 _DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
 _OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
-_CHECK = re.compile(r"\b(check_\w+)\s*\(")
+_CHECK = re.compile(r"\b(check_\w+)\s*\(\s*(\w+)?")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)\s*\(")
 _MINUTES = re.compile(r"(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:min\b|minutes?\b)", re.IGNORECASE)
 _OBJECTIVES = re.compile(r"\bObjectives?\s+(\d+(?:\s*(?:,|and|&)\s*\d+)*)", re.IGNORECASE)
@@ -78,6 +78,7 @@ class Exercise:
     solution: str | None = None  # "folded" ({solution}) or "gated" (solution-start/end)
     stubs: list[str] = field(default_factory=list)  # messages of its NotImplementedError stubs
     check: str | None = None  # the gflow_lib.checks function called after its solution
+    checked: str | None = None  # the name of the learner's function that the check is given
 
     @property
     def coding(self) -> bool:
@@ -331,7 +332,7 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
             if closed is not None:
                 m = _CHECK.search(cell.source)
                 if m:
-                    exercises[closed].check = m.group(1)
+                    exercises[closed].check, exercises[closed].checked = m.group(1, 2)
                 closed = None
             if SOLUTION_TAG in tags or BEGIN in cell.source:
                 label = gate or current

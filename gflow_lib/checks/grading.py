@@ -82,7 +82,7 @@ def problems(check, seed: int = DEFAULT_SEED) -> tuple[tuple[Case, bool], ...]:
     return tuple((c, False) for c in table_of(check).cases) + tuple((c, True) for c in hidden)
 
 
-def grade(check, fn, seed: int = DEFAULT_SEED) -> CheckResult:
+def grade(check, fn, seed: int = DEFAULT_SEED, function: str | None = None) -> CheckResult:
     """Run a learner's function on the visible and hidden problems of a check.
 
     Parameters
@@ -93,6 +93,9 @@ def grade(check, fn, seed: int = DEFAULT_SEED) -> CheckResult:
         The learner's function; None when the notebook defines none.
     seed : int
         The seed of the hidden problems (the instructor's).
+    function : str, optional
+        The name of the learner's function in the notebook, for the message when it is
+        missing (default: the name in the table's signature).
 
     Returns
     -------
@@ -103,22 +106,27 @@ def grade(check, fn, seed: int = DEFAULT_SEED) -> CheckResult:
     table = table_of(check)
     cases = tuple(c for c, _ in problems(check, seed))
     if fn is None:
-        return CheckResult(f"Error: the notebook defines no function {table.signature}: keep "
-                           "the name and the arguments of the exercise.", 0, len(cases),
+        args = table.signature[table.signature.index("("):]
+        return CheckResult(f"Error: the notebook defines no function "
+                           f"{function or function_name(check)}{args}: keep the name and the "
+                           "arguments of the exercise.", 0, len(cases),
                            right=(False,) * len(cases))
     return run_check(table, fn, cases)
 
 
-def assert_problem(env: dict, check, k: int, seed: int = DEFAULT_SEED) -> None:
+def assert_problem(env: dict, check, k: int, seed: int = DEFAULT_SEED,
+                   function: str | None = None) -> None:
     """Pass when problem ``k`` of :func:`problems` is right; else raise ``AssertionError``
-    with the feedback line. ``env`` is the notebook's namespace (otter's test cases get it).
+    with the feedback line. ``env`` is the notebook's namespace (otter's test cases get it);
+    ``function`` names the learner's function in it (default: the name in the table's
+    signature).
 
     The verdict for all problems is computed once per function and seed.
     """
-    fn = env.get(function_name(check))
+    fn = env.get(function or function_name(check))
     key = (_check_function(check).__name__, id(fn), seed)
     if key not in _CACHE or _CACHE[key][0] is not fn:
-        _CACHE[key] = (fn, grade(check, fn, seed))
+        _CACHE[key] = (fn, grade(check, fn, seed, function))
     result = _CACHE[key][1]
     if not (result.right and result.right[k]):
         raise AssertionError(str(result))
