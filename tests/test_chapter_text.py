@@ -251,7 +251,8 @@ def test_the_totals_and_the_introduction_are_derived_from_the_table():
 def test_the_time_checks_catch_a_wrong_total():
     """The parser reads rows and totals, so a total off by one minute is seen."""
     table = (f"{TIMES_HEADING}\n\n| Chapter | R | E | T |\n|---|---|---|---|\n"
-             "| {ref}`a` | 10 | 20 | 30 |\n| {ref}`b` | 5 | 5 | 10 |\n| The book | 15 | 25 | 41 |\n")
+             "| {ref}`a` | 10 | 20 | 30 |\n| {ref}`b` | 5 | 5 | 10 |\n"
+             "| The book | 15 | 25 | 41 |\n")
     rows, last = times_table(table)
     assert rows == {"a": (10, 20, 30), "b": (5, 5, 10)} and last == (15, 25, 41)
     assert tuple(sum(r[i] for r in rows.values()) for i in range(3)) != last

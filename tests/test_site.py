@@ -1,0 +1,88 @@
+"""The rewrites of tools/sphinx_gflow.py that make the pages lighter and more accessible,
+checked on small pieces of HTML and a docutils tree (no build). The built site itself is
+checked by tests/test_browser.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from docutils import nodes
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # tools/ is not installed: import it from the repository
+    sys.path.insert(0, str(ROOT))
+from tools import sphinx_gflow as ext  # noqa: E402
+
+PAGE = """<html><head>
+  <script defer src="../_static/scripts/fontawesome.js?digest=55c26ed414f5f8a31ebb"></script>
+  <link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=1" />
+</head><body>
+<button class="theme-switch-button" aria-label="Color mode">
+  <i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="Light"></i>
+</button>
+<div role="list" class="citation-list">
+<div class="citation" id="id8" role="doc-biblioentry"><p>An entry.</p></div>
+</div></body></html>
+"""
+
+
+def _app(outdir, fmt="html"):
+    return SimpleNamespace(outdir=str(outdir), builder=SimpleNamespace(format=fmt),
+                           config=SimpleNamespace(html_title="Gradient Flow"))
+
+
+def test_built_pages_drop_font_awesome_script_and_fix_aria(tmp_path):
+    page = tmp_path / "book" / "a.html"
+    page.parent.mkdir()
+    page.write_text(PAGE)
+    ext.lighter_pages(_app(tmp_path), None)
+    out = page.read_text()
+    assert "fontawesome.js" not in out
+    assert "bootstrap.js" in out  # other scripts stay
+    assert '<i aria-hidden="true" class="theme-switch fa-solid fa-sun fa-lg"' in out
+    assert 'role="doc-biblioentry"' not in out and 'role="listitem"' in out
+
+
+def test_pages_are_left_alone_after_a_failed_build(tmp_path):
+    page = tmp_path / "a.html"
+    page.write_text(PAGE)
+    ext.lighter_pages(_app(tmp_path), RuntimeError("build failed"))
+    assert page.read_text() == PAGE
+
+
+def _doctree(*paragraphs):
+    doc = nodes.document(None, None)
+    section = nodes.section()
+    section += nodes.title(text="A title")
+    note = nodes.note()
+    note += nodes.paragraph(text="A note that is long enough to be taken for the first one.")
+    section += note
+    for text in paragraphs:
+        section += nodes.paragraph(text=text)
+    doc += section
+    return doc
+
+
+def test_meta_description_from_the_first_paragraph():
+    long = "Three points and a straight line, " * 10
+    context = {"metatags": ""}
+    ext.meta_description(_app("."), "book/data", "page.html", context, _doctree("Short.", long))
+    tag = context["metatags"].strip()
+    assert tag.startswith('<meta name="description" content="Three points and a straight')
+    content = tag.split('content="')[1].split('"')[0]
+    assert len(content) <= ext.DESCRIPTION_LENGTH + 3 and content.endswith("...")
+    assert "note" not in content  # admonitions are not the page's summary
+
+
+def test_meta_description_kept_when_the_page_sets_one():
+    context = {"metatags": '<meta content="Mine." name="description" />'}
+    ext.meta_description(_app("."), "book/x", "page.html", context, _doctree("A" * 80))
+    assert context["metatags"].count("description") == 1
+
+
+def test_meta_description_of_a_generated_page():
+    context = {"metatags": "", "title": "Search", "docstitle": "Gradient Flow"}
+    ext.meta_description(_app("."), "search", "search.html", context, None)
+    assert 'content="Search: a page of Gradient Flow."' in context["metatags"]
