@@ -155,7 +155,7 @@ def chapter_of(path: Path, chapters) -> str | None:
         return meta
     if path.stem in chapters:
         return path.stem
-    hits = [c for c in chapters if re.search(rf"(^|[^a-z]){re.escape(c)}($|[^a-z_])", path.stem)]
+    hits = [c for c in chapters if re.search(rf"(^|[^a-z]){re.escape(c)}($|[^a-z])", path.stem)]
     return max(hits, key=len) if hits else None
 
 

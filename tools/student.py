@@ -365,6 +365,7 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
 
     student = copy.deepcopy(nb)
     student.metadata.pop("widgets", None)
+    student.metadata["gflow_lib"] = {"chapter": chapter}  # for the grader (tools/grade.py)
     coding = any(ex.stubs for ex in exercises.values())
     student.cells = ([_banner(chapter, coding)] if banner else []) + cells
     for k, cell in enumerate(student.cells):
