@@ -511,10 +511,10 @@ def _explorer_page(browser, base):
 def _live_problems(n=30, seed=12):
     import numpy as np
 
-    from gflow_lib.data import design_matrix, seed_data
+    from gflow_lib.data import design_matrix, running_example
 
     rng = np.random.default_rng(seed)
-    problems = [seed_data(), (design_matrix([0.4, 0.4, 0.4]), np.array([0.1, 0.3, -0.2]),
+    problems = [running_example(), (design_matrix([0.4, 0.4, 0.4]), np.array([0.1, 0.3, -0.2]),
                               np.array([0.5, -0.3])),
                 (design_matrix([0.4]), np.array([0.15]), np.array([-0.05, -0.4]))]
     for _ in range(n):
@@ -545,10 +545,10 @@ def test_live_params_check_can_fail(browser, server):
     import numpy as np
 
     from gflow_lib import LinearFlow
-    from gflow_lib.data import seed_data
+    from gflow_lib.data import running_example
 
     _explorer_page(browser, server)
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     got = browser.execute_script("return window.gflowLive.params(...arguments);",
                                  X.tolist(), y.tolist(), (phi0 + 1e-9).tolist(), 0.3)
     assert np.max(np.abs(np.array(got) - LinearFlow(X, y, phi0).params(0.3))) > 1e-10

@@ -29,7 +29,7 @@ import pytest
 import traitlets
 
 from gflow_lib import LinearFlow
-from gflow_lib.data import design_matrix, seed_data
+from gflow_lib.data import design_matrix, running_example
 from gflow_lib.widgets import Explorer, explorer_js
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 # ---------------------------------------------------------------- Python side
 def test_defaults_are_the_books_problem():
     ex = Explorer()
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     np.testing.assert_array_equal(ex.X, X)
     np.testing.assert_array_equal(ex.y, y)
     assert ex.phi0 == list(phi0)

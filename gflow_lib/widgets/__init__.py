@@ -104,7 +104,7 @@ class Explorer(anywidget.AnyWidget):
     ----------
     X : array_like, shape (2, I), optional
         The inputs, then a row of ones (:func:`gflow_lib.data.design_matrix`). Default: the
-        book's three points (:func:`gflow_lib.data.seed_data`).
+        book's three points (:func:`gflow_lib.data.running_example`).
     y : array_like, shape (I,), optional
     phi0 : array_like, shape (2,), optional
         Start (slope, intercept).
@@ -147,9 +147,9 @@ class Explorer(anywidget.AnyWidget):
                  sigma_sq_p=DEFAULTS["sigma_sq_p"], show_descent=DEFAULTS["show_descent"],
                  **kwargs):
         if X is None and y is None:
-            from ..data import seed_data
+            from ..data import running_example
 
-            X, y, start = seed_data()
+            X, y, start = running_example()
             phi0 = start if phi0 is None else phi0
         elif X is None or y is None:
             raise TypeError("give both X and y, or neither (the book's three points)")

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from gflow_lib import LinearFlow, descent_closed_form, prediction_distribution
-from gflow_lib.data import design_matrix, seed_data
+from gflow_lib.data import design_matrix, running_example
 
 TIMES = [0.0, 1e-9, 1e-4, 0.01, 0.3, 1.0, 7.5, 100.0, 1e4]
 
@@ -36,7 +36,7 @@ def _case(name, X, y, phi0, lr=0.1, ks=(0, 1, 2, 5, 40), sigma_sq_p=0.04):
 
 
 def fixtures(seed: int = 20260, n_random: int = 25) -> list[dict]:
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     out = [_case("the book's three points", X, y, phi0)]
     rng = np.random.default_rng(seed)
     for i in range(n_random):
