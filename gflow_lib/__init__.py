@@ -2,7 +2,7 @@
 *Gradient Flow* (chapters under ``book/``).
 
 The names below are the library's contract; submodules hold the rest. ``import gflow_lib``
-needs numpy and scipy only: ``plotting``, ``interactive``, ``checks``, ``frames`` and
+needs numpy and scipy only: ``plotting``, ``widgets``, ``checks``, ``frames`` and other
 ``numerics`` are imported on first use.
 """
 
@@ -33,7 +33,7 @@ __all__ = ["KernelFlow", "LinearFlow", "Spectrum", "descent_closed_form", "ensem
            "stability_thresholds"]
 __version__ = "0.2.0"
 
-_LAZY = ("plotting", "interactive", "checks", "frames", "numerics", "kernels", "network", "ntk",
+_LAZY = ("plotting", "checks", "frames", "numerics", "kernels", "network", "ntk",
          "widgets")
 
 

@@ -18,7 +18,6 @@ Tolerances are stated per case, with the reason, next to each test.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -291,34 +290,24 @@ def test_flow_risk_huge_scalar_t(case):
 
 
 # ============================================ 6. the caller's arrays stay the caller's
-def _flow_frames():
-    """FlowFrames from the core (``gflow_lib.frames``) or, before the rebuild, from
-    ``gflow_lib.interactive``."""
-    for module in ("gflow_lib.frames", "gflow_lib.interactive"):
-        try:
-            found = getattr(importlib.import_module(module), "FlowFrames", None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    pytest.fail("FlowFrames is neither in gflow_lib.frames nor in gflow_lib.interactive")
-
-
 def _seed():
     x = np.array([0.2, 0.4, 0.8])
     return np.vstack([x, np.ones(3)]), np.array([-0.1, 0.15, 0.3]), np.array([-0.05, -0.4])
 
 
-def test_flow_frames_leaves_t_and_x_new_alone():
+def test_the_explorer_widget_leaves_the_callers_arrays_alone():
+    """FlowFrames set the caller's t and x_new read-only; it went with the pre-rendered
+    animation. Its successor, the live explorer widget, takes the caller's data: they stay
+    writeable, unchanged and unshared."""
+    from gflow_lib.widgets import Explorer
+
     X, y, phi0 = _seed()
-    t = np.linspace(0.0, 5.0, 6)
-    x_new = np.linspace(0.0, 1.0, 11)
-    t_copy, x_copy = t.copy(), x_new.copy()
-    frames = _flow_frames()(X, y, phi0, t, x_new=x_new)
-    assert t.flags.writeable and x_new.flags.writeable
-    assert np.array_equal(t, t_copy) and np.array_equal(x_new, x_copy)
-    assert not np.shares_memory(frames.t, t)
-    assert not np.shares_memory(frames.x_new, x_new)
+    copies = [a.copy() for a in (X, y, phi0)]
+    ex = Explorer(X, y, phi0)
+    ex.set_data(X, y, phi0)
+    for a, c in zip((X, y, phi0), copies, strict=True):
+        assert a.flags.writeable and np.array_equal(a, c)
+    assert not np.shares_memory(ex.X, X) and not np.shares_memory(ex.y, y)
 
 
 @pytest.mark.parametrize("shape", [(2, 3), (3, 2)], ids=["D<=I", "D>I"])

@@ -1,7 +1,6 @@
 """gflow_lib.plotting (Agg backend): every figure draws the numbers it is given, its axis limits
 hold what it draws, one test per kind of bad input, and the layer's rule: figures take results
-(a LinearFlow through its public methods, a loss surface, arrays) and compute nothing. The
-explorer's figure is tested with its front ends in test_interactive.py."""
+(a LinearFlow through its public methods, a loss surface, arrays) and compute nothing."""
 
 from __future__ import annotations
 
@@ -91,7 +90,7 @@ def _modes(flow, t):
 # ---------------------------------------------------------------- plotting computes nothing
 COMPUTING = {"LinearFlow", "Spectrum", "gram_eigen", "eigen_coordinates", "loss_grid",
              "loss_surface", "prediction_distribution", "ensemble_params", "four_views",
-             "flow_frames", "FlowFrames", "gradient_descent", "ml_params", "ridge_params",
+             "KernelFlow", "gradient_descent", "ml_params", "ridge_params",
              "map_params", "einsum"}
 
 

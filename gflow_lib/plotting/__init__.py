@@ -13,7 +13,6 @@ from .bayes import (
     plot_prediction_grid,
     plot_spread_over_time,
 )
-from .explorer import FlowExplorer
 from .flow import (
     plot_data,
     plot_fits,
@@ -72,7 +71,6 @@ from .style import (
 __all__ = [
     "BOOK_CMAP",
     "COLORS",
-    "FlowExplorer",
     "apply_style",
     "book_cmap",
     "new_axes",
