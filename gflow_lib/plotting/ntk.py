@@ -286,7 +286,7 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None):
     return ax
 
 
-def plot_loss_curves(steps, losses, labels, ax=None):
+def plot_loss_curves(steps, losses, labels, ax=None, styles=None):
     """Training losses against the step, on a log scale (diverging runs are cut where they
     leave the float range).
 
@@ -298,6 +298,8 @@ def plot_loss_curves(steps, losses, labels, ax=None):
     losses : sequence of arrays, each (K,)
     labels : sequence of str
     ax : Axes, optional
+    styles : sequence of str, optional
+        Line styles, one per curve (default solid).
 
     Returns
     -------
@@ -307,12 +309,14 @@ def plot_loss_curves(steps, losses, labels, ax=None):
     losses = [_array(s, "each loss curve", 1) for s in losses]
     if any(s.shape != steps.shape for s in losses) or len(labels) != len(losses):
         raise ValueError(f"losses must be arrays of shape {steps.shape}, one per label")
+    styles = ["-"] * len(losses) if styles is None else list(styles)
     ax = new_axes(ax)
-    palette = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["vermillion"],
+    palette = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["black"],
                OKABE_ITO["bluish green"]]
     for k, (s, label) in enumerate(zip(losses, labels, strict=True)):
         keep = np.isfinite(s) & (s > 0)
-        ax.semilogy(steps[keep], s[keep], color=palette[k % 4], lw=2, label=label)
+        ax.semilogy(steps[keep], s[keep], color=palette[k % 4], lw=2, ls=styles[k],
+                    label=label)
     ax.set_xlim(steps[0], steps[-1])
     ax.set_xlabel("step $k$")
     ax.set_ylabel("loss")
