@@ -40,6 +40,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from tools import book_refs
 from tools.notebooks import sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,7 +227,8 @@ def _banner(chapter: str, coding: bool) -> nbformat.NotebookNode:
     )
 
 
-def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = True):
+def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = True,
+                 faithful: bool = True):
     """The student copy of a chapter notebook, and the exercises found in it.
 
     Parameters
@@ -241,6 +243,11 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
         Write each ``{exercise}`` directive as plain markdown (a bold title line with the
         label, then the body), which Colab and plain Jupyter render; MyST directives would show
         there as raw text.
+    faithful : bool
+        Write the text as Jupyter and Colab should show it (``tools/book_refs.py``): MyST
+        roles resolved to the book's numbers and links, equations tagged with their
+        numbers, each figure's caption as a markdown cell under its figure cell, targets
+        and admonitions made plain, and the sentences true only in the book rewritten.
 
     Returns
     -------
@@ -324,7 +331,7 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
             text = "\n".join(kept).strip("\n")
             if not text.strip():
                 continue
-            new.source = text
+            new.source = book_refs.plain_markdown(text) if faithful else text
         elif cell.cell_type == "code":
             tags = list(cell.metadata.get("tags", []))
             if gate is not None and SOLUTION_TAG not in tags:
@@ -359,6 +366,10 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
             if gate is not None:
                 continue
         cells.append(new)
+        if faithful and cell.cell_type == "code":
+            caption = book_refs.caption_markdown(cell.metadata.get("mystnb", {}).get("figure", {}))
+            if caption:
+                cells.append(nbformat.v4.new_markdown_cell(caption))
 
     if gate is not None:
         raise StudentCopyError(f"{chapter}: the gated solution of {gate!r} has no solution-end")
