@@ -29,8 +29,10 @@ page). Static checks on the HTML (no browser needed) assert that no page loads a
 stylesheet, image or frame from another host, and that the API reference documents every
 public name of ``gflow_lib`` with its docstring sections rendered.
 
-Without Chromium the browser tests fail with a message naming the Debian packages to
-install; ``make test`` installs them (``make chromium``).
+Chrome or Chromium and its driver are found on Linux and macOS, or through the ``CHROME`` and
+``CHROMEDRIVER`` variables (tests/browsers.py). Without them the browser tests skip with a
+message saying how to install them, except in CI (``CI=true``, set by ``.ci/run``), where they
+fail; ``make test`` installs Debian's packages (``make chromium``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from browsers import require_chrome
 from bs4 import BeautifulSoup
 
 # GFLOW_BOOK_ROOT points the tests at another copy of the book (a scratch build); default: here.
@@ -58,8 +61,6 @@ ROOT = Path(os.environ.get("GFLOW_BOOK_ROOT") or Path(__file__).resolve().parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 STAMP = ROOT / "_build" / ".browser-test-build"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 KNOWN_CONSOLE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 INSTALL_HINT = (
     "headless Chromium is needed for the browser test: install the Debian packages "
@@ -320,22 +321,15 @@ def server(site):
     httpd.server_close()
 
 
-def chromium_missing() -> str:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    return f"{', '.join(missing)} not found: {INSTALL_HINT}" if missing else ""
-
-
 @pytest.fixture(scope="session")
 def browser():
-    problem = chromium_missing()
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    chrome, chromedriver = require_chrome()  # skips outside CI when missing, fails in CI
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="gflow-chromium-")
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = str(chrome)
     for flag in (
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -347,7 +341,7 @@ def browser():
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        driver = webdriver.Chrome(service=Service(str(chromedriver)), options=options)
     except Exception as exc:  # noqa: BLE001 - report any start-up failure plainly
         shutil.rmtree(profile, ignore_errors=True)
         pytest.fail(f"Chromium did not start ({exc.__class__.__name__}: {exc}). "

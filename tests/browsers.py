@@ -1,0 +1,73 @@
+"""Finding Chrome or Chromium and its driver for the browser tests, on Linux and macOS.
+
+``find_chrome()`` looks at the ``CHROME`` and ``CHROMEDRIVER`` variables first, then at the
+usual names on the ``PATH`` and the usual install places (Debian's ``chromium`` and
+``chromium-driver``, Google Chrome, Homebrew's and the macOS applications).
+``require_chrome()`` is what a test calls: outside CI, a machine without a browser skips the
+browser tests with a message that says how to get one; in CI (``CI=true``, set by
+``.ci/run``) they must run, so a missing browser fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+BROWSER_PATHS = (
+    "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+    "/snap/bin/chromium", "/opt/google/chrome/chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+)
+DRIVER_PATHS = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver",
+                "/opt/homebrew/bin/chromedriver", "/usr/local/bin/chromedriver")
+HINT = (
+    "install Chromium and its driver (Debian/Ubuntu: `apt-get install -y chromium "
+    "chromium-driver`, or `make chromium`; macOS: `brew install --cask chromium "
+    "chromedriver`), or point CHROME and CHROMEDRIVER at a Chrome and its chromedriver"
+)
+
+
+def _executable(path) -> Path | None:
+    p = Path(path).expanduser()
+    return p if p.is_file() and os.access(p, os.X_OK) else None
+
+
+def _first(variable, names, paths) -> Path | None:
+    if os.environ.get(variable):
+        return _executable(os.environ[variable])
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return next((p for p in map(_executable, paths) if p), None)
+
+
+def find_chrome() -> tuple[Path | None, Path | None]:
+    """(browser, driver): the executables found, None where one is missing."""
+    return (_first("CHROME", BROWSERS, BROWSER_PATHS),
+            _first("CHROMEDRIVER", ("chromedriver",), DRIVER_PATHS))
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_chrome() -> tuple[Path, Path]:
+    """The browser and driver, or skip (fail in CI) with a message saying what is missing."""
+    browser, driver = find_chrome()
+    missing = [what for what, p in (("Chrome or Chromium", browser), ("chromedriver", driver))
+               if p is None]
+    if not missing:
+        return browser, driver
+    set_to = [f"{v}={os.environ[v]}" for v in ("CHROME", "CHROMEDRIVER") if os.environ.get(v)]
+    message = (f"{' and '.join(missing)} not found"
+               f"{' (' + ', '.join(set_to) + ' is not an executable)' if set_to else ''}: "
+               f"{HINT}")
+    if in_ci():
+        pytest.fail(f"the browser tests must run in CI (CI=true): {message}", pytrace=False)
+    pytest.skip(f"browser test skipped: {message}")
