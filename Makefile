@@ -59,6 +59,13 @@ clean:
 student: $(STAMP)
 	$(BIN)/python -m tools.student --out _build/student
 
+# A learner's setup: JupyterLab on the chapter notebooks in book/, from .venv (created from the
+# pins when missing). It builds no book and needs no Chromium. LAB_ARGS passes options, e.g.
+# make lab LAB_ARGS="--no-browser --port=8899". As root (a container), it passes --allow-root.
+.PHONY: lab
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=book $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
 # Grade a folder of submitted notebooks (completed student copies, or the book's own chapters)
 # with otter-grader, offline and without Docker: writes SUBMISSIONS/grades.csv and
 # SUBMISSIONS/summary.csv. SEED=N draws the hidden test problems (keep a course's seed private).
