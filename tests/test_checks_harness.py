@@ -256,10 +256,14 @@ def test_a_no_library_check_accepts_numpy_and_restores_names_after_an_error():
 
 
 def test_checks_without_no_library_allow_the_library():
-    """The switch is per table: the function-space check lets the learner call anything."""
-    assert not function_space.KERNEL_PREDICT.no_library
-    namespace = _notebook(LIBRARY_LOSS)
-    assert not basics.LOSS.no_library or not checks.check_loss(namespace["by_class"]).passed
+    """The switch is per table: the last-layer exercise builds on the earlier chapters' flow,
+    so its check lets the learner call the library."""
+    assert basics.LOSS.no_library and not ntk.LAST_LAYER.no_library
+    namespace = _notebook("import gflow_lib\nfrom gflow_lib.checks import ntk as table\n"
+                          "def outputs(*args):\n"
+                          "    assert gflow_lib.LinearFlow is not None\n"
+                          "    return table.LAST_LAYER.reference(*args)\n")
+    assert checks.check_last_layer(namespace["outputs"]).passed
 
 
 def test_check_result_right_lists_each_case_and_prefix_is_required():

@@ -119,6 +119,7 @@ KERNEL_PREDICT = Check(
          "eigenvalues contributing nothing.",
     error_hint="K_new has shape (M, I): one row per new input, one column per training input, "
                "so K_new @ c maps coefficients c of shape (I,) to predictions.",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 

@@ -112,6 +112,7 @@ EMPIRICAL_NTK = Check(
          "ReLU(w_j.u') / D + 1, with s_j the step of w_j.u.",
     error_hint="W has shape (D, 2): column 0 multiplies x, column 1 the constant 1, so the "
                "pre-activations are W[:, :1] * x + W[:, 1:] of shape (D, M).",
+    no_library=True,  # the learner's own NumPy, not the library's function
 )
 
 
