@@ -18,6 +18,9 @@ from tools import sphinx_gflow as ext  # noqa: E402
 PAGE = """<html><head>
   <script defer src="../_static/scripts/fontawesome.js?digest=55c26ed414f5f8a31ebb"></script>
   <link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=1" />
+    <script src="../_static/searchtools.js"></script>
+    <script src="../_static/language_data.js"></script>
+    <script src="../searchindex.js"></script>
 </head><body>
 <button class="theme-switch-button" aria-label="Color mode">
   <i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="Light"></i>
@@ -41,6 +44,11 @@ def test_built_pages_drop_font_awesome_script_and_fix_aria(tmp_path):
     out = page.read_text()
     assert "fontawesome.js" not in out
     assert "bootstrap.js" in out  # other scripts stay
+    assert "searchindex.js" not in out and "searchtools.js" not in out
+    search = tmp_path / "search.html"
+    search.write_text(PAGE)
+    ext.lighter_pages(_app(tmp_path), None)
+    assert "searchindex.js" in search.read_text()  # the search page keeps its index
     assert '<i aria-hidden="true" class="theme-switch fa-solid fa-sun fa-lg"' in out
     assert 'role="doc-biblioentry"' not in out and 'role="listitem"' in out
 

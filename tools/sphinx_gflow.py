@@ -24,8 +24,10 @@
    so those fonts are copied there next to every page that embeds widgets.
 4. Lighter and more accessible pages, by small rewrites of what the theme writes: the theme's
    Font Awesome script (1.5 MB, it only turns icon ``<i>`` elements into inline SVG, which
-   the theme's CSS already draws from web fonts) is not loaded; icons inside labelled
-   buttons are hidden from screen readers, so a button's accessible name is its label; the
+   the theme's CSS already draws from web fonts) is not loaded, nor, outside the search page,
+   the search index and scripts that the theme's search-as-you-type (off here) would need;
+   icons inside labelled buttons are hidden from screen readers, so a button's accessible
+   name is its label; the
    bibliography's entries get the role ``listitem`` their list requires (docutils writes the
    deprecated ``doc-biblioentry``); and a page without a meta description gets one, from its
    first paragraph.
@@ -203,19 +205,28 @@ def copy_widget_fonts(app, exception):
 FONTAWESOME_JS = re.compile(
     r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?'
 )
+#: Sphinx's search scripts and index, which the theme loads, render-blocking, on every page
+#: for its search-as-you-type (off in this book): only the search page needs them.
+SEARCH_SCRIPTS = re.compile(
+    r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
+    r'searchindex\.js)"></script>\n?'
+)
 #: An icon inside the theme's colour-mode button, which has its own aria-label.
 THEME_SWITCH_ICON = re.compile(r'<i class="(theme-switch [^"]*)"')
 DESCRIPTION_LENGTH = 160
 
 
 def lighter_pages(app, exception):
-    """Rewrite the built pages: no Font Awesome script, icons hidden from screen readers in
-    the labelled colour-mode button, bibliography entries as list items."""
+    """Rewrite the built pages: no Font Awesome script, no search scripts outside the search
+    page, icons hidden from screen readers in the labelled colour-mode button, bibliography
+    entries as list items."""
     if exception is not None or app.builder.format != "html":
         return
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         new = FONTAWESOME_JS.sub("", text)
+        if page.name != "search.html" and "search_as_you_type = true" not in new:
+            new = SEARCH_SCRIPTS.sub("", new)
         new = THEME_SWITCH_ICON.sub(r'<i aria-hidden="true" class="\1"', new)
         new = new.replace('role="doc-biblioentry"', 'role="listitem"')
         if new != text:
