@@ -26,12 +26,18 @@ book: $(STAMP) assets
 assets: $(STAMP)
 	$(BIN)/python -m tools.fetch_assets
 
-# Headless Chromium and its driver for the browser test (Debian packages, about a minute once).
+# Headless Chromium and its driver for the browser test. Nothing to do when tests/browsers.py
+# finds Chrome or Chromium and chromedriver (Linux, macOS, or CHROME and CHROMEDRIVER); else
+# Debian's packages through apt-get (as root, about a minute once), or a hint elsewhere.
 chromium:
-	@if ! test -x /usr/bin/chromium || ! test -x /usr/bin/chromedriver; then \
+	@if $(BIN)/python -c "import sys; sys.path.insert(0, 'tests'); from browsers import find_chrome; sys.exit(not all(find_chrome()))" 2>/dev/null; then \
+	  :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing the Debian packages chromium and chromium-driver for tests/test_browser.py"; \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; } \
-	  || echo "WARNING: could not install chromium (apt-get install chromium chromium-driver); the browser test will fail"; \
+	  || echo "WARNING: could not install chromium (apt-get install chromium chromium-driver); the browser test will fail in CI and skip elsewhere"; \
+	else \
+	  echo "WARNING: no Chrome or Chromium with chromedriver found: install them (macOS: brew install --cask chromium chromedriver) or set CHROME and CHROMEDRIVER; the browser test skips without them (fails in CI)"; \
 	fi
 
 bench: $(STAMP)
