@@ -37,19 +37,12 @@ import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from tools import release
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 SOURCES = sorted(p for p in (BOOK / "md").glob("*.md") if p.name != "README.md")
-
-INSTALL_CELL = """\
-# Colab: install gflow_lib when it is not importable (does nothing elsewhere).
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("gflow_lib") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "gflow_lib @ git+{url}"],
-                   check=True)"""
-
 
 def repository_url() -> str:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -57,7 +50,9 @@ def repository_url() -> str:
 
 
 def expected_install_cell() -> str:
-    return INSTALL_CELL.format(url=repository_url())
+    """The cell of tools/release.py with the URL of _config.yml and the tag of the version
+    (tests/test_release.py runs it against a local repository)."""
+    return release.install_cell(url=repository_url(), release=release.version())
 
 
 def _ids(paths):
