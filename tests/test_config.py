@@ -62,7 +62,8 @@ def test_repository_is_the_one_the_readme_publishes():
 
 def test_contributing_install_cell_uses_the_configured_url():
     text = (ROOT / "CONTRIBUTING.md").read_text()
-    assert f"gflow_lib @ git+{CONFIG['repository']['url']}\"" in text
+    # the install cell of tools/release.py: url = "git+URL", then the release tag or main
+    assert f"url = \"git+{CONFIG['repository']['url']}\"" in text
 
 
 # ---------------------------------------------------------------- a self-contained site
