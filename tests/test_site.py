@@ -25,6 +25,10 @@ PAGE = """<html><head>
 <button class="theme-switch-button" aria-label="Color mode">
   <i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="Light"></i>
 </button>
+<button class="btn search-button-field" aria-label="Search">
+ <span class="search-button__default-text">Search</span>
+ <span class="search-button__kbd-shortcut"><kbd>Ctrl</kbd>+<kbd>K</kbd></span>
+</button>
 <div role="list" class="citation-list">
 <div class="citation" id="id8" role="doc-biblioentry"><p>An entry.</p></div>
 </div></body></html>
@@ -51,6 +55,7 @@ def test_built_pages_drop_font_awesome_script_and_fix_aria(tmp_path):
     assert "searchindex.js" in search.read_text()  # the search page keeps its index
     assert '<i aria-hidden="true" class="theme-switch fa-solid fa-sun fa-lg"' in out
     assert 'role="doc-biblioentry"' not in out and 'role="listitem"' in out
+    assert '<button class="btn search-button-field">' in out  # named by its text
 
 
 def test_pages_are_left_alone_after_a_failed_build(tmp_path):

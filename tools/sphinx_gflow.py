@@ -26,8 +26,8 @@
    Font Awesome script (1.5 MB, it only turns icon ``<i>`` elements into inline SVG, which
    the theme's CSS already draws from web fonts) is not loaded, nor, outside the search page,
    the search index and scripts that the theme's search-as-you-type (off here) would need;
-   icons inside labelled buttons are hidden from screen readers, so a button's accessible
-   name is its label; the
+   icons inside labelled buttons are hidden from screen readers, and the search field is
+   named by the text it shows, so a button's accessible name matches what it shows; the
    bibliography's entries get the role ``listitem`` their list requires (docutils writes the
    deprecated ``doc-biblioentry``); and a page without a meta description gets one, from its
    first paragraph.
@@ -211,6 +211,9 @@ SEARCH_SCRIPTS = re.compile(
     r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
     r'searchindex\.js)"></script>\n?'
 )
+#: The aria-label of the theme's search field, a button that shows more text than its label.
+SEARCH_FIELD_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) '
+                                r'aria-label="Search"')
 #: An icon inside the theme's colour-mode button, which has its own aria-label.
 THEME_SWITCH_ICON = re.compile(r'<i class="(theme-switch [^"]*)"')
 DESCRIPTION_LENGTH = 160
@@ -228,6 +231,9 @@ def lighter_pages(app, exception):
         if page.name != "search.html" and "search_as_you_type = true" not in new:
             new = SEARCH_SCRIPTS.sub("", new)
         new = THEME_SWITCH_ICON.sub(r'<i aria-hidden="true" class="\1"', new)
+        # The search field's aria-label "Search" hid its visible text "Search Ctrl + K": its
+        # name is now that text, which it shows.
+        new = SEARCH_FIELD_LABEL.sub(r"\1", new)
         new = new.replace('role="doc-biblioentry"', 'role="listitem"')
         if new != text:
             page.write_text(new, encoding="utf-8")
