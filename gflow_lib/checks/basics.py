@@ -12,13 +12,13 @@ import numpy as np
 import scipy.linalg
 
 from .. import LinearFlow
-from ..data import seed_data
+from ..data import running_example
 from .harness import Case, Check, CheckResult, Mistake, random_problem, run_check
 
 __all__ = ["check_loss", "check_residuals_at"]
 
 _PROBLEMS = (
-    Case("the book's data", seed_data),
+    Case("the book's data", running_example),
     Case("a square X (D = I = 3)", lambda: random_problem(3, 3, 1)),
     Case("a wide X (D = 4 > I = 2)", lambda: random_problem(4, 2, 2)),
     Case("a tall X (D = 2 < I = 5)", lambda: random_problem(2, 5, 3)),

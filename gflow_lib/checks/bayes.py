@@ -21,14 +21,14 @@ import numpy as np
 import scipy.linalg
 
 from .. import prediction_distribution
-from ..data import design_matrix, seed_data
+from ..data import design_matrix, running_example
 from .harness import Case, Check, CheckResult, Mistake, run_check
 
 __all__ = ["check_predictive_variance"]
 
 
 def _book(t, s):
-    return seed_data()[0], design_matrix([0.0, 0.5, 1.0]), t, s
+    return running_example()[0], design_matrix([0.0, 0.5, 1.0]), t, s
 
 
 def _random(D, I, M, t, s, seed):  # noqa: E741

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import LinearFlow
-from ..data import seed_data
+from ..data import running_example
 from .harness import Case, Check, CheckResult, Mistake, run_check
 
 __all__ = ["check_frame_losses"]
@@ -19,7 +19,7 @@ __all__ = ["check_frame_losses"]
 
 def _frames():
     t = np.concatenate([[0.0], np.geomspace(0.01, 20.0, 39)])
-    return (LinearFlow(*seed_data()).residuals(t),)
+    return (LinearFlow(*running_example()).residuals(t),)
 
 
 _AXIS = "sum over the data points only (axis=1)"

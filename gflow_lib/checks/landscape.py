@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gradient_descent
-from ..data import seed_data
+from ..data import running_example
 from .harness import Case, Check, CheckResult, Mistake, random_problem, run_check
 
 __all__ = ["check_gd_step"]
@@ -33,7 +33,7 @@ _NEW = "return the new parameters phi - lr * X (X^T phi - y)."
 GD_STEP = Check(
     "gd_step(X, y, phi, lr)", "gd_step", "one entry per parameter, (D,)",
     (Case("a square X (D = I = 3), lr = 0.07", lambda: (*random_problem(3, 3, 7), 0.07)),
-     Case("the book's data, lr = 0.1", lambda: (*seed_data(), 0.1)),
+     Case("the book's data, lr = 0.1", lambda: (*running_example(), 0.1)),
      Case("six points (D = 2, I = 6), lr = 0.23", lambda: (*_points(8), 0.23))),
     lambda X, y, phi, lr: gradient_descent(X, y, phi, lr, 1)[1],
     (Mistake("sign", lambda X, y, p, lr: p + lr * _grad(X, y, p),
