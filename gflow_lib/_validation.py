@@ -235,3 +235,13 @@ def frozen(a) -> np.ndarray:
     a = np.array(a, dtype=float, copy=True)
     a.flags.writeable = False
     return a
+
+
+def non_negative_scalar(value, name: str) -> float:
+    """Check a finite real number >= 0 (a variance that may be zero)."""
+    if isinstance(value, bool) or np.ndim(value) != 0:
+        raise TypeError(f"{name} must be a non-negative real number; got {describe(value)}")
+    arr = as_real_array(value, name)
+    if not (np.isfinite(arr) and arr >= 0):
+        raise ValueError(f"{name} must be a finite non-negative number; got {float(arr)!r}")
+    return float(arr)

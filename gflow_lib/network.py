@@ -62,21 +62,6 @@ def _positive_int(value, name):
     return n
 
 
-def _non_negative(value, name):
-    if isinstance(value, bool) or np.ndim(value) != 0:
-        raise TypeError(f"{name} must be a non-negative real number; got {v.describe(value)}")
-    arr = v.as_real_array(value, name)
-    if not (np.isfinite(arr) and arr >= 0):
-        raise ValueError(f"{name} must be a finite non-negative number; got {float(arr)!r}")
-    return float(arr)
-
-
-def _readonly(a):
-    a = np.array(a, dtype=float, copy=True)
-    a.flags.writeable = False
-    return a
-
-
 # -------------------------------------------------------------------------- parameters
 class ShallowParams(NamedTuple):
     """Parameters of the shallow network (read-only arrays).
@@ -115,7 +100,7 @@ class ShallowParams(NamedTuple):
         v.check_finite(phi, "phi")
         D = (P - 1) // 3
         W = np.stack([phi[..., :D], phi[..., D:2 * D]], axis=-1)
-        return cls(_readonly(W), _readonly(phi[..., 2 * D:3 * D]), _readonly(phi[..., -1]))
+        return cls(v.frozen(W), v.frozen(phi[..., 2 * D:3 * D]), v.frozen(phi[..., -1]))
 
 
 def _params(params) -> ShallowParams:
@@ -134,7 +119,7 @@ def _params(params) -> ShallowParams:
         v.check_finite(a, f"params.{n}")
     if isinstance(params, ShallowParams) and all(not a.flags.writeable for a in params):
         return params
-    return ShallowParams(_readonly(W), _readonly(vv), _readonly(beta))
+    return ShallowParams(v.frozen(W), v.frozen(vv), v.frozen(beta))
 
 
 def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
@@ -163,12 +148,12 @@ def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
     """
     D = _positive_int(width, "width")
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
-    sb = np.sqrt(_non_negative(bias_var, "bias_var"))
+    sb = np.sqrt(v.non_negative_scalar(bias_var, "bias_var"))
     lead = () if n_networks is None else (_positive_int(n_networks, "n_networks"),)
     W = rng.standard_normal(lead + (D, 2))
     vv = rng.standard_normal(lead + (D,))
     beta = sb * rng.standard_normal(lead)
-    return ShallowParams(_readonly(W), _readonly(vv), _readonly(beta))
+    return ShallowParams(v.frozen(W), v.frozen(vv), v.frozen(beta))
 
 
 # ------------------------------------------------------------------------ the network
@@ -542,7 +527,7 @@ def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
         steps=steps, t=steps * lr, outputs=np.array(outs), loss=np.array(losses),
         eval_outputs=None if x_eval is None else np.array(evals),
         params=np.array(flats) if record_params else None,
-        final=ShallowParams(*(_readonly(a) for a in final)),
+        final=ShallowParams(*(v.frozen(a) for a in final)),
     )
 
 
@@ -589,12 +574,12 @@ def init_deep(widths, seed=0, sigma_w=1.0, sigma_b=1.0) -> DeepParams:
     if not widths:
         raise ValueError("widths must hold at least one hidden width; got none")
     sw = v.positive_scalar(sigma_w, "sigma_w")
-    sb = _non_negative(sigma_b, "sigma_b")
+    sb = v.non_negative_scalar(sigma_b, "sigma_b")
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     sizes = [1, *widths, 1]
-    Ws = tuple(_readonly(rng.standard_normal((a, b))) for a, b in zip(sizes, sizes[1:],
+    Ws = tuple(v.frozen(rng.standard_normal((a, b))) for a, b in zip(sizes, sizes[1:],
                                                                        strict=False))
-    bs = tuple(_readonly(rng.standard_normal(b)) for b in sizes[1:])
+    bs = tuple(v.frozen(rng.standard_normal(b)) for b in sizes[1:])
     return DeepParams(Ws, bs, sw, sb)
 
 

@@ -123,16 +123,7 @@ def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
     ndarray, shape (M1, M2)
     """
     _, _, k1 = _shallow_terms(*_pair(x1, x2))
-    return 0.5 * k1 + _non_negative(bias_var, "bias_var")
-
-
-def _non_negative(value, name):
-    if isinstance(value, bool) or np.ndim(value) != 0:
-        raise TypeError(f"{name} must be a non-negative real number; got {v.describe(value)}")
-    arr = v.as_real_array(value, name)
-    if not (np.isfinite(arr) and arr >= 0):
-        raise ValueError(f"{name} must be a finite non-negative number; got {float(arr)!r}")
-    return float(arr)
+    return 0.5 * k1 + v.non_negative_scalar(bias_var, "bias_var")
 
 
 # --------------------------------------------------------------------------- deep kernels
@@ -184,7 +175,7 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
     if L < 1:
         raise ValueError(f"depth must be a positive integer; got {L}")
     sw2 = v.positive_scalar(sigma_w, "sigma_w") ** 2
-    sb2 = _non_negative(sigma_b, "sigma_b") ** 2
+    sb2 = v.non_negative_scalar(sigma_b, "sigma_b") ** 2
     nngp = sw2 * np.multiply.outer(x1, x2) + sb2
     q1, q2 = sw2 * x1 * x1 + sb2, sw2 * x2 * x2 + sb2
     ntk = nngp.copy()
@@ -255,7 +246,7 @@ def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=Fal
     x_train = v.vector(x_train, "x_train", what=" of scalar inputs")
     y = v.vector(y, "y", x_train.size, what=" (one target per training input)")
     x_new = v.vector(x_new, "x_new", what=" of scalar inputs")
-    bias_var = _non_negative(bias_var, "bias_var")
+    bias_var = v.non_negative_scalar(bias_var, "bias_var")
     if last_layer:
         Theta, Theta_new = shallow_nngp(x_train, bias_var=1.0), shallow_nngp(x_new, x_train, 1.0)
     else:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..kernels import KernelGap
 from .style import BOOK_CMAP, COLORS, new_axes, time_colors
+from .style import checked_array as _array
 
 __all__ = [
     "plot_eigenfunctions",
@@ -25,13 +26,6 @@ __all__ = [
     "plot_mode_filters",
     "plot_mode_residuals",
 ]
-
-
-def _array(value, name, ndim):
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array; got shape {arr.shape}")
-    return arr
 
 
 def _data(ax, data):

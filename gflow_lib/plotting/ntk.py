@@ -11,7 +11,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .bayes import plot_prediction_band
-from .style import BOOK_CMAP, COLORS, OKABE_ITO, new_axes, point_colors, point_markers, time_colors
+from .style import (
+    BOOK_CMAP,
+    COLORS,
+    OKABE_ITO,
+    new_axes,
+    point_colors,
+    point_markers,
+    time_colors,
+)
+from .style import (
+    checked_array as _array,
+)
 
 __all__ = [
     "plot_function_curves",
@@ -24,13 +35,6 @@ __all__ = [
     "plot_residual_modes",
     "plot_width_scaling",
 ]
-
-
-def _array(a, name, ndim):
-    a = np.asarray(a, dtype=float)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array; got shape {a.shape}")
-    return a
 
 
 def _draw_data(ax, data):

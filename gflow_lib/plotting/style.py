@@ -18,6 +18,7 @@ __all__ = [
     "OKABE_ITO",
     "apply_style",
     "book_cmap",
+    "checked_array",
     "new_axes",
     "point_colors",
     "point_markers",
@@ -147,3 +148,11 @@ def new_axes(ax=None, figsize=None):
         return ax
     _, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def checked_array(value, name, ndim):
+    """``value`` as a float array with ``ndim`` dimensions, or a ValueError naming it."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array; got shape {arr.shape}")
+    return arr
