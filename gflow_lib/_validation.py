@@ -245,3 +245,12 @@ def non_negative_scalar(value, name: str) -> float:
     if not (np.isfinite(arr) and arr >= 0):
         raise ValueError(f"{name} must be a finite non-negative number; got {float(arr)!r}")
     return float(arr)
+
+
+def kernel_rows(K_new, I: int, name: str = "K_new") -> np.ndarray:
+    """Check a kernel between M new inputs and I training inputs: finite, shape (M, I)."""
+    K_new = as_real_array(K_new, name)
+    if K_new.ndim != 2 or K_new.shape[1] != I:
+        raise ValueError(f"{name} must have shape (M, {I}); got shape {K_new.shape}")
+    check_finite(K_new, name)
+    return K_new

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum, filter_flow, gram_eigen, kernel_eigen
+from .spectrum import Spectrum, filter_flow, gram_eigen, kernel_coefficients, kernel_eigen
 
 __all__ = ["KernelFlow", "LinearFlow", "ModeFactors", "gram_eigen", "mode_factors"]
 
@@ -162,9 +162,8 @@ class KernelFlow:
         {\lambda}\Big) U^T (y - f_0).
 
     With ``K = X.T @ X`` and ``f0 = X.T @ phi0`` it is :class:`LinearFlow` seen through its
-    outputs. A zero eigenvalue leaves its mode unmoved. Its coefficient would be ``t``, but
-    for new inputs of the same kernel :math:`K_{*X}u = 0` when :math:`Ku = 0`, so the mode is
-    dropped rather than multiplying rounding by ``t``. No inverse is formed.
+    outputs. A zero eigenvalue leaves its mode unmoved and, at new inputs, out
+    (:func:`~gflow_lib.spectrum.kernel_coefficients`). No inverse is formed.
 
     Parameters
     ----------
@@ -214,16 +213,12 @@ class KernelFlow:
         """Outputs at new inputs from the kernel ``K_new`` (M, I) between them and the
         training inputs, and their starting outputs ``f0_new`` (M,) (default zeros):
         shape (M,)."""
-        K_new = v.as_real_array(K_new, "K_new")
         I = self._U.shape[0]  # noqa: E741
-        if K_new.ndim != 2 or K_new.shape[1] != I:
-            raise ValueError(f"K_new must have shape (M, {I}); got shape {K_new.shape}")
-        v.check_finite(K_new, "K_new")
+        K_new = v.kernel_rows(K_new, I)
         M = K_new.shape[0]
         f0_new = np.zeros(M) if f0_new is None else v.vector(f0_new, "f0_new", M)
         (gain, _), _, scalar = self._filter(t)
-        lam = self.eigenvalues
-        g = np.where(lam > 0, gain / np.where(lam > 0, lam, 1.0), 0.0)
+        g = kernel_coefficients(self.eigenvalues, gain)
         return v.unbatch(f0_new + ((g * -self._w) @ self._U.T) @ K_new.T, scalar)
 
     def limit(self):

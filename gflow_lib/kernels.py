@@ -44,7 +44,7 @@ import numpy as np
 
 from . import _validation as v
 from .features import fourier_features, relu_features
-from .spectrum import filter_ridge, kernel_eigen
+from .spectrum import filter_ridge, kernel_coefficients, kernel_eigen
 
 __all__ = [
     "COS_TOLERANCE",
@@ -272,10 +272,7 @@ def kernel_ridge(K, y, K_new, penalty):
     lam, U = kernel_eigen(K)
     I = U.shape[0]  # noqa: E741
     y = v.vector(y, "y", I, what=" (one target per row of K)")
-    K_new = v.as_real_array(K_new, "K_new")
-    if K_new.ndim != 2 or K_new.shape[1] != I:
-        raise ValueError(f"K_new must have shape (M, {I}); got shape {K_new.shape}")
-    v.check_finite(K_new, "K_new")
+    K_new = v.kernel_rows(K_new, I)
     if isinstance(penalty, (bool, np.bool_)):
         raise TypeError("penalty must be a non-negative number or a 1-D array of them; got bool")
     pen = v.as_real_array(penalty, "penalty")
@@ -284,9 +281,8 @@ def kernel_ridge(K, y, K_new, penalty):
     if pen.ndim != 1 or not np.all(np.isfinite(pen)) or np.any(pen < 0):
         raise ValueError(f"penalty must be a finite non-negative number or a 1-D array of them; "
                          f"got {v.describe(penalty)}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gain = filter_ridge(lam, pen).gain  # (L, I); 0/0 where lam = penalty = 0
-        coef = np.where(lam > 0, gain / np.where(lam > 0, lam, 1.0), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where lam = penalty = 0
+        coef = kernel_coefficients(lam, filter_ridge(lam, pen).gain)  # (L, I)
     out = (coef * (U.T @ y)) @ U.T @ K_new.T
     return v.unbatch(out, scalar)
 

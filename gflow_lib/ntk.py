@@ -31,7 +31,7 @@ import numpy as np
 from . import _validation as v
 from .bayes import Prediction
 from .kernels import arccos_kernel, kappa0, kappa1
-from .spectrum import filter_flow, kernel_eigen
+from .spectrum import filter_flow, kernel_coefficients, kernel_eigen
 
 __all__ = [
     "NTK_X",
@@ -197,8 +197,7 @@ def _modes(Theta, t, name="Theta"):
     g = 0 on zero modes (the kernel of the new inputs does not see them)."""
     lam, U = kernel_eigen(Theta, name)
     tt, scalar = v.times(t)
-    gain, _ = filter_flow(lam, tt)
-    g = np.where(lam > 0, gain / np.where(lam > 0, lam, 1.0), 0.0)
+    g = kernel_coefficients(lam, filter_flow(lam, tt).gain)
     return lam, U, g, scalar
 
 

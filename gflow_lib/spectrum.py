@@ -47,6 +47,7 @@ __all__ = [
     "filter_modified_flow",
     "filter_ridge",
     "gram_eigen",
+    "kernel_coefficients",
     "kernel_eigen",
 ]
 
@@ -199,6 +200,20 @@ def kernel_eigen(K, name: str = "K") -> GramEigen:
     lam, vecs = np.linalg.eigh(0.5 * (K + K.T))
     tol = max(K.shape[0], 1) * np.finfo(float).eps * max(float(lam[-1]), 0.0)
     return GramEigen(np.where(lam > tol, lam, 0.0), vecs)
+
+
+def kernel_coefficients(lam, gain):
+    r"""What a filter puts on each kernel column :math:`K_{*X}u_k`: :math:`F(\lambda_k)/\lambda_k`
+    per mode, shape of ``gain`` ((T, n) or (L, n)).
+
+    Introduced in the chapter on function space. Predictions at new inputs are
+    :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`. A zero eigenvalue gets 0:
+    for new inputs of the same kernel :math:`K_{*X}u = 0` when :math:`Ku = 0`, so its
+    coefficient (``t`` for the flow) would only multiply rounding.
+    """
+    pos = lam > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pos, gain / np.where(pos, lam, 1.0), 0.0)
 
 
 def _gram(X, outer):
