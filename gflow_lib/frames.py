@@ -11,9 +11,9 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .bayes import ensemble_params, prediction_distribution
 from .flow import LinearFlow
 from .landscape import loss_grid
+from .spectrum import filter_flow
 
 __all__ = ["FourViews", "LossSurface", "four_views", "loss_surface"]
 
@@ -111,7 +111,7 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
         \operatorname{cov}\phi(t) = E\,\Sigma_0 E^T .
 
     The columns of :math:`E` are the moves of :math:`\phi_0 + e_d` minus the move of
-    :math:`\phi_0`: one batch of :func:`~gflow_lib.bayes.ensemble_params` gives them with the
+    :math:`\phi_0`: one batch through the flow's spectrum gives them with the
     paths of the random starts.
 
     Parameters
@@ -147,17 +147,19 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
         )
     n_samples = v.non_negative_int(n_samples, "n_samples")
     x_new = np.linspace(0.0, 1.0, 60)
-    S = 0.04 * np.eye(2) if prior_cov is None else prior_cov
-    pred_mean, pred_var = prediction_distribution(
-        flow.X, flow.y, np.vstack([x_new, np.ones_like(x_new)]), tb, flow.phi0, S
-    )  # also checks prior_cov
-    S = np.asarray(S, dtype=float)
+    S = 0.04 * np.eye(2) if prior_cov is None else v.covariance(prior_cov, 2)
+    # Everything through the flow's one spectrum: predictions over the crowd at the band
+    # times, then one batch of the random starts along the path and phi0 + e_d at band times.
+    spec = flow.spectrum
+    X_new = np.vstack([x_new, np.ones_like(x_new)])
+    band = filter_flow(spec.lam, tb)
+    pred_mean = flow.params(tb) @ X_new
+    pred_var = np.maximum(spec.spread(X_new, band.keep, S), 0.0)
     path_t = np.linspace(0.0, float(tt.max()), 400)
     starts = np.random.default_rng(seed).multivariate_normal(flow.phi0, S, size=n_samples)
-    # One batch: the random starts along the path, and phi0 + e_d at the band times.
     P = path_t.size
-    moved = ensemble_params(flow.X, flow.y, np.vstack([starts, flow.phi0 + np.eye(2)]),
-                            np.concatenate([path_t, tb]))  # (P + B, N + 2, 2)
+    moved = spec.params(spec.split(np.vstack([starts, flow.phi0 + np.eye(2)])),
+                        filter_flow(spec.lam, np.concatenate([path_t, tb])))  # (P+B, N+2, 2)
     param_mean = flow.params(tb)
     E = np.swapaxes(moved[P:, n_samples:] - param_mean[:, None, :], 1, 2)  # (B, 2, 2)
     return FourViews(
