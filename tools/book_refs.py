@@ -32,6 +32,8 @@ from pathlib import Path
 
 import yaml
 
+from tools.myst import blocks, options_and_body, parser
+
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = re.compile(r"\{(?P<role>eq|numref|ref|doc|cite|cite:t|cite:p|term)\}`(?P<body>[^`]+)`")
 _TEXT_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
@@ -129,8 +131,6 @@ def _cells(page: str):
 @lru_cache(maxsize=1)
 def book_index() -> dict[str, Target]:
     """Every label of the book: chapters and sections, equations, figures, exercises."""
-    from tools.student import _options_and_body, _parser
-
     index: dict[str, Target] = {}
     numbered = _toc_pages()
     others = [f"book/{p.stem}" for p in sorted((ROOT / "book" / "md").glob("*.md"))]
@@ -154,7 +154,7 @@ def book_index() -> dict[str, Target]:
                 continue
             if kind != "markdown":
                 continue
-            tokens = _parser().parse(text)
+            tokens = parser().parse(text)
             for i, tok in enumerate(tokens):
                 if tok.type == "myst_target":
                     title = next((t.content for t in tokens[i + 1:i + 3] if t.type == "inline"),
@@ -167,7 +167,7 @@ def book_index() -> dict[str, Target]:
                     index.setdefault(tok.info, Target(page, f"equation-{tok.info}",
                                                       number("equation", page)))
                 elif tok.type in ("colon_fence", "fence") and tok.info.startswith("{exercise"):
-                    opts, _ = _options_and_body(tok.content)
+                    opts, _ = options_and_body(tok.content)
                     if "label" in opts:
                         title = tok.info.split("}", 1)[1].strip() or None
                         index.setdefault(opts["label"], Target(page, opts["label"], None, title))
@@ -230,12 +230,10 @@ def resolve_roles(text: str, index: dict[str, Target] | None = None) -> str:
 
 def _admonitions(text: str) -> str:
     """``:::{admonition} Title`` blocks as quoted blocks with a bold title."""
-    from tools.student import _blocks, _options_and_body
-
     lines = text.splitlines()
-    for start, end, name, arg, tok in reversed(list(_blocks(text))):
+    for start, end, name, arg, tok in reversed(list(blocks(text))):
         if name in ("admonition", "note", "tip", "warning", "important"):
-            _, body = _options_and_body(tok.content)
+            _, body = options_and_body(tok.content)
             title = arg or name.capitalize()
             quoted = [f"> **{title}**", ">"] + [f"> {b}".rstrip() for b in body.splitlines()]
             lines[start:end] = quoted

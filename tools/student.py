@@ -14,9 +14,10 @@ is generated from the same source, never kept by hand:
   since Colab and plain Jupyter show MyST directives as raw text (``--keep-myst`` keeps them).
 
 The input is a MyST source (``book/md/NAME.md``) or a generated notebook (``book/NAME.ipynb``);
-both hold the same cells. Markdown is tokenized with the same parser settings as the book
-(myst-parser's markdown-it with colon fences), so a fence is found exactly where Sphinx finds
-it. Anything that still looks like a solution afterwards is an error, not a silent leak.
+both hold the same cells. Markdown is tokenized by :mod:`tools.myst` with the same parser
+settings as the book (myst-parser's markdown-it with colon fences), so a fence is found
+exactly where Sphinx finds it. Anything that still looks like a solution afterwards is an
+error, not a silent leak.
 
 Usage::
 
@@ -34,13 +35,13 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import jupytext
 import nbformat
 
 from tools import book_refs
+from tools.myst import blocks, options_and_body
 from tools.notebooks import sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +52,6 @@ BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 SOLUTION_TAG = "solution"
 
-_DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
-_OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
 _CHECK = re.compile(r"\b(check_\w+)\s*\(\s*(\w+)?")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)\s*\(")
 _MINUTES = re.compile(r"(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:min\b|minutes?\b)", re.IGNORECASE)
@@ -109,50 +108,6 @@ class Exercise:
         if not m:
             return ""
         return m.group(1) if not m.group(2) else f"{m.group(1)}-{m.group(2)}"
-
-
-@lru_cache(maxsize=1)
-def _parser():
-    """myst-parser's markdown-it, configured like the book (_config.yml myst extensions)."""
-    from markdown_it.renderer import RendererHTML
-    from myst_parser.config.main import MdParserConfig
-    from myst_parser.parsers.mdit import create_md_parser
-
-    config = MdParserConfig(
-        enable_extensions={"colon_fence", "dollarmath", "amsmath", "deflist", "substitution"}
-    )
-    return create_md_parser(config, RendererHTML)
-
-
-def _blocks(text: str):
-    """Top-level blocks of a markdown text as ``(start, end, directive, arg, token)``.
-
-    ``start``/``end`` are 0-based line numbers (end exclusive); ``directive`` is the name
-    inside the braces of a fenced directive (``solution``, ``exercise`` ...) or ``None``.
-    """
-    for tok in _parser().parse(text):
-        if tok.level != 0 or tok.map is None:
-            continue
-        name = arg = None
-        if tok.type in ("fence", "colon_fence"):
-            m = _DIRECTIVE.match(tok.info.strip())
-            if m:
-                name, arg = m.group("name"), m.group("arg").strip()
-        yield tok.map[0], tok.map[1], name, arg, tok
-
-
-def _options_and_body(content: str) -> tuple[dict, str]:
-    """Split a directive's content into its ``:key: value`` options and its body."""
-    lines = content.splitlines()
-    opts = {}
-    i = 0
-    while i < len(lines):
-        m = _OPTION.match(lines[i])
-        if not m:
-            break
-        opts[m.group("key")] = m.group("value").strip()
-        i += 1
-    return opts, "\n".join(lines[i:]).strip()
 
 
 def stub_code(source: str, label: str) -> tuple[str, list[str]]:
@@ -288,12 +243,12 @@ def make_student(nb, chapter: str, banner: bool = True, plain_exercises: bool = 
             drop = [gate is not None] * len(lines)
             subst = {}  # first line of a block -> the lines written instead of the block
             cursor = 0
-            for start, end, name, arg, tok in _blocks(cell.source):
+            for start, end, name, arg, tok in blocks(cell.source):
                 for k in range(cursor, start):
                     drop[k] = gate is not None
                 removed = gate is not None
                 if name in ("exercise", "exercise-start") and gate is None:
-                    opts, body = _options_and_body(tok.content)
+                    opts, body = options_and_body(tok.content)
                     label = opts.get("label")
                     if not label:
                         raise StudentCopyError(f"{chapter}: an exercise without :label: ({where})")
