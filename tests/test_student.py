@@ -869,6 +869,27 @@ def test_roles_become_the_books_numbers_and_links():
     assert out.endswith("$$\nx\n\\tag{1.3}\n$$") and "(data)=" not in out
 
 
+def test_chapter_numrefs_become_the_chapters_number_and_title():
+    """Sphinx's ``{number}`` and ``{name}`` in a numref's text are the chapter's number in the
+    sidebar and its title; no placeholder reaches a copy (the introduction's chapter map)."""
+    url = book_refs.base_url() + "book/"
+    out = book_refs.resolve_roles("{numref}`{number}. {name} <data>` and "
+                                  "{numref}`Chapter {number} <explorer>`; "
+                                  "{numref}`{number}. {name} <no-such-label>`")
+    assert out == (f"[1. The data and the model]({url}data.html) and "
+                   f"[Chapter 9]({url}explorer.html); no-such-label")
+
+
+def test_intro_copy_names_every_chapter():
+    student, _ = tool.make_student(tool.load(ROOT / "book" / "md" / "intro.md"), "intro")
+    text = "\n".join(_markdown(student))
+    assert "{number}" not in text and "{name}" not in text
+    for n, page in enumerate(["data", "closed_form", "landscape", "ml_vs_map",
+                              "bayes_over_time", "function_space", "ntk", "ntk_training",
+                              "explorer"], start=1):
+        assert re.search(rf"\[{n}\. [A-Z][^\]]+\]\([^)]*book/{page}\.html\)", text), page
+
+
 def test_book_only_sentences_are_rewritten():
     text = ("Solve it. The cell after the solution\nchecks your function.\n\n"
             "In this static page there is no kernel: a script\nholds it.\n\nNext.")

@@ -10,11 +10,12 @@ outside (introduction, appendix) they share one count ("1"). So a copy can say w
 says:
 
 * ``{eq}`label``` becomes ``[(N)](URL#equation-label)``, ``{numref}`fig-x``` becomes
-  ``[Fig. N](URL#fig-x)`` (``%s`` in a custom text is the number), ``{ref}`` and ``{doc}``
-  become links to the book's pages with the target's title or the given text, and ``{cite}``
-  becomes ``[Author, Year](URL)`` from ``book/references.bib`` (``{cite:t}``: ``Author
-  (Year)``); URL is the published book (``https://OWNER.github.io/REPO/``, from the
-  repository URL of ``_config.yml``);
+  ``[Fig. N](URL#fig-x)`` (``%s`` or ``{number}`` in a custom text is the number, ``{name}``
+  the target's title; a chapter's number is its place in the numbered parts), ``{ref}``
+  and ``{doc}`` become links to the book's pages with the target's title or the given text,
+  and ``{cite}`` becomes ``[Author, Year](URL)`` from ``book/references.bib``
+  (``{cite:t}``: ``Author (Year)``); URL is the published book
+  (``https://OWNER.github.io/REPO/``, from the repository URL of ``_config.yml``);
 * ``$$ ... $$ (label)`` gets ``\\tag{N}``, so the notebook shows the book's number;
 * ``(label)=`` targets are dropped and an ``{admonition}`` becomes a quoted block;
 * :data:`BOOK_ONLY` rewrites the sentences that are true only in the book (the solution
@@ -90,6 +91,7 @@ def page_url(page: str, anchor: str = "") -> str:
     return base_url() + page + ".html" + (f"#{anchor}" if anchor else "")
 
 
+@lru_cache(maxsize=1)
 def _toc_pages() -> dict[str, str]:
     """{page: chapter number ("" outside the numbered parts)}, in the order Sphinx walks."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -215,9 +217,15 @@ def resolve_role(role: str, body: str, index: dict[str, Target] | None = None) -
             return f"({label})"
         return f"[({target.number})]({page_url(target.page, target.anchor)})"
     if role == "numref":
-        if target is None or target.number is None:
-            return text.replace("%s", "").strip() if text else label
-        shown = text.replace("%s", str(target.number)) if text else f"Fig. {target.number}"
+        number = target and (target.number or (not target.anchor and _toc_pages().get(
+            target.page))) or None  # a figure's or equation's number, or a chapter's
+        if text:  # Sphinx's {name} is the target's title
+            text = text.replace("{name}", (target and target.title) or label)
+        if number is None:
+            return (text.replace("%s", "").replace("{number}", "").strip(" .")
+                    if text else label)
+        shown = (text.replace("%s", number).replace("{number}", number)
+                 if text else f"Fig. {number}")
         return f"[{shown}]({page_url(target.page, target.anchor)})"
     if target is None:
         return text or label
