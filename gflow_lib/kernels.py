@@ -38,9 +38,11 @@ NNGP and NTK. Decompositions go through :mod:`gflow_lib.spectrum`.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+import numpy.polynomial.polynomial as npp
 
 from . import _validation as v
 from .features import fourier_features, relu_features
@@ -65,41 +67,57 @@ COS_TOLERANCE = 1e-8
 _KINDS = ("relu", "fourier")
 
 
-# ----------------------------------------------------------------------------- checks
-def _inputs(x1, x2):
-    x1 = v.vector(x1, "x1", what=" of scalar inputs")
-    x2 = x1 if x2 is None else v.vector(x2, "x2", what=" of scalar inputs")
-    return x1, x2
-
-
-def _non_negative(value, name: str) -> float:
-    """A finite real number >= 0."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-        raise TypeError(f"{name} must be a non-negative real number; got {v.describe(value)}")
-    val = float(v.as_real_array(value, name))
-    if not (np.isfinite(val) and val >= 0):
-        raise ValueError(f"{name} must be a finite non-negative number; got {val!r}")
-    return val
-
-
-def _cosines(c, name: str = "c") -> np.ndarray:
-    c = v.as_real_array(c, name)
-    v.check_finite(c, name)
-    if np.any(np.abs(c) > 1.0 + COS_TOLERANCE):
-        raise ValueError(f"{name} must hold cosines in [-1, 1]; got values from "
-                         f"{float(c.min())!r} to {float(c.max())!r}")
-    return np.clip(c, -1.0, 1.0)
-
-
 # ---------------------------------------------------------------------- the arc-cosine
-def _J(order: int, theta):
-    """Cho and Saul's angular factor J_n(theta), n = 0, 1, 2."""
+def _series(n_terms, coef):
+    """Taylor coefficients, lowest power first, for ``numpy.polynomial.polynomial.polyval``."""
+    return np.array([coef(k) for k in range(n_terms)])
+
+
+# g_n(s) = J_n(pi - delta) / delta^(2n + 1) as a series in s = delta^2, for 0 <= delta <= pi/2:
+# J_1 = sin d - d cos d and J_2 = d (1 + 2 cos^2 d) - 3 sin d cos d cancel to O(d^3), O(d^5).
+_G = {
+    1: _series(14, lambda j: (-1) ** j * (2 * j + 2) / math.factorial(2 * j + 3)),
+    2: _series(17, lambda j: (-1) ** j * (j + 1) * 2.0 ** (2 * j + 5) / math.factorial(2 * j + 5)),
+}
+
+
+def _J(order: int, theta, delta):
+    """Cho and Saul's J_n(theta), n = 0, 1, 2, as ``(m, e)`` with J_n = m * 2**e: directly for
+    theta <= pi/2, and from the complement ``delta = pi - theta`` (given with all its digits)
+    as delta^(2n+1) g_n(delta^2) beyond, the power kept in ``e`` so that nothing underflows."""
+    obtuse = delta < theta  # theta > pi/2
     s, c, rest = np.sin(theta), np.cos(theta), np.pi - theta
-    if order == 0:
-        return rest
-    if order == 1:
-        return s + rest * c
-    return 3.0 * s * c + rest * (1.0 + 2.0 * c * c)
+    direct = (rest, s + rest * c, 3.0 * s * c + rest * (1.0 + 2.0 * c * c))[order]
+    md, ed = np.frexp(np.where(obtuse, delta, 1.0))
+    g = 1.0 if order == 0 else npp.polyval(np.where(obtuse, delta, 0.0) ** 2, _G[order])
+    p = 2 * order + 1
+    return np.where(obtuse, md**p * g, direct), np.where(obtuse, p * ed, 0)
+
+
+def _unit(x):
+    """``(a, b, m, e)``: the lifted input u = (x, 1) is |u| (a, b), |u| = m 2**e, no overflow."""
+    h = np.hypot(x, 1.0)
+    m, e = np.frexp(h)
+    return x / h, 1.0 / h, m, e
+
+
+def _angles(x1, x2):
+    """Angle theta between u = (x1, 1) and u' = (x2, 1) and its complement delta = pi - theta,
+    each by atan2 of the cross and dot products of the unit vectors (every digit kept on both
+    sides), and |u||u'| as ``(m, e)``; each (M1, M2)."""
+    a1, b1, m1, e1 = _unit(x1)
+    a2, b2, m2, e2 = _unit(x2)
+    cross = np.abs(np.multiply.outer(a1, b2) - np.multiply.outer(b1, a2))
+    dot = np.multiply.outer(a1, a2) + np.multiply.outer(b1, b2)
+    return (dot, np.arctan2(cross, dot), np.arctan2(cross, -dot),
+            np.multiply.outer(m1, m2), np.add.outer(e1, e2))
+
+
+def _kappa(order, c):
+    """kappa_n(c) = J_n(arccos c) / pi, the complement as arccos(-c) (all its digits)."""
+    c = v.cosines(c, "c", COS_TOLERANCE)
+    mj, ej = _J(order, np.arccos(c), np.arccos(-c))
+    return np.ldexp(mj, ej) / np.pi
 
 
 def kappa0(c):
@@ -120,7 +138,7 @@ def kappa0(c):
     ndarray, the shape of ``c``
         Values in [0, 1]; :math:`\kappa_0(1) = 1`.
     """
-    return _J(0, np.arccos(_cosines(c))) / np.pi
+    return _kappa(0, c)
 
 
 def kappa1(c):
@@ -142,14 +160,17 @@ def kappa1(c):
         Values in [0, 1]; :math:`\kappa_1(1) = 1`, :math:`\kappa_1(-1) = 0`,
         :math:`\kappa_1'(c) = \kappa_0(c)`.
     """
-    return _J(1, np.arccos(_cosines(c))) / np.pi
+    return _kappa(1, c)
 
 
 def arccos_kernel(x1, x2=None, order=1):
     r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`u = (x, 1)`.
 
-    Introduced in the chapter on function space. The angle is computed as
-    :math:`\theta = \operatorname{atan2}(|x - x'|, xx' + 1)`, accurate also for close inputs.
+    Introduced in the chapter on function space. The angle :math:`\theta` and its complement
+    :math:`\pi - \theta` each come from ``atan2`` of the unit lifted vectors, and past
+    :math:`\pi/2` the :math:`J_n` from series in :math:`\pi - \theta`, so nearly equal and nearly
+    opposite inputs keep every digit; norms are factored out, so the result is inf only where
+    the exact value is beyond the float range.
 
     .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta), \qquad
         \lVert u\rVert = \sqrt{x^2 + 1}
@@ -169,12 +190,13 @@ def arccos_kernel(x1, x2=None, order=1):
     -------
     ndarray, shape (M1, M2)
     """
-    x1, x2 = _inputs(x1, x2)
+    x1, x2 = v.input_pair(x1, x2)
     if isinstance(order, bool) or order not in (0, 1, 2):
         raise ValueError(f"order must be 0, 1 or 2; got {order!r}")
-    theta = np.arctan2(np.abs(np.subtract.outer(x1, x2)), np.multiply.outer(x1, x2) + 1.0)
-    norms = np.sqrt(np.multiply.outer(x1 * x1 + 1.0, x2 * x2 + 1.0)) ** order
-    return norms * _J(order, theta) / np.pi
+    _, theta, delta, m, e = _angles(x1, x2)
+    mj, ej = _J(order, theta, delta)
+    with np.errstate(over="ignore"):  # beyond the float range: inf
+        return np.ldexp(m**order * mj / np.pi, order * e + ej)
 
 
 def relu_kernel(x1, x2=None, bias_var=1.0):
@@ -206,7 +228,7 @@ def relu_kernel(x1, x2=None, bias_var=1.0):
     -------
     ndarray, shape (M1, M2)
     """
-    bias_var = _non_negative(bias_var, "bias_var")
+    bias_var = v.non_negative_scalar(bias_var, "bias_var")
     return arccos_kernel(x1, x2, order=1) + bias_var
 
 
@@ -236,9 +258,9 @@ def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
     -------
     ndarray, shape (M1, M2)
     """
-    x1, x2 = _inputs(x1, x2)
+    x1, x2 = v.input_pair(x1, x2)
     ell = v.positive_scalar(lengthscale, "lengthscale")
-    bias_var = _non_negative(bias_var, "bias_var")
+    bias_var = v.non_negative_scalar(bias_var, "bias_var")
     return np.exp(-0.5 * (np.subtract.outer(x1, x2) / ell) ** 2) + bias_var
 
 
