@@ -254,3 +254,83 @@ def kernel_rows(K_new, I: int, name: str = "K_new") -> np.ndarray:
         raise ValueError(f"{name} must have shape (M, {I}); got shape {K_new.shape}")
     check_finite(K_new, name)
     return K_new
+
+
+# --- kernels and networks (H2)
+#: The default cap on the number of float64 values one call may allocate (2**27, 1 GiB) and on
+#: the multiply-adds one call may spend (2**40); larger requests are refused by name.
+MAX_ELEMENTS = 2**27
+MAX_WORK = 2**40
+
+
+def size_limit(n, name: str, limit: int = MAX_ELEMENTS, what: str = "") -> int:
+    """Refuse a size (or a product of sizes) above ``limit``, naming the argument."""
+    if n > limit:
+        raise ValueError(f"{name} must be at most {limit:,}{what}; got {n:,}")
+    return n
+
+
+def positive_int(value, name: str) -> int:
+    """A Python or numpy integer >= 1."""
+    n = non_negative_int(value, name)
+    if n < 1:
+        raise ValueError(f"{name} must be a positive integer; got {n}")
+    return n
+
+
+def scalar_inputs(x, name: str = "x") -> np.ndarray:
+    """A finite 1-D array of scalar inputs."""
+    return vector(x, name, what=" of scalar inputs")
+
+
+def input_pair(x1, x2):
+    """Scalar inputs ``x1`` (M1,) and ``x2`` (M2,), ``x2`` defaulting to ``x1``."""
+    x1 = scalar_inputs(x1, "x1")
+    return x1, (x1 if x2 is None else scalar_inputs(x2, "x2"))
+
+
+def input_rows(x1, x2):
+    """Inputs of neural-tangents' shape (M, d), or (M,) for d = 1, as finite 2-D arrays with
+    the same d; ``x2`` defaults to ``x1``."""
+    out = []
+    for x, name in ((x1, "x1"), (x2, "x2")):
+        if x is None:
+            out.append(out[0])
+            continue
+        a = as_real_array(x, name)
+        if a.ndim not in (1, 2) or a.size == 0:
+            raise ValueError(f"{name} must be a non-empty array of shape (M,) of scalar inputs or "
+                             f"(M, d) of d-dimensional inputs; got shape {a.shape}")
+        check_finite(a, name)
+        out.append(a[:, None] if a.ndim == 1 else a)
+    if out[0].shape[1] != out[1].shape[1]:
+        raise ValueError(f"x1 and x2 must have the same input dimension d; got shapes "
+                         f"{np.shape(x1)} and {np.shape(x2)}")
+    return out[0], out[1]
+
+
+def cosines(c, name: str = "c", tol: float = 1e-8) -> np.ndarray:
+    """Cosines in [-1, 1]; up to ``tol`` outside is rounding and is clipped."""
+    c = as_real_array(c, name)
+    check_finite(c, name)
+    if np.any(np.abs(c) > 1.0 + tol):
+        raise ValueError(f"{name} must hold cosines in [-1, 1]; got values from "
+                         f"{float(c.min())!r} to {float(c.max())!r}")
+    return np.clip(c, -1.0, 1.0)
+
+
+def shallow_params(params):
+    """Arrays ``(W, v, beta)`` of the shallow network's parameters: W (..., D, 2), v (..., D),
+    beta (...), all finite, D >= 1."""
+    if not isinstance(params, tuple) or len(params) != 3:
+        raise TypeError("params must be ShallowParams(W, v, beta), e.g. from init_shallow; got "
+                        f"{describe(params)}")
+    W, vv, beta = (as_real_array(a, n) for a, n in zip(params, ("W", "v", "beta"), strict=True))
+    if W.ndim < 2 or W.shape[-1] != 2 or vv.shape != W.shape[:-1] or beta.shape != vv.shape[:-1]:
+        raise ValueError("params must have W of shape (..., D, 2), v of shape (..., D) and beta "
+                         f"of shape (...); got {W.shape}, {vv.shape} and {beta.shape}")
+    if W.shape[-2] < 1:
+        raise ValueError("params must have at least one hidden unit; got D = 0")
+    for a, n in ((W, "W"), (vv, "v"), (beta, "beta")):
+        check_finite(a, f"params.{n}")
+    return W, vv, beta
