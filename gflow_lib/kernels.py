@@ -46,7 +46,7 @@ import numpy.polynomial.polynomial as npp
 
 from . import _validation as v
 from .features import fourier_features, relu_features
-from .spectrum import filter_ridge, kernel_coefficients, kernel_eigen
+from .spectrum import KernelSpectrum, Ridge
 
 __all__ = [
     "COS_TOLERANCE",
@@ -268,10 +268,10 @@ def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
 def kernel_ridge(K, y, K_new, penalty):
     r"""Kernel ridge regression at new inputs, as a filter of the eigenvalues of ``K``.
 
-    Introduced in the chapter on function space (early stopping and ridge). The ridge filter
-    :func:`gflow_lib.spectrum.filter_ridge` applied through the eigenbasis :math:`K = U
-    \operatorname{diag}(\lambda) U^T`, with no inverse; ``penalty = 0`` is the minimum-norm
-    interpolant, the limit of :class:`gflow_lib.KernelFlow` from :math:`f_0 = 0`
+    Introduced in the chapter on function space (early stopping and ridge). The path of
+    :class:`gflow_lib.Ridge` through ``KernelSpectrum(K, y)`` from :math:`f_0 = 0`, at
+    ``penalty``: the eigenbasis :math:`K = U \operatorname{diag}(\lambda) U^T`, no inverse;
+    ``penalty = 0`` is the minimum-norm interpolant, the limit of :class:`gflow_lib.KernelFlow` from :math:`f_0 = 0`
     (zero eigenvalues dropped).
 
     .. math:: f_* = K_{*X}(K + \mu I)^{-1} y
@@ -291,22 +291,7 @@ def kernel_ridge(K, y, K_new, penalty):
     -------
     ndarray, shape (M,) for a scalar ``penalty``, (L, M) for an array
     """
-    lam, U = kernel_eigen(K)
-    I = U.shape[0]  # noqa: E741
-    y = v.vector(y, "y", I, what=" (one target per row of K)")
-    K_new = v.kernel_rows(K_new, I)
-    if isinstance(penalty, (bool, np.bool_)):
-        raise TypeError("penalty must be a non-negative number or a 1-D array of them; got bool")
-    pen = v.as_real_array(penalty, "penalty")
-    scalar = pen.ndim == 0
-    pen = np.atleast_1d(pen)
-    if pen.ndim != 1 or not np.all(np.isfinite(pen)) or np.any(pen < 0):
-        raise ValueError(f"penalty must be a finite non-negative number or a 1-D array of them; "
-                         f"got {v.describe(penalty)}")
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where lam = penalty = 0
-        coef = kernel_coefficients(lam, filter_ridge(lam, pen).gain)  # (L, I)
-    out = (coef * (U.T @ y)) @ U.T @ K_new.T
-    return v.unbatch(out, scalar)
+    return KernelSpectrum(K, y).path(Ridge()).predict(K_new, penalty)
 
 
 # ------------------------------------------------------------------ random features
