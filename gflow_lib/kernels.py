@@ -271,8 +271,8 @@ def kernel_ridge(K, y, K_new, penalty):
     Introduced in the chapter on function space (early stopping and ridge). The path of
     :class:`gflow_lib.Ridge` through ``KernelSpectrum(K, y)`` from :math:`f_0 = 0`, at
     ``penalty``: the eigenbasis :math:`K = U \operatorname{diag}(\lambda) U^T`, no inverse;
-    ``penalty = 0`` is the minimum-norm interpolant, the limit of :class:`gflow_lib.KernelFlow` from :math:`f_0 = 0`
-    (zero eigenvalues dropped).
+    ``penalty = 0`` is the minimum-norm interpolant, the limit of :class:`gflow_lib.KernelFlow`
+    from :math:`f_0 = 0` (zero eigenvalues dropped).
 
     .. math:: f_* = K_{*X}(K + \mu I)^{-1} y
         = K_{*X}\, U \operatorname{diag}\Big(\frac{1}{\lambda_k + \mu}\Big) U^T y
