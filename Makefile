@@ -72,6 +72,17 @@ student: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=book $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
+# Make a release (tools/release.py; CONTRIBUTING.md, Releases): checks that VERSION is x.y.z and
+# greater than gflow_lib.__version__ and that the tree is clean; sets the version, pins every
+# chapter's Colab install cell to tag vVERSION, dates CHANGELOG.md's Unreleased section; runs
+# make test and make book; commits and tags vVERSION locally and prints the push command (it
+# never pushes). SKIP_CHECKS=1 leaves out make test and make book: only for the tests of this
+# command itself (tests/test_release.py), never for a real release.
+.PHONY: release
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z [SKIP_CHECKS=1]"; exit 2; }
+	$(BIN)/python -m tools.release "$(VERSION)" $(if $(SKIP_CHECKS),--skip-checks)
+
 # Grade a folder of submitted notebooks (completed student copies, or the book's own chapters)
 # with otter-grader, offline and without Docker: writes SUBMISSIONS/grades.csv and
 # SUBMISSIONS/summary.csv. SEED=N draws the hidden test problems (keep a course's seed private).
