@@ -24,11 +24,20 @@ from .descent import (
 )
 from .flow import KernelFlow, LinearFlow, gram_eigen, mode_factors
 from .regression import map_params, ml_params, ridge_params
-from .spectrum import Spectrum
+from .spectrum import (
+    Descent,
+    ExactModifiedFlow,
+    Flow,
+    KernelSpectrum,
+    ModifiedFlow,
+    Ridge,
+    Spectrum,
+)
 
-__all__ = ["KernelFlow", "LinearFlow", "Spectrum", "descent_closed_form", "ensemble_params",
-           "gradient_descent", "gram_eigen", "map_params", "ml_params", "mode_factors",
-           "modified_flow_params", "modified_loss", "posterior_distribution",
+__all__ = ["Descent", "ExactModifiedFlow", "Flow", "KernelFlow", "KernelSpectrum",
+           "LinearFlow", "ModifiedFlow", "Ridge", "Spectrum", "descent_closed_form",
+           "ensemble_params", "gradient_descent", "gram_eigen", "map_params", "ml_params",
+           "mode_factors", "modified_flow_params", "modified_loss", "posterior_distribution",
            "posterior_predictive", "prediction_distribution", "ridge_params",
            "stability_thresholds"]
 __version__ = "0.2.0"

@@ -79,13 +79,57 @@ def vector(value, name: str, length: int | None = None, X_shape=None, what: str 
     return arr
 
 
-def problem(X, y, phi0=None, phi0_name: str = "phi0"):
-    """A regression problem: X (D, I), y (I,) and optionally a start (D,)."""
+_NO_START = object()
+
+
+def problem(X, y, phi0=_NO_START, phi0_name: str = "phi0"):
+    """A regression problem: X (D, I), y (I,) and, when given, a start (D,) (None: zeros)."""
     X = design_matrix(X)
     y = vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
-    if phi0 is None:
+    if phi0 is _NO_START:
         return X, y
-    return X, y, vector(phi0, phi0_name, X.shape[0], what=ROW)
+    return X, y, start(phi0, X.shape[0], phi0_name)
+
+
+def start(value, D: int, name: str = "phi0") -> np.ndarray:
+    """A start (D,): a finite vector, zeros for None."""
+    return np.zeros(D) if value is None else vector(value, name, D, what=ROW)
+
+
+def starts(value, D: int, name: str = "phi0") -> np.ndarray:
+    """One start (D,) or N starts (N, D), one per row; zeros (D,) for None."""
+    if value is None:
+        return np.zeros(D)
+    arr = as_real_array(value, name)
+    if arr.ndim == 1:
+        return vector(arr, name, D, what=ROW)
+    if arr.ndim != 2 or arr.shape[1] != D:
+        msg = (f"{name} must have shape ({D},) or (N, {D}), one start per row; got shape "
+               f"{arr.shape}")
+        if arr.ndim == 2 and arr.shape[0] == D:
+            msg += f"; did you pass {name} transposed?"
+        raise ValueError(msg)
+    check_finite(arr, name)
+    return arr
+
+
+def square_matrix(value, name: str) -> np.ndarray:
+    """A finite, non-empty square matrix."""
+    K = as_real_array(value, name)
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.size == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix; got shape {K.shape}")
+    check_finite(K, name)
+    return K
+
+
+def check_symmetric(S: np.ndarray, name: str, scale: float, unit: float = 1.0) -> None:
+    """Raise unless ``max |S - S^T| <= 1e-10 scale``; ``S`` may be scaled by ``1 / unit``
+    (a power of two), and the message gives the asymmetry in the caller's units."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        asym = float(np.max(np.abs(S - S.T)))
+    if not asym <= 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric; got a matrix with max |S - S^T| = "
+                         f"{asym * unit:.3g}")
 
 
 def path(value, D: int, name: str = "params", finite: bool = True) -> np.ndarray:
@@ -193,6 +237,16 @@ def times(t, name: str = "t"):
         raise ValueError(f"{name} must be finite (use .limit() for t -> infinity); got "
                          f"{describe(t)}")
     return _non_negative(tt, name), scalar
+
+
+def ridge_penalties(penalty, name: str = "penalty"):
+    """Non-negative finite ridge penalties -> ``(1-D array, is_scalar)`` (0: the limit of
+    ridge, the minimum-norm solution on the range)."""
+    pen, scalar = _batch(penalty, name, "non-negative number")
+    if not np.all(np.isfinite(pen)) or np.any(pen < 0):
+        raise ValueError(f"{name} must be a finite non-negative number or a 1-D array of them; "
+                         f"got {describe(penalty)}")
+    return pen, scalar
 
 
 def penalties(penalty, name: str = "penalty"):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum, filter_flow, filter_ridge
+from .spectrum import Flow, Ridge, Spectrum
 
 __all__ = ["Posterior", "Prediction", "ensemble_params", "posterior_distribution",
            "posterior_predictive", "prediction_distribution", "sample_then_optimize"]
@@ -60,7 +60,8 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
     y : array_like, shape (I,)
     X_new : array_like, shape (D, M)
     t : float or array_like, shape (T,)
-    prior_mean : array_like, shape (D,)
+    prior_mean : array_like, shape (D,), or None
+        The mean of the starts, ``phi0`` of the path (None: zeros).
     prior_cov : array_like, shape (D, D)
         Symmetric positive semidefinite.
 
@@ -70,17 +71,10 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
         ``mean`` and ``var``, each of shape (M,) for scalar ``t``, (T, M) for an array.
     """
     X, y, prior_mean = v.problem(X, y, prior_mean, "prior_mean")
-    X_new = v.new_inputs(X_new, X.shape[0])
-    S = v.covariance(prior_cov, X.shape[0])
-    tt, scalar = v.times(t)
-    spec = Spectrum(X, y, checked=True)
-    filt = filter_flow(spec.lam, tt)
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = spec.params(spec.split(prior_mean), filt) @ X_new
-        var = spec.spread(X_new, filt.keep, S)
-    _finite_or_raise((mean, var), X_new, S)
-    np.maximum(var, 0.0, out=var)  # a PSD quadratic form; clip rounding below zero
-    return v.unbatch(Prediction(mean, var), scalar)
+    path = Spectrum(X, y, checked=True).path(Flow(), prior_mean)
+    mean, var = path.predictive(X_new, t, prior_cov)
+    _finite_or_raise((mean, var), X_new, prior_cov)
+    return Prediction(mean, var)
 
 
 def ensemble_params(X, y, phi0s, t):
@@ -104,18 +98,11 @@ def ensemble_params(X, y, phi0s, t):
     ndarray, shape (N, D) for scalar ``t``, (T, N, D) for an array
     """
     X, y = v.problem(X, y)
-    D = X.shape[0]
-    phi0s = v.as_real_array(phi0s, "phi0s")
-    if phi0s.ndim != 2 or phi0s.shape[1] != D:
-        msg = (f"phi0s must be a 2-D array of shape (N, D) = (N, {D}), one initial parameter "
-               f"vector per row; got shape {phi0s.shape}")
-        if phi0s.ndim == 2 and phi0s.shape[0] == D:
-            msg += "; did you pass phi0s transposed?"
-        raise ValueError(msg)
-    v.check_finite(phi0s, "phi0s")
-    tt, scalar = v.times(t)
-    spec = Spectrum(X, y, checked=True)
-    return v.unbatch(spec.params(spec.split(phi0s), filter_flow(spec.lam, tt)), scalar)
+    phi0s = v.starts(phi0s, X.shape[0], "phi0s")
+    if phi0s.ndim != 2:
+        raise ValueError(f"phi0s must be a 2-D array of shape (N, D) = (N, {X.shape[0]}), one "
+                         f"initial parameter vector per row; got shape {phi0s.shape}")
+    return Spectrum(X, y, checked=True).path(Flow(), phi0s).params(t)
 
 
 def _posterior(X, y, sigma_sq, sigma_sq_p):
@@ -123,8 +110,8 @@ def _posterior(X, y, sigma_sq, sigma_sq_p):
     X, y = v.problem(X, y)
     s2, sp2, p = v.noise_and_prior(sigma_sq, sigma_sq_p)
     spec = Spectrum(X, y, checked=True)
-    filt = filter_ridge(spec.lam, np.array([p]))
-    return spec, filt, spec.params(spec.split(np.zeros(spec.D)), filt)[0], s2, sp2
+    filt = spec.filter_at(Ridge(), np.array([p]))
+    return spec, filt, spec.path(Ridge()).params(p), s2, sp2
 
 
 def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
@@ -234,10 +221,13 @@ def sample_then_optimize(X, y, sigma_sq, sigma_sq_p, n_samples, seed=0):
     D, I = X.shape
     starts = rng.normal(0.0, np.sqrt(sp2), size=(n, D))
     targets = y + rng.normal(0.0, np.sqrt(s2), size=(n, I))
-    spec = Spectrum(X, checked=True)
     with np.errstate(over="ignore", invalid="ignore"):
+        # Each sample is ridge toward its own start on its own targets: one ridge path per
+        # sample, all through one spectrum of X (targets enter linearly, as X y).
+        spec = Spectrum(X, checked=True)
         pull = spec.coords((targets - starts @ X) @ X.T)  # V_r^T X (y + eps - X^T phi~)
-        out = starts + spec.expand(pull / (spec.lam + p))
+        out = starts + spec.expand(pull * (spec.filter_at(Ridge(), np.array([p])).gain[0]
+                                           / spec.lam))
     if not np.all(np.isfinite(out)):
         raise ValueError(
             "X, y, sigma_sq and sigma_sq_p must be small enough for the samples to be finite; "

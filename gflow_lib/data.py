@@ -9,14 +9,11 @@ import numpy as np
 
 from . import _validation as v
 
-__all__ = ["EXAMPLE_PHI0", "design_matrix", "running_example", "SEED_PHI0", "seed_data"]
+__all__ = ["EXAMPLE_PHI0", "design_matrix", "running_example"]
 
 #: The running example's starting parameters (slope, intercept): a slightly falling line
 #: well below the data, the start of the blog post's companion notebook.
 EXAMPLE_PHI0 = np.array([-0.05, -0.4])
-
-#: Deprecated: the former name of :data:`EXAMPLE_PHI0` (the same array).
-SEED_PHI0 = EXAMPLE_PHI0
 
 
 def design_matrix(x) -> np.ndarray:
@@ -55,14 +52,3 @@ def running_example():
         A copy of ``EXAMPLE_PHI0``, (slope, intercept) = (-0.05, -0.4).
     """
     return design_matrix([0.2, 0.4, 0.8]), np.array([-0.1, 0.15, 0.3]), EXAMPLE_PHI0.copy()
-
-
-def seed_data():
-    """Deprecated alias of :func:`running_example`, kept so that older code keeps working.
-
-    Introduced in the chapter on data under this name, which said where the data came from
-    (the notebook the book started from) rather than what they are. New code should call
-    :func:`running_example`; this alias returns exactly the same arrays and warns about
-    nothing.
-    """
-    return running_example()

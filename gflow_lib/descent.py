@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum, filter_descent, filter_exact_modified_flow, filter_modified_flow
+from .spectrum import Descent, ExactModifiedFlow, ModifiedFlow, Spectrum, spectrum_of
 
 __all__ = ["descent_closed_form", "exact_modified_flow_params", "gradient_descent",
            "modified_flow_params", "modified_loss", "stability_thresholds"]
@@ -37,14 +37,17 @@ def gradient_descent(X, y, phi0, lr, n_steps):
     ----------
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
-    phi0 : array_like, shape (D,)
+    phi0 : array_like, shape (D,) or None
+        The start (None: zeros).
     lr : float
     n_steps : int
 
     Returns
     -------
     ndarray, shape (n_steps + 1, D)
-        The iterates, ``phi0`` first; a diverging run overflows to infinity without warnings.
+        The iterates, ``phi0`` first; a diverging run overflows to infinity without warnings
+        (from the first step that overflows, the iterates are those of
+        :func:`descent_closed_form`, so they are infinities with their signs, never NaN).
     """
     X, y, phi0 = v.problem(X, y, phi0)
     lr = v.positive_scalar(lr, "lr")
@@ -60,6 +63,10 @@ def gradient_descent(X, y, phi0, lr, n_steps):
             v.check_gram_diagonal(np.einsum("di,di->i", X, X))
         for k in range(n_steps):
             phi = phi - lr * (A @ phi - b if D <= I else X @ (X.T @ phi - y))
+            if not np.all(np.isfinite(phi)):  # overflow: the rest in closed form
+                path = Spectrum(X, y, checked=True).path(Descent(lr), phi0)
+                out[k + 1 :] = path.params(np.arange(k + 1, n_steps + 1))
+                break
             out[k + 1] = phi
     return out
 
@@ -74,27 +81,24 @@ def stability_thresholds(X) -> Thresholds:
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-        Not all zero.
+    X : array_like, shape (D, I), or Spectrum
+        Not all zero; or its built :class:`~gflow_lib.Spectrum`.
 
     Returns
     -------
     Thresholds
     """
-    spec = Spectrum(v.design_matrix(X), checked=True)
+    spec = spectrum_of(X)
     if spec.rank == 0:
         raise ValueError("X must not be all zeros: its Gram matrix has no positive eigenvalue")
     lam_max = float(spec.lam[-1])
     return Thresholds(1.0 / lam_max, 2.0 / lam_max)
 
 
-def _filtered(filt, X, y, phi0, lr, batch, at):
-    """Parameters after ``filt(lam, lr, at)``, with ``at`` checked by ``batch``."""
-    X, y, phi0 = v.problem(X, y, phi0)
-    lr = v.positive_scalar(lr, "lr")
-    at, scalar = batch(at)
-    spec = Spectrum(X, y, checked=True)
-    return v.unbatch(spec.params(spec.split(phi0), filt(spec.lam, lr, at)), scalar)
+def _filtered(filt, X, y, phi0, index):
+    """Parameters after ``filt`` at ``index``, from ``phi0``."""
+    X, y = v.problem(X, y)
+    return Spectrum(X, y, checked=True).path(filt, phi0).params(index)
 
 
 def descent_closed_form(X, y, phi0, lr, k):
@@ -117,7 +121,7 @@ def descent_closed_form(X, y, phi0, lr, k):
     ndarray, shape (D,) for scalar ``k``, (K, D) for an array
         ``gradient_descent(X, y, phi0, lr, n)[k]`` up to rounding.
     """
-    return _filtered(filter_descent, X, y, phi0, lr, v.step_counts, k)
+    return _filtered(Descent(lr), X, y, phi0, k)
 
 
 def modified_flow_params(X, y, phi0, lr, t):
@@ -142,7 +146,7 @@ def modified_flow_params(X, y, phi0, lr, t):
     -------
     ndarray, shape (D,) for scalar ``t``, (T, D) for an array
     """
-    return _filtered(filter_modified_flow, X, y, phi0, lr, v.times, t)
+    return _filtered(ModifiedFlow(lr), X, y, phi0, t)
 
 
 def exact_modified_flow_params(X, y, phi0, lr, t):
@@ -175,19 +179,7 @@ def exact_modified_flow_params(X, y, phi0, lr, t):
     ndarray, shape (D,) for scalar ``t``, (T, D) for an array
         At ``t = k * lr`` equal to ``descent_closed_form(X, y, phi0, lr, k)`` up to rounding.
     """
-    X, y, phi0 = v.problem(X, y, phi0)
-    lr = v.positive_scalar(lr, "lr")
-    tt, scalar = v.times(t)
-    spec = Spectrum(X, y, checked=True)
-    lam_max = float(spec.lam[-1]) if spec.rank else 0.0
-    if not lr * lam_max < 1.0:
-        raise ValueError(
-            f"lr must be below 1/lambda_max = {1.0 / lam_max:.6g} for descent to lie on a "
-            "gradient flow (each step multiplies a mode by 1 - lr*lambda, which must stay "
-            f"positive); got lr={lr!r}"
-        )
-    filt = filter_exact_modified_flow(spec.lam, lr, tt)
-    return v.unbatch(spec.params(spec.split(phi0), filt), scalar)
+    return _filtered(ExactModifiedFlow(lr), X, y, phi0, t)
 
 
 def modified_loss(X, y, phi, lr):

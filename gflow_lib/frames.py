@@ -11,9 +11,8 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .flow import LinearFlow
 from .landscape import loss_grid
-from .spectrum import filter_flow
+from .spectrum import Flow, SpectrumPath, spectrum_of
 
 __all__ = ["FourViews", "LossSurface", "four_views", "loss_surface"]
 
@@ -52,9 +51,9 @@ def loss_surface(X, y, extent=(-1.0, 1.0, -1.0, 1.0), n: int = 241) -> LossSurfa
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-        Slope row, then intercept row (ones).
-    y : array_like, shape (I,)
+    X : array_like, shape (2, I), or Spectrum
+        Slope row, then intercept row (ones); or its built :class:`~gflow_lib.Spectrum`.
+    y : array_like, shape (I,), or None (with a Spectrum)
     extent : (intercept_min, intercept_max, slope_min, slope_max)
         The window, in the order of the plot's axes.
     n : int
@@ -80,7 +79,7 @@ class FourViews(NamedTuple):
     (B,) the ``param_mean`` (B, 2) and ``param_cov`` (B, 2, 2) over the starts; the inputs
     ``x_new`` (M,) and the predictions' ``pred_mean``, ``pred_var`` (B, M)."""
 
-    flow: LinearFlow
+    flow: SpectrumPath
     times: np.ndarray
     path: np.ndarray
     surface: LossSurface
@@ -116,10 +115,12 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (2,)
-        Start of the top row and mean of the starts of the bottom row.
+    X : array_like, shape (2, I), or Spectrum
+        The data matrix, or its built :class:`~gflow_lib.Spectrum` (decomposed once either
+        way, and used for every panel).
+    y : array_like, shape (I,), or None (with a Spectrum)
+    phi0 : array_like, shape (2,), or None
+        Start of the top row and mean of the starts of the bottom row (None: zeros).
     prior_cov : array_like, shape (2, 2), optional
         Covariance :math:`\Sigma_0` of the random starts (default ``0.04 I``).
     times, band_times : sequences of float
@@ -136,9 +137,10 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
     -------
     FourViews
     """
-    flow = LinearFlow(X, y, phi0)
-    if flow.D != 2:
-        raise ValueError(f"X must have 2 rows (slope, intercept); got shape {flow.X.shape}")
+    spec = spectrum_of(X, y)
+    if spec.D != 2:
+        raise ValueError(f"X must have 2 rows (slope, intercept); got shape {spec.X.shape}")
+    flow = spec.path(Flow(), phi0)
     tt, _ = v.times(times, "times")
     tb, _ = v.times(band_times, "band_times")
     if tt.size == 0 or tb.size == 0:
@@ -148,25 +150,22 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
     n_samples = v.non_negative_int(n_samples, "n_samples")
     x_new = np.linspace(0.0, 1.0, 60)
     S = 0.04 * np.eye(2) if prior_cov is None else v.covariance(prior_cov, 2)
-    # Everything through the flow's one spectrum: predictions over the crowd at the band
-    # times, then one batch of the random starts along the path and phi0 + e_d at band times.
-    spec = flow.spectrum
+    # Everything through the one spectrum: predictions over the crowd at the band times,
+    # then one path of the random starts and phi0 + e_d along the path and at band times.
     X_new = np.vstack([x_new, np.ones_like(x_new)])
-    band = filter_flow(spec.lam, tb)
-    pred_mean = flow.params(tb) @ X_new
-    pred_var = np.maximum(spec.spread(X_new, band.keep, S), 0.0)
+    pred_mean, pred_var = flow.predictive(X_new, tb, S)
     path_t = np.linspace(0.0, float(tt.max()), 400)
     starts = np.random.default_rng(seed).multivariate_normal(flow.phi0, S, size=n_samples)
     P = path_t.size
-    moved = spec.params(spec.split(np.vstack([starts, flow.phi0 + np.eye(2)])),
-                        filter_flow(spec.lam, np.concatenate([path_t, tb])))  # (P+B, N+2, 2)
+    crowd = spec.path(Flow(), np.vstack([starts, flow.phi0 + np.eye(2)]))
+    moved = crowd.params(np.concatenate([path_t, tb]))  # (P+B, N+2, 2)
     param_mean = flow.params(tb)
     E = np.swapaxes(moved[P:, n_samples:] - param_mean[:, None, :], 1, 2)  # (B, 2, 2)
     return FourViews(
         flow=flow,
         times=v.frozen(tt),
         path=flow.params(path_t),
-        surface=loss_surface(flow.X, flow.y, extent, n=161),
+        surface=loss_surface(spec, None, extent, n=161),
         starts=starts,
         start_paths=np.swapaxes(moved[:P, :n_samples], 0, 1),
         band_times=v.frozen(tb),

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum
+from .spectrum import spectrum_of
 
 __all__ = ["EigenCoordinates", "eigen_coordinates", "loss_along", "loss_grid"]
 
@@ -40,9 +40,9 @@ def loss_grid(X, y, slopes, intercepts):
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-        Slope row, then intercept row.
-    y : array_like, shape (I,)
+    X : array_like, shape (2, I), or Spectrum
+        Slope row, then intercept row; or its built :class:`~gflow_lib.Spectrum`.
+    y : array_like, shape (I,), or None (with a Spectrum)
     slopes : array_like, shape (S,)
     intercepts : array_like, shape (N,)
 
@@ -51,12 +51,15 @@ def loss_grid(X, y, slopes, intercepts):
     ndarray, shape (S, N)
         The loss at ``slopes[i]``, ``intercepts[j]`` (for ``contourf(intercepts, slopes, out)``).
     """
-    X, y = v.problem(X, y)
-    if X.shape[0] != 2:
-        raise ValueError(f"X must have 2 rows (slope, intercept) for a landscape; got {X.shape}")
+    spec = spectrum_of(X, y)
+    if spec.D != 2:
+        raise ValueError(f"X must have 2 rows (slope, intercept) for a landscape; got "
+                         f"{spec.X.shape}")
+    if spec.y is None:
+        raise ValueError("the spectrum has no targets y: build it as Spectrum(X, y)")
+    X, y = spec.X, spec.y
     s = v.vector(slopes, "slopes")[:, None]
     c = v.vector(intercepts, "intercepts")[None, :]
-    spec = Spectrum(X, y, checked=True)
     centre = spec.solution
     with np.errstate(over="ignore", invalid="ignore"):
         Xl = X.astype(np.longdouble)
@@ -113,8 +116,9 @@ def eigen_coordinates(X, y, params):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
+    X : array_like, shape (D, I), or Spectrum
+        The data matrix, or its built :class:`~gflow_lib.Spectrum`.
+    y : array_like, shape (I,), or None (with a Spectrum)
     params : array_like, shape (T, D) or (D,)
 
     Returns
@@ -125,9 +129,8 @@ def eigen_coordinates(X, y, params):
         is positive. ``coords``, shape (T, n) or (n,): ``coords[..., j]`` is along
         ``vecs[:, j]``.
     """
-    X, y = v.problem(X, y)
-    P = v.path(params, X.shape[0])
-    spec = Spectrum(X, y, checked=True)
+    spec = spectrum_of(X, y)
+    P = v.path(params, spec.D)
     if spec.params_side:
         lam, vecs = spec.eigenvalues, np.array(spec.basis)
     else:

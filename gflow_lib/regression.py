@@ -2,7 +2,8 @@ r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
 
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). ``X`` is D x I (columns
 are data points), ``y`` has shape (I,). Ridge moves its centre by the filter
-:math:`\lambda / (\lambda + p)` (:func:`gflow_lib.spectrum.filter_ridge`).
+:math:`\lambda / (\lambda + p)` (:class:`gflow_lib.Ridge`): ``ridge_params`` is
+``Spectrum(X, y).path(Ridge(), center).params(penalty)``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as v
-from .spectrum import Spectrum, filter_ridge
+from .spectrum import Ridge, Spectrum
 
 __all__ = ["ml_params", "map_params", "ridge_params"]
 
@@ -35,11 +36,11 @@ def ml_params(X, y):
     return np.array(Spectrum(X, y, checked=True).solution)
 
 
-def ridge_params(X, y, penalty=None, center=None, *, lam=None):
+def ridge_params(X, y, penalty, center=None):
     r"""Ridge regression, shrinking toward ``center`` (default 0), for one or many penalties.
 
-    Introduced in the chapter on ML vs MAP. Continuous down to the smallest positive penalty,
-    where it is the minimum-norm solution plus the centre's part in the null space of X^T.
+    Introduced in the chapter on ML vs MAP. Continuous down to penalty 0, where it is the
+    minimum-norm solution plus the centre's part in the null space of X^T.
 
     .. math:: \phi_p = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
         + \tfrac{p}{2}\lVert \phi - \phi_c\rVert^2 = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c)
@@ -49,26 +50,16 @@ def ridge_params(X, y, penalty=None, center=None, *, lam=None):
     X : array_like, shape (D, I)
     y : array_like, shape (I,)
     penalty : float or array_like, shape (L,)
-        Positive penalties :math:`p`.
+        Non-negative penalties :math:`p`.
     center : array_like, shape (D,), optional
-    lam : float or array_like, optional
-        The former name of ``penalty``, still accepted.
 
     Returns
     -------
     ndarray, shape (D,) for scalar ``penalty``, (L, D) for an array
     """
-    if lam is not None:
-        if penalty is not None:
-            raise TypeError("give the ridge penalty once, as penalty (lam is its former name)")
-        penalty = lam
-    if penalty is None:
-        raise TypeError("ridge_params() missing the argument 'penalty'")
     X, y = v.problem(X, y)
-    pens, scalar = v.penalties(penalty)
-    c = np.zeros(X.shape[0]) if center is None else v.vector(center, "center", X.shape[0])
-    spec = Spectrum(X, y, checked=True)
-    return v.unbatch(spec.params(spec.split(c), filter_ridge(spec.lam, pens)), scalar)
+    c = None if center is None else v.vector(center, "center", X.shape[0])
+    return Spectrum(X, y, checked=True).path(Ridge(), c).params(penalty)
 
 
 def map_params(X, y, sigma_sq, sigma_sq_p):

@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.optimize
 
 from . import _validation as v
-from .flow import LinearFlow
-from .spectrum import Spectrum, filter_flow, filter_ridge
+from .spectrum import Flow, Ridge, spectrum_of
 
 __all__ = ["AKT_CONSTANT", "ClosestTime", "RiskCurve", "closest_time", "flow_filter",
            "flow_risk", "matching_time", "ridge_filter", "ridge_risk", "variance_ratio_sup"]
@@ -41,9 +39,9 @@ class RiskCurve(NamedTuple):
     risk: np.ndarray
 
 
-def _gain(filt, lam, at, batch):
+def _gain(filt, lam, at, batch, name):
     lam = v.eigenvalues(lam)
-    at, scalar = batch(at)
+    at, scalar = batch(at, name)
     return v.unbatch(filt(lam, at).gain, scalar)
 
 
@@ -63,7 +61,7 @@ def flow_filter(lam, t):
     -------
     ndarray, shape (K,) for scalar ``t``, (T, K) for an array
     """
-    return _gain(filter_flow, lam, t, v.times)
+    return _gain(Flow(), lam, t, v.times, "t")
 
 
 def ridge_filter(lam, penalty):
@@ -82,7 +80,7 @@ def ridge_filter(lam, penalty):
     -------
     ndarray, shape (K,) for scalar ``penalty``, (L, K) for an array
     """
-    return _gain(filter_ridge, lam, penalty, v.penalties)
+    return _gain(Ridge(), lam, penalty, v.penalties, "penalty")
 
 
 def matching_time(lam, penalty):
@@ -122,8 +120,9 @@ def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
+    X : array_like, shape (D, I), or Spectrum
+        The data matrix, or its built :class:`~gflow_lib.Spectrum` (then ``y`` is None).
+    y : array_like, shape (I,), or None
     target : array_like, shape (D,)
     phi0 : array_like, shape (D,), optional
         Start of the flow (default 0).
@@ -136,10 +135,10 @@ def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
     -------
     ClosestTime
     """
-    X = v.design_matrix(X)
-    D = X.shape[0]
-    flow = LinearFlow(X, y, np.zeros(D) if phi0 is None else phi0)
-    target = v.vector(target, "target", D, what=v.ROW)
+    import scipy.optimize  # only here and in variance_ratio_sup: not on import gflow_lib
+
+    path = spectrum_of(X, y).path(Flow(), phi0)
+    target = v.vector(target, "target", path.D, what=v.ROW)
     t_min = v.positive_scalar(t_min, "t_min")
     t_max = v.positive_scalar(t_max, "t_max")
     if not t_max > t_min:
@@ -147,9 +146,12 @@ def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
     n_grid = v.non_negative_int(n_grid, "n_grid")
     if n_grid < 3:
         raise ValueError(f"n_grid must be at least 3; got {n_grid}")
+    spec = path.spectrum
+    (a, null), z = spec.split(path.phi0), spec.solution_coords
 
-    def dist(log_t):
-        return np.linalg.norm(flow.params(np.exp(np.atleast_1d(log_t))) - target, axis=-1)
+    def dist(log_t):  # times from the grid and the optimiser: finite, checked once above
+        gain, keep = spec.filter_at(Flow(), np.exp(np.atleast_1d(log_t)))
+        return np.linalg.norm(spec.expand(keep * a + gain * z) + null - target, axis=-1)
 
     s = np.linspace(np.log(t_min), np.log(t_max), n_grid)
     d = dist(s)
@@ -162,18 +164,17 @@ def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
     return ClosestTime(float(np.exp(s[i])), float(d[i]))
 
 
-def _risk(X, beta0, sigma_sq, start, start_name, at, batch, filt):
+def _risk(X, beta0, sigma_sq, start, start_name, at, batch, filt, name):
     """Bias, variance and risk of the estimator that moves ``start`` by ``filt(lam, at)``; the
     start's null-space part (which no filter moves) adds to the bias."""
-    X = v.design_matrix(X)
-    D = X.shape[0]
-    beta0 = v.vector(beta0, "beta0", D, X.shape, v.ROW)
+    spec = spectrum_of(X)
+    D = spec.D
+    beta0 = v.vector(beta0, "beta0", D, (D, spec.I), v.ROW)
     s2 = v.positive_scalar(sigma_sq, "sigma_sq")
-    start = np.zeros(D) if start is None else v.vector(start, start_name, D, what=v.ROW)
-    spec = Spectrum(X, checked=True)
+    start = v.start(start, D, start_name)
     a, null = spec.split(start - beta0)
-    at, scalar = batch(at)
-    gain, keep = filt(spec.lam, at)  # (T, r)
+    at, scalar = batch(at, name)
+    gain, keep = spec.filter_at(filt, at)  # (T, r)
     bias_sq = (keep * keep) @ (a * a) + float(null @ null)
     variance = s2 * (gain * gain) @ (1.0 / spec.lam)
     return v.unbatch(RiskCurve(bias_sq, variance, bias_sq + variance), scalar)
@@ -192,7 +193,8 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
+    X : array_like, shape (D, I), or Spectrum
+        The data matrix, or its built :class:`~gflow_lib.Spectrum`.
     beta0 : array_like, shape (D,)
         The true parameters.
     sigma_sq : float
@@ -206,7 +208,7 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
     RiskCurve
         Floats for scalar ``t``, else arrays of shape (T,).
     """
-    return _risk(X, beta0, sigma_sq, phi0, "phi0", t, v.times, filter_flow)
+    return _risk(X, beta0, sigma_sq, phi0, "phi0", t, v.times, Flow(), "t")
 
 
 def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
@@ -231,7 +233,8 @@ def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
     RiskCurve
         Floats for scalar ``penalty``, else arrays of shape (L,).
     """
-    return _risk(X, beta0, sigma_sq, center, "center", penalty, v.penalties, filter_ridge)
+    return _risk(X, beta0, sigma_sq, center, "center", penalty, v.penalties, Ridge(),
+                 "penalty")
 
 
 def variance_ratio_sup():
@@ -247,6 +250,8 @@ def variance_ratio_sup():
     x_star, value : float, float
         Where the supremum is attained (by ``minimize_scalar``) and its value.
     """
+    import scipy.optimize  # not on import gflow_lib
+
     res = scipy.optimize.minimize_scalar(lambda x: -((-np.expm1(-x)) * (1.0 + x) / x) ** 2,
                                          bounds=(1e-3, 50.0), method="bounded",
                                          options={"xatol": 1e-12})

@@ -12,22 +12,54 @@ leaves the start's null-space part :math:`P_0\phi_0` alone:
 
     \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad F + \kappa = 1.
 
-The gains :math:`F` are :math:`1 - e^{-\lambda t}` (flow, :func:`filter_flow`),
-:math:`1 - (1 - lr\,\lambda)^k` (descent, :func:`filter_descent`),
-:math:`1 - e^{-\lambda(1 + lr\lambda/2)t}` (modified flow, :func:`filter_modified_flow`),
-:math:`1 - (1 - lr\,\lambda)^{t/lr}` (the exact modified flow of descent,
-:func:`filter_exact_modified_flow`) and :math:`\lambda/(\lambda + p)` (ridge,
-:func:`filter_ridge`). A :class:`Spectrum` is built once
-and applies any of them. Decompositions are computed in this module only.
+**The protocol.** A *filter* is an object called as ``f(eigenvalues, index)`` that returns
+``Filter(gain, keep)``, arrays of shape (T, r) for T values of its ``index`` and r eigenvalues,
+with ``gain + keep = 1``, each computed without cancellation. Its class attribute
+``index_kind`` says what the index is and how it is checked: ``"time"`` (times t >= 0, the
+flows), ``"steps"`` (integer step counts k >= 0, iterative methods) or ``"penalty"`` (ridge
+penalties >= 0). The book's filters:
+
+==============================  ============  ==============================================
+filter                          index         gain :math:`F`
+==============================  ============  ==============================================
+:class:`Flow` ()                 time t        :math:`1 - e^{-\lambda t}`
+:class:`Descent` (lr)            steps k       :math:`1 - (1 - lr\,\lambda)^k`
+:class:`ModifiedFlow` (lr)       time t        :math:`1 - e^{-\lambda(1 + lr\lambda/2)t}`
+:class:`ExactModifiedFlow` (lr)  time t        :math:`1 - (1 - lr\,\lambda)^{t/lr}`
+:class:`Ridge` ()                penalty p     :math:`\lambda/(\lambda + p)`
+==============================  ============  ==============================================
+
+A filter may also define ``log_keep(eigenvalues, index)``, :math:`\log|\kappa|` of shape
+(T, r): where :math:`\kappa` under- or overflows, residuals and losses are then formed from
+the logarithm (a residual of 1e-242 is not returned as 0, a diverging descent gives
+infinities, not NaN). A new method is a new filter of a few lines.
+
+A :class:`Spectrum` (parameter space, built once from ``X``, ``y``) and a
+:class:`KernelSpectrum` (function space, from a kernel matrix ``K`` and ``y``) apply any filter
+through ``.path(filter, start)``: a :class:`SpectrumPath` or :class:`KernelPath` with
+``outputs``, ``residuals``, ``loss``, ``predict`` (and ``params`` in parameter space) along the
+filter's index. A scalar index gives one value's shape, a 1-D array of T a leading axis T.
+The start is ``phi0`` in parameter space and ``f0`` in function space, zeros by default.
+
+**Zero eigenvalues.** A zero eigenvalue (exactly 0, or set to 0 at rounding level) is a mode
+the data do not see: it keeps its start (:math:`\kappa = 1`, :math:`F = 0`), and where a method
+divides a gain by its eigenvalue (:math:`F/\lambda`, the weight of ``X y`` in parameter space or
+of a kernel column at new inputs) the quotient is taken as 0 there: the pseudo-inverse
+convention of ``numpy.linalg.pinv``. The exact quotient (``t`` for the flow) would multiply a
+vector that is zero in exact arithmetic, so it could only amplify rounding.
+:func:`gflow_lib.mode_factors` and :func:`kernel_coefficients` follow it.
 
 Numerics: one ``syrk`` and one ``eigh`` of the smaller Gram matrix while it resolves every mode
 (all eigenvalues above ``GRAM_RESOLUTION`` times the largest); otherwise the SVD of X, right to
 about cond(X) eps instead of cond(X)^2 eps, with rank tolerance ``max(D, I) eps s_max``. The
-targets, and an X whose squares leave the safe range, are scaled by powers of two.
+targets, an X whose squares leave the safe range and a kernel matrix near the ends of the
+float range are scaled by powers of two (exact). A kernel matrix is decomposed by one ``eigh``,
+which also checks that it is positive semidefinite.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
@@ -37,18 +69,22 @@ from . import _validation as v
 
 __all__ = [
     "COPY_LIMIT_BYTES",
+    "Descent",
+    "ExactModifiedFlow",
     "Filter",
+    "Flow",
     "GRAM_RESOLUTION",
     "GramEigen",
+    "KernelPath",
+    "KernelSpectrum",
+    "ModifiedFlow",
+    "Ridge",
     "Spectrum",
-    "filter_descent",
-    "filter_exact_modified_flow",
-    "filter_flow",
-    "filter_modified_flow",
-    "filter_ridge",
+    "SpectrumPath",
     "gram_eigen",
     "kernel_coefficients",
     "kernel_eigen",
+    "spectrum_of",
 ]
 
 #: Below this ratio of the smallest to the largest Gram eigenvalue (cond(X) > 1e3), the
@@ -63,6 +99,8 @@ COPY_LIMIT_BYTES = 64 * 2**20
 #: Column-block width of the fused pass over a wide X (fits a block of 100 rows in cache).
 _BLOCK = 16384
 
+_TINY = np.finfo(float).tiny
+
 
 # ----------------------------------------------------------------------------- filters
 class Filter(NamedTuple):
@@ -73,48 +111,104 @@ class Filter(NamedTuple):
     keep: np.ndarray
 
 
-def filter_flow(lam, t) -> Filter:
+#: How each kind of index is checked, and the name its errors use.
+INDEX_KINDS = {
+    "time": (v.times, "t"),
+    "steps": (v.step_counts, "k"),
+    "penalty": (v.ridge_penalties, "penalty"),
+}
+
+
+def _index(index):
+    """An unchecked index as a 1-D float array (filters called directly accept scalars)."""
+    return np.atleast_1d(np.asarray(index, dtype=float))
+
+
+class _Rate:
+    r"""A flow whose mode decays at ``rate(lam)``: :math:`\kappa = e^{-\text{rate}\,t}`."""
+
+    index_kind = "time"
+
+    def rate(self, lam):
+        return lam
+
+    def log_keep(self, lam, t):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return -np.multiply.outer(_index(t), self.rate(np.asarray(lam, dtype=float)))
+
+    def __call__(self, lam, t) -> Filter:
+        x = self.log_keep(lam, t)  # may be -inf for huge t
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return Filter(-np.expm1(x), np.exp(x))
+
+
+def _lr(obj):
+    object.__setattr__(obj, "lr", v.positive_scalar(obj.lr, "lr"))
+
+
+@dataclass(frozen=True)
+class Flow(_Rate):
     r"""Gradient flow for times ``t``: :math:`\kappa = e^{-\lambda t}`,
     :math:`F = -\mathrm{expm1}(-\lambda t)`.
 
-    Introduced in the chapter on closed-form flow. Unchecked 1-D inputs; shape (T, K).
+    Introduced in the chapter on closed-form flow.
     """
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        x = -np.multiply.outer(t, lam)  # may be -inf for huge t
-        return Filter(-np.expm1(x), np.exp(x))
+
+    #: Homogeneous: the flow at eigenvalues c lam and time t is the flow at lam and c t.
+    index_scale = 1
 
 
-def filter_modified_flow(lam, lr, t) -> Filter:
-    r"""The flow of the modified loss :math:`L + \tfrac{lr}{4}\lVert\nabla L\rVert^2`: each
-    mode decays at the rate :math:`\lambda(1 + lr\,\lambda/2)`.
+@dataclass(frozen=True)
+class ModifiedFlow(_Rate):
+    r"""The flow of the modified loss :math:`L + \tfrac{lr}{4}\lVert\nabla L\rVert^2`, which
+    descent with step ``lr`` follows to second order: each mode decays at the rate
+    :math:`\lambda(1 + lr\,\lambda/2)`.
 
     Introduced in the chapter on the loss landscape.
     """
-    return filter_flow(lam * (1.0 + 0.5 * lr * lam), t)
+
+    lr: float
+    __post_init__ = _lr
+
+    def rate(self, lam):
+        with np.errstate(over="ignore"):
+            return lam * (1.0 + 0.5 * self.lr * lam)
 
 
-def filter_exact_modified_flow(lam, lr, t) -> Filter:
-    r"""The gradient flow that gradient descent with step ``lr`` lies on exactly: the flow of
-    the quadratic whose Hessian is :math:`A_{lr} = -\log(I - lr\,A)/lr`, so each mode decays at
-    the rate
+@dataclass(frozen=True)
+class ExactModifiedFlow(_Rate):
+    r"""The gradient flow that gradient descent with step ``lr`` lies on exactly: each mode
+    decays at the rate
 
     .. math:: \tilde\lambda = -\frac{\log(1 - lr\,\lambda)}{lr}
         = \lambda\Big(1 + \frac{lr\,\lambda}{2} + \frac{(lr\,\lambda)^2}{3} + \cdots\Big),
 
-    and :math:`\kappa = e^{-\tilde\lambda t} = (1 - lr\,\lambda)^{t/lr}`: at :math:`t = k\,lr`
-    it equals :func:`filter_descent` after ``k`` steps. The first two terms of the series are
-    :func:`filter_modified_flow`.
+    so :math:`\kappa = (1 - lr\,\lambda)^{t/lr}`: at :math:`t = k\,lr` it equals
+    :class:`Descent` after ``k`` steps; the first two terms of the series are
+    :class:`ModifiedFlow`.
 
-    Introduced in the chapter on the loss landscape. Defined for :math:`0 \le lr\,\lambda < 1`
-    (the caller checks ``lr < 1/max(lam)``); at :math:`lr\,\lambda = 1` the rate is infinite and
-    beyond it descent flips the mode's sign, which no flow does. Unchecked 1-D inputs; shape
-    (T, K).
+    Introduced in the chapter on the loss landscape. Defined for :math:`lr\,\lambda < 1`
+    (a ``ValueError`` names ``lr`` otherwise): beyond it descent flips the mode's sign, which
+    no flow does.
     """
-    q = lr * np.asarray(lam, dtype=float)
-    return filter_flow(-np.log1p(-q) / lr, t)
+
+    lr: float
+    __post_init__ = _lr
+
+    def rate(self, lam):
+        q = self.lr * np.asarray(lam, dtype=float)
+        if q.size and not float(np.max(q)) < 1.0:
+            lam_max = float(np.max(lam))
+            raise ValueError(
+                f"lr must be below 1/lambda_max = {1.0 / lam_max:.6g} for descent to lie on a "
+                "gradient flow (each step multiplies a mode by 1 - lr*lambda, which must stay "
+                f"positive); got lr={self.lr!r}"
+            )
+        return -np.log1p(-q) / self.lr
 
 
-def filter_descent(lam, lr, k) -> Filter:
+@dataclass(frozen=True)
+class Descent:
     r"""Gradient descent with step ``lr`` after ``k`` steps:
     :math:`\kappa = (1 - lr\,\lambda)^k`.
 
@@ -122,25 +216,146 @@ def filter_descent(lam, lr, k) -> Filter:
     gain is :math:`-\mathrm{expm1}(k\,\mathrm{log1p}(-lr\lambda))` (exact for tiny steps);
     diverging modes overflow to infinity without warnings.
     """
-    k = np.asarray(k, dtype=float)
-    q = lr * np.asarray(lam, dtype=float)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        smooth = q < 1.0
-        logq = np.log1p(-np.where(smooth, q, 0.0))
-        x = np.multiply.outer(k, logq)
-        keep = np.where(smooth, np.exp(x), np.power.outer(1.0 - q, k).T)
-        gain = np.where(smooth, -np.expm1(x), 1.0 - keep)
-    return Filter(gain, keep)
+
+    lr: float
+    index_kind = "steps"
+    __post_init__ = _lr
+
+    def __call__(self, lam, k) -> Filter:
+        k = _index(k)
+        q = self.lr * np.asarray(lam, dtype=float)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            smooth = q < 1.0
+            logq = np.log1p(-np.where(smooth, q, 0.0))
+            x = np.multiply.outer(k, logq)
+            keep = np.where(smooth, np.exp(x), np.power.outer(1.0 - q, k).T)
+            gain = np.where(smooth, -np.expm1(x), 1.0 - keep)
+        return Filter(gain, keep)
+
+    def log_keep(self, lam, k):
+        q = self.lr * np.asarray(lam, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.multiply.outer(_index(k), np.where(q < 1.0, np.log1p(-np.minimum(q, 1.0)),
+                                                         np.log(np.abs(1.0 - q))))
 
 
-def filter_ridge(lam, penalty) -> Filter:
+@dataclass(frozen=True)
+class Ridge:
     r"""Ridge regression with penalty ``p``: :math:`F = \lambda / (\lambda + p)`,
-    :math:`\kappa = p / (\lambda + p)`.
+    :math:`\kappa = p / (\lambda + p)` (a zero eigenvalue keeps its start even at p = 0).
 
-    Introduced in the chapter on ML vs MAP. ``penalty`` has shape (L,).
+    Introduced in the chapter on ML vs MAP.
     """
-    denom = np.add.outer(penalty, lam)
-    return Filter(lam / denom, penalty[:, None] / denom)
+
+    index_kind = "penalty"
+    #: Homogeneous: ridge at eigenvalues c lam and penalty p is ridge at lam and p / c.
+    index_scale = -1
+
+    def __call__(self, lam, penalty) -> Filter:
+        p = _index(penalty)
+        lam = np.asarray(lam, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            denom = np.add.outer(p, lam)
+            ok = denom > 0
+            inf = np.isinf(p)[:, None]
+            keep = np.where(inf, 1.0, np.where(ok, p[:, None] / np.where(ok, denom, 1.0), 1.0))
+            gain = np.where(inf, 0.0, np.where(ok, lam / np.where(ok, denom, 1.0), 0.0))
+        return Filter(gain, keep)
+
+
+def _check_filter(f):
+    """A filter object: callable, not a class, with a known ``index_kind``."""
+    kind = getattr(f, "index_kind", None)
+    if isinstance(f, type) or not callable(f) or kind not in INDEX_KINDS:
+        hint = f"; call the class: {f.__name__}()" if isinstance(f, type) else ""
+        raise TypeError(
+            "filter must be a filter object such as gflow_lib.Flow(): called as "
+            "f(eigenvalues, index) -> Filter(gain, keep), with index_kind one of "
+            f"{sorted(INDEX_KINDS)}; got {v.describe(f)}{hint}")
+    return f
+
+
+def _evaluate(f, lam, idx, lam_s=None, ex=0):
+    """``f(lam, idx)`` checked for shape (T, r). A homogeneous filter (``index_scale``) on a
+    spectrum of an X scaled down by ``2**ex`` (ex < 0) is evaluated at the exactly scaled
+    eigenvalues ``lam_s`` and index, so eigenvalues below the normal range keep every digit."""
+    out = f(*_scaled(f, lam, idx, lam_s, ex))
+    try:
+        gain, keep = out
+        ok = np.shape(gain) == np.shape(keep) == (idx.size, lam.size)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"filter {f!r} must return Filter(gain, keep), two arrays of shape "
+                         f"(T, r) = ({idx.size}, {lam.size}); got {v.describe(out)}")
+    return Filter(np.asarray(gain, dtype=float), np.asarray(keep, dtype=float))
+
+
+def kernel_coefficients(lam, gain):
+    r"""What a filter puts on each kernel column :math:`K_{*X}u_k`: :math:`F(\lambda_k)/\lambda_k`
+    per mode, shape of ``gain`` ((T, n) or (L, n)).
+
+    Introduced in the chapter on function space. Predictions at new inputs are
+    :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`. A zero eigenvalue gets 0,
+    the module's convention: for new inputs of the same kernel :math:`K_{*X}u = 0` when
+    :math:`Ku = 0`, so its coefficient (``t`` for the flow) would only multiply rounding.
+    """
+    pos = lam > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(pos, gain / np.where(pos, lam, 1.0), 0.0)
+
+
+def _scaled(f, lam, idx, lam_s, ex):
+    """The eigenvalues and index at which to evaluate ``f`` (see :func:`_evaluate`)."""
+    k = getattr(f, "index_scale", None)
+    if ex < 0 and k and lam_s is not None:
+        with np.errstate(over="ignore", under="ignore"):
+            return lam_s, np.ldexp(idx, 2 * ex * k)
+    return lam, idx
+
+
+def _log_keep(f, lam, idx, lam_s=None, ex=0):
+    """``f.log_keep`` at the eigenvalues the filter sees, or None."""
+    fn = getattr(f, "log_keep", None)
+    return None if fn is None else np.asarray(fn(*_scaled(f, lam, idx, lam_s, ex)))
+
+
+def _decay(keep, d, log_keep):
+    r"""``keep * d``, and where ``keep`` under- or overflows the same product from
+    :math:`\log|\kappa| + \log|d|` (``log_keep()`` gives the first; None without it). Returns
+    the product and, when it overflows somewhere, the logarithm of its magnitude."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        p = keep * d
+        off = ((np.abs(keep) < _TINY) & (d != 0)) | ~np.isfinite(keep)
+    if not np.any(off):
+        return p, None
+    lk = log_keep()
+    if lk is None:
+        return np.where(np.isinf(keep) & (d == 0), 0.0, p), None
+    if p.ndim == 3:
+        lk = lk[:, None, :]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        logp = lk + np.log(np.abs(d))
+        exact = np.where(d == 0, 0.0, np.copysign(1.0, keep) * np.sign(d) * np.exp(logp))
+    p = np.where(off, exact, p)
+    return p, (None if np.all(np.isfinite(p)) else logp)
+
+
+def _mapped(lin, c, logc):
+    """``lin(c)`` for a linear map of the last axis; rows of ``c`` with an infinite entry are
+    mapped after scaling by their largest magnitude (``logc``: log |c|) and scaled back, so
+    the result overflows to infinity with the dominant modes' signs, never to NaN."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        out = lin(c)
+    bad = ~np.all(np.isfinite(c), axis=-1)
+    if logc is None or not np.any(bad):
+        return out
+    lc = np.where(np.isfinite(c) & (c == 0), -np.inf, logc)[bad]
+    m = np.max(lc, axis=-1, keepdims=True)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        u = lin(np.sign(c[bad]) * np.exp(lc - m))
+        out[bad] = np.where(u == 0, 0.0, u * np.exp(m))
+    return out
 
 
 # ----------------------------------------------------------------------- decompositions
@@ -178,6 +393,31 @@ def gram_eigen(X, outer: bool | None = None) -> GramEigen:
     return GramEigen(np.where(lam > tol, lam, 0.0), vecs)
 
 
+def _kernel_decomposition(K, name):
+    """Check a kernel matrix and decompose it with one ``eigh``, which also gives the
+    positive-semidefiniteness check: ``(lam, vecs)``, eigenvalues at rounding level set to 0.
+    Entries near the ends of the float range are scaled by a power of two first."""
+    K = v.square_matrix(K, name)
+    I = K.shape[0]  # noqa: E741
+    amax = float(np.max(np.abs(K)))
+    ek = _exponent(K) if not 2.0**-500 < amax < 2.0**500 and amax != 0.0 else 0
+    Ks = np.ldexp(K, -ek) if ek else K
+    scale = max(float(np.max(np.abs(Ks))), _TINY)
+    v.check_symmetric(Ks, name, scale, np.ldexp(1.0, ek))
+    lam, vecs = np.linalg.eigh(0.5 * (Ks + Ks.T))
+    if lam[0] < -1e-10 * scale * I:
+        raise ValueError(f"{name} must be positive semidefinite; got smallest eigenvalue "
+                         f"{float(np.ldexp(lam[0], ek)):.3g}")
+    tol = max(I, 1) * np.finfo(float).eps * max(float(lam[-1]), 0.0)
+    lam = np.where(lam > tol, lam, 0.0)
+    with np.errstate(over="ignore"):
+        lam = np.ldexp(lam, ek)
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"{name} must have finite eigenvalues; got max |{name}| = {amax:.3g}, "
+                         "whose largest eigenvalue overflows")
+    return lam, vecs
+
+
 def kernel_eigen(K, name: str = "K") -> GramEigen:
     """Eigendecomposition of a symmetric positive semidefinite kernel matrix.
 
@@ -193,32 +433,12 @@ def kernel_eigen(K, name: str = "K") -> GramEigen:
     GramEigen
         ``lam`` (I,) ascending and orthonormal ``vecs`` (I, I).
     """
-    K = v.as_real_array(K, name)
-    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.size == 0:
-        raise ValueError(f"{name} must be a non-empty square matrix; got shape {K.shape}")
-    K = v.covariance(K, K.shape[0], name)
-    lam, vecs = np.linalg.eigh(0.5 * (K + K.T))
-    tol = max(K.shape[0], 1) * np.finfo(float).eps * max(float(lam[-1]), 0.0)
-    return GramEigen(np.where(lam > tol, lam, 0.0), vecs)
-
-
-def kernel_coefficients(lam, gain):
-    r"""What a filter puts on each kernel column :math:`K_{*X}u_k`: :math:`F(\lambda_k)/\lambda_k`
-    per mode, shape of ``gain`` ((T, n) or (L, n)).
-
-    Introduced in the chapter on function space. Predictions at new inputs are
-    :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`. A zero eigenvalue gets 0:
-    for new inputs of the same kernel :math:`K_{*X}u = 0` when :math:`Ku = 0`, so its
-    coefficient (``t`` for the flow) would only multiply rounding.
-    """
-    pos = lam > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(pos, gain / np.where(pos, lam, 1.0), 0.0)
+    return GramEigen(*_kernel_decomposition(K, name))
 
 
 def _gram(X, outer):
     """``X X^T`` or ``X^T X`` (BLAS ``syrk``); overflow shows in the diagonal."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return X @ X.T if outer else X.T @ X
 
 
@@ -226,11 +446,11 @@ def _gram_and_xy(X, y):
     """``(X X^T, X y)`` in one pass over a wide X, block by block while it is in cache."""
     D, I = X.shape
     if I < 4 * _BLOCK or not X.flags.c_contiguous:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             return _gram(X, True), X @ y
     G = np.zeros((D, D))
     b = np.zeros(D)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for s in range(0, I, _BLOCK):
             Xb = X[:, s : s + _BLOCK]
             G += Xb @ Xb.T
@@ -244,7 +464,7 @@ def _exponent(a) -> int:
 
 
 def _ldexp(x, e):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return np.ldexp(x, e)
 
 
@@ -252,7 +472,8 @@ def _ldexp(x, e):
 class Spectrum:
     r"""The decomposition of a data matrix, built once, through which every filter acts.
 
-    Introduced in the chapter on closed-form flow. ``basis`` holds the eigenvectors of the
+    Introduced in the chapter on closed-form flow. ``Spectrum(X, y).path(filter, phi0)``
+    follows any filter (:class:`SpectrumPath`). ``basis`` holds the eigenvectors of the
     smaller Gram matrix (V, D x D, when D <= I; U, I x I, otherwise), ascending; the other
     side is reached through ``X`` without forming it.
 
@@ -261,7 +482,7 @@ class Spectrum:
     X : array_like, shape (D, I)
         Copied when at most ``COPY_LIMIT_BYTES``, else kept as a read-only view.
     y : array_like, shape (I,), optional
-        Targets; without them ``solution`` and ``loss_min`` are None.
+        Targets; without them ``solution`` and ``loss_min`` are None and there is no path.
     checked : bool
         True when the caller has validated ``X`` and ``y``.
 
@@ -271,7 +492,9 @@ class Spectrum:
     eigenvalues : ndarray, shape (min(D, I),)
         Of the smaller Gram matrix, ascending, exactly 0 beyond the rank.
     lam, s : ndarray, shape (rank,)
-        The nonzero eigenvalues and singular values, ascending.
+        The nonzero eigenvalues and singular values, ascending (eigenvalues of an X below
+        about 1e-154 are subnormal or 0; the filters of :class:`Flow` and :class:`Ridge`
+        then see the exactly scaled ones).
     method : str
         ``"gram"`` or ``"svd"``.
     solution : ndarray, shape (D,)
@@ -325,17 +548,12 @@ class Spectrum:
                 cy = (Vh @ ys)[::-1]
             del U, Vh
         self._ss = ss[nz]  # singular values of Xs
+        self._lam_s = self._ss * self._ss  # eigenvalues of Xs Xs^T: lam = lam_s 4**ex
         with np.errstate(over="ignore", under="ignore"):
             s = np.ldexp(ss, ex)
-            lam = s * s
+            lam = np.ldexp(ss * ss, 2 * ex)
         if not np.all(np.isfinite(lam)):
             v.check_gram_diagonal(np.array([np.inf]))  # the ValueError naming X
-        if np.any(nz & (lam < np.finfo(float).tiny)):
-            raise ValueError(
-                "X must have entries large enough that the eigenvalues of its Gram matrix are "
-                f"normal floats (above {np.finfo(float).tiny:.3g}); got max |X| = "
-                f"{float(np.max(np.abs(X))):.3g}"
-            )
         self.eigenvalues = _readonly(np.where(nz, lam, 0.0))
         self._nz = nz
         self.rank = int(np.count_nonzero(nz))
@@ -356,6 +574,16 @@ class Spectrum:
                 )
             self.solution = _readonly(self.expand(self._z))
             self.loss_min = self._min_loss()
+
+    def path(self, filter, start=None) -> SpectrumPath:  # noqa: A002
+        """The path of ``filter`` from ``start`` (``phi0``, shape (D,) or N starts (N, D);
+        default zeros): a :class:`SpectrumPath`."""
+        return SpectrumPath(self, filter, start)
+
+    def filter_at(self, filter, index):  # noqa: A002
+        """``filter`` at this spectrum's nonzero eigenvalues and a checked 1-D ``index``:
+        ``Filter(gain, keep)`` of shape (T, rank)."""
+        return _evaluate(filter, self.lam, index, self._lam_s, self._ex)
 
     # ---------------------------------------------------------------- coordinates
     @property
@@ -402,60 +630,14 @@ class Spectrum:
         r""":math:`V_r`, shape (D, r): an orthonormal basis of the range of X (read-only)."""
         return _readonly(self.expand(np.eye(self.rank)).T.copy())
 
-    # ------------------------------------------------------------- filtered paths
+    @property
+    def solution_coords(self):
+        r"""The minimum-norm solution's coordinates :math:`z = V_r^T\phi^*`, shape (r,)."""
+        return self._z
+
     def split(self, start):
         """A start's coordinates and null-space part, ``(a, null)``: compute once per start."""
         return self.coords(start), self.null_part(start)
-
-    def params(self, split, filt: Filter):
-        r"""Parameters after a filter: :math:`P_0\phi_0 + V_r(\kappa a + F z)`.
-
-        ``split`` is ``(a, null)`` of one start ((r,), (D,)) or of N starts ((N, r), (N, D));
-        shape (T, D) or (T, N, D). Non-negative weights: neither end loses digits; a
-        diverging descent gives infinities, never NaN.
-        """
-        a, null = split
-        gain, keep = filt
-        if a.ndim == 2:
-            gain, keep = gain[:, None, :], keep[:, None, :]
-        with np.errstate(over="ignore", invalid="ignore"):
-            c = keep * a + gain * self._z
-            bad = ~np.isfinite(c)
-            if np.any(bad):  # diverging modes: z + keep (a - z), with keep infinite
-                d = np.broadcast_to(a - self._z, c.shape)
-                c = np.where(bad, self._z + np.where(d == 0, 0.0, keep * d), c)
-            return self.expand(c) + null
-
-    def _start_residual_coords(self, a):
-        """The start's residual in the modes, :math:`s a - U_r^T y`."""
-        return self.s * a - _ldexp(self._cy_s, self._ey)
-
-    def outputs(self, split, filt: Filter):
-        r"""Outputs :math:`X^T\phi = U_r(\kappa\, s a + F\, U_r^T y)`, shape (T, I).
-
-        Computed from the modes, so outputs near zero keep their relative accuracy."""
-        a, _ = split
-        with np.errstate(over="ignore", invalid="ignore"):
-            c = filt.keep * (self.s * a) + filt.gain * _ldexp(self._cy_s, self._ey)
-            return self.data_expand(c)
-
-    def residuals(self, split, filt: Filter):
-        r"""Residuals :math:`X^T\phi - y = U_r(\kappa\, w) + r^*`, with :math:`w` the start's
-        residual in the modes and :math:`r^*` the least-squares residual (exactly 0 when
-        rank = I), shape (T, I)."""
-        a, _ = split
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = self.data_expand(filt.keep * self._start_residual_coords(a))
-            if self.rank < self.I:
-                out += _ldexp(self._ls_residual_scaled, self._ey)
-        return out
-
-    def loss(self, split, filt: Filter):
-        r"""Loss :math:`L^* + \tfrac12\sum_k (\kappa_k w_k)^2`, shape (T,): no (T, I) array."""
-        a, _ = split
-        with np.errstate(over="ignore", invalid="ignore"):
-            w = filt.keep * self._start_residual_coords(a)
-            return self.loss_min + 0.5 * np.sum(w * w, axis=-1)
 
     def spread(self, X_new, keep, prior_cov):
         r"""Variance of predictions at ``X_new`` (D, M) when the start is
@@ -466,7 +648,8 @@ class Spectrum:
             \operatorname{diag}(X_*^T M \Sigma_0 M^T X_*), \qquad
             M = P_0 + V_r \operatorname{diag}(\kappa) V_r^T.
 
-        ``prior_cov`` is (D, D) or a scalar variance. Memory O((r + M) D), in blocks of times.
+        ``prior_cov`` is (D, D) or a scalar variance (unchecked: see
+        :meth:`SpectrumPath.spread`). Memory O((r + M) D), in blocks of times.
         """
         Vr = self.range_basis
         Y = Vr.T @ X_new  # (r, M)
@@ -482,11 +665,11 @@ class Spectrum:
             Q = (Y[:, None, :] * G[:, :, None] * Y[None, :, :]).reshape(r * r, M)
             feats = np.hstack([(keep[:, :, None] * keep[:, None, :]).reshape(T, r * r),
                                keep, np.ones((T, 1))])
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 return feats @ np.vstack([Q, np.broadcast_to(cross, (r, M)), null_var])
         out = np.empty((T, M))
         step = max(1, (1 << 20) // max(1, r * M))
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             for i in range(0, T, step):  # blocks of times: memory O(r M) per time
                 k = keep[i : i + step]
                 kY = k[:, :, None] * Y  # (Tc, r, M)
@@ -517,6 +700,361 @@ class Spectrum:
 
     def __repr__(self):
         return f"Spectrum(D={self.D}, I={self.I}, rank={self.rank}, method={self.method!r})"
+
+
+def spectrum_of(X, y=None) -> Spectrum:
+    """``X`` itself when it is a built :class:`Spectrum` (then ``y`` must be None: the
+    spectrum holds its targets), else ``Spectrum(X, y)``: functions that need a spectrum
+    take either, so a figure or a chapter decomposes its data once."""
+    if isinstance(X, Spectrum):
+        if y is not None:
+            raise TypeError("give y only with a data matrix X: a Spectrum holds its own targets")
+        return X
+    return Spectrum(X, y)
+
+
+# -------------------------------------------------------------------------------- paths
+class _Path:
+    """What both paths share: the filter, its index check, and scalar/array handling."""
+
+    def __init__(self, filter):  # noqa: A002
+        self.filter = _check_filter(filter)
+        self._check_index, self._index_name = INDEX_KINDS[filter.index_kind]
+
+    def _filt(self, index):
+        """``(idx, scalar, gain, keep)`` with the index checked once; a batch of starts gets
+        an axis for them after the index axis."""
+        idx, scalar = self._check_index(index, self._index_name)
+        gain, keep = self._evaluate(idx)
+        if self._a.ndim == 2:
+            gain, keep = gain[:, None, :], keep[:, None, :]
+        return idx, scalar, gain, keep
+
+    def _decay(self, keep, d, idx):
+        return _decay(keep, d, lambda: self._log_keep(idx))
+
+
+class SpectrumPath(_Path):
+    r"""A filter's path through a :class:`Spectrum` from a start ``phi0``, in parameter space:
+
+    .. math::
+
+        \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad f = X^T\phi,
+
+    with ``(F, kappa) = filter(lam, index)``. Built by ``Spectrum(X, y).path(filter, phi0)``;
+    :class:`~gflow_lib.LinearFlow` is the path of :class:`Flow`.
+
+    Introduced in the chapter on closed-form flow.
+
+    Attributes
+    ----------
+    spectrum : Spectrum
+    filter : filter object
+    phi0 : ndarray, shape (D,) or (N, D)
+        The start (read-only), zeros by default; N starts give an axis N after the index axis.
+    X, y, eigenvalues, rank, D, I
+        Those of the spectrum.
+
+    Notes
+    -----
+    Each method takes ``index``, the filter's own axis (time ``t``, step count ``k`` or
+    ``penalty``), a scalar or a 1-D array of T values, checked once per call, and returns the
+    shape given for one value, with a leading axis of length T for an array. A diverging
+    descent gives infinities, never NaN.
+    """
+
+    def __init__(self, spectrum, filter, phi0=None):  # noqa: A002
+        super().__init__(filter)
+        if not isinstance(spectrum, Spectrum):
+            raise TypeError(f"spectrum must be a Spectrum; got {v.describe(spectrum)}")
+        if spectrum.y is None:
+            raise ValueError("the spectrum has no targets y: build it as Spectrum(X, y) to "
+                             "follow a path")
+        self.spectrum = spec = spectrum
+        self.D, self.I = spec.D, spec.I
+        self.phi0 = v.frozen(v.starts(phi0, spec.D, "phi0"))
+        self._a, self._null = spec.split(self.phi0)
+
+    X = property(lambda self: self.spectrum.X)
+    y = property(lambda self: self.spectrum.y)
+    eigenvalues = property(lambda self: self.spectrum.eigenvalues)
+    rank = property(lambda self: self.spectrum.rank)
+
+    def _evaluate(self, idx):
+        return self.spectrum.filter_at(self.filter, idx)
+
+    def _log_keep(self, idx):
+        spec = self.spectrum
+        return _log_keep(self.filter, spec.lam, idx, spec._lam_s, spec._ex)
+
+    def _coords(self, idx, gain, keep):
+        """Coordinates :math:`\\kappa a + F z` (T, [N,] r), and log magnitudes where they
+        overflow (a diverging descent: then :math:`z + \\kappa (a - z)`)."""
+        z = self.spectrum._z
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            c = keep * self._a + gain * z
+        if np.all(np.isfinite(c)):
+            return c, None
+        p, logp = self._decay(keep, self._a - z, idx)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return np.where(np.isfinite(c), c, z + p), logp
+
+    def _w(self):
+        """The start's residual in the modes, :math:`s a - U_r^T y`."""
+        spec = self.spectrum
+        return spec.s * self._a - _ldexp(spec._cy_s, spec._ey)
+
+    def params(self, index):
+        r"""Parameters :math:`\phi`, shape (D,) (or (N, D) for N starts). Non-negative weights:
+        neither end loses digits."""
+        idx, scalar, gain, keep = self._filt(index)
+        c, logc = self._coords(idx, gain, keep)
+        return v.unbatch(_mapped(self.spectrum.expand, c, logc) + self._null, scalar)
+
+    def outputs(self, index):
+        r"""Outputs :math:`X^T\phi = U_r(\kappa\, s a + F\, U_r^T y)` at the training inputs,
+        shape (I,): computed from the modes, so outputs near zero keep their relative
+        accuracy."""
+        idx, scalar, gain, keep = self._filt(index)
+        spec = self.spectrum
+        cy = _ldexp(spec._cy_s, spec._ey)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            c = keep * (spec.s * self._a) + gain * cy
+        logc = None
+        if not np.all(np.isfinite(c)):
+            p, logc = self._decay(keep, self._w(), idx)
+            c = np.where(np.isfinite(c), c, cy + p)
+        return v.unbatch(_mapped(spec.data_expand, c, logc), scalar)
+
+    def residuals(self, index):
+        r"""Residuals :math:`X^T\phi - y = U_r(\kappa\, w) + r^*`, shape (I,), with :math:`w`
+        the start's residual in the modes and :math:`r^*` the least-squares residual (exactly
+        0 when rank = I): each mode to its own relative accuracy, also where
+        :math:`\kappa` underflows."""
+        idx, scalar, _, keep = self._filt(index)
+        spec = self.spectrum
+        p, logp = self._decay(keep, self._w(), idx)
+        out = _mapped(spec.data_expand, p, logp)
+        if spec.rank < spec.I:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                out = out + _ldexp(spec._ls_residual_scaled, spec._ey)
+        return v.unbatch(out, scalar)
+
+    def loss(self, index):
+        r"""Loss :math:`L^* + \tfrac12\sum_k (\kappa_k w_k)^2`, a float (shape (T,) for an
+        array index): no (T, I) array."""
+        idx, scalar, _, keep = self._filt(index)
+        p, _ = self._decay(keep, self._w(), idx)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return v.unbatch(self.spectrum.loss_min + 0.5 * np.sum(p * p, axis=-1), scalar)
+
+    def predict(self, X_new, index):
+        r"""Predictions :math:`X_*^T\phi` at new inputs ``X_new`` (D, M), shape (M,)."""
+        X_new = v.new_inputs(X_new, self.D)
+        idx, scalar, gain, keep = self._filt(index)
+        c, logc = self._coords(idx, gain, keep)
+        if logc is None:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                out = (self.spectrum.expand(c) + self._null) @ X_new
+        else:  # overflowing modes: map them to the new inputs directly
+            B = self.spectrum.range_basis.T @ X_new
+            out = _mapped(lambda u: u @ B, c, logc) + self._null @ X_new
+        return v.unbatch(out, scalar)
+
+    def predictive(self, X_new, index, prior_cov):
+        r"""Mean and variance of the predictions at ``X_new`` (D, M) over starts drawn from
+        :math:`N(\phi_0, \Sigma_0)` (the crowd): ``(mean, var)``, each of shape (M,). The
+        variance is :meth:`Spectrum.spread` with this filter's ``keep``; ``prior_cov`` is a
+        (D, D) covariance or a variance ``sigma_sq_p``. Overflow gives infinities, checked by
+        the caller."""
+        X_new = v.new_inputs(X_new, self.D)
+        if np.ndim(prior_cov) == 0:
+            S = v.non_negative_scalar(prior_cov, "prior_cov")
+        else:
+            S = v.covariance(prior_cov, self.D)
+        idx, scalar, gain, keep = self._filt(index)
+        c, _ = self._coords(idx, gain, keep)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            mean = (self.spectrum.expand(c) + self._null) @ X_new
+            var = np.maximum(self.spectrum.spread(X_new, keep, S), 0.0)
+        return v.unbatch((mean, var), scalar)
+
+    def limit(self):
+        """Parameters where every gain reaches 1 (the flow as t -> infinity), shape (D,):
+        the minimum-norm least-squares solution plus the null-space part of ``phi0``."""
+        return self.spectrum.solution + self._null
+
+    def loss_limit(self) -> float:
+        """The loss where every gain reaches 1 (the least-squares minimum)."""
+        return self.spectrum.loss_min
+
+    def __repr__(self):
+        return (f"SpectrumPath({self.filter!r}, D={self.D}, I={self.I}, "
+                f"rank={self.rank})")
+
+
+class KernelSpectrum:
+    r"""The eigendecomposition of a kernel matrix, built once (one ``eigh``, which also
+    checks it is positive semidefinite), through which every filter acts in function space.
+
+    Introduced in the chapter on function space. With :math:`K = U\operatorname{diag}
+    (\lambda)U^T`, a filter moves the outputs' modes from :math:`U^T f_0` toward
+    :math:`U^T y`; ``KernelSpectrum(K, y).path(filter, f0)`` is a :class:`KernelPath`, and
+    :class:`~gflow_lib.KernelFlow` is the path of :class:`Flow`. With ``K = X.T @ X`` it is
+    :class:`Spectrum` seen through its outputs.
+
+    Parameters
+    ----------
+    K : array_like, shape (I, I)
+        Symmetric positive semidefinite kernel matrix of the training inputs (entries near
+        the ends of the float range are scaled by a power of two, exactly).
+    y : array_like, shape (I,), optional
+        Targets.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (I,)
+        Ascending, exactly 0 at rounding level.
+    basis : ndarray, shape (I, I)
+        Orthonormal eigenvectors U, as columns.
+    lam : ndarray, shape (rank,)
+        The nonzero eigenvalues.
+    rank, I : int
+    y : ndarray, shape (I,) or None
+    """
+
+    def __init__(self, K, y=None, *, name="K"):
+        lam, U = _kernel_decomposition(K, name)
+        self.I = I = U.shape[0]  # noqa: E741
+        self.eigenvalues = _readonly(lam)
+        self.basis = _readonly(U)
+        self._nz = lam > 0
+        self.rank = int(np.count_nonzero(self._nz))
+        self.lam = _readonly(lam[self._nz])
+        self.y = None
+        if y is not None:
+            self.y = v.frozen(v.vector(y, "y", I, what=f" (one target per row of {name})"))
+
+    def path(self, filter, start=None) -> KernelPath:  # noqa: A002
+        """The path of ``filter`` from the outputs ``start`` (``f0``, shape (I,); default
+        zeros): a :class:`KernelPath`."""
+        return KernelPath(self, filter, start)
+
+    def __repr__(self):
+        return f"KernelSpectrum(I={self.I}, rank={self.rank})"
+
+
+class KernelPath(_Path):
+    r"""A filter's path through a :class:`KernelSpectrum` from the outputs ``f0``:
+
+    .. math::
+
+        f = U(\kappa\, U^T f_0 + F\, U^T y), \qquad
+        f_* = f_{0*} + K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0),
+
+    with zero modes kept at the start and left out at new inputs (the module's convention).
+    No inverse is formed.
+
+    Introduced in the chapter on function space. The methods take the filter's ``index`` as
+    :class:`SpectrumPath` does.
+
+    Attributes
+    ----------
+    spectrum : KernelSpectrum
+    filter : filter object
+    f0 : ndarray, shape (I,)
+        Outputs at the start (read-only), zeros by default.
+    y, eigenvalues
+        Those of the spectrum.
+    """
+
+    def __init__(self, spectrum, filter, f0=None):  # noqa: A002
+        super().__init__(filter)
+        if not isinstance(spectrum, KernelSpectrum):
+            raise TypeError(f"spectrum must be a KernelSpectrum; got {v.describe(spectrum)}")
+        if spectrum.y is None:
+            raise ValueError("the spectrum has no targets y: build it as KernelSpectrum(K, y) "
+                             "to follow a path")
+        self.spectrum = spec = spectrum
+        I = spec.I  # noqa: E741
+        f0 = np.zeros(I) if f0 is None else v.vector(f0, "f0", I, what=" (one per row of K)")
+        self.f0 = v.frozen(f0)
+        U = spec.basis
+        self._a, self._c = U.T @ self.f0, U.T @ spec.y
+        self._w = U.T @ (self.f0 - spec.y)  # the start's residual in the modes
+
+    y = property(lambda self: self.spectrum.y)
+    eigenvalues = property(lambda self: self.spectrum.eigenvalues)
+
+    def _evaluate(self, idx):
+        """The filter on the nonzero modes; zero modes keep their start (gain 0, keep 1)."""
+        spec = self.spectrum
+        g, k = _evaluate(self.filter, spec.lam, idx)
+        if spec.rank == spec.I:
+            return Filter(g, k)
+        gain, keep = np.zeros((idx.size, spec.I)), np.ones((idx.size, spec.I))
+        gain[:, spec._nz], keep[:, spec._nz] = g, k
+        return Filter(gain, keep)
+
+    def _log_keep(self, idx):
+        spec = self.spectrum
+        lk = _log_keep(self.filter, spec.lam, idx)
+        if lk is None or spec.rank == spec.I:
+            return lk
+        out = np.zeros((idx.size, spec.I))
+        out[:, spec._nz] = lk
+        return out
+
+    def _expand(self, c):
+        return c @ self.spectrum.basis.T
+
+    def outputs(self, index):
+        r"""Outputs :math:`f` at the training inputs, shape (I,)."""
+        idx, scalar, gain, keep = self._filt(index)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            c = keep * self._a + gain * self._c
+        logc = None
+        if not np.all(np.isfinite(c)):
+            p, logc = self._decay(keep, self._w, idx)
+            c = np.where(np.isfinite(c), c, self._c + p)
+        return v.unbatch(_mapped(self._expand, c, logc), scalar)
+
+    def residuals(self, index):
+        r"""Residuals :math:`f - y = U(\kappa\, U^T(f_0 - y))`, shape (I,), each mode to its
+        own relative accuracy, also where :math:`\kappa` underflows."""
+        idx, scalar, _, keep = self._filt(index)
+        p, logp = self._decay(keep, self._w, idx)
+        return v.unbatch(_mapped(self._expand, p, logp), scalar)
+
+    def loss(self, index):
+        r"""Loss :math:`\tfrac12\lVert f - y\rVert^2` as a sum over modes: a float."""
+        idx, scalar, _, keep = self._filt(index)
+        p, _ = self._decay(keep, self._w, idx)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return v.unbatch(0.5 * np.sum(p * p, axis=-1), scalar)
+
+    def predict(self, K_new, index, f0_new=None):
+        """Outputs at new inputs from the kernel ``K_new`` (M, I) between them and the
+        training inputs, and the new inputs' own starting outputs ``f0_new`` (M,) (default
+        zeros, as ``f0``): shape (M,)."""
+        spec = self.spectrum
+        K_new = v.kernel_rows(K_new, spec.I)
+        M = K_new.shape[0]
+        f0_new = np.zeros(M) if f0_new is None else v.vector(f0_new, "f0_new", M)
+        idx, scalar, gain, _ = self._filt(index)
+        g = kernel_coefficients(spec.eigenvalues, gain)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            out = f0_new + ((g * -self._w) @ spec.basis.T) @ K_new.T
+        return v.unbatch(out, scalar)
+
+    def limit(self):
+        """Outputs where every gain reaches 1 (the flow as t -> infinity), shape (I,): y on
+        the range of K, f0 on its null space."""
+        keep = (self.spectrum.eigenvalues == 0).astype(float)
+        return (keep * self._a + (1.0 - keep) * self._c) @ self.spectrum.basis.T
+
+    def __repr__(self):
+        return f"KernelPath({self.filter!r}, I={self.spectrum.I}, rank={self.spectrum.rank})"
 
 
 def _readonly(a):

@@ -217,8 +217,10 @@ CASES = [
      r"^sigma_sq_p must be a finite positive number; got inf$"),
     ("sigma_sq_p-None", lambda: map_params(X, Y, 0.05, None), TypeError,
      r"^sigma_sq_p must be a positive real number; got NoneType None"),
-    ("ridge-lam-zero", lambda: ridge_params(X, Y, 0.0), ValueError,
-     r"^penalty must be finite and positive; got \[0\.0\]"),
+    ("ridge-penalty-negative", lambda: ridge_params(X, Y, -1.0), ValueError,
+     r"^penalty must be a finite non-negative number or a 1-D array of them; got float -1\.0"),
+    ("ridge-penalty-lam-keyword", lambda: ridge_params(X, Y, lam=1.0), TypeError,
+     r"unexpected keyword argument 'lam'"),
     # ----------------------------------------------------------------- n_steps
     ("n_steps-negative", lambda: gd(n_steps=-1), ValueError,
      r"^n_steps must be a non-negative integer; got -1$"),

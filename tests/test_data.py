@@ -23,11 +23,6 @@ def test_running_example_returns_fresh_arrays():
     assert data.EXAMPLE_PHI0[0] == -0.05
 
 
-def test_seed_data_is_a_deprecated_alias_of_running_example():
-    """Older code (and the checks) still call seed_data: same arrays, documented as
-    deprecated."""
-    for old, new in zip(data.seed_data(), data.running_example(), strict=True):
-        np.testing.assert_array_equal(old, new)
-    assert data.SEED_PHI0 is data.EXAMPLE_PHI0
-    assert "Deprecated" in data.seed_data.__doc__
-    assert "running_example" in data.seed_data.__doc__
+def test_the_deprecated_aliases_are_gone():
+    """The library was never released under seed_data / SEED_PHI0: one name per concept."""
+    assert not hasattr(data, "seed_data") and not hasattr(data, "SEED_PHI0")

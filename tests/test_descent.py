@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from gflow_lib import LinearFlow, gradient_descent
-from gflow_lib.data import seed_data
+from gflow_lib.data import running_example
 from gflow_lib.descent import (
     descent_closed_form,
     exact_modified_flow_params,
@@ -34,7 +34,7 @@ from gflow_lib.descent import (
     modified_loss,
     stability_thresholds,
 )
-from gflow_lib.spectrum import filter_descent, filter_exact_modified_flow, filter_modified_flow
+from gflow_lib.spectrum import Descent, ExactModifiedFlow, ModifiedFlow
 
 ML = np.array([0.625, -0.175])  # the least-squares line of the seed data (module docstring)
 
@@ -138,7 +138,7 @@ def test_closer_to_modified_flow(seed, ref):
     assert np.all(err_mod < 0.2 * err_flow), (err_mod / err_flow).max()
 
 
-def test_stability_threshold_of_seed_data(seed):
+def test_stability_threshold_of_the_running_example(seed):
     """Stable iff lr < 2 / lambda_max = 0.54228 (module docstring)."""
     X, y, phi0 = seed
     ml = ML
@@ -194,7 +194,7 @@ def test_overparameterized_converges_to_min_norm_plus_null_part(ref):
 
 # ------------------------------------------------------------------ stability thresholds
 def test_thresholds_match_the_reference_numbers():
-    X, _, _ = seed_data()
+    X, _, _ = running_example()
     monotone, stable = stability_thresholds(X)
     assert round(monotone, 4) == 0.2711  # 1 / lambda_max (module docstring)
     assert round(stable, 5) == 0.54228  # 2 / lambda_max
@@ -202,7 +202,7 @@ def test_thresholds_match_the_reference_numbers():
 
 def test_thresholds_separate_convergence_from_divergence():
     """Brute force: run the loop just below and just above 2/lambda_max."""
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     monotone, stable = stability_thresholds(X)
     phi_ml = np.linalg.lstsq(X.T, y, rcond=None)[0]
     below = gradient_descent(X, y, phi0, 0.98 * stable, 3000)[-1]
@@ -276,13 +276,13 @@ def test_closed_form_matches_the_loop_property(seed, D, n, frac, k):
      (np.zeros((2, 2), dtype=int), ValueError, "1-D")],
 )
 def test_closed_form_rejects_bad_k(k, err, match):
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     with pytest.raises(err, match=match):
         descent_closed_form(X, y, phi0, 0.1, k)
 
 
 def test_closed_form_rejects_bad_lr_and_shapes():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     with pytest.raises(ValueError, match="lr"):
         descent_closed_form(X, y, phi0, -0.1, 3)
     with pytest.raises(ValueError, match="transposed"):
@@ -314,8 +314,8 @@ def test_modified_flow_matches_solve_ivp(shape, lr):
     assert np.allclose(modified_flow_params(X, y, phi0, lr, t), ode, rtol=1e-7, atol=1e-8)
 
 
-def test_modified_flow_on_the_seed_data():
-    X, y, phi0 = seed_data()
+def test_modified_flow_on_the_running_example():
+    X, y, phi0 = running_example()
     t = np.array([0.0, 0.1, 0.3, 2.0, 19.99])
     ode = _ode_modified(X, y, phi0, 0.1, t)
     got = modified_flow_params(X, y, phi0, 0.1, t)
@@ -334,7 +334,7 @@ def test_modified_flow_gradient_is_the_gradient_of_the_modified_loss():
 
 
 def test_modified_loss_on_a_path_and_by_brute_force():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     P = np.array([phi0, [0.3, -0.1], [0.625, -0.175]])
     got = modified_loss(X, y, P, 0.2)
     for p, g in zip(P, got, strict=True):
@@ -353,7 +353,7 @@ def test_modified_loss_on_a_path_and_by_brute_force():
 def test_descent_is_closer_to_the_modified_flow():
     """Backward error analysis: the gap to the plain flow shrinks like lr, the gap to the
     modified flow like lr^2."""
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     flow = LinearFlow(X, y, phi0)
     gaps = []
     for lr in (0.02, 0.04):
@@ -369,7 +369,7 @@ def test_descent_is_closer_to_the_modified_flow():
 
 
 def test_modified_flow_rejects_bad_input():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     with pytest.raises(ValueError, match="t"):
         modified_flow_params(X, y, phi0, 0.1, -1.0)
     with pytest.raises(ValueError, match="lr"):
@@ -415,17 +415,17 @@ def test_exact_modified_flow_series_starts_with_the_modified_flow():
     lam = np.array([0.5, 1.0, 2.0])
     t = np.array([1.0])
     for lr in (1e-2, 1e-3):
-        exact = filter_exact_modified_flow(lam, lr, t).keep
-        first = filter_modified_flow(lam, lr, t).keep
+        exact = ExactModifiedFlow(lr)(lam, t).keep
+        first = ModifiedFlow(lr)(lam, t).keep
         rate_gap = np.log(first / exact)[0]  # (exact - first-order rate) * t
         np.testing.assert_allclose(rate_gap, lam**3 * lr**2 / 3, rtol=0.05)
     k = np.arange(6)
-    np.testing.assert_allclose(filter_exact_modified_flow(lam, 0.3, 0.3 * k).keep,
-                               filter_descent(lam, 0.3, k).keep, rtol=1e-13)
+    np.testing.assert_allclose(ExactModifiedFlow(0.3)(lam, 0.3 * k).keep,
+                               Descent(0.3)(lam, k).keep, rtol=1e-13)
 
 
-def test_exact_modified_flow_seed_data_and_bad_input():
-    X, y, phi0 = seed_data()
+def test_exact_modified_flow_running_example_and_bad_input():
+    X, y, phi0 = running_example()
     lr = 0.1
     k = np.arange(101)
     gap = np.abs(exact_modified_flow_params(X, y, phi0, lr, k * lr)

@@ -319,17 +319,19 @@ def test_early_motion_is_accurate_when_the_limit_is_far():
 
 
 # =========================================================== 4. mode factors and huge times
-def test_mode_factors_zero_eigenvalue_gives_gain_t_and_decay_one():
+def test_mode_factors_zero_eigenvalue_gives_gain_zero_and_decay_one():
+    """The library's one convention (spectrum module docstring): F / lambda is 0 at a zero
+    eigenvalue, as kernel_coefficients has it (pinv's cut-off), and the mode keeps its start."""
     ts = np.array([0.0, 0.5, 3.0, 1e6])
     e, g = mode_factors(np.array([0.0, 2.0]), ts)
     assert e.shape == g.shape == (4, 2)
     np.testing.assert_array_equal(e[:, 0], 1.0)
-    np.testing.assert_array_equal(g[:, 0], ts)
+    np.testing.assert_array_equal(g[:, 0], 0.0)
     np.testing.assert_allclose(e[:, 1], np.exp(-2 * ts), rtol=1e-15)
     np.testing.assert_allclose(g[:, 1], (1 - np.exp(-2 * ts)) / 2, rtol=1e-14)
     e0, g0 = mode_factors([0.0, 1.0], 2.5)  # scalar time: shape (K,)
     assert e0.shape == g0.shape == (2,)
-    assert e0[0] == 1.0 and g0[0] == 2.5
+    assert e0[0] == 1.0 and g0[0] == 0.0
 
 
 def test_mode_factors_no_cancellation_for_tiny_lambda_t():
@@ -342,8 +344,9 @@ def test_mode_factors_no_cancellation_for_tiny_lambda_t():
 
 
 def test_mode_factors_match_quadrature():
-    """g is the integral of e^{-lambda s} over [0, t]: compare with Gauss-Legendre."""
-    lam = np.array([0.0, 0.3, 4.0])
+    """g is the integral of e^{-lambda s} over [0, t] (at positive eigenvalues; 0 at a zero
+    one, the library's convention): compare with Gauss-Legendre."""
+    lam = np.array([1e-9, 0.3, 4.0])
     t = 1.7
     nodes, weights = np.polynomial.legendre.leggauss(40)
     s = 0.5 * t * (nodes + 1)
@@ -375,7 +378,7 @@ def test_huge_time_returns_limit_without_warnings(shape, rng):
     np.testing.assert_allclose(resid, X.T @ lim - y, atol=1e-12)
     np.testing.assert_allclose(out, X.T @ lim, atol=1e-12)
     np.testing.assert_allclose(pred, X_new.T @ lim, atol=1e-12)
-    assert e.tolist() == [1.0, 0.0] and g.tolist() == [1e300, 1.0]
+    assert e.tolist() == [1.0, 0.0] and g.tolist() == [0.0, 1.0]  # zero mode: 0 (pinv)
 
 
 # =================================================================== 5. shapes and types

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gflow_lib import LinearFlow
-from gflow_lib.data import seed_data
+from gflow_lib.data import running_example
 from gflow_lib.landscape import eigen_coordinates, loss_along, loss_grid
 
 
@@ -15,7 +15,7 @@ def _brute_loss(X, y, phi):
 
 
 def test_loss_grid_matches_brute_force_and_orientation():
-    X, y, _ = seed_data()
+    X, y, _ = running_example()
     slopes, intercepts = np.linspace(-1, 1, 5), np.linspace(-1, 1, 7)
     G = loss_grid(X, y, slopes, intercepts)
     assert G.shape == (5, 7)
@@ -25,7 +25,7 @@ def test_loss_grid_matches_brute_force_and_orientation():
 
 
 def test_loss_along_matches_the_flow_and_notes():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     flow = LinearFlow(X, y, phi0)
     t = np.array([0.0, 0.1, 0.3, 2.0, 19.99])
     got = loss_along(X, y, flow.params(t))
@@ -36,13 +36,13 @@ def test_loss_along_matches_the_flow_and_notes():
 
 
 def test_loss_along_a_diverged_path_is_infinite():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     P = np.array([phi0, [np.inf, 0.0]])
     assert np.isinf(loss_along(X, y, P)[1])
 
 
 def test_eigen_coordinates_decay_at_their_own_rates():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     flow = LinearFlow(X, y, phi0)
     t = np.array([0.0, 0.5, 2.0])
     lam, vecs, c = eigen_coordinates(X, y, flow.params(t))
@@ -57,7 +57,7 @@ def test_eigen_coordinates_decay_at_their_own_rates():
 
 @pytest.mark.parametrize("func", [loss_along, eigen_coordinates])
 def test_path_helpers_reject_bad_input(func):
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     with pytest.raises(ValueError, match="params"):
         func(X, y, np.ones((4, 3)))
     with pytest.raises(ValueError, match="params"):

@@ -29,7 +29,6 @@ from gflow_lib.plotting import (  # noqa: E402
     plot_eigen_directions,
     plot_filters,
     plot_fits,
-    plot_fitted_lines,
     plot_four_views,
     plot_landscape,
     plot_loss,
@@ -142,7 +141,6 @@ def test_figures_draw_results_with_the_core_switched_off(flow, surface, monkeypa
         monkeypatch.setattr(module, name, forbidden)
     plot_data(X, Y)
     plot_fits(flow, [0.0, 2.0], residuals=True, limit=True)
-    plot_fitted_lines(flow, [0.0, 2.0])
     for figure in (plot_outputs, plot_residuals, plot_loss, plot_params):
         figure(flow, T)
     plot_loss_modes(T, mode_loss, lam)
@@ -229,17 +227,6 @@ def test_fitted_lines_pass_through_the_flow_and_its_limit(flow):
     (limit,) = [ln for ln in ax.lines if "infty" in ln.get_label()]
     xs, f = limit.get_data()
     np.testing.assert_allclose(f, PHI_ML[0] * xs + PHI_ML[1], atol=1e-12)
-
-
-def test_plot_fitted_lines_is_plot_fits_with_the_limit(flow):
-    times = [0.0, 0.3, 2.0]
-    a = plot_fitted_lines(flow, times, x_range=(0.0, 2.0))
-    b = plot_fits(flow, times, xlim=(0.0, 2.0), limit=True)
-    assert [ln.get_label() for ln in a.lines] == [ln.get_label() for ln in b.lines]
-    for la, lb in zip(a.lines, b.lines, strict=True):
-        np.testing.assert_array_equal(la.get_xydata(), lb.get_xydata())
-        assert to_rgba(la.get_color()) == to_rgba(lb.get_color())
-    assert a.get_xlim() == (0.0, 2.0)
 
 
 def test_plot_fits_residual_segments(flow):
@@ -509,7 +496,7 @@ def test_spread_over_time_draws_each_column():
         (lambda: plot_data(np.ones((3, 3)), Y), ValueError, "X must have 2 rows"),
         (lambda: plot_data(X, [1.0, 2.0]), ValueError, "y must have length 3"),
         (lambda: plot_fits(PHI0, [0.0]), TypeError, "LinearFlow"),
-        (lambda: plot_fitted_lines(LinearFlow(X, Y, PHI0), [-1.0]), ValueError,
+        (lambda: plot_fits(LinearFlow(X, Y, PHI0), [-1.0]), ValueError,
          "must be non-negative"),
         (lambda: plot_fits(LinearFlow(np.ones((3, 2)), [1.0, 2.0], np.zeros(3)), [0.0]),
          ValueError, "D = 2"),

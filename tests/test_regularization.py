@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from gflow_lib import map_params, ml_params
-from gflow_lib.data import seed_data
+from gflow_lib.data import running_example
 from gflow_lib.regularization import (
     AKT_CONSTANT,
     closest_time,
@@ -100,7 +100,7 @@ def test_matching_time_solves_the_filter_equation():
 # ------------------------------------------------------------------------ closest time
 @pytest.mark.parametrize("start", ["zero", "seed"])
 def test_closest_time_matches_dense_grid(start):
-    X, y, phi_seed = seed_data()
+    X, y, phi_seed = running_example()
     phi0 = np.zeros(2) if start == "zero" else phi_seed
     target = map_params(X, y, 0.05, 3.0)
     res = closest_time(X, y, target, phi0=None if start == "zero" else phi0)
@@ -137,7 +137,7 @@ def test_closest_time_finds_global_minimum_on_random_targets():
 
 
 def test_closest_time_to_ml_is_late_and_exact_for_map_slow_mode():
-    X, y, _ = seed_data()
+    X, y, _ = running_example()
     res = closest_time(X, y, ml_params(X, y), t_max=100.0)
     assert res.t > 90.0  # the path only reaches ML as t -> infinity
     lam = np.linalg.eigvalsh(X @ X.T)
@@ -228,7 +228,7 @@ def test_akt_bound_holds_for_any_design(seed, D, I):  # noqa: E741
 
 # ------------------------------------------------------------------------ bad input
 def test_bad_inputs():
-    X, y, phi0 = seed_data()
+    X, y, phi0 = running_example()
     with pytest.raises(ValueError, match="lam must be non-negative"):
         flow_filter([-1.0], 1.0)
     with pytest.raises(ValueError, match="t must be non-negative"):

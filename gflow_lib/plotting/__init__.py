@@ -16,7 +16,6 @@ from .bayes import (
 from .flow import (
     plot_data,
     plot_fits,
-    plot_fitted_lines,
     plot_four_views,
     plot_loss,
     plot_loss_modes,
@@ -82,7 +81,6 @@ __all__ = [
     "plot_filters",
     "plot_fits",
     "plot_fits_over_time",
-    "plot_fitted_lines",
     "plot_four_views",
     "plot_function_curves",
     "plot_functions",

@@ -14,15 +14,14 @@ import numpy as np
 from matplotlib.patches import Ellipse
 
 from .. import _validation as v
-from ..flow import LinearFlow
 from ..frames import FourViews
+from ..spectrum import SpectrumPath
 from .landscape import plot_landscape, plot_path
 from .style import COLORS, OKABE_ITO, new_axes, point_colors, point_markers, time_colors
 
 __all__ = [
     "plot_data",
     "plot_fits",
-    "plot_fitted_lines",
     "plot_four_views",
     "plot_loss",
     "plot_loss_modes",
@@ -45,8 +44,9 @@ def _line_data(X, y):
 
 
 def _flow(flow):
-    if not isinstance(flow, LinearFlow):
-        raise TypeError(f"flow must be a gflow_lib.LinearFlow; got {type(flow).__name__}")
+    if not isinstance(flow, SpectrumPath):
+        raise TypeError("flow must be a gflow_lib.LinearFlow (or another path in parameter "
+                        f"space, Spectrum(X, y).path(filter, phi0)); got {type(flow).__name__}")
     return flow
 
 
@@ -105,8 +105,7 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
     r"""The fitted line :math:`f(x) = \phi[0](t)\,x + \phi[1](t)` at a few times, over the data.
 
     Introduced in the chapter on the introduction (the four viewpoints); used again in the
-    chapters on data and on the loss landscape. The one figure of fitted lines in the book:
-    :func:`plot_fitted_lines` is another name for it.
+    chapters on data and on the loss landscape. The one figure of fitted lines in the book.
 
     Parameters
     ----------
@@ -152,16 +151,6 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
     if legend:
         ax.legend(fontsize=8, loc="upper left", ncol=2 if len(ax.get_lines()) > 6 else 1)
     return ax
-
-
-def plot_fitted_lines(flow, times, ax=None, x_range=(0.0, 1.0), limit=True):
-    """Another name for :func:`plot_fits`, kept for code written before the two merged.
-
-    ``plot_fitted_lines(flow, times, ax, x_range, limit)`` is
-    ``plot_fits(flow, times, ax=ax, xlim=x_range, limit=limit)``: the same lines in the same
-    colour order (dark early, light late), with the limit drawn by default.
-    """
-    return plot_fits(flow, times, ax=ax, xlim=x_range, limit=limit)
 
 
 def plot_outputs(flow, t, ax=None):
