@@ -16,21 +16,23 @@ law of large numbers over the hidden units gives, with :math:`\theta` the angle 
 
 the NNGP kernel K (the covariance of the network at initialisation) and the neural tangent
 kernel :math:`\Theta` (of its gradients). The arc-cosine terms are those of
-:mod:`gflow_lib.kernels` (:func:`~gflow_lib.kernels.kappa0`, :func:`~gflow_lib.kernels.kappa1`
-clip the cosine to [-1, 1] before the arccos, so rounding never makes NaN; the shallow kernels
-take the angle from ``atan2``, which keeps every digit near equal inputs). Eigendecompositions
-go through :mod:`gflow_lib.spectrum`.
+:mod:`gflow_lib.kernels`: the angle and its complement from ``atan2``, so nearly equal and nearly
+opposite inputs keep every digit, and the norms factored out as powers of two, so an entry is
+inf only where its exact value is beyond the float range. Eigendecompositions go through
+:mod:`gflow_lib.spectrum`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+import numpy.polynomial.polynomial as npp
 
 from . import _validation as v
 from .bayes import Prediction
-from .kernels import arccos_kernel, kappa0, kappa1
+from .kernels import _J, _angles
 from .spectrum import filter_flow, kernel_coefficients, kernel_eigen
 
 __all__ = [
@@ -65,17 +67,24 @@ def ntk_data():
 
 
 # ------------------------------------------------------------------------ shallow kernels
-def _pair(x1, x2):
-    x1 = v.vector(x1, "x1", what=" of scalar inputs")
-    x2 = x1 if x2 is None else v.vector(x2, "x2", what=" of scalar inputs")
-    return x1, x2
+def _scale(x):
+    """The binary exponent of |u| for u = (x, 1): kernels divided by 2**e stay in range."""
+    return np.frexp(np.hypot(x, 1.0))[1]
 
 
-def _shallow_terms(x1, x2):
-    """``(u . u', kappa0, |u||u'| kappa1)`` for u = (x, 1), each (M1, M2), from the arc-cosine
-    kernels of :mod:`gflow_lib.kernels` (angle from ``atan2``: exact for equal inputs)."""
-    dot = np.multiply.outer(x1, x2) + 1.0
-    return dot, arccos_kernel(x1, x2, order=0), arccos_kernel(x1, x2, order=1)
+def _shallow(x1, x2, ntk, const, scale1=False, scale2=False):
+    """The shallow NTK (``ntk``; ``const`` 1) or NNGP (``const`` the bias variance), each entry
+    divided by 2**(e1 + e2) for the sides asked (e from :func:`_scale`): the norms are factored
+    out, so an entry is inf only where its exact value is beyond the float range."""
+    dot, theta, delta, m, e = _angles(x1, x2)
+    shift = np.add.outer(_scale(x1) if scale1 else 0 * x1, _scale(x2) if scale2 else 0 * x2)
+    shift = shift.astype(int)
+    m1, e1 = _J(1, theta, delta)
+    with np.errstate(over="ignore", under="ignore"):
+        if ntk:  # (u.u') kappa0 + |u||u'| kappa1 = |u||u'| (cos J_0 + J_1) / pi
+            m0, e0 = _J(0, theta, delta)
+            m1, e1 = np.ldexp(m1, e1) + dot * np.ldexp(m0, e0), 0
+        return np.ldexp(0.5 * m * m1 / np.pi, e + e1 - shift) + np.ldexp(const, -shift)
 
 
 def shallow_ntk(x1, x2=None) -> np.ndarray:
@@ -99,8 +108,7 @@ def shallow_ntk(x1, x2=None) -> np.ndarray:
     -------
     ndarray, shape (M1, M2)
     """
-    dot, k0, k1 = _shallow_terms(*_pair(x1, x2))
-    return 0.5 * dot * k0 + 0.5 * k1 + 1.0
+    return _shallow(*v.input_pair(x1, x2), True, 1.0)
 
 
 def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
@@ -122,8 +130,8 @@ def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
     -------
     ndarray, shape (M1, M2)
     """
-    _, _, k1 = _shallow_terms(*_pair(x1, x2))
-    return 0.5 * k1 + v.non_negative_scalar(bias_var, "bias_var")
+    x1, x2 = v.input_pair(x1, x2)
+    return _shallow(x1, x2, False, v.non_negative_scalar(bias_var, "bias_var"))
 
 
 # --------------------------------------------------------------------------- deep kernels
@@ -134,16 +142,57 @@ class Kernels(NamedTuple):
     ntk: np.ndarray
 
 
+def _lift(x, sw, sb):
+    """Rows of unit vectors u/|u| (M, d + 1) for u = (sw x / sqrt(d), sb), and |u|^2 as
+    mantissa and exponent, scaled by powers of two so that nothing overflows."""
+    mw, ew = np.frexp(sw)
+    mb, eb = np.frexp(sb)
+    ex = np.frexp(np.max(np.abs(x), axis=1))[1]
+    k = np.maximum(ew + ex, eb) if sb > 0 else ew + ex
+    U = np.column_stack([np.ldexp(mw * np.ldexp(x, -ex[:, None]) / np.sqrt(x.shape[1]),
+                                  (ew + ex - k)[:, None]), np.ldexp(mb, eb - k)])
+    h = np.linalg.norm(U, axis=1)
+    U = np.divide(U, h[:, None], out=np.zeros_like(U), where=h[:, None] > 0)
+    Q, F = np.frexp(h * h)
+    return U, Q, F + 2 * k
+
+
+def _first_angles(U1, U2):
+    """Angle between unit rows and its complement, every digit kept on both sides: atan2 of
+    cross and dot products in the plane (d = 1), Kahan's 2 atan2(|u - u'|, |u + u'|) beyond."""
+    if U1.shape[1] == 2:
+        a, b = U1.T, U2.T
+        cross = np.abs(np.multiply.outer(a[0], b[1]) - np.multiply.outer(a[1], b[0]))
+        dot = U1 @ U2.T
+        return np.arctan2(cross, dot), np.arctan2(cross, -dot)
+    theta, delta = np.empty((2, len(U1), len(U2)))
+    step = max(1, 2**22 // (len(U2) * U1.shape[1]))
+    for s in range(0, len(U1), step):
+        a = U1[s:s + step, None, :]
+        minus, plus = np.linalg.norm(a - U2, axis=2), np.linalg.norm(a + U2, axis=2)
+        theta[s:s + step] = 2 * np.arctan2(minus, plus)
+        delta[s:s + step] = 2 * np.arctan2(plus, minus)
+    return theta, delta
+
+
+def _theta_minus_sin(theta):
+    """theta - sin(theta), by its series below 1."""
+    t2 = theta * theta
+    series = theta * t2 * npp.polyval(t2, [(-1) ** j / math.factorial(2 * j + 3) for j in range(9)])
+    return np.where(theta < 1.0, series, theta - np.sin(theta))
+
+
 def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
-    r"""NNGP and NTK of a deep fully connected ReLU network on scalar inputs, in the
-    conventions of neural-tangents' ``stax`` (NTK parameterization).
+    r"""NNGP and NTK of a deep fully connected ReLU network, in the conventions of
+    neural-tangents' ``stax`` (NTK parameterization).
 
     Introduced in the chapter on wide networks. The network is
     ``stax.serial(Dense(n, W_std=sigma_w, b_std=sigma_b), [Relu(), Dense(n, W_std=sigma_w,
     b_std=sigma_b)] * depth)`` with the last ``Dense`` the output layer
-    (:func:`gflow_lib.network.init_deep`). Starting from
-    :math:`K_1 = \Theta_1 = \sigma_w^2 x x' + \sigma_b^2`, each ``Relu`` then ``Dense``
-    maps, with :math:`c` the correlation of :math:`K_l`,
+    (:func:`gflow_lib.network.init_deep`): ``sigma_w`` and ``sigma_b`` are ``W_std`` and
+    ``b_std``. Inputs of dimension d enter through neural-tangents' input kernel
+    :math:`x\cdot x'/d`, so :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2`; then
+    each ``Relu`` and ``Dense`` maps, with :math:`c` the correlation of :math:`K_l`,
 
     .. math::
 
@@ -152,12 +201,18 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
         \Theta_{l+1} = K_{l+1} + \tfrac{\sigma_w^2}{2}\,\kappa_0(c)\,\Theta_l .
 
     With ``depth=1`` and ``sigma_w = sigma_b = 1`` these are :func:`shallow_nngp` with
-    ``bias_var=1`` and :func:`shallow_ntk`.
+    ``bias_var=1`` and :func:`shallow_ntk`. The recursion runs on scale-free quantities (the
+    angle, with :math:`1 - c` carried exactly, and the kernels over
+    :math:`\sqrt{K_l(x,x)K_l(x',x')}`, whose scale is kept as a power of two per input), so
+    nearly equal or opposite inputs keep every digit and an entry is inf only where its exact
+    value is beyond the float range.
 
     Parameters
     ----------
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
+    x1 : array_like, shape (M1,) or (M1, d)
+        Scalar inputs, or rows of d-dimensional inputs.
+    x2 : array_like, shape (M2,) or (M2, d), optional
+        Default ``x1``.
     depth : int
         Number of hidden layers, >= 1.
     sigma_w : float
@@ -170,25 +225,47 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
     Kernels
         ``nngp`` and ``ntk``, each (M1, M2).
     """
-    x1, x2 = _pair(x1, x2)
-    L = v.non_negative_int(depth, "depth")
-    if L < 1:
-        raise ValueError(f"depth must be a positive integer; got {L}")
-    sw2 = v.positive_scalar(sigma_w, "sigma_w") ** 2
-    sb2 = v.non_negative_scalar(sigma_b, "sigma_b") ** 2
-    nngp = sw2 * np.multiply.outer(x1, x2) + sb2
-    q1, q2 = sw2 * x1 * x1 + sb2, sw2 * x2 * x2 + sb2
-    ntk = nngp.copy()
-    same = np.equal.outer(x1, x2)  # a point with itself: correlation exactly 1
-    for _ in range(L):
-        scale = np.sqrt(np.multiply.outer(q1, q2))
-        c = np.divide(nngp, scale, out=np.zeros_like(nngp), where=scale > 0)
-        c[same & (scale > 0)] = 1.0
-        k0, k1 = kappa0(c), kappa1(c)
-        nngp = 0.5 * sw2 * scale * k1 + sb2
-        ntk = nngp + 0.5 * sw2 * k0 * ntk
-        q1, q2 = 0.5 * sw2 * q1 + sb2, 0.5 * sw2 * q2 + sb2  # kappa1(1) = 1
-    return Kernels(nngp, ntk)
+    x1, x2 = v.input_rows(x1, x2)
+    v.size_limit(len(x1) * len(x2), "the kernel's size M1 * M2")
+    L = v.positive_int(depth, "depth")
+    sw = v.positive_scalar(sigma_w, "sigma_w")
+    sb = v.non_negative_scalar(sigma_b, "sigma_b")
+    U1, Q1, F1 = _lift(x1, sw, sb)
+    U2, Q2, F2 = _lift(x2, sw, sb)
+    theta, delta = _first_angles(U1, U2)
+    c = r = U1 @ U2.T  # K_1 and Theta_1 over sqrt(q q')
+    ma, ea = np.frexp(sw)
+    ma, ea = 0.5 * ma * ma, 2 * ea  # sigma_w^2 / 2
+    mb, eb = np.frexp(sb)
+    mb, eb = mb * mb, 2 * eb  # sigma_b^2
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        for _ in range(L):
+            parts = []
+            for Q, F in ((Q1, F1), (Q2, F2)):  # per input: a q / q_next, b / q_next, q_next
+                t = np.ldexp(mb / (ma * Q), eb - ea - F) if sb > 0 else 0 * Q  # b / (a q)
+                E = np.maximum(ea + F, eb) if sb > 0 else ea + F
+                Qn, f = np.frexp(np.ldexp(ma * Q, ea + F - E) + np.ldexp(mb, eb - E))
+                parts.append((np.sqrt(np.where(Q > 0, 1 / (1 + t), 1.0)),
+                              np.sqrt(1 / (1 + 1 / t)), Qn, E + f))
+            (r1, b1, Q1, F1), (r2, b2, Q2, F2) = parts
+            rr, bb = np.multiply.outer(r1, r2), np.multiply.outer(b1, b2)
+            obtuse = delta < theta
+            k0 = np.ldexp(*_J(0, theta, delta)) / np.pi
+            m1, e1 = _J(1, theta, delta)  # kept apart for the output: J_1 ~ (pi - theta)^3
+            k1 = np.ldexp(m1, e1) / np.pi
+            one_minus_k1 = (np.where(obtuse, delta, np.pi - theta) * 2 * np.sin(0.5 * theta) ** 2
+                            + _theta_minus_sin(theta)) / np.pi
+            c = rr * k1 + bb
+            r = c + rr * k0 * r
+            gap = (0.5 * np.subtract.outer(r1, r2) ** 2 + 0.5 * np.subtract.outer(b1, b2) ** 2
+                   + rr * one_minus_k1)  # 1 - c, every digit
+            theta = 2 * np.arcsin(np.sqrt(np.minimum(0.5 * gap, 1.0)))
+            delta = np.pi - theta
+        odd = F1 % 2, F2 % 2  # sqrt(q q') = sqrt(Q Q') 2**((F + F') / 2)
+        s = np.multiply.outer(np.sqrt(np.ldexp(Q1, odd[0])), np.sqrt(np.ldexp(Q2, odd[1])))
+        f = np.add.outer((F1 - odd[0]) // 2, (F2 - odd[1]) // 2)
+        nngp = np.ldexp(rr * m1 * s / np.pi, e1 + f) + np.ldexp(bb * s, f)
+        return Kernels(nngp, np.ldexp(r * s, f))
 
 
 # ------------------------------------------------------------------- trained distribution
@@ -246,12 +323,12 @@ def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=Fal
     y = v.vector(y, "y", x_train.size, what=" (one target per training input)")
     x_new = v.vector(x_new, "x_new", what=" of scalar inputs")
     bias_var = v.non_negative_scalar(bias_var, "bias_var")
-    if last_layer:
-        Theta, Theta_new = shallow_nngp(x_train, bias_var=1.0), shallow_nngp(x_new, x_train, 1.0)
-    else:
-        Theta, Theta_new = shallow_ntk(x_train), shallow_ntk(x_new, x_train)
+    # rows of x_new over 2**e (exact): no overflow for large |x_new|; undone at the end
+    e = _scale(x_new)
+    Theta = shallow_nngp(x_train, bias_var=1.0) if last_layer else shallow_ntk(x_train)
+    Theta_new = _shallow(x_new, x_train, not last_layer, 1.0, scale1=True)
     K = shallow_nngp(x_train, bias_var=bias_var)
-    K_new = shallow_nngp(x_new, x_train, bias_var)  # (M, I)
+    K_new = _shallow(x_new, x_train, False, bias_var, scale1=True)  # (M, I)
     lam, U, g, scalar = _modes(Theta, t, "the NTK of x_train")
     A = Theta_new @ U  # (M, I)
     B = U.T @ K_new.T  # (I, M)
@@ -260,15 +337,19 @@ def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=Fal
     if full_cov:
         Z = np.einsum("mk,tk,jk->tmj", A, g, U)  # (T, M, I)
         ZKx = Z @ K_new.T  # (T, M, M)
-        cov = shallow_nngp(x_new, bias_var=bias_var) - ZKx - np.swapaxes(ZKx, -1, -2)
+        cov = _shallow(x_new, x_new, False, bias_var, True, True) - ZKx - np.swapaxes(ZKx, -1, -2)
         cov = cov + Z @ K @ np.swapaxes(Z, -1, -2)
         cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
-        return v.unbatch(Prediction(mean, cov), scalar)
-    kss = 0.5 * (1.0 + x_new**2) + bias_var  # K(x, x): kappa1(1) = 1
+        with np.errstate(over="ignore"):  # inf only beyond the float range
+            return v.unbatch(Prediction(np.ldexp(mean, e), np.ldexp(cov, np.add.outer(e, e))),
+                             scalar)
+    m = np.frexp(np.hypot(x_new, 1.0))[0]  # |u| / 2**e
+    kss = 0.5 * m * m + np.ldexp(bias_var, -2 * e)  # K(x, x) / 2**(2e): kappa1(1) = 1
     cross = np.einsum("mk,tk,km->tm", A, g, B)
     quad = np.einsum("mk,tk,kl,tl,ml->tm", A, g, C, g, A)
     var = np.maximum(kss - 2.0 * cross + quad, 0.0)
-    return v.unbatch(Prediction(mean, var), scalar)
+    with np.errstate(over="ignore"):
+        return v.unbatch(Prediction(np.ldexp(mean, e), np.ldexp(var, 2 * e)), scalar)
 
 
 def parameter_movement(Theta, residual0, t):
