@@ -33,7 +33,7 @@ import numpy.polynomial.polynomial as npp
 from . import _validation as v
 from .bayes import Prediction
 from .kernels import _J, _angles
-from .spectrum import filter_flow, kernel_coefficients, kernel_eigen
+from .spectrum import Flow, kernel_coefficients, kernel_eigen
 
 __all__ = [
     "NTK_X",
@@ -274,7 +274,7 @@ def _modes(Theta, t, name="Theta"):
     g = 0 on zero modes (the kernel of the new inputs does not see them)."""
     lam, U = kernel_eigen(Theta, name)
     tt, scalar = v.times(t)
-    g = kernel_coefficients(lam, filter_flow(lam, tt).gain)
+    g = kernel_coefficients(lam, Flow()(lam, tt).gain)
     return lam, U, g, scalar
 
 
