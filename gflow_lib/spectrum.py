@@ -19,15 +19,15 @@ with ``gain + keep = 1``, each computed without cancellation. Its class attribut
 flows), ``"steps"`` (integer step counts k >= 0, iterative methods) or ``"penalty"`` (ridge
 penalties >= 0). The book's filters:
 
-==============================  ============  ==============================================
-filter                          index         gain :math:`F`
-==============================  ============  ==============================================
-:class:`Flow` ()                 time t        :math:`1 - e^{-\lambda t}`
-:class:`Descent` (lr)            steps k       :math:`1 - (1 - lr\,\lambda)^k`
-:class:`ModifiedFlow` (lr)       time t        :math:`1 - e^{-\lambda(1 + lr\lambda/2)t}`
-:class:`ExactModifiedFlow` (lr)  time t        :math:`1 - (1 - lr\,\lambda)^{t/lr}`
-:class:`Ridge` ()                penalty p     :math:`\lambda/(\lambda + p)`
-==============================  ============  ==============================================
+=================================  ==========  ===========================================
+filter                             index       gain :math:`F`
+=================================  ==========  ===========================================
+:class:`Flow` ()                   time t      :math:`1 - e^{-\lambda t}`
+:class:`Descent` (lr)              steps k     :math:`1 - (1 - lr\,\lambda)^k`
+:class:`ModifiedFlow` (lr)         time t      :math:`1 - e^{-\lambda(1 + lr\lambda/2)t}`
+:class:`ExactModifiedFlow` (lr)    time t      :math:`1 - (1 - lr\,\lambda)^{t/lr}`
+:class:`Ridge` ()                  penalty p   :math:`\lambda/(\lambda + p)`
+=================================  ==========  ===========================================
 
 A filter may also define ``log_keep(eigenvalues, index)``, :math:`\log|\kappa|` of shape
 (T, r): where :math:`\kappa` under- or overflows, residuals and losses are then formed from
