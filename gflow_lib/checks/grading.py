@@ -1,13 +1,18 @@
 r"""Grading a coding exercise: its check's visible problems plus hidden ones, one verdict.
 
 The checks of :mod:`gflow_lib.checks` give formative feedback in the notebook. A grader
-(``make grade``, ``tools/grade.py``, on top of otter-grader) asks the same check for a verdict
-on more problems: the table's visible ones and the hidden ones of
-:mod:`gflow_lib.checks.hidden`, drawn from the instructor's seed. :func:`grade` returns one
-:class:`~gflow_lib.checks.CheckResult` for all of them (the feedback line with the harness's
-prefixes, the score, and which problems were right); :func:`assert_problem` is what each of
-otter's test cases calls: it passes when problem ``k`` is right, and otherwise fails with
-the feedback line.
+(``make grade``, ``tools/grade.py``) asks the same check for a verdict on more problems: the
+table's visible ones and the hidden ones of :mod:`gflow_lib.checks.hidden`, drawn from the
+instructor's seed. **Points come from the hidden problems only**: the visible ones, whose
+answers a learner can see by running the book, give feedback but no points.
+
+Two ways to grade, with one judge (:func:`gflow_lib.checks.harness.judge`):
+
+* :func:`grade` calls a function in this process (tests, and the in-process checks of the
+  hidden problems);
+* :func:`grade_answers` judges answers that were received as data from another process (the
+  grader runs the learner's function in the learner's own kernel and never lets it see an
+  expected answer).
 
 Every check is found from its name alone (``"check_loss"``): :func:`table_of` reads which
 table the check function hands to ``run_check``, so a new check is graded without being
@@ -23,14 +28,13 @@ import re
 import textwrap
 
 from . import harness
-from .harness import Case, Check, CheckResult, run_check
+from .harness import Answer, Case, Check, CheckResult, answer_of, judge
 from .hidden import HIDDEN
 
-__all__ = ["DEFAULT_SEED", "PREFIXES", "assert_problem", "function_name", "grade", "problems",
-           "table_of"]
+__all__ = ["POINTS", "PREFIXES", "Grade", "function_name", "grade", "grade_answers",
+           "problems", "table_of"]
 
-DEFAULT_SEED = 2026
-_CACHE: dict = {}
+POINTS = 10  # each exercise's points, shared equally by its hidden problems
 
 
 def _check_function(check):
@@ -75,15 +79,82 @@ def function_name(check) -> str:
     return re.match(r"\s*(\w+)", table_of(check).signature).group(1)
 
 
-def problems(check, seed: int = DEFAULT_SEED) -> tuple[tuple[Case, bool], ...]:
-    """Every problem a grader runs, as ``(case, hidden)``: the visible ones first."""
+def _seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        try:
+            if isinstance(seed, str) and seed.strip().lstrip("-").isdigit():
+                return int(seed)
+        except ValueError:
+            pass
+        raise TypeError(f"seed must be an int (the instructor's private seed); got {seed!r}")
+    return seed
+
+
+def problems(check, seed: int) -> tuple[tuple[Case, bool], ...]:
+    """Every problem a grader runs, as ``(case, hidden)``: the visible ones first.
+
+    ``seed`` (required, an int) draws the hidden problems; keep a course's seed private.
+    """
+    seed = _seed(seed)
     name = _check_function(check).__name__
     hidden = HIDDEN[name](seed) if name in HIDDEN else ()
     return tuple((c, False) for c in table_of(check).cases) + tuple((c, True) for c in hidden)
 
 
-def grade(check, fn, seed: int = DEFAULT_SEED, function: str | None = None) -> CheckResult:
-    """Run a learner's function on the visible and hidden problems of a check.
+class Grade(CheckResult):
+    """A :class:`~gflow_lib.checks.CheckResult` for all problems of an exercise, with its
+    points: ``points`` out of ``max_points``, shared equally by the hidden problems
+    (``hidden``, one bool per problem, says which are hidden). ``right`` lists the visible
+    problems first, then the hidden ones."""
+
+    points: float
+    max_points: float
+    hidden: tuple[bool, ...]
+
+    def __new__(cls, result: CheckResult, hidden, max_points: float = POINTS,
+                text: str | None = None, mistake: str | None = None):
+        hidden = tuple(bool(h) for h in hidden)
+        right = result.right or (False,) * len(hidden)
+        self = super().__new__(cls, str(result) if text is None else text, result.score,
+                               result.max_score, result.mistake if mistake is None else mistake,
+                               right)
+        n_hidden = sum(hidden)
+        won = sum(r for r, h in zip(right, hidden, strict=True) if h)
+        self.hidden, self.max_points = hidden, float(max_points)
+        self.points = round(max_points * won / n_hidden, 2) if n_hidden else 0.0
+        return self
+
+    def __getnewargs__(self):
+        return (CheckResult(str(self), self.score, self.max_score, self.mistake, self.right),
+                self.hidden, self.max_points)
+
+    @property
+    def visible_right(self) -> int:
+        return sum(r for r, h in zip(self.right, self.hidden, strict=True) if not h)
+
+    @property
+    def hidden_right(self) -> int:
+        return sum(r for r, h in zip(self.right, self.hidden, strict=True) if h)
+
+    def summary(self) -> str:
+        """One line: visible and hidden problems right, and the points."""
+        n_hidden = sum(self.hidden)
+        return (f"visible problems right: {self.visible_right} of {len(self.hidden) - n_hidden} "
+                f"(feedback only); hidden problems right: {self.hidden_right} of {n_hidden}; "
+                f"points {self.points:g} of {self.max_points:g}")
+
+
+def zero(check, seed: int, text: str, mistake: str) -> Grade:
+    """A :class:`Grade` of no points with the grader's own feedback ``text`` (the library used,
+    the notebook did not run, ...), named ``mistake`` in the summary."""
+    probs = problems(check, seed)
+    n = len(probs)
+    return Grade(CheckResult(text, 0, n, mistake, (False,) * n), [h for _, h in probs],
+                 mistake=mistake)
+
+
+def grade(check, fn, seed: int, function: str | None = None) -> Grade:
+    """Run a learner's function, in this process, on the visible and hidden problems of a check.
 
     Parameters
     ----------
@@ -92,45 +163,42 @@ def grade(check, fn, seed: int = DEFAULT_SEED, function: str | None = None) -> C
     fn : callable or None
         The learner's function; None when the notebook defines none.
     seed : int
-        The seed of the hidden problems (the instructor's).
+        The seed of the hidden problems (the instructor's, kept private; required).
     function : str, optional
         The name of the learner's function in the notebook, for the message when it is
         missing (default: the name in the table's signature).
 
     Returns
     -------
-    CheckResult
+    Grade
         One feedback line for all problems, starting with "Correct:", "Not yet:" or "Error:";
-        ``score`` out of ``max_score`` problems, ``right`` says which.
+        ``score`` out of ``max_score`` problems, ``right`` says which, and ``points`` out of
+        ``max_points`` from the hidden problems alone.
     """
     table = table_of(check)
-    cases = tuple(c for c, _ in problems(check, seed))
-    if fn is None:
-        args = table.signature[table.signature.index("("):]
-        return CheckResult(f"Error: the notebook defines no function "
-                           f"{function or function_name(check)}{args}: keep the name and the "
-                           "arguments of the exercise.", 0, len(cases),
-                           right=(False,) * len(cases))
-    return run_check(table, fn, cases)
+    probs = problems(check, seed)
+    if fn is None or not callable(fn):
+        return zero(check, seed, missing(check, function), "no function")
+    pairs = [(c.label, c.make()) for c, _ in probs]
+    answers = [answer_of(fn, args, table.no_library) for _, args in pairs]
+    return Grade(judge(table, pairs, answers), [h for _, h in probs])
 
 
-def assert_problem(env: dict, check, k: int, seed: int = DEFAULT_SEED,
-                   function: str | None = None) -> None:
-    """Pass when problem ``k`` of :func:`problems` is right; else raise ``AssertionError``
-    with the feedback line. ``env`` is the notebook's namespace (otter's test cases get it);
-    ``function`` names the learner's function in it (default: the name in the table's
-    signature).
+def missing(check, function: str | None = None) -> str:
+    """The feedback when the notebook defines no function of the exercise's name."""
+    table = table_of(check)
+    args = table.signature[table.signature.index("("):]
+    return (f"Error: the notebook defines no function {function or function_name(check)}{args}: "
+            "keep the name and the arguments of the exercise.")
 
-    The verdict for all problems is computed once per function and seed.
-    """
-    fn = env.get(function or function_name(check))
-    key = (_check_function(check).__name__, id(fn), seed)
-    if key not in _CACHE or _CACHE[key][0] is not fn:
-        _CACHE[key] = (fn, grade(check, fn, seed, function))
-    result = _CACHE[key][1]
-    if not (result.right and result.right[k]):
-        raise AssertionError(str(result))
+
+def grade_answers(check, pairs, answers, hidden) -> Grade:
+    """Judge answers received as data: ``pairs`` are the problems' ``(label, args)`` as the
+    grader built them, ``answers`` one :class:`~gflow_lib.checks.harness.Answer` each, and
+    ``hidden`` one bool each. The references are computed here, never sent anywhere."""
+    return Grade(judge(table_of(check), pairs, answers), hidden)
 
 
 # the prefixes every feedback line starts with, for graders that parse them
 PREFIXES = harness.PREFIXES
+Answer = Answer

@@ -8,6 +8,14 @@ the same arguments that returns the mistaken answer, and the feedback that names
 :class:`CheckResult`: the feedback line as a ``str``, so that a chapter can print it, which
 also carries ``passed``, ``score``, ``max_score`` and ``mistake`` for a grader.
 
+Calling the learner's function and judging its answers are two steps. :func:`answer_of` calls
+the function on one problem and turns what it gave into an :class:`Answer`, plain data (the
+returned array, or the exception's type and message, or why it is not an answer);
+:func:`judge` compares answers with the reference and the mistakes and writes the feedback.
+:func:`run_check` does both in the learner's notebook; a grader (``tools/grade.py``) calls the
+function in the learner's own process, receives the answers as data, and judges them in its
+own process with the same :func:`judge`.
+
 Every feedback line starts with one of three prefixes:
 
 * ``"Correct:"``, right on every case;
@@ -41,7 +49,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Case", "Check", "CheckResult", "Mistake", "random_problem", "run_check"]
+__all__ = ["Answer", "Case", "Check", "CheckResult", "Mistake", "answer_of", "describe",
+           "judge", "random_problem", "run_check"]
 
 PREFIXES = ("Correct:", "Not yet:", "Error:")
 
@@ -82,6 +91,10 @@ class Check:
     hint: str = "Check each step against the equations."
     error_hint: str = ""  # added when the learner's function raises a shape error
     no_library: bool = False  # the learner writes the computation without gflow_lib
+    # library names that are the answer of the exercise, forbidden even when no_library is
+    # False (dotted, e.g. "gflow_lib.network.last_layer_flow"); a grader refuses a function that
+    # reaches one of them (or, with no_library, any name of gflow_lib, and always gflow_lib.checks)
+    forbidden: tuple[str, ...] = ()
 
 
 class CheckResult(str):
@@ -168,17 +181,6 @@ _LIBRARY = ("this exercise asks you to write the computation yourself with NumPy
             "rebuilding here")
 
 
-class _Run(NamedTuple):
-    label: str
-    args: tuple
-    want: np.ndarray
-    answer: np.ndarray | None  # the answer as float64, None when it cannot be compared
-    float32: bool  # compared at float32 precision
-    exc: Exception | None
-    problem: str | None  # why the answer is not acceptable whatever its values
-    right: bool
-
-
 def random_problem(D: int, I: int, seed: int):  # noqa: E741
     """Seeded ``(X, y, phi)`` of shapes (D, I), (I,), (D,)."""
     rng = np.random.default_rng(seed)
@@ -193,27 +195,57 @@ def _close(a, b, float32=False) -> bool:
         np.allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b), initial=1e-300)))
 
 
-def _real(out):
-    """The answer as a float64 array, whether it was float32, and what makes it unacceptable."""
+class Answer(NamedTuple):
+    """What the learner's function gave on one problem, as plain data.
+
+    ``value``: the returned numbers as an array (float64, float32, int or bool), or None;
+    ``error``: ``(type name, message, builtin base name)`` when the function raised;
+    ``problem``: why the result is not an answer whatever its values (None returned, complex
+    numbers, not numbers, the library used); ``after``: the array arguments after the call, to
+    see an argument changed in place (None: not known).
+    """
+
+    value: np.ndarray | None = None
+    error: tuple[str, str, str] | None = None
+    problem: str | None = None
+    after: tuple | None = None
+
+
+def _base_name(exc: BaseException) -> str:
+    """The first built-in exception class of ``exc``'s type (``ValueError`` for a subclass)."""
+    for cls in type(exc).__mro__:
+        if cls.__module__ == "builtins":
+            return cls.__name__
+    return "Exception"
+
+
+def describe(out) -> Answer:
+    """The :class:`Answer` for a returned object: its numbers, or why it is not an answer."""
     if out is None:
-        return None, False, "your function returned None: return the result"
+        return Answer(problem="your function returned None: return the result")
     try:
         a = np.asarray(out)
     except Exception:  # ragged lists, objects that refuse conversion: not numbers
         a = np.asarray(None)
     if a.dtype.kind == "c":
-        return None, False, (
-            f"your function returned complex numbers ({a.dtype}), even if their imaginary "
+        return Answer(problem=complex_problem(str(a.dtype)))
+    if a.dtype.kind not in "biuf":
+        return Answer(problem=f"your function returned {type(out).__name__}, not numbers")
+    return Answer(value=a)
+
+
+def complex_problem(dtype: str) -> str:
+    return (f"your function returned complex numbers ({dtype}), even if their imaginary "
             "parts are zero; the answer is real. Use np.linalg.eigh for a symmetric matrix "
             "(np.linalg.eig can return complex numbers) and return a real array")
-    if a.dtype.kind not in "biuf":
-        return None, False, f"your function returned {type(out).__name__}, not numbers"
-    return a.astype(float), a.dtype == np.float32, None
 
 
-def _run(fn, case: Case, names, reference, no_library=False) -> _Run:
-    args = case.make()
-    want = np.asarray(reference(*args), dtype=float)
+def answer_of(fn, args: tuple, no_library: bool = False) -> Answer:
+    """Call the learner's ``fn`` on copies of ``args`` and describe what it gave.
+
+    With ``no_library``, every gflow_lib name of the function's module stands for a blocker
+    while it runs (formative feedback in the notebook; a grader reads the source instead).
+    """
     given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     used: list[str] = []
     try:
@@ -222,20 +254,46 @@ def _run(fn, case: Case, names, reference, no_library=False) -> _Run:
         out = None
     except Exception as exc:  # the learner's code may fail in any way: report it
         if not used:
-            return _Run(case.label, args, want, None, False, exc, None, False)
+            return Answer(error=(type(exc).__name__, str(exc), _base_name(exc)))
     if used:  # even when the learner's code caught the blocker's exception
-        return _Run(case.label, args, want, None, False, None,
-                    _LIBRARY.format(name=used[0]), False)
-    answer, float32, problem = _real(out)
-    changed = [n for n, a, g in zip(names, args, given, strict=True)
-               if isinstance(a, np.ndarray) and not np.array_equal(a, g)]
-    if problem is None and changed:
-        problem = (f"your function changed its argument {changed[0]} in place; leave the "
-                   "inputs as they are and return a new array")
-    elif problem is None and not np.all(np.isfinite(answer)):
+        return Answer(problem=_LIBRARY.format(name=used[0]))
+    return describe(out)._replace(after=tuple(given))
+
+
+class _Run(NamedTuple):
+    label: str
+    args: tuple
+    want: np.ndarray
+    answer: np.ndarray | None  # the answer as float64, None when it cannot be compared
+    float32: bool  # compared at float32 precision
+    exc: tuple[str, str, str] | None  # (type, message, base) when the function raised
+    problem: str | None  # why the answer is not acceptable whatever its values
+    right: bool
+
+
+def _judge_one(label, args, got: Answer, names, reference) -> _Run:
+    want = np.asarray(reference(*args), dtype=float)
+    if got.error is not None:
+        return _Run(label, args, want, None, False, got.error, None, False)
+    problem, answer, float32 = got.problem, None, False
+    if problem is None:
+        value = np.asarray(got.value)
+        if value.dtype.kind not in "biuf":
+            problem = "the answer could not be read as numbers"
+        else:
+            answer, float32 = value.astype(float), value.dtype == np.float32
+    if problem is None and got.after is not None:
+        changed = [n for n, a, g in zip(names, args, got.after, strict=False)
+                   if isinstance(a, np.ndarray)
+                   and not (np.shape(g) == a.shape and np.array_equal(a, g))]
+        if changed:
+            problem = (f"your function changed its argument {changed[0]} in place; leave the "
+                       "inputs as they are and return a new array")
+    if problem is None and not np.all(np.isfinite(answer)):
         problem = "your function returned NaN or infinite values"
     right = problem is None and _close(answer, want, float32)
-    return _Run(case.label, args, want, answer, float32, None, problem, right)
+    return _Run(label, args, want, answer if problem is None else None, float32, None,
+                problem, right)
 
 
 def _explains(mistake: Mistake, runs) -> list[str]:
@@ -249,18 +307,20 @@ def _explains(mistake: Mistake, runs) -> list[str]:
             wrong = mistake.answer(*r.args)
         except Exception:  # the mistake does not apply to this case (shapes do not fit)
             wrong = None
-        if r.problem or wrong is None or not _close(r.answer, np.asarray(wrong, float), r.float32):
+        if (r.problem or r.answer is None or wrong is None
+                or not _close(r.answer, np.asarray(wrong, float), r.float32)):
             return []
         seen.append(r.label)
     return seen
 
 
 def _raised(label, exc, error_hint) -> str:
-    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, NotImplementedError):
+    name, message, base = exc
+    what = f"{name}: {message}" if message else name
+    if base == "NotImplementedError":
         return f"your function raised {what}. Run this check again once it is written."
-    hint = error_hint if isinstance(exc, ValueError) and any(
-        w in str(exc) for w in _SHAPE_WORDS) else ""
+    hint = error_hint if base == "ValueError" and any(
+        w in message for w in _SHAPE_WORDS) else ""
     return f"on {label} your function raised {what}. {hint}".rstrip()
 
 
@@ -282,12 +342,40 @@ def run_check(check: Check, fn, cases: tuple[Case, ...] | None = None) -> CheckR
         The feedback (a ``str``) starting with "Correct:", "Not yet:" or "Error:".
     """
     cases = check.cases if cases is None else tuple(cases)
-    n = len(cases)
     if not callable(fn):
         return CheckResult(f"Error: pass your function itself, {check.signature}; got "
-                           f"{type(fn).__name__}, not a function.", 0, n)
+                           f"{type(fn).__name__}, not a function.", 0, len(cases))
+    problems = [(case.label, case.make()) for case in cases]
+    answers = [answer_of(fn, args, check.no_library) for _, args in problems]
+    return judge(check, problems, answers)
+
+
+def judge(check: Check, problems, answers) -> CheckResult:
+    """Judge a learner's answers: compare them with the reference, name a mistake.
+
+    Parameters
+    ----------
+    check : Check
+        The table: reference, mistakes, hints.
+    problems : sequence of (str, tuple)
+        Each problem's label and arguments, as the learner's function was called with them.
+    answers : sequence of Answer
+        What the learner's function gave on each problem (:func:`answer_of`, or data received
+        from the learner's process).
+
+    Returns
+    -------
+    CheckResult
+        The feedback (a ``str``) starting with "Correct:", "Not yet:" or "Error:".
+    """
+    problems, answers = list(problems), list(answers)
+    if len(problems) != len(answers):
+        raise ValueError(f"answers must have one Answer per problem ({len(problems)}); got "
+                         f"{len(answers)}")
+    n = len(problems)
     names = re.findall(r"\w+", check.signature)[1:]
-    runs = [_run(fn, case, names, check.reference, check.no_library) for case in cases]
+    runs = [_judge_one(label, args, got, names, check.reference)
+            for (label, args), got in zip(problems, answers, strict=True)]
     score = sum(r.right for r in runs)
     right = tuple(r.right for r in runs)
     if score == n:
