@@ -15,10 +15,10 @@ from . import _validation as v
 __all__ = ["fourier_features", "polynomial_features", "relu_features"]
 
 
-def _count(value, name: str) -> int:
-    n = v.non_negative_int(value, name)
-    if n < 1:
-        raise ValueError(f"{name} must be a positive integer; got {n}")
+def _count(value, name: str, size: int = 1) -> int:
+    """A positive count whose matrix (count x size floats) is within the size limit."""
+    n = v.positive_int(value, name)
+    v.size_limit(n * size, name if size == 1 else f"{name} * len(x)")
     return n
 
 
@@ -69,7 +69,7 @@ def fourier_features(x, n_features, lengthscale=0.2, seed=0):
     ndarray, shape (n_features + 1, I)
     """
     x = v.vector(x, "x", what=" of scalar inputs")
-    n = _count(n_features, "n_features")
+    n = _count(n_features, "n_features", x.size)
     ell = v.positive_scalar(lengthscale, "lengthscale")
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     w = rng.normal(0.0, 1.0 / ell, size=n)
@@ -100,7 +100,7 @@ def relu_features(x, n_features, seed=0):
     ndarray, shape (n_features + 1, I)
     """
     x = v.vector(x, "x", what=" of scalar inputs")
-    n = _count(n_features, "n_features")
+    n = _count(n_features, "n_features", x.size)
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     w = rng.normal(size=n)
     b = rng.normal(size=n)

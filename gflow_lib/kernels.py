@@ -353,16 +353,17 @@ def random_feature_gap(x, n_features, kind="relu", n_seeds=20, lengthscale=0.2, 
         ``n_features``, ``gap`` and ``expected`` of shape (N,), and the fitted ``slope``
         (NaN when N < 2).
     """
-    x = v.vector(x, "x", what=" of scalar inputs")
+    x = v.scalar_inputs(x)
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}; got {kind!r}")
     ns = np.atleast_1d(np.asarray(n_features))
     if ns.ndim != 1 or ns.size == 0 or ns.dtype.kind not in "iu" or np.any(ns < 1):
         raise ValueError(f"n_features must be a non-empty 1-D array of positive integers; got "
                          f"{v.describe(n_features)}")
-    n_seeds = v.non_negative_int(n_seeds, "n_seeds")
-    if n_seeds < 1:
-        raise ValueError(f"n_seeds must be a positive integer; got {n_seeds}")
+    n_seeds = v.positive_int(n_seeds, "n_seeds")
+    v.size_limit(int(ns.max()) * x.size, "max(n_features) * len(x)", what=" (one feature matrix)")
+    v.size_limit(sum(int(n) for n in ns) * n_seeds * x.size * (x.size + 1),
+                 "sum(n_features) * n_seeds * len(x)^2", v.MAX_WORK, " (the Gram matrices' work)")
     seed = v.non_negative_int(seed, "seed")
     ell = v.positive_scalar(lengthscale, "lengthscale")
     if kind == "relu":

@@ -24,6 +24,7 @@ The deep network (:func:`init_deep`) follows the conventions of neural-tangents'
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +34,7 @@ from .flow import LinearFlow
 
 __all__ = [
     "DeepParams",
+    "DivergenceWarning",
     "LinearizedNetwork",
     "ShallowParams",
     "Training",
@@ -48,18 +50,6 @@ __all__ = [
     "shallow_jacobian",
     "train_shallow",
 ]
-
-
-# ----------------------------------------------------------------------------- checks
-def _inputs(x, name="x"):
-    return v.vector(x, name, what=" of scalar inputs")
-
-
-def _positive_int(value, name):
-    n = v.non_negative_int(value, name)
-    if n < 1:
-        raise ValueError(f"{name} must be a positive integer; got {n}")
-    return n
 
 
 # -------------------------------------------------------------------------- parameters
@@ -104,22 +94,12 @@ class ShallowParams(NamedTuple):
 
 
 def _params(params) -> ShallowParams:
-    """Validated parameters: W (..., D, 2), v (..., D), beta (...), all finite."""
-    if not isinstance(params, tuple) or len(params) != 3:
-        raise TypeError("params must be ShallowParams(W, v, beta), e.g. from init_shallow; got "
-                        f"{v.describe(params)}")
-    W, vv, beta = (v.as_real_array(a, n) for a, n in zip(params, ("W", "v", "beta"),
-                                                         strict=True))
-    if W.ndim < 2 or W.shape[-1] != 2 or vv.shape != W.shape[:-1] or beta.shape != vv.shape[:-1]:
-        raise ValueError("params must have W of shape (..., D, 2), v of shape (..., D) and beta "
-                         f"of shape (...); got {W.shape}, {vv.shape} and {beta.shape}")
-    if W.shape[-2] < 1:
-        raise ValueError("params must have at least one hidden unit; got D = 0")
-    for a, n in ((W, "W"), (vv, "v"), (beta, "beta")):
-        v.check_finite(a, f"params.{n}")
-    if isinstance(params, ShallowParams) and all(not a.flags.writeable for a in params):
+    """Validated, read-only parameters (checked by :func:`gflow_lib._validation.shallow_params`)."""
+    arrays = v.shallow_params(params)
+    if isinstance(params, ShallowParams) and all(
+            isinstance(a, np.ndarray) and not a.flags.writeable for a in params):
         return params
-    return ShallowParams(v.frozen(W), v.frozen(vv), v.frozen(beta))
+    return ShallowParams(*(v.frozen(a) for a in arrays))
 
 
 def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
@@ -146,10 +126,11 @@ def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
     ShallowParams
         ``W`` (D, 2), ``v`` (D,), ``beta`` () or with a leading axis N.
     """
-    D = _positive_int(width, "width")
+    D = v.size_limit(v.positive_int(width, "width"), "width", v.MAX_ELEMENTS // 3)
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     sb = np.sqrt(v.non_negative_scalar(bias_var, "bias_var"))
-    lead = () if n_networks is None else (_positive_int(n_networks, "n_networks"),)
+    lead = () if n_networks is None else (v.positive_int(n_networks, "n_networks"),)
+    v.size_limit(D * max(lead, default=1), "width * n_networks", v.MAX_ELEMENTS // 3)
     W = rng.standard_normal(lead + (D, 2))
     vv = rng.standard_normal(lead + (D,))
     beta = sb * rng.standard_normal(lead)
@@ -179,7 +160,7 @@ def shallow_forward(params, x) -> np.ndarray:
     -------
     ndarray, shape (M,), or (N, M) for a batch of networks
     """
-    params, x = _params(params), _inputs(x)
+    params, x = _params(params), v.scalar_inputs(x)
     act = np.maximum(_hidden(params, x), 0.0)
     out = np.einsum("...d,...dm->...m", params.v, act) / np.sqrt(params.width)
     return out + np.asarray(params.beta)[..., None]
@@ -208,7 +189,7 @@ def shallow_jacobian(params, x) -> np.ndarray:
     ndarray, shape (P, M) with P = 3D + 1 (rows in the order of ``params.flat()``), or
     (N, P, M) for a batch
     """
-    params, x = _params(params), _inputs(x)
+    params, x = _params(params), v.scalar_inputs(x)
     a = _hidden(params, x)
     sD = np.sqrt(params.width)
     vs = params.v[..., None] * (a > 0) / sD
@@ -241,8 +222,8 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
     ndarray, shape (M1, M2), or (N, M1, M2) for a batch
     """
     params = _params(params)
-    x1 = _inputs(x1, "x1")
-    x2 = x1 if x2 is None else _inputs(x2, "x2")
+    x1 = v.scalar_inputs(x1, "x1")
+    x2 = x1 if x2 is None else v.scalar_inputs(x2, "x2")
     W0 = np.ascontiguousarray(params.W[..., 0])[..., None, :]  # (..., 1, D)
     W1 = np.ascontiguousarray(params.W[..., 1])[..., None, :]
     av = np.abs(params.v)[..., None, :]
@@ -292,7 +273,7 @@ class LinearizedNetwork:
         if self.params0.batch_shape:
             raise ValueError("params must be one network, not a batch; got batch shape "
                              f"{self.params0.batch_shape}")
-        self.x = v.frozen(_inputs(x))
+        self.x = v.frozen(v.scalar_inputs(x))
         self.y = v.frozen(v.vector(y, "y", self.x.size, what=" (one target per input)"))
         J = shallow_jacobian(self.params0, self.x)
         phi0 = self.params0.flat()
@@ -333,7 +314,7 @@ class LinearizedNetwork:
         :math:`J^T\phi_0 = 2f_0 - \beta_0` (f is homogeneous of degree 2 in (W, v)), in blocks
         of inputs.
         """
-        x_new = _inputs(x_new, "x_new")
+        x_new = v.scalar_inputs(x_new, "x_new")
         phis = np.atleast_2d(v.path(phi, self.flow.D, "phi"))
         p0, D = self.params0, self.params0.width
         W0, W1 = np.ascontiguousarray(p0.W[:, 0]), np.ascontiguousarray(p0.W[:, 1])
@@ -392,7 +373,7 @@ def last_layer_features(params, x) -> np.ndarray:
     -------
     ndarray, shape (D + 1, M), or (N, D + 1, M) for a batch
     """
-    params, x = _params(params), _inputs(x)
+    params, x = _params(params), v.scalar_inputs(x)
     act = np.maximum(_hidden(params, x), 0.0) / np.sqrt(params.width)
     return np.concatenate([act, np.ones(act.shape[:-2] + (1, x.size))], axis=-2)
 
@@ -430,7 +411,9 @@ class Training(NamedTuple):
 
     ``outputs`` (K, [N,] I) at the training inputs, ``eval_outputs`` (K, [N,] M) at
     ``x_eval`` (None without it), ``loss`` (K, [N]), ``params`` (K, [N,] P) flat parameter
-    vectors (None unless ``record_params``), ``final`` the parameters after the last step.
+    vectors (None unless ``record_params``), ``final`` the parameters after the last step,
+    ``diverged`` whether the last loss is above the first or not finite (a bool, or ([N],)
+    bools for a batch; :class:`DivergenceWarning` was issued).
     """
 
     steps: np.ndarray
@@ -440,6 +423,29 @@ class Training(NamedTuple):
     loss: np.ndarray
     params: np.ndarray | None
     final: ShallowParams
+    diverged: bool | np.ndarray = False
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Gradient descent on a network ended with a larger (or non-finite) loss than it began."""
+
+
+def _warn_divergence(p, x, lr, loss, diverged, last_layer_only):
+    """Warn with lr against 2/lambda_max of the kernel the steps use, at the start."""
+    if last_layer_only:
+        F, kernel = last_layer_features(p, x), "last-layer kernel"
+        Theta = np.swapaxes(F, -1, -2) @ F
+    else:
+        Theta, kernel = empirical_ntk(p, x), "empirical NTK"
+    limit = 2.0 / np.linalg.eigvalsh(Theta)[..., -1][diverged]
+    which = "" if np.ndim(diverged) == 0 else f" for {diverged.sum()} of {diverged.size} networks"
+    warnings.warn(
+        f"train_shallow diverged{which}: the loss went from {np.max(loss[0][diverged]):.3g} to "
+        f"{np.max(loss[-1][diverged]):.3g}; lr = {lr:.6g} against 2/lambda_max = "
+        f"{np.min(limit):.6g} of the {kernel} at the start (descent on the linearization is "
+        "stable only below it)", DivergenceWarning, stacklevel=3)
+
+
 
 
 def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
@@ -474,15 +480,24 @@ def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
     Returns
     -------
     Training
+        With ``diverged`` set, and a :class:`DivergenceWarning` naming ``lr`` and
+        :math:`2/\lambda_{\max}`, when a network ends with a larger loss than it began.
     """
     p = _params(params)
-    x = _inputs(x)
+    x = v.scalar_inputs(x)
     y = v.vector(y, "y", x.size, what=" (one target per input)")
     lr = v.positive_scalar(lr, "lr")
     n_steps = v.non_negative_int(n_steps, "n_steps")
-    every = _positive_int(record_every, "record_every")
-    x_eval = None if x_eval is None else _inputs(x_eval, "x_eval")
+    every = v.positive_int(record_every, "record_every")
+    x_eval = None if x_eval is None else v.scalar_inputs(x_eval, "x_eval")
     steps = np.unique(np.r_[np.arange(0, n_steps + 1, every), n_steps])
+    N = int(np.prod(p.batch_shape))
+    v.size_limit((n_steps + 1) * N * x.size * p.width, "n_steps * networks * inputs * width",
+                 v.MAX_WORK, " (the work of the run)")
+    per_record = N * (x.size + (0 if x_eval is None else x_eval.size)
+                      + (3 * p.width + 1 if record_params else 0))
+    v.size_limit(steps.size * per_record, "the recorded values (steps recorded * networks * "
+                 "(inputs + x_eval + parameters))")
     sD = np.sqrt(p.width)
     W0, W1 = np.array(p.W[..., 0]), np.array(p.W[..., 1])  # own contiguous copies
     vv, beta = np.array(p.v), np.array(p.beta, dtype=float)
@@ -523,11 +538,16 @@ def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
             vv -= lr * g_v
             beta = beta - lr * r.sum(axis=-1)
     final = state()
+    loss = np.array(losses)
+    diverged = ~(loss[-1] <= loss[0])  # NaN or inf counts
+    if np.any(diverged):
+        _warn_divergence(p, x, lr, loss, diverged, last_layer_only)
     return Training(
-        steps=steps, t=steps * lr, outputs=np.array(outs), loss=np.array(losses),
+        steps=steps, t=steps * lr, outputs=np.array(outs), loss=loss,
         eval_outputs=None if x_eval is None else np.array(evals),
         params=np.array(flats) if record_params else None,
         final=ShallowParams(*(v.frozen(a) for a in final)),
+        diverged=diverged if diverged.ndim else bool(diverged),
     )
 
 
@@ -570,13 +590,15 @@ def init_deep(widths, seed=0, sigma_w=1.0, sigma_b=1.0) -> DeepParams:
     -------
     DeepParams
     """
-    widths = [_positive_int(n, "widths") for n in np.atleast_1d(np.asarray(widths)).tolist()]
+    widths = [v.positive_int(n, "widths") for n in np.atleast_1d(np.asarray(widths)).tolist()]
     if not widths:
         raise ValueError("widths must hold at least one hidden width; got none")
     sw = v.positive_scalar(sigma_w, "sigma_w")
     sb = v.non_negative_scalar(sigma_b, "sigma_b")
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
     sizes = [1, *widths, 1]
+    v.size_limit(sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)), "widths",
+                 what=" weights in all (the sum of the products of consecutive widths)")
     Ws = tuple(v.frozen(rng.standard_normal((a, b))) for a, b in zip(sizes, sizes[1:],
                                                                        strict=False))
     bs = tuple(v.frozen(rng.standard_normal(b)) for b in sizes[1:])
@@ -600,7 +622,7 @@ def deep_forward(params, x) -> np.ndarray:
     """Outputs of the deep network at scalar inputs ``x`` (M,), shape (M,).
 
     Introduced in the chapter on wide networks."""
-    hs, zs = _deep_pass(params, _inputs(x))
+    hs, zs = _deep_pass(params, v.scalar_inputs(x))
     return zs[-1][:, 0]
 
 
@@ -623,8 +645,8 @@ def deep_empirical_ntk(params, x1, x2=None) -> np.ndarray:
     -------
     ndarray, shape (M1, M2)
     """
-    x1 = _inputs(x1, "x1")
-    x2 = x1 if x2 is None else _inputs(x2, "x2")
+    x1 = v.scalar_inputs(x1, "x1")
+    x2 = x1 if x2 is None else v.scalar_inputs(x2, "x2")
     sides = []
     for x in (x1, x2):
         hs, zs = _deep_pass(params, x)

@@ -38,7 +38,7 @@ def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853
 
     Returns
     -------
-    ndarray, shape (D,) for scalar ``t``, (T, D) for an array
+    ndarray, shape (D,) for scalar ``t``, (T, D) for an array (T = 0 included)
 
     Raises
     ------
@@ -52,6 +52,8 @@ def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853
     atol = v.positive_scalar(atol, "atol")
     if not isinstance(method, str):
         raise TypeError(f"method must be the name of a solve_ivp method; got {method!r}")
+    if tt.size == 0:  # no times: no rows
+        return np.empty((0, phi0.size))
     t_sorted, back = np.unique(tt, return_inverse=True)  # the solver wants distinct times
     if t_sorted[-1] == 0.0:
         return v.unbatch(np.tile(phi0, (tt.size, 1)), scalar)
