@@ -311,10 +311,10 @@ def kernel_rows(K_new, I: int, name: str = "K_new") -> np.ndarray:
 
 
 # --- kernels and networks (H2)
-#: The default cap on the number of float64 values one call may allocate (2**27, 1 GiB) and on
-#: the multiply-adds one call may spend (2**40); larger requests are refused by name.
+#: The default caps on the float64 values one call may allocate (2**27, 1 GiB) and on its
+#: multiply-adds (2**32, a few minutes); larger requests are refused, naming the argument.
 MAX_ELEMENTS = 2**27
-MAX_WORK = 2**40
+MAX_WORK = 2**32
 
 
 def size_limit(n, name: str, limit: int = MAX_ELEMENTS, what: str = "") -> int:
