@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book bench notebooks freeze lint clean assets chromium
+.PHONY: test quick book bench notebooks freeze lint clean assets chromium
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,13 +13,24 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-# The browser test (tests/test_browser.py) opens the built pages, so `make test` builds the
-# book first and makes sure headless Chromium is there.
+# Two tiers (CONTRIBUTING.md, "Test tiers"). `make test` runs everything: the library tests,
+# nbval on every chapter (each chapter executed once), the built pages in headless Chromium,
+# one end-to-end grading. The tests read the built pages and never build them, so it builds the
+# book first and makes sure headless Chromium is there. Parallel over files (pytest-xdist,
+# --dist loadfile: the cells of one notebook stay in order in one worker); PYTEST_ARGS passes
+# options, e.g. make test PYTEST_ARGS="-n 0" for one process.
 test: $(STAMP) book chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
 
+# The edit loop: the unit and property tests, without notebooks, kernels, browsers, the built
+# book or end-to-end runs (everything marked slow). A new test is in it unless marked.
+quick: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow" -q $(PYTEST_ARGS)
+
+# The stamp tells the built-book tests that _build/html is as fresh as its sources.
 book: $(STAMP) assets
 	$(BIN)/jupyter-book build . -W --keep-going
+	@touch _build/.book-built
 
 # MathJax and the widget manager, fetched with npm pack into _vendor/ and checksum-verified:
 # the site loads nothing from a CDN. Fails loudly when an asset cannot be fetched.
@@ -83,11 +94,13 @@ release: $(STAMP)
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z [SKIP_CHECKS=1]"; exit 2; }
 	$(BIN)/python -m tools.release "$(VERSION)" $(if $(SKIP_CHECKS),--skip-checks)
 
-# Grade a folder of submitted notebooks (completed student copies, or the book's own chapters)
-# with otter-grader, offline and without Docker: writes SUBMISSIONS/grades.csv and
-# SUBMISSIONS/summary.csv. SEED=N draws the hidden test problems (keep a course's seed private).
-# See tools/grade.py and book/instructors.md.
+# Grade a folder of submitted notebooks (completed student copies, or the book's own chapters):
+# each runs in a kernel of its own, the verdict is computed outside it. Writes
+# SUBMISSIONS/grades.csv, gradebook.csv, summary.csv and feedback/. SEED=N (required, private)
+# draws the hidden test problems. See tools/grade.py and book/instructors.md.
 .PHONY: grade
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR [SEED=N]"; exit 2; }
-	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" $(if $(SEED),--seed $(SEED))
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR SEED=N"; exit 2; }
+	@test -n "$(SEED)" || { echo "make grade needs SEED=N, a private random integer kept for the \
+course; choose one with: python -c \"import secrets; print(secrets.randbelow(10**9))\""; exit 2; }
+	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" --seed "$(SEED)"
