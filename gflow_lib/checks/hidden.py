@@ -10,6 +10,27 @@ knowing this file does not tell the answers of a course's hidden problems.
 that returns its hidden :class:`~gflow_lib.checks.Case` tuple. No hidden problem has the
 argument shapes of a visible one (tests/test_grading.py checks it for every check). A new
 check needs an entry here; the grader grades it on its visible problems only until then.
+
+Every hidden problem is well-posed for the tolerance of the harness (1e-6 relative to the
+largest entry of the answer, 1e-4 for a float32 answer), so that any correct way of writing
+the answer passes on every seed (tests/test_hidden.py tries the book's solution, a loop version
+with an eigenvalue cut-off of 1e-9 and a float32 version on 100 seeds):
+
+* **bounded conditioning**: every matrix that an answer decomposes or solves with (``X^T X``
+  and ``X X^T``, a kernel ``K``, the last layer's ``F^T F``, ``X X^T + lambda I``) has each
+  eigenvalue either within a factor ``COND = 1e4`` of the largest or an exact zero (below
+  ``ZERO = 1e-14`` of the largest once rounded: the null space of ``K = X^T X`` with ``D < I``,
+  or of ReLU features that are linear between two inputs). A zero mode carries at most
+  ``t * sqrt(ZERO)`` of the answer, whether it is kept or cut; every other mode is kept by any
+  eigenvalue cut-off from 1e-12 to 1e-5 of the largest, and float32 rounding (about 1e-7 of
+  the largest) does not move it across one. Inputs of the RBF kernel and of the last layer
+  sit on a jittered grid (spacing about the lengthscale), which makes most draws comply;
+* **no kinks**: no ReLU pre-activation ``w . (x, 1)`` of a hidden or test input is within
+  ``KINK = 1e-3`` of zero, so rounding cannot switch a unit on or off.
+
+A draw that breaks a rule is replaced by the next draw of the same seeded generator (most
+draws comply; for the widest last layer, about a third), so a problem stays a function of the
+seed alone.
 """
 
 from __future__ import annotations
@@ -21,18 +42,42 @@ import numpy as np
 from ..kernels import rbf_kernel
 from .harness import Case
 
-__all__ = ["HIDDEN"]
+__all__ = ["COND", "HIDDEN", "KINK", "ZERO"]
+
+COND = 1e4  # the largest ratio of two nonzero eigenvalues of a matrix an answer decomposes
+ZERO = 1e-14  # eigenvalues below ZERO times the largest are rounded exact zeros
+KINK = 1e-3  # the smallest size of a ReLU pre-activation
 
 
-def _rng(seed: int, k: int) -> np.random.Generator:
-    return np.random.default_rng([int(seed), k])
+def _rng(seed: int, k: int, attempt: int = 0) -> np.random.Generator:
+    return np.random.default_rng([int(seed), k] + ([attempt] if attempt else []))
+
+
+def _well_split(A, square: bool = False) -> bool:
+    """True when the eigenvalues of A^T A (of A itself when ``square``, a symmetric PSD
+    matrix) are each either at least 1/COND of the largest or at most ZERO of it."""
+    lam = np.linalg.eigvalsh(A) if square else np.linalg.svd(A, compute_uv=False) ** 2
+    r = lam / lam.max()
+    return bool(np.all((r <= ZERO) | (r >= 1.0 / COND)))
+
+
+def _first_good(seed: int, k: int, draw, good):
+    """``draw(rng)`` from the first attempt of problem k's generator whose draw is ``good``."""
+    for attempt in range(1000):
+        args = draw(_rng(seed, k, attempt))
+        if good(*args):
+            return args
+    raise RuntimeError(f"no well-posed draw for hidden problem {k} of seed {seed}")
 
 
 def _problem(seed, k, D, I, scale=1.0):  # noqa: E741
-    """(X, y, phi) of shapes (D, I), (I,), (D,): X scaled so that X^T X is of order one."""
-    rng = _rng(seed, k)
-    X = scale * rng.normal(size=(D, I))
-    return X, rng.normal(size=I), rng.normal(size=D)
+    """(X, y, phi) of shapes (D, I), (I,), (D,): X scaled so that X^T X is of order one, its
+    nonzero eigenvalues within COND of each other."""
+    def draw(rng):
+        X = scale * rng.normal(size=(D, I))
+        return X, rng.normal(size=I), rng.normal(size=D)
+
+    return _first_good(seed, k, draw, lambda X, *_: _well_split(X))
 
 
 def _label(k, text):
@@ -64,9 +109,15 @@ def _gd_step(seed):
 
 
 def _map(seed, k, D, I, sigma_sq, sigma_sq_p):  # noqa: E741
-    X, y, _ = _problem(seed, k, D, I)
-    X[-1] = 1.0  # a bias row, as in the book
-    return X, y, sigma_sq, sigma_sq_p
+    def draw(rng):
+        X = rng.normal(size=(D, I))
+        X[-1] = 1.0  # a bias row, as in the book
+        return X, rng.normal(size=I), sigma_sq, sigma_sq_p
+
+    def good(X, y, s2, sp2):
+        return _well_split(X @ X.T + s2 / sp2 * np.eye(D), square=True)
+
+    return _first_good(seed, k, draw, good)
 
 
 def _map_estimate(seed):
@@ -76,8 +127,10 @@ def _map_estimate(seed):
 
 
 def _variance_case(seed, k, D, I, M, t, s):  # noqa: E741
-    rng = _rng(seed, k)
-    return 0.6 * rng.normal(size=(D, I)), rng.normal(size=(D, M)), t, s
+    def draw(rng):
+        return 0.6 * rng.normal(size=(D, I)), rng.normal(size=(D, M)), t, s
+
+    return _first_good(seed, k, draw, lambda X, *_: _well_split(X))
 
 
 def _predictive_variance(seed):
@@ -93,13 +146,22 @@ def _frame_losses(seed):
 
 
 def _kernel_case(seed, k, kind, I, M, t):  # noqa: E741
-    rng = _rng(seed, k)
     if kind == "rbf":
-        x, xn = np.sort(rng.uniform(-1, 1, I)), rng.uniform(-1.3, 1.3, M)
-        return rbf_kernel(x, lengthscale=0.3), rng.normal(size=I), rbf_kernel(xn, x, 0.3), t
-    D = 3  # features: K = X^T X, singular when D < I
-    X, Xn = rng.normal(size=(D, I)), rng.normal(size=(D, M))
-    return X.T @ X, rng.normal(size=I), Xn.T @ X, t
+        def draw(rng):  # a jittered grid on [-1, 1], spacing 2 / (I - 1) >= the lengthscale
+            h = 2.0 / (I - 1)
+            x = np.linspace(-1, 1, I) + rng.uniform(-0.25 * h, 0.25 * h, I)
+            xn = rng.uniform(-1.3, 1.3, M)
+            K = rbf_kernel(x, lengthscale=0.3)
+            return K, rng.normal(size=I), rbf_kernel(xn, x, 0.3), t
+
+        return _first_good(seed, k, draw, lambda K, *_: _well_split(K, square=True))
+    D = 3  # features: K = X^T X, singular when D < I, with K_new = X_new^T X
+
+    def draw(rng):
+        X, Xn = rng.normal(size=(D, I)), rng.normal(size=(D, M))
+        return X, X.T @ X, rng.normal(size=I), Xn.T @ X, t
+
+    return _first_good(seed, k, draw, lambda X, *_: _well_split(X))[1:]
 
 
 def _kernel_predict(seed):
@@ -110,15 +172,25 @@ def _kernel_predict(seed):
                   lambda k, *spec: _kernel_case(seed, k, *spec))
 
 
-def _net(seed, k, D):
-    rng = _rng(seed, k)
-    return rng.normal(size=(D, 2)), rng.normal(size=D), rng
+def _no_kink(W, *inputs) -> bool:
+    """No pre-activation W[:, 0] x + W[:, 1] within KINK of zero, for any of the inputs."""
+    x = np.concatenate(inputs)
+    return bool(np.all(np.abs(np.outer(W[:, 0], x) + W[:, 1:2]) >= KINK))
+
+
+def _features(W, x):
+    """The last layer's features (ReLU(W u) / sqrt(D), 1), shape (D + 1, I)."""
+    F = np.maximum(np.outer(W[:, 0], x) + W[:, 1:2], 0.0) / np.sqrt(W.shape[0])
+    return np.vstack([F, np.ones((1, x.size))])
 
 
 def _empirical_ntk(seed):
     def make(k, D, m1, m2):
-        W, v, rng = _net(seed, k, D)
-        return W, v, rng.uniform(-2, 2, m1), rng.uniform(-2, 2, m2)
+        def draw(rng):
+            W, v = rng.normal(size=(D, 2)), rng.normal(size=D)
+            return W, v, rng.uniform(-2, 2, m1), rng.uniform(-2, 2, m2)
+
+        return _first_good(seed, k, draw, lambda W, v, x1, x2: _no_kink(W, x1, x2))
 
     return _cases([("D = 17, 4 by 2 inputs", 17, 4, 2), ("D = 3, 1 by 5 inputs", 3, 1, 5),
                    ("D = 60, 6 by 6 inputs", 60, 6, 6)], make)
@@ -126,9 +198,16 @@ def _empirical_ntk(seed):
 
 def _last_layer(seed):
     def make(k, D, I, M, t, beta):  # noqa: E741
-        W, v, rng = _net(seed, k, D)
-        x = np.sort(rng.uniform(-1.5, 1.5, I))
-        return W, v, beta, x, rng.normal(size=I), rng.uniform(-2, 2, M), t
+        def draw(rng):
+            W, v = rng.normal(size=(D, 2)), rng.normal(size=D)
+            h = 3.0 / (I - 1)  # a jittered grid on [-1.5, 1.5]
+            x = np.linspace(-1.5, 1.5, I) + rng.uniform(-0.25 * h, 0.25 * h, I)
+            return W, v, beta, x, rng.normal(size=I), rng.uniform(-2, 2, M), t
+
+        def good(W, v, beta, x, y, x_new, t):
+            return _no_kink(W, x, x_new) and _well_split(_features(W, x))
+
+        return _first_good(seed, k, draw, good)
 
     return _cases([("D = 12, I = 4, M = 3, t = 0.8", 12, 4, 3, 0.8, 0.3),
                    ("D = 30, I = 6, M = 1, t = 5", 30, 6, 1, 5.0, -0.5),
