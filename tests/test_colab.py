@@ -50,9 +50,12 @@ def repository_url() -> str:
 
 
 def expected_install_cell() -> str:
-    """The cell of tools/release.py with the URL of _config.yml and the tag of the version
-    (tests/test_release.py runs it against a local repository)."""
-    return release.install_cell(url=repository_url(), release=release.version())
+    """The cell of tools/release.py with the URL and branch of _config.yml and the tag of the
+    version (tests/test_release.py runs it in a fresh environment against a local repository,
+    with and without the tag)."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    return release.install_cell(url=config["url"], release=release.version(),
+                                branch=config.get("branch", "main"))
 
 
 def _ids(paths):
@@ -85,6 +88,29 @@ def test_first_code_cell_is_the_install_cell(path):
     )
     later = [c for c in code[1:] if "pip install" in c.source]
     assert not later, f"{path.name}: only the first code cell may install packages"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=_ids(SOURCES))
+def test_every_source_starts_with_the_install_cell(path):
+    """The MyST sources too (make notebooks writes the notebooks from them): a source with an
+    old cell would bring it back into its notebook."""
+    text = path.read_text()
+    if "```{code-cell}" not in text:
+        pytest.skip(f"{path.name} has no code cells")
+    first = text.index("```{code-cell}")
+    assert release.FIRST_LINE in text and text.index(release.FIRST_LINE) > first
+    assert release.rewrite_markdown(text, expected_install_cell()) == text, (
+        f"{path.name}: the install cell is not tools.release.install_cell() for this version "
+        "(python -m tools.release --cells rewrites every chapter's cell)")
+    assert text.index(expected_install_cell()) < text.index("```{code-cell}", first + 1)
+
+
+def test_contributing_shows_the_install_cell_as_it_is():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    shown = "\n".join(("   " + line) if line else "" for line in
+                      expected_install_cell().splitlines())
+    assert f"   ```python\n{shown}\n   ```" in text, (
+        "CONTRIBUTING.md's copy of the install cell differs from tools.release.install_cell()")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + SOURCES, ids=_ids(NOTEBOOKS) + [

@@ -62,8 +62,8 @@ def test_repository_is_the_one_the_readme_publishes():
 
 def test_contributing_install_cell_uses_the_configured_url():
     text = (ROOT / "CONTRIBUTING.md").read_text()
-    # the install cell of tools/release.py: url = "git+URL", then the release tag or main
-    assert f"url = \"git+{CONFIG['repository']['url']}\"" in text
+    # the install cell of tools/release.py: url = "URL", then the release tag or main
+    assert f"url = \"{CONFIG['repository']['url']}\"" in text
 
 
 # ---------------------------------------------------------------- a self-contained site

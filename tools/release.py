@@ -26,6 +26,7 @@ Other modes::
 
     python -m tools.release --cells          # rewrite every install cell for the current version
     python -m tools.release --check-tag v0.3.0   # fail unless the tag is v + __version__
+    python -m tools.release --notes          # CHANGELOG.md's section for the current version
 
 Errors are :class:`ReleaseError` subclasses (``VersionError``, ``TreeError``,
 ``ChangelogError``, ``CheckError``), each saying what was expected and what was found.
@@ -216,6 +217,16 @@ def release_changelog(text: str, new: str, date: str) -> str:
     return text[:start] + empty_unreleased() + "\n" + section + ("\n" + rest if rest else "")
 
 
+def changelog_section(text: str, release: str) -> str:
+    """The body of CHANGELOG.md's section for ``release`` (the GitHub release's notes)."""
+    match = re.search(rf"^## \[{re.escape(release)}\][^\n]*\n(?P<body>.*?)(?=^## |\Z)", text,
+                      re.MULTILINE | re.DOTALL)
+    if match is None or not match.group("body").strip():
+        raise ChangelogError(f"CHANGELOG.md must have a section '## [{release}] - DATE' with "
+                             "what changed; found none")
+    return match.group("body").strip() + "\n"
+
+
 # ------------------------------------------------------------------------ git, make
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
@@ -311,6 +322,8 @@ def main(argv=None) -> int:
                         help="only rewrite every install cell for the current version")
     parser.add_argument("--check-tag", metavar="TAG",
                         help="only check that TAG is v + gflow_lib.__version__")
+    parser.add_argument("--notes", action="store_true",
+                        help="only print CHANGELOG.md's section for the current version")
     args = parser.parse_args(argv)
     try:
         if args.cells:
@@ -320,6 +333,9 @@ def main(argv=None) -> int:
         if args.check_tag is not None:
             check_tag(args.check_tag)
             print(f"{args.check_tag} is gflow_lib {version()}")
+            return 0
+        if args.notes:
+            print(changelog_section((ROOT / CHANGELOG).read_text(), version()), end="")
             return 0
         if args.version is None:
             parser.error("VERSION is required, for example: make release VERSION=0.3.0")

@@ -31,23 +31,32 @@
    bibliography's entries get the role ``listitem`` their list requires (docutils writes the
    deprecated ``doc-biblioentry``); and a page without a meta description gets one, from its
    first paragraph.
+5. The version and the date in the footer: ``{version}`` and ``{date}`` in ``html.extra_footer``
+   of ``_config.yml`` become ``gflow_lib.__version__`` (read from the source next to the book)
+   and the build's date, from ``SOURCE_DATE_EPOCH`` when it is set, else the date of the last
+   commit, so that building one commit twice gives the same pages. Sphinx's ``version``,
+   ``release`` and ``today`` get the same values (a LaTeX title page shows them).
 
 Loaded through ``sphinx.local_extensions`` in ``_config.yml``.
 """
 
 from __future__ import annotations
 
+import datetime
 import html
 import importlib
 import inspect
+import os
 import pkgutil
 import posixpath
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx.errors import ConfigError
 from sphinx.ext.autodoc import DataDocumenter, ModuleDocumenter
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -275,7 +284,49 @@ def meta_description(app, pagename, templatename, context, doctree):
     )
 
 
+_VERSION = re.compile(r'^__version__ = "(?P<version>[^"]+)"$', re.MULTILINE)
+
+
+def book_version(root: Path) -> str:
+    """``gflow_lib.__version__`` of the book at ``root``, read from its source (the importable
+    gflow_lib may be another checkout's)."""
+    init = Path(root) / "gflow_lib" / "__init__.py"
+    match = _VERSION.search(init.read_text(encoding="utf-8")) if init.is_file() else None
+    if match is None:
+        raise ConfigError(f"footer version: no __version__ = \"x.y.z\" line in {init}")
+    return match.group("version")
+
+
+def build_date(root: Path) -> str:
+    """The build's date, ``YYYY-MM-DD`` in UTC: ``SOURCE_DATE_EPOCH`` when set, else the
+    date of the last commit of ``root``, else today (outside a git checkout)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        proc = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root,
+                              capture_output=True, text=True)
+        epoch = proc.stdout.strip() if proc.returncode == 0 else ""
+        if not epoch:
+            return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    elif not epoch.isdigit():
+        raise ConfigError("SOURCE_DATE_EPOCH must be a number of seconds since 1970-01-01 "
+                          f"UTC; got {epoch!r}")
+    return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date().isoformat()
+
+
+def footer_version(app, config):
+    """Fill ``{version}`` and ``{date}`` in the theme's extra footer; set version, release
+    and today to them."""
+    root = Path(app.confdir)
+    version, date = book_version(root), build_date(root)
+    config.version = config.release = version
+    config.today = date
+    options = config.html_theme_options
+    footer = options.get("extra_footer") or ""
+    options["extra_footer"] = footer.replace("{version}", version).replace("{date}", date)
+
+
 def setup(app):
+    app.connect("config-inited", footer_version)
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(ReprSafeDataDocumenter, override=True)
     app.add_directive("gflow-api", GflowApi)
