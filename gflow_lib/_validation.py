@@ -122,14 +122,16 @@ def square_matrix(value, name: str) -> np.ndarray:
     return K
 
 
-def check_symmetric(S: np.ndarray, name: str, scale: float, unit: float = 1.0) -> None:
-    """Raise unless ``max |S - S^T| <= 1e-10 scale``; ``S`` may be scaled by ``1 / unit``
-    (a power of two), and the message gives the asymmetry in the caller's units."""
+def check_symmetric(S: np.ndarray, name: str, scale: float, exponent: int = 0) -> None:
+    """Raise unless ``max |S - S^T| <= 1e-10 scale``; ``S`` may be the caller's matrix
+    scaled by ``2**-exponent``, and the message gives the asymmetry in the caller's units."""
     with np.errstate(over="ignore", invalid="ignore"):
         asym = float(np.max(np.abs(S - S.T)))
     if not asym <= 1e-10 * scale:
+        with np.errstate(over="ignore"):
+            given = float(np.ldexp(asym, exponent))
         raise ValueError(f"{name} must be symmetric; got a matrix with max |S - S^T| = "
-                         f"{asym * unit:.3g}")
+                         f"{given:.3g}")
 
 
 def path(value, D: int, name: str = "params", finite: bool = True) -> np.ndarray:

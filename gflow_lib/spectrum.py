@@ -403,7 +403,7 @@ def _kernel_decomposition(K, name):
     ek = _exponent(K) if not 2.0**-500 < amax < 2.0**500 and amax != 0.0 else 0
     Ks = np.ldexp(K, -ek) if ek else K
     scale = max(float(np.max(np.abs(Ks))), _TINY)
-    v.check_symmetric(Ks, name, scale, np.ldexp(1.0, ek))
+    v.check_symmetric(Ks, name, scale, ek)
     lam, vecs = np.linalg.eigh(0.5 * (Ks + Ks.T))
     if lam[0] < -1e-10 * scale * I:
         raise ValueError(f"{name} must be positive semidefinite; got smallest eigenvalue "
@@ -521,7 +521,8 @@ class Spectrum:
         G, b = self._gram(Xs, ys)
         with np.errstate(invalid="ignore"):
             dmax = float(np.max(np.diagonal(G)))
-        if not 2.0**-600 < dmax < 2.0**600 and dmax != 0.0:
+        # (a Gram diagonal of 0 is an X of zeros, or one whose squares underflow)
+        if not 2.0**-600 < dmax < 2.0**600 and (dmax != 0.0 or np.any(X)):
             v.check_finite(X, "X")
             ex = _exponent(X)
             Xs = _own(np.ldexp(X, -ex))

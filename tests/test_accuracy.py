@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from gflow_lib import (
+    KernelFlow,
     LinearFlow,
     landscape,
     map_params,
@@ -576,3 +577,169 @@ def test_eigen_coordinates_wide_X():
     assert out["rank"] == 50, out
     assert out["lam"] <= 1e-10, out
     assert out["coords"] <= 1e-10, out
+
+
+# ------------------------------------------------------------------ issue 16's corners
+# References in 60-digit mpmath, computed here from the exact float inputs: a symmetric
+# eigendecomposition (mpmath.eigsy) of a matrix rescaled to order 1 by an exact factor, and
+# the closed forms on its modes (no exponential underflows or overflows in mpmath).
+mp = pytest.importorskip("mpmath")
+mp.mp.dps = 60
+RUNNING_X = np.array([[0.2, 0.4, 0.8], [1.0, 1.0, 1.0]])
+RUNNING_Y = np.array([-0.1, 0.15, 0.3])
+
+
+def _mp_modes(M):
+    """``(eigenvalues, eigenvectors)`` of a symmetric mpmath matrix."""
+    E, Q = mp.eigsy(M)
+    return [E[i] for i in range(M.rows)], Q
+
+
+def _floats(v):
+    return np.array([float(x) for x in v])
+
+
+def _mp_residual(K, r0, t):
+    """e^{-K t} r0 and half its squared norm, K an mpmath matrix."""
+    E, Q = _mp_modes(K)
+    w = Q.T * mp.matrix(r0.tolist())
+    out = Q * mp.matrix([mp.exp(-E[i] * t) * w[i] for i in range(len(E))])
+    return _floats(out), float(sum(x**2 for x in out) / 2)
+
+
+@pytest.mark.parametrize("X, method", [
+    (np.array([[1.0, 0.5], [0.3, 1.0]]), "gram"),
+    (np.array([[1.0, 1.0], [1.0, 1.0 + 1e-5]]), "svd"),
+], ids=["gram", "svd"])
+def test_residuals_and_loss_where_the_decay_underflows(X, method):
+    """e^{-lambda t} = 1e-339 underflows to 0, but with targets of 1e200 the residual is about
+    1e-139 and the loss 1e-277: both representable, and returned (they were 0). The tolerance
+    of the SVD case is cond(X)^2 eps lambda t: the slow eigenvalue's own rounding times 780."""
+    y = np.array([1e200, -3e200])
+    flow = LinearFlow(X, y)
+    assert flow.spectrum.method == method
+    t = 780.0 / float(flow.spectrum.lam[0])
+    Xm = mp.matrix(X.tolist())
+    want, want_loss = _mp_residual(Xm.T * Xm, -y, t)
+    tol = 1e-13 if method == "gram" else 1e-7
+    assert rel_err(flow.residuals(t), want) < tol
+    assert flow.loss(t) == pytest.approx(want_loss, rel=2 * tol)
+    assert rel_err(flow.residuals(np.array([t, 2 * t]))[0], want) < tol
+    if method == "gram":  # function space, on the same kernel as a float matrix
+        K = X.T @ X
+        kwant, kloss = _mp_residual(mp.matrix(K.tolist()), -y, t)
+        kflow = KernelFlow(K, y)
+        assert rel_err(kflow.residuals(t), kwant) < 1e-13
+        assert kflow.loss(t) == pytest.approx(kloss, rel=1e-12)
+
+
+@pytest.mark.parametrize("K", [
+    np.array([[1e308, 0.5e308], [0.5e308, 1e308]]),  # 0.5 (K + K^T) overflowed: rank 0
+    np.array([[1.7e308, 1e300], [1e300, 1e307]]),  # K + K^T overflowed: LinAlgError
+    np.array([[1e-310, 0.0], [0.0, 3e-320]]),  # subnormal entries
+], ids=["1e308", "1.7e308", "subnormal"])
+def test_kernel_near_the_ends_of_the_float_range(K):
+    """A symmetric PSD kernel is scaled by a power of two before its one eigh: eigenvalues
+    and the flow's predictions against mpmath."""
+    y, Kn = np.array([1.0, -2.0]), K[:1] * 0.5
+    t = min(0.5 / float(np.max(K)), 1e300)  # lambda t of order 1 (1e-10 for subnormal K)
+    flow = KernelFlow(K, y)
+    scale = mp.mpf(float(np.max(np.abs(K))))
+    E, Q = _mp_modes(mp.matrix(K.tolist()) / scale)
+    lam = sorted(float(e * scale) for e in E)
+    np.testing.assert_allclose(flow.eigenvalues, lam, rtol=1e-14)
+    assert flow.spectrum.rank == 2
+    ts = mp.mpf(t) * scale
+    w = Q.T * mp.matrix(y.tolist())
+    g = [(-mp.expm1(-E[i] * ts)) / (E[i] * scale) * w[i] for i in range(2)]
+    want = _floats(mp.matrix(Kn.tolist()) * (Q * mp.matrix(g)))
+    assert rel_err(flow.predict(Kn, t), want) < 1e-13
+
+
+def test_kernel_whose_eigenvalue_overflows_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^K must have finite eigenvalues; got max \|K\| = "
+                                         r"1\.7e\+308, whose largest eigenvalue overflows"):
+        KernelFlow(np.full((2, 2), 1.7e308), np.ones(2))
+
+
+def _mp_descent(X, y, phi0, lr, k):
+    """phi_k = phi* + (I - lr A)^k (phi0 - phi*) in mpmath, for D <= I with A invertible."""
+    Xm, ym = mp.matrix(X.tolist()), mp.matrix(y.tolist())
+    E, Q = _mp_modes(Xm * Xm.T)
+    star = Q.T * mp.lu_solve(Xm * Xm.T, Xm * ym)
+    a = Q.T * mp.matrix(phi0.tolist())
+    c = [star[i] + (1 - lr * E[i]) ** k * (a[i] - star[i]) for i in range(len(E))]
+    return Q * mp.matrix(c)
+
+
+def _overflowing_floats(v):
+    """mpmath numbers as floats, +-inf beyond the float range (the promised value)."""
+    big = mp.mpf(np.finfo(float).max)
+    return np.array([float(x) if abs(x) <= big else (np.inf if x > 0 else -np.inf) for x in v])
+
+
+def test_diverging_descent_gives_infinities_with_their_signs_never_nan():
+    """lr = 1 on the running example: the fast mode is multiplied by 1 - 3.69 each step.
+    Closed form, loop, outputs, residuals, loss and predictions, in both spaces: the
+    infinities the docstrings promise (they were NaN where modes of opposite sign met)."""
+    from gflow_lib import Descent, KernelSpectrum, Spectrum, descent_closed_form, gradient_descent
+
+    X, y, phi0, lr = RUNNING_X, RUNNING_Y, np.array([-0.05, -0.4]), 1.0
+    ks = np.array([10, 500, 600, 2000])
+    want = np.array([_overflowing_floats(_mp_descent(X, y, phi0, lr, int(k))) for k in ks])
+    with np.errstate(all="raise"):
+        got = descent_closed_form(X, y, phi0, lr, ks)
+        loop = gradient_descent(X, y, phi0, lr, 2000)
+        path = Spectrum(X, y).path(Descent(lr), phi0)
+        kpath = KernelSpectrum(X.T @ X, y).path(Descent(lr), X.T @ phi0)
+        outs = [path.outputs(ks), path.residuals(ks), path.predict(X, ks), kpath.outputs(ks),
+                kpath.residuals(ks), kpath.predict(X.T @ X, ks)]
+        losses = [path.loss(ks), kpath.loss(ks)]
+    assert np.isfinite(want[0]).all() and np.isinf(want[-1]).all()
+    for arr in [got, loop[ks]]:
+        assert not np.isnan(arr).any()
+        np.testing.assert_array_equal(np.isinf(arr), np.isinf(want))
+        np.testing.assert_array_equal(np.sign(arr), np.sign(want))
+        np.testing.assert_allclose(arr[0], want[0], rtol=1e-12)
+    fwant = np.array([_overflowing_floats(mp.matrix(X.tolist()).T * _mp_descent(
+        X, y, phi0, lr, int(k))) for k in ks])
+    for arr in outs:
+        assert not np.isnan(arr).any()
+        assert np.isinf(arr[-1]).all() and np.isfinite(arr[0]).all()
+    for arr in (outs[0], outs[2], outs[3], outs[5]):  # outputs: X^T phi_k
+        np.testing.assert_array_equal(np.sign(arr[-1]), np.sign(fwant[-1]))
+    for loss in losses:
+        assert np.isinf(loss[-1]) and loss[-1] > 0 and np.isfinite(loss[0])
+
+
+def _mp_scaled(X):
+    """X as a / B with an exact mpmath B of order 1 and the factor a."""
+    a = mp.mpf(float(np.max(np.abs(X))))
+    return mp.matrix(X.tolist()) / a, a
+
+
+@pytest.mark.parametrize("a", [1e-155, 1e-160, 1e-200, 1e-300])
+def test_x_below_1e_154_is_answered_like_a_large_x(a):
+    """An X whose squares are subnormal or underflow is scaled by a power of two (it was
+    refused): ml_params, LinearFlow, prediction_distribution and ridge_params against the
+    exactly rescaled problem in mpmath, phi_X(t) = phi_B(a^2 t) with B = X / a."""
+    from gflow_lib import ml_params, prediction_distribution
+
+    X, y, Xn = RUNNING_X * a, RUNNING_Y, RUNNING_X[:, :2] * a
+    B, s = _mp_scaled(X)
+    A, ym = B * B.T, mp.matrix(y.tolist())
+    star = mp.lu_solve(A, B * ym) / s
+    assert rel_err(ml_params(X, y), _floats(star)) < 4 * EPS
+    E, Q = _mp_modes(A)
+    for t, phi0 in [(1.0, np.array([-0.05, -0.4])), (1e300, np.zeros(2))]:
+        ts = mp.mpf(t) * s**2
+        c0, cb = Q.T * mp.matrix(phi0.tolist()), Q.T * (B * ym) / s
+        c = [mp.exp(-E[i] * ts) * c0[i] - mp.expm1(-E[i] * ts) / E[i] * cb[i] for i in range(2)]
+        phi = Q * mp.matrix(c)
+        assert rel_err(LinearFlow(X, y, phi0).params(t), _floats(phi)) < 4 * EPS
+        mean, var = prediction_distribution(X, y, Xn, t, phi0, np.eye(2))
+        assert rel_err(mean, _floats(mp.matrix(Xn.tolist()).T * phi)) < 4 * EPS
+        assert np.all(np.isfinite(var)) and np.all(var >= 0)
+    for p in (1e-300, a * (a * 1e300)):  # the gains lambda / (lambda + p) are normal floats
+        want = mp.lu_solve(A + (mp.mpf(p) / s**2) * mp.eye(2), B * ym) / s
+        assert rel_err(ridge_params(X, y, p), _floats(want)) < 8 * EPS
