@@ -83,6 +83,17 @@ def test_the_pushed_tag_must_be_the_version():
         release.check_tag("v9.9.9")
 
 
+def test_the_command_line_reports_errors_by_name(capsys):
+    assert release.main(["--check-tag", "v0.0.0"]) == 2
+    assert "release: VersionError: the pushed tag must be" in capsys.readouterr().err
+    assert release.main(["0.1"]) == 2
+    assert "VersionError: VERSION must be a semantic version" in capsys.readouterr().err
+    assert release.main(["--notes"]) == 0
+    notes = capsys.readouterr().out
+    assert notes == release.changelog_section((ROOT / "CHANGELOG.md").read_text(),
+                                              release.version())
+
+
 # ================================================================== quick: the changelog
 CHANGELOG = """# Changelog
 
