@@ -528,6 +528,19 @@ def test_a_failed_check_puts_every_file_back(tmp_path, monkeypatch):
     assert release.version(clone) == current and _git(clone, "tag", "--list") == ""
 
 
+@pytest.mark.e2e
+def test_a_file_left_by_the_checks_stops_the_release(tmp_path, monkeypatch):
+    clone = _clone(tmp_path)
+    current = release.version(clone)
+    monkeypatch.setattr(release, "run_checks",
+                        lambda root: (root / "coverage.xml").write_text("left by a check"))
+    with pytest.raises(release.TreeError, match=r"neither ignored nor part of the release"
+                       r"[^\n]*\n  \?\? coverage\.xml"):
+        release.release(_next_minor(current), root=clone)
+    assert _git(clone, "status", "--porcelain") == "?? coverage.xml\n"
+    assert release.version(clone) == current and _git(clone, "tag", "--list") == ""
+
+
 # ================================================= e2e: the install cell, in a fresh venv
 def _build_tools(folder: Path) -> Path:
     """A folder of links to this interpreter's pip and build back end (setuptools, wheel,

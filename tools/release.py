@@ -287,18 +287,19 @@ def release(new: str, skip_checks: bool = False, root: Path = ROOT,
         rewrite_chapters(root=root)
         if not skip_checks:
             run_checks(root)
+        changed = [str(path.relative_to(root)) for path in paths
+                   if path.read_bytes() != before[path]]
+        # The checks may leave only ignored files behind: anything else would go unreleased.
+        stray = [line for line in _git(root, "status", "--porcelain").stdout.splitlines()
+                 if line[3:] not in changed]
+        if stray:
+            raise TreeError("the checks left files that are neither ignored nor part of the "
+                            "release (the release's files are put back):\n  "
+                            + "\n  ".join(stray))
     except BaseException:
         for path, data in before.items():
             path.write_bytes(data)
         raise
-    changed = [str(path.relative_to(root)) for path in paths
-               if path.read_bytes() != before[path]]
-    # The checks may leave only ignored files behind: anything else would go unreleased.
-    stray = [line for line in _git(root, "status", "--porcelain").stdout.splitlines()
-             if line[3:] not in changed]
-    if stray:
-        raise TreeError("the checks left files that are neither ignored nor part of the "
-                        "release:\n  " + "\n  ".join(stray))
     for args in (["add", "--", *changed],
                  ["commit", "-q", "-m", f"Release {new}", "--", *changed],
                  ["tag", "-a", tag, "-m", f"Gradient Flow {new}"]):
