@@ -390,3 +390,21 @@ def shallow_params(params):
     for a, n in ((W, "W"), (vv, "v"), (beta, "beta")):
         check_finite(a, f"params.{n}")
     return W, vv, beta
+
+
+def extent(value):
+    """A plot window: four finite numbers (intercept_min, intercept_max, slope_min, slope_max)
+    with min < max on each axis."""
+    try:
+        c0, c1, s0, s1 = (float(e) for e in value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "extent must be four numbers (intercept_min, intercept_max, slope_min, slope_max); "
+            f"got {describe(value)}"
+        ) from None
+    if not (np.isfinite([c0, c1, s0, s1]).all() and c0 < c1 and s0 < s1):
+        raise ValueError(
+            "extent must be finite with intercept_min < intercept_max and slope_min < "
+            f"slope_max; got {(c0, c1, s0, s1)}"
+        )
+    return c0, c1, s0, s1

@@ -17,22 +17,6 @@ from .spectrum import Flow, SpectrumPath, spectrum_of
 __all__ = ["FourViews", "LossSurface", "four_views", "loss_surface"]
 
 
-def _extent(extent):
-    try:
-        c0, c1, s0, s1 = (float(e) for e in extent)
-    except (TypeError, ValueError):
-        raise TypeError(
-            "extent must be four numbers (intercept_min, intercept_max, slope_min, slope_max); "
-            f"got {v.describe(extent)}"
-        ) from None
-    if not (np.isfinite([c0, c1, s0, s1]).all() and c0 < c1 and s0 < s1):
-        raise ValueError(
-            "extent must be finite with intercept_min < intercept_max and slope_min < "
-            f"slope_max; got {(c0, c1, s0, s1)}"
-        )
-    return c0, c1, s0, s1
-
-
 class LossSurface(NamedTuple):
     """The loss on a grid: increasing ``slopes`` (S,) and ``intercepts`` (N,), and ``loss``
     (S, N) with ``loss[i, j]`` at slope ``slopes[i]`` and intercept ``intercepts[j]``."""
@@ -64,7 +48,7 @@ def loss_surface(X, y, extent=(-1.0, 1.0, -1.0, 1.0), n: int = 241) -> LossSurfa
     LossSurface
         ``(slopes, intercepts, loss)``.
     """
-    c0, c1, s0, s1 = _extent(extent)
+    c0, c1, s0, s1 = v.extent(extent)
     n = v.non_negative_int(n, "n")
     if n < 2:
         raise ValueError(f"n must be at least 2 grid points per axis; got {n}")

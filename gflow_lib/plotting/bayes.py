@@ -29,17 +29,8 @@ def _checked_curves(x, mean, var):
     return x, mean, var
 
 
-def _noise(sigma_sq, noise_var):
-    """``sigma_sq``, or its old name ``noise_var`` (still accepted, not both)."""
-    if noise_var is None:
-        return sigma_sq
-    if sigma_sq is not None:
-        raise TypeError("give sigma_sq or its old name noise_var, not both")
-    return noise_var
-
-
 def plot_prediction_band(
-    x, mean, var, ax=None, sigma_sq=None, data=None, color=None, label="mean", *, noise_var=None
+    x, mean, var, ax=None, sigma_sq=None, data=None, color=None, label="mean"
 ):
     r"""The mean prediction with a band of :math:`\pm 2` standard deviations.
 
@@ -65,14 +56,11 @@ def plot_prediction_band(
         Colour of the mean and bands (default the book's flow colour).
     label : str, optional
         Legend label of the mean.
-    noise_var : float, optional
-        The old name of ``sigma_sq``, still accepted.
 
     Returns
     -------
     matplotlib Axes
     """
-    sigma_sq = _noise(sigma_sq, noise_var)
     x, mean, var = _checked_curves(x, mean, var)
     ax = new_axes(ax)
     color = COLORS["flow"] if color is None else color
@@ -100,7 +88,7 @@ def plot_prediction_band(
 
 def plot_prediction_grid(
     x, means, variances, titles, sigma_sq=None, data=None, ncols=3, ylim=(-1.5, 1.5),
-    color=None, panel_size=(2.7, 2.2), *, noise_var=None,
+    color=None, panel_size=(2.7, 2.2),
 ):
     r"""A grid of small panels, one prediction band each (for example one per time).
 
@@ -122,15 +110,12 @@ def plot_prediction_grid(
         Shared vertical range.
     panel_size : (float, float)
         Width and height of one panel in inches.
-    noise_var : float, optional
-        The old name of ``sigma_sq``, still accepted.
 
     Returns
     -------
     matplotlib Figure
         With one legend under the panels.
     """
-    sigma_sq = _noise(sigma_sq, noise_var)
     means = np.atleast_2d(np.asarray(means, dtype=float))
     variances = np.atleast_2d(np.asarray(variances, dtype=float))
     titles = list(titles)
