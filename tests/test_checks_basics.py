@@ -140,3 +140,32 @@ def test_a_shape_error_suggests_a_transposed_x():
 def test_unrecognized_wrong_answer_is_not_accepted():
     msg = check_residuals_at(lambda *args: np.zeros(3) + 0.123)
     assert msg.startswith("Not yet:") and msg.mistake is None and not msg.passed
+
+
+# ------------------------------------------------ mistakes named since issue 17
+def loss_intercept_dropped(X, y, phi):  # the last row of X (the book's row of ones) left out
+    r = X[:-1].T @ phi[:-1] - y
+    return 0.5 * float(r @ r)
+
+
+def residuals_from_zero(X, y, phi0, t):  # the start forgotten: -y decays
+    return scipy.linalg.expm(-t * X.T @ X) @ -y
+
+
+def residuals_masked(X, y, phi0, t):  # the zero modes of K masked: the null space dropped
+    lam, U = np.linalg.eigh(X.T @ X)
+    keep = lam > 1e-9 * lam.max()
+    return U[:, keep] @ (np.exp(-lam[keep] * t) * (U[:, keep].T @ (X.T @ phi0 - y)))
+
+
+def test_loss_names_a_dropped_intercept_row():
+    result = check_loss(loss_intercept_dropped)
+    assert result.mistake == "intercept row dropped" and "intercept" in result, result
+
+
+@pytest.mark.parametrize("fn, mistake", [(residuals_from_zero, "start forgotten"),
+                                         (residuals_masked, "null space dropped")],
+                         ids=["start forgotten", "null space dropped"])
+def test_residuals_name_a_forgotten_start_and_a_dropped_null_space(fn, mistake):
+    result = check_residuals_at(fn)
+    assert result.mistake == mistake and not result.passed, result

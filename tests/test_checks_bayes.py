@@ -100,3 +100,20 @@ def test_learner_exception_is_reported():
 
     msg = check_predictive_variance(broken)
     assert "raised ValueError" in msg and "transposed" in msg
+
+
+def rows(X, X_new, t, s):  # the eigenvectors of X X^T read as the rows of V
+    lam, V = np.linalg.eigh(X @ X.T)
+    E = V.T @ np.diag(np.exp(-lam * t)) @ V
+    return s * np.sum((E @ X_new) ** 2, axis=0)
+
+
+@pytest.mark.parametrize(
+    "fn, mistake",
+    [(rows, "eigenvectors as rows"),
+     (lambda X, X_new, t, s: reference(X, X_new, 2 * t, s), "time doubled")],
+    ids=["rows", "time doubled"],
+)
+def test_names_rows_and_a_doubled_time(fn, mistake):
+    result = check_predictive_variance(fn)
+    assert result.mistake == mistake and not result.passed, result

@@ -94,3 +94,22 @@ def test_learner_exception_is_reported():
 
     msg = check_kernel_predict(transposed)
     assert "raised ValueError" in msg and "K_new has shape (M, I)" in msg
+
+
+def rows_masked(K, y, K_new, t):  # eigenvectors read as rows, the zero modes dropped
+    lam, U = np.linalg.eigh(K)
+    keep = lam > 1e-9 * lam.max()
+    g = np.zeros_like(lam)
+    g[keep] = -np.expm1(-lam[keep] * t) / lam[keep]
+    return K_new @ U.T @ (g * (U @ y))
+
+
+@pytest.mark.parametrize(
+    "fn, mistake",
+    [(rows_masked, "eigenvectors as rows, zero modes masked"),
+     (lambda K, y, K_new, t: reference(K, y, K_new, 2 * t), "time doubled")],
+    ids=["rows masked", "time doubled"],
+)
+def test_names_rows_with_masked_zero_modes_and_a_doubled_time(fn, mistake):
+    result = check_kernel_predict(fn)
+    assert result.mistake == mistake and not result.passed, result

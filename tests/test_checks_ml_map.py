@@ -100,3 +100,14 @@ def test_right_only_on_the_seed_problem_is_not_enough():
         return np.linalg.pinv(X.T) @ y
 
     assert not check_map_estimate(special_case).startswith("Correct")
+
+
+def intercept_unpenalised(X, y, sigma_sq, sigma_sq_p):
+    """The penalty's last (intercept) row dropped, as scikit-learn's Ridge leaves it."""
+    P = np.diag(np.r_[np.full(X.shape[0] - 1, sigma_sq / sigma_sq_p), 0.0])
+    return np.linalg.solve(X @ X.T + P, X @ y)
+
+
+def test_names_an_unpenalised_intercept():
+    result = check_map_estimate(intercept_unpenalised)
+    assert result.mistake == "intercept unpenalised" and "intercept" in result, result

@@ -137,3 +137,18 @@ def test_last_layer_accepts_the_expm_reference():
 def test_last_layer_names_each_mistake(fn, words):
     msg = check_last_layer(fn)
     assert msg.startswith("Not yet:") and words in msg, msg
+
+
+@pytest.mark.parametrize(
+    "fn, mistake",
+    [
+        (lambda W, v, b, x, y, xn, t: expm_last_layer(W, 0 * v, 0.0, x, y, xn, t),
+         "start forgotten"),
+        (lambda W, v, b, x, y, xn, t: expm_last_layer(W, v, b, x, y, xn, 2 * t), "time doubled"),
+    ],
+    ids=["start forgotten", "time doubled"],
+)
+def test_last_layer_names_the_start_and_the_time_scale(fn, mistake):
+    """Trained from (v, beta) = 0 instead of the network's own start, or run for 2t."""
+    result = check_last_layer(fn)
+    assert result.mistake == mistake and not result.passed, result

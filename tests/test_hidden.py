@@ -240,3 +240,25 @@ def test_a_correct_variant_passes_every_problem_of_every_seed(name, variant):
             failed[seed] = str(result)
     assert not failed, (f"{name}, {variant}: {len(failed)} of {len(SEEDS)} seeds fail; e.g. "
                         f"{next(iter(failed.items()))}")
+
+
+MISTAKES = [(name, m) for name in NAMES for m in grading.table_of(name).mistakes]
+
+
+@pytest.mark.parametrize("name, mistake", MISTAKES, ids=[f"{n}-{m.name}" for n, m in MISTAKES])
+def test_hidden_problems_tell_each_mistake_apart(name, mistake):
+    """A function that makes a table's mistake is told that mistake by the hidden problems of
+    every seed alone, and fails at least one of them: they are not only degenerate cases
+    (t = 0, D = 1, I = 2, no null space, a zero start) where it coincides with the answer or
+    with another mistake. (A mistake that cannot run on the hidden shapes, such as a transposed
+    X, gets an error instead; the visible problems name it.)"""
+    table = grading.table_of(name)
+    for seed in SEEDS[:5]:
+        result = run_check(table, mistake.answer, HIDDEN[name](seed))
+        assert not result.passed, (seed, str(result))
+        if result.startswith("Error:"):  # only where the mistake cannot run at all
+            for case in HIDDEN[name](seed):
+                with pytest.raises(ValueError):
+                    mistake.answer(*case.make())
+        else:
+            assert result.mistake == mistake.name, (seed, str(result))

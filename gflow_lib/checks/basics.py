@@ -58,7 +58,12 @@ LOSS = Check(
              "X^T phi - y, not the output X^T phi alone."),
      Mistake("abs", lambda X, y, phi: 0.5 * np.sum(np.abs(X.T @ phi - y)),
              "you summed the sizes |r_i| of the residuals; the loss sums their SQUARES, "
-             "(1/2) sum_i r_i^2.")),
+             "(1/2) sum_i r_i^2."),
+     Mistake("intercept row dropped",
+             lambda X, y, phi: 0.5 * np.sum((X[:-1].T @ phi[:-1] - y) ** 2),
+             "you left out the last row of X and the last parameter: in the book's data that "
+             "row is the row of ones that carries the intercept. Every row of X enters the "
+             "outputs X^T phi, the intercept's too.")),
     error_hint=f"X has shape (D, I) with one data point per column. {_TRANSPOSED}",
     no_library=True,  # the learner's own NumPy, not the library's function
 )
@@ -69,6 +74,12 @@ def _modes(X, y, phi0, t):
     would be), with the decay of each mode and the start's coordinates in the eigenbasis."""
     lam, U = np.linalg.eigh(X.T @ X)
     return U, np.exp(-lam * t), U.T @ (X.T @ phi0 - y)
+
+
+def _thin(X, y, phi0, t):
+    """The residuals from X's thin SVD only: the null space of K = X^T X (D < I) left out."""
+    U, S, _ = np.linalg.svd(X.T, full_matrices=False)
+    return U @ (np.exp(-S**2 * t) * (U.T @ (X.T @ phi0 - y)))
 
 
 def _expm(X, y, phi0, t, K=None):
@@ -110,7 +121,15 @@ RESIDUALS = Check(
                  *_modes(X, y, p, t)),
              "the rotations are in the wrong order: with K = U diag(lambda) U^T, first take "
              "coordinates with U^T, scale them by exp(-lambda t), then go back with U; you "
-             "used U first and U^T last (the eigenvectors are the COLUMNS of U).")),
+             "used U first and U^T last (the eigenvectors are the COLUMNS of U)."),
+     Mistake("start forgotten", lambda X, y, p, t: _expm(X, y, 0 * p, t, -X.T @ X),
+             "the start phi0 is missing: you let -y decay, the residuals of phi0 = 0. The "
+             "residuals start at X^T phi0 - y, and that is what exp(-K t) acts on."),
+     Mistake("null space dropped", _thin,
+             "when D < I, K = X^T X is singular: the part of the starting residual in its null "
+             "space never decays, and your answer drops it. Use all I eigenvectors of the "
+             "I x I matrix K (np.linalg.eigh(X.T @ X)), not the thin SVD of X or the nonzero "
+             "modes only: exp(-0 t) = 1.")),
     error_hint="X has shape (D, I) with one data point per column, so K = X^T X is I x I and "
                "the outputs are X.T @ phi0: is X transposed somewhere?",
     no_library=True,  # the learner's own NumPy, not the library's function

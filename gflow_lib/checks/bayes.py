@@ -47,6 +47,12 @@ def _decayed(K, X_new, t):
     return scipy.linalg.expm(-t * K) @ X_new
 
 
+def _rows(X, X_new, t, s):
+    """exp(-X X^T t) built with the eigenvectors as the rows of V."""
+    lam, V = np.linalg.eigh(X @ X.T)
+    return s * np.sum(((V.T * np.exp(-lam * t)) @ V @ X_new) ** 2, 0)
+
+
 def _thin(X, X_new, t, s):
     """The variance from the modes of X's thin SVD only: the null space of X X^T left out."""
     U, S, _ = np.linalg.svd(X, full_matrices=False)
@@ -95,7 +101,14 @@ PREDICTIVE_VARIANCE = Check(
              lambda X, Xn, t, s: s * np.sum((np.exp(-t * (X @ X.T)) @ Xn) ** 2, 0),
              "you applied exp to each entry of X X^T; the flow needs the matrix exponential, "
              "exp(-X X^T t) = U diag(exp(-lambda t)) U^T from the eigendecomposition "
-             "X X^T = U diag(lambda) U^T.")),
+             "X X^T = U diag(lambda) U^T."),
+     Mistake("eigenvectors as rows", _rows,
+             "np.linalg.eigh returns the eigenvectors as the COLUMNS of V: "
+             "exp(-X X^T t) = V diag(exp(-lambda t)) V^T; you used V^T diag(exp(-lambda t)) V."),
+     Mistake("time doubled", lambda X, Xn, t, s: _variance(X, Xn, 2 * t, s),
+             "your variance is the one at time 2t: the start decays as E = exp(-X X^T t) and "
+             "the variance s x*^T E E^T x* squares it once, to exp(-2 X X^T t); you squared "
+             "twice, exp(-4 X X^T t).")),
     hint="Check the formula s * ||exp(-X X^T t) x*||^2 for each column x* of X_new.",
     error_hint="A shape mismatch here often means X was used transposed: X is (D, I) with data "
                "points as columns, and A = X X^T is D x D.",

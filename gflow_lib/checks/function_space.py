@@ -69,6 +69,13 @@ def _rows(K, y, K_new, t):
     return K_new @ (U.T @ (g * (U @ y)))
 
 
+def _rows_masked(K, y, K_new, t):
+    """Eigenvectors taken as the rows of U, the zero modes dropped as they should be."""
+    lam, U = _eigen(K)
+    g = np.where(lam > 0, -np.expm1(-lam * t) / np.where(lam > 0, lam, 1.0), 0.0)
+    return K_new @ (U.T @ (g * (U @ y)))
+
+
 def _ridge(K, y, K_new, t):
     """Kernel ridge with penalty 1/t in place of the flow."""
     return _filtered(K, y, K_new, lambda lam: 1.0 / (lam + 1.0 / t))
@@ -78,6 +85,9 @@ def _limit(K, y, K_new, t):
     """The t -> infinity interpolant: t ignored."""
     return _filtered(K, y, K_new, lambda lam: 1.0 / lam)
 
+
+_ROWS = ("np.linalg.eigh returns the eigenvectors as the columns of U: use U[:, k], and "
+         "U.T @ y for the coordinates of y, not U @ y.")
 
 KERNEL_PREDICT = Check(
     "kernel_predict(K, y, K_new, t)", "kernel_predict",
@@ -104,9 +114,13 @@ KERNEL_PREDICT = Check(
              "You used exp(-lambda t) / lambda: the part that is left, not the part that is "
              "learned. From f0 = 0 the coefficient of mode k is (1 - exp(-lambda_k t)) / "
              "lambda_k, which is 0 at t = 0."),
-     Mistake("eigenvectors as rows", _rows,
-             "np.linalg.eigh returns the eigenvectors as the columns of U: use U[:, k], and "
-             "U.T @ y for the coordinates of y, not U @ y."),
+     Mistake("eigenvectors as rows", _rows, _ROWS),
+     Mistake("eigenvectors as rows, zero modes masked", _rows_masked,
+             f"{_ROWS} (Dropping the zero eigenvalues is right.)"),
+     Mistake("time doubled", lambda K, y, Kn, t: _predict(K, y, Kn, 2 * t),
+             "your predictions are those at time 2t: the coefficient of mode k is "
+             "(1 - exp(-lambda_k t)) / lambda_k. exp(-2 lambda t) is what the LOSS carries (a "
+             "square); the outputs move with exp(-lambda t)."),
      Mistake("ridge", _ridge,
              "You computed kernel ridge with penalty 1/t, K_new (K + I/t)^(-1) y. It is close "
              "to the flow but not equal: the flow's filter is 1 - exp(-lambda t), ridge's is "

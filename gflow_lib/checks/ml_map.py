@@ -31,6 +31,13 @@ def _ridge(X, y, penalty):
     return X @ _dual(X, y, penalty)
 
 
+def _free_intercept(X, y, penalty):
+    """Ridge with the intercept's (last) row of the penalty dropped: the intercept unpenalised."""
+    P = penalty * np.eye(X.shape[0])
+    P[-1, -1] = 0.0
+    return np.linalg.solve(X @ X.T + P, X @ y)
+
+
 _HALF = ("check the one-half in the loss 0.5 ||X^T phi - y||^2 against the one-half in the "
          "log prior.")
 
@@ -75,7 +82,12 @@ MAP_ESTIMATE = Check(
              "sigma_sq / sigma_sq_p."),
      Mistake("lambda = 1/sigma_sq_p", lambda X, y, s2, sp2: _ridge(X, y, 1 / sp2),
              "the penalty is 1 / sigma_sq_p: the noise variance is missing. lambda = "
-             "sigma_sq / sigma_sq_p (the loss's one half goes with the noise variance).")),
+             "sigma_sq / sigma_sq_p (the loss's one half goes with the noise variance)."),
+     Mistake("intercept unpenalised", lambda X, y, s2, sp2: _free_intercept(X, y, s2 / sp2),
+             "you dropped the intercept's row from the penalty (lambda added to every diagonal "
+             "entry but the last), as scikit-learn's Ridge does. The prior N(0, sigma_sq_p I) "
+             "covers every parameter, the intercept too: add lambda to the whole diagonal, "
+             "X X^T + lambda I.")),
     hint="Solve (X X^T + lambda I) phi = X y with lambda = sigma_sq / sigma_sq_p.",
     error_hint="X is D x I with one data point per column: is X transposed somewhere? X X^T "
                "is D x D and X y has length D.",

@@ -184,6 +184,12 @@ def _all_layers(W, v, beta, x, y, x_new, t):
     return linearized_flow(_params(W, v, beta), x, y).predict(x_new, t)
 
 
+def _from_zero(W, v, beta, x, y, x_new, t):
+    """The last layer trained from (v, beta) = 0: the start forgotten."""
+    F, Fn = _features(W, x), _features(W, x_new)
+    return _linear_flow(F, Fn, y, np.zeros(F.shape[0]), t)
+
+
 def _untrained(W, v, beta, x, y, x_new, t):
     return shallow_forward(_params(W, v, beta), x_new)
 
@@ -220,7 +226,15 @@ LAST_LAYER = Check(
              "to the features, so that beta is trained with v."),
      Mistake("no 1/sqrt(D)", _no_sqrt_d,
              "The features are ReLU(W u) / sqrt(D): the network divides the sum over hidden "
-             "units by sqrt(D), and the features must too.")),
+             "units by sqrt(D), and the features must too."),
+     Mistake("start forgotten", _from_zero,
+             "You trained the last layer from zero: the flow starts at the network's own "
+             "(v, beta), so phi0 = (v, beta), the residuals start at F^T phi0 - y, and the "
+             "outputs at x_new start at the network's outputs there."),
+     Mistake("time doubled",
+             lambda W, v, beta, x, y, x_new, t: _reference_last(W, v, beta, x, y, x_new, 2 * t),
+             "Your outputs are those at time 2t: each mode of F^T F moves with "
+             "exp(-lambda t); exp(-2 lambda t) is what the LOSS carries (a square).")),
     hint="The last layer is a linear model with features F = (ReLU(W u) / sqrt(D), 1) and "
          "parameters (v, beta): use the closed-form flow of the earlier chapters from that "
          "start.",
