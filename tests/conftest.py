@@ -1,5 +1,12 @@
-"""Shared set-up for the library tests: a reproducible hypothesis profile, the seed data, and
-reference implementations that share no code with :mod:`gflow_lib`.
+"""Shared set-up for the library tests: the test tiers, a reproducible hypothesis profile, the
+seed data, and reference implementations that share no code with :mod:`gflow_lib`.
+
+Tiers (CONTRIBUTING.md, "Test tiers"): ``make quick`` runs ``pytest tests -m "not slow"``, the
+unit and property tests; ``make test`` runs everything, nbval on every chapter included. A test
+marked ``notebooks`` (starts a Jupyter kernel), ``browser`` (Chromium or JupyterLab), ``book``
+(reads the built pages in ``_build/html``) or ``e2e`` (a tool run end to end in subprocesses)
+is also marked ``slow`` here, and so is a test that uses one of :data:`HEAVY_FIXTURES`; an
+unmarked test is in the quick tier.
 
 The references are independent methods: a numerical ODE solve of the gradient flow, the exact
 matrix exponential of an augmented system (``scipy.linalg.expm``), and small-step gradient
@@ -9,6 +16,8 @@ can use them too.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,6 +37,129 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("gflow")
+
+
+# ----------------------------------------------------------------------------- tiers
+ROOT = Path(__file__).resolve().parent.parent
+# GFLOW_BOOK_ROOT points the built-book tests at another copy of the book (a scratch build).
+BOOK_ROOT = Path(os.environ.get("GFLOW_BOOK_ROOT") or ROOT)
+HTML = BOOK_ROOT / "_build" / "html"
+# Written by `make book` after a successful build (see the Makefile).
+BOOK_STAMP = BOOK_ROOT / "_build" / ".book-built"
+# Markers that take a test out of the quick tier (each implies `slow`).
+TIER_MARKERS = ("notebooks", "browser", "book", "e2e")
+# Fixtures whose users belong to a tier: tests in files this conftest does not edit are placed
+# by the fixture they use (the fixture is where the cost is).
+HEAVY_FIXTURES = {
+    "built_book": "book",  # below: the pages of `make book`
+    "site": "book",  # tests/test_browser.py: the built pages
+    "server": "browser",  # tests/test_browser.py: an http.server for Chromium
+    "browser": "browser",  # tests/test_browser.py: headless Chromium
+    "lab": "browser",  # tests/test_widget.py: JupyterLab
+    "chrome": "browser",  # tests/test_widget.py: Chromium on JupyterLab
+    "colab_site": "e2e",  # tests/test_colab.py: pip install of the library
+    "graded": "e2e",  # tests/test_grade.py: a class graded end to end
+}
+# Slow tests of files that other work owns, by "file::test" (every parameter), with why; a
+# marker written in the test file itself does the same. Measured with --durations on a 2-core
+# machine (seconds for all parameters together, under load).
+SLOW_TESTS = {
+    # fresh interpreters importing gflow_lib module pairs (14 s)
+    "tests/test_layering.py::test_modules_import_fresh_in_either_order": "slow",
+    "tests/test_layering.py::test_the_numbers_and_the_widget_load_no_drawing_layer": "slow",
+    # every hidden problem of every seed, three variants of each answer (12 s)
+    "tests/test_hidden.py::test_a_correct_variant_passes_every_problem_of_every_seed": "slow",
+    # Monte Carlo over network weights (6 s)
+    "tests/test_kernels.py::test_kernels_match_high_precision_monte_carlo_over_weights": "slow",
+    # stiff ODE solves (Radau) as the reference (6 s)
+    "tests/test_numerics.py::test_matches_matrix_exponential": "slow",
+    # every feedback of every table on many answers (5 s)
+    "tests/test_checks_harness.py::test_feedback_never_shows_an_expected_number": "slow",
+    # children with a capped address space on 50,000 x 50 data (8 s)
+    "tests/test_accuracy.py::test_eigen_coordinates_wide_X": "slow",
+    "tests/test_accuracy.py::test_flow_risk_and_ridge_risk_wide_X": "slow",
+    "tests/test_accuracy.py::test_prediction_distribution_memory": "slow",
+    # the grader over every chapter's checks, and `make grade` in a subprocess (9 s)
+    "tests/test_grade.py::test_every_coding_exercise_with_a_check_is_graded": "slow",
+    "tests/test_grade.py::test_grade_refuses_a_missing_folder_and_make_has_the_target": "e2e",
+    "tests/test_grade.py::test_the_autograder_holds_one_otter_test_file_per_exercise": "slow",
+}
+# A quick-tier test slower than this is named at the end of the run: mark it.
+QUICK_LIMIT_S = 2.0
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.suffix == ".ipynb":  # nbval's cells: a kernel runs the chapter
+            item.add_marker("notebooks")
+        for name in getattr(item, "fixturenames", ()):
+            if name in HEAVY_FIXTURES:
+                item.add_marker(HEAVY_FIXTURES[name])
+        marker = SLOW_TESTS.get(item.nodeid.split("[")[0])
+        if marker:
+            item.add_marker(marker)
+        if any(item.get_closest_marker(m) for m in TIER_MARKERS):
+            item.add_marker("slow")
+
+
+def _book_sources():
+    """What the built pages are made from (what `make book` reads)."""
+    paths = [BOOK_ROOT / "_config.yml", BOOK_ROOT / "_toc.yml",
+             BOOK_ROOT / "tools" / "sphinx_gflow.py"]
+    book = BOOK_ROOT / "book"
+    for pattern in ("*.ipynb", "*.md", "*.bib"):
+        paths += book.glob(pattern)
+    paths += (BOOK_ROOT / "gflow_lib").rglob("*.py")
+    return [p for p in paths if p.is_file()]
+
+
+def built_book_problem():
+    """Why the built book cannot be tested ('' when it can): missing, or older than a source."""
+    if not (HTML / "index.html").is_file() or not BOOK_STAMP.is_file():
+        return (f"the built book is missing ({HTML}): run `make book` first (`make test` "
+                "does); tests never build it")
+    built = BOOK_STAMP.stat().st_mtime
+    newer = sorted(str(p.relative_to(BOOK_ROOT)) for p in _book_sources()
+                   if p.stat().st_mtime > built)
+    if newer:
+        return (f"the built book in {HTML} is older than {', '.join(newer[:5])}"
+                f"{' ...' if len(newer) > 5 else ''}: run `make book` again (`make test` does)")
+    return ""
+
+
+def pytest_runtest_setup(item):
+    """A test of the built pages fails, with what to do, when they are missing or stale: it
+    never builds the book and never skips (CI must check the pages)."""
+    if item.get_closest_marker("book"):
+        problem = built_book_problem()
+        if problem:
+            pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """The folder of the built HTML book (``_build/html``), built by ``make book``."""
+    problem = built_book_problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    return HTML
+
+
+_slow_quick_tests = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.duration > QUICK_LIMIT_S and "slow" not in \
+            report.keywords:
+        _slow_quick_tests.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _slow_quick_tests:
+        terminalreporter.write_sep("-", f"quick-tier tests slower than {QUICK_LIMIT_S:g} s "
+                                   "(mark them slow, see CONTRIBUTING.md)")
+        for duration, nodeid in sorted(_slow_quick_tests, reverse=True):
+            terminalreporter.write_line(f"{duration:6.2f}s {nodeid}")
 
 
 # ----------------------------------------------------------------------------- data

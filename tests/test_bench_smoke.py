@@ -2,14 +2,18 @@
 library reproduces the seed notebook's loops. The speed targets are measured by ``make bench``,
 not asserted here (timed tests are flaky on a shared machine)."""
 
+import pytest
+
 from benchmarks.run import main, p1, table
 
 
+@pytest.mark.slow
 def test_p1_same_numbers_as_seed_loops():
     row = p1(smoke=True)
     assert row["max_abs_diff"] < 1e-10
 
 
+@pytest.mark.slow
 def test_bench_smoke_runs(capsys):
     assert main(["--smoke"]) == 0
     out = capsys.readouterr().out

@@ -1,9 +1,10 @@
 """The built book as a reader sees it: every page opened in headless Chromium, offline.
 
 ``make test`` builds the book first (the ``test`` target depends on ``book``), so these tests
-find ``_build/html`` fresh. Run alone (``pytest tests/test_browser.py``) they build it
-themselves when it is missing or older than its sources (``tools.fetch_assets`` and
-``jupyter-book build . -W --keep-going``, the same as ``make book``).
+find ``_build/html`` fresh. They never build it: run alone (``pytest tests/test_browser.py``)
+after ``make book``; when the pages are missing or older than their sources, every test that
+needs them fails saying so (the ``built_book`` fixture and the ``book`` marker of
+tests/conftest.py). They are not in the quick tier (``make quick``).
 
 The pages are served from ``_build/html`` by a local ``http.server`` on 127.0.0.1 and opened
 in Debian's Chromium through Selenium; Chromium resolves every other host to nothing, so a
@@ -44,7 +45,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,7 +60,6 @@ from bs4 import BeautifulSoup
 ROOT = Path(os.environ.get("GFLOW_BOOK_ROOT") or Path(__file__).resolve().parent.parent)
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-STAMP = ROOT / "_build" / ".browser-test-build"
 KNOWN_CONSOLE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 INSTALL_HINT = (
     "headless Chromium is needed for the browser test: install the Debian packages "
@@ -110,47 +109,12 @@ def colab_url(doc: str) -> str:
     return f"https://colab.research.google.com/github/{base}/blob/{branch}/{path}.ipynb"
 
 
-# ---------------------------------------------------------------- a fresh build
-def _sources() -> list[Path]:
-    paths = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "tools" / "sphinx_gflow.py"]
-    paths += list((ROOT / "book").glob("*.ipynb")) + list((ROOT / "book").glob("*.md"))
-    paths += list((ROOT / "book").glob("*.bib")) + list((ROOT / "gflow_lib").rglob("*.py"))
-    return [p for p in paths if p.exists()]
-
-
-def _build_is_stale() -> bool:
-    if not (HTML / "index.html").exists():
-        return True
-    built = max(p.stat().st_mtime for p in HTML.glob("**/*.html"))
-    if STAMP.exists():
-        built = max(built, STAMP.stat().st_mtime)
-    return max(p.stat().st_mtime for p in _sources()) > built
-
-
-@functools.lru_cache(maxsize=1)
-def _build_book() -> str:
-    """Build the book when stale, the way ``make book`` does; return '' or an error text."""
-    if not _build_is_stale():
-        return ""
-    bindir = Path(sys.executable).parent
-    for cmd in (
-        [sys.executable, "-m", "tools.fetch_assets"],
-        [str(bindir / "jupyter-book"), "build", ".", "-W", "--keep-going"],
-    ):
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            out = (proc.stdout + proc.stderr)[-4000:]
-            return f"`{' '.join(cmd[1:])}` failed (run `make book`):\n{out}"
-    STAMP.touch()
-    return ""
-
-
+# ---------------------------------------------------------------- the built pages
 @pytest.fixture(scope="session")
-def site() -> Path:
-    error = _build_book()
-    if error:
-        pytest.fail(error, pytrace=False)
-    return HTML
+def site(built_book) -> Path:
+    """``_build/html`` as ``make book`` left it (tests/conftest.py fails the test when it is
+    missing or stale)."""
+    return built_book
 
 
 def built_page(doc: str) -> Path:

@@ -22,6 +22,7 @@ from ``book/instructors.md``; no execution, no build.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def _ids(paths):
 
 
 def _cells(path: Path):
+    """The cells of a MyST source, parsed once per run (several tests read each chapter;
+    treat them as read-only)."""
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, _mtime_ns: int):
     return jupytext.read(path, fmt="md:myst").cells
 
 

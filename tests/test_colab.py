@@ -18,7 +18,9 @@ it imports the *installed* package. These tests check that
 
 Executing every chapter here as well would run each chapter twice per test run: nbval
 already executes all of them (with the repository's library), and what differs on Colab, the
-installed package, is covered by the checks above.
+installed package, is covered by the checks above. The one chapter run here (about 5 s) is the
+only chapter executed twice by ``make test``. The tests that install the package or run a
+kernel are not in the quick tier (tests/conftest.py marks the users of ``colab_site`` e2e).
 """
 
 from __future__ import annotations
@@ -278,18 +280,23 @@ def _gflow_modules(path: Path) -> set[str]:
     return found
 
 
-# The chapter executed like on Colab: the one that imports the most gflow_lib modules.
-COLAB_CHAPTER = max(NOTEBOOKS, key=lambda p: (len(_gflow_modules(p)), p.stem), default=None)
+@pytest.fixture(scope="session")
+def colab_chapter():
+    """The chapter executed like on Colab: the one that imports the most gflow_lib modules
+    (found when a test needs it, not when the module is imported)."""
+    chapter = max(NOTEBOOKS, key=lambda p: (len(_gflow_modules(p)), p.stem), default=None)
+    assert chapter is not None, "no chapter notebooks"
+    return chapter
 
 
-def test_a_chapter_runs_from_the_installed_package(colab_site, tmp_path):
-    assert COLAB_CHAPTER is not None, "no chapter notebooks"
+@pytest.mark.notebooks  # the one chapter executed a second time per run: see the docstring
+def test_a_chapter_runs_from_the_installed_package(colab_chapter, colab_site, tmp_path):
     workdir = tmp_path / "colab-run"
     try:
-        run_like_colab(COLAB_CHAPTER, colab_site, workdir)
+        run_like_colab(colab_chapter, colab_site, workdir)
     except CellExecutionError as exc:
         pytest.fail(
-            f"{COLAB_CHAPTER.name} fails when run like on Colab (outside the repository, with "
+            f"{colab_chapter.name} fails when run like on Colab (outside the repository, with "
             f"only the installed gflow_lib):\n{str(exc)[-3000:]}",
             pytrace=False,
         )

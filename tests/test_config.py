@@ -167,6 +167,7 @@ def test_missing_or_truncated_file_fails(tmp_path, capsys):
     assert "dist/b.js is missing" in capsys.readouterr().err
 
 
+@pytest.mark.e2e  # asks the npm registry
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 def test_a_version_that_does_not_exist_fails(tmp_path, capsys):
     """Asks the npm registry for mathjax@0.0.404 (no such version): a loud failure."""

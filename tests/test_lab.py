@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "gflow-lab-test"
 
@@ -37,6 +39,7 @@ def test_the_lab_target_needs_only_the_venv():
     assert "venv" in re.search(r"^\$\(STAMP\):.*\n(\t.*\n)+", makefile, re.MULTILINE).group(0)
 
 
+@pytest.mark.browser
 def test_make_lab_serves_the_chapters(tmp_path):
     port = _free_port()
     args = (f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={TOKEN} "

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -19,6 +21,7 @@ def test_ruff_clean():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+@pytest.mark.e2e
 def test_notebooks_ruff_clean():
     notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.ipynb"))
     out = _run(

@@ -546,6 +546,7 @@ def test_toy_exercises_found(toy):
     )
 
 
+@pytest.mark.notebooks
 def test_toy_runs_up_to_first_stub(toy, tmp_path):
     _, student, _ = toy
     assert_runs_up_to_first_stub(student, tmp_path)
@@ -560,6 +561,7 @@ def _caught(nb):
     return nb
 
 
+@pytest.mark.notebooks
 def test_toy_runs_up_to_first_stub_when_a_check_catches_it(tmp_path):
     student, _ = tool.make_student(_caught(synthetic_chapter()), "toy")
     assert_runs_up_to_first_stub(student, tmp_path)
@@ -574,6 +576,7 @@ def _never_raises(student):
         cell.source = cell.source.replace("raise NotImplementedError(", "print(")
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("breakage", [_fail_before_stub, _never_raises],
                          ids=["error-before-stub", "never-raises"])
 def test_run_check_can_fail(breakage, tmp_path):
@@ -800,6 +803,7 @@ def test_chapter_stub_messages(chapter):
     assert_stub_messages(nb, student)
 
 
+@pytest.mark.notebooks
 def test_chapter_runs_up_to_first_stub(chapter, nbval_chapters, tmp_path):
     """See the module docstring: executed in a kernel only when nbval's run of the chapter
     does not already cover the code before the first stub, or the rest needs the state."""
@@ -910,8 +914,7 @@ def _html(page):
     return path.read_text() if path.is_file() else None
 
 
-@pytest.mark.skipif(not (HTML / "book" / "data.html").is_file(),
-                    reason="the book is not built (make book): numbers are compared with it")
+@pytest.mark.book  # tests/conftest.py fails it, saying so, when the book is not built
 def test_numbers_and_anchors_match_the_built_book():
     """Every number the copies print is the one the HTML book shows, and every anchor they
     link to exists on its page."""
@@ -933,8 +936,7 @@ def test_numbers_and_anchors_match_the_built_book():
                 assert f'id="{t.anchor}"' in html, (page, t.anchor)
 
 
-@pytest.mark.skipif(not (HTML / "book" / "data.html").is_file(),
-                    reason="the book is not built (make book): links are checked against it")
+@pytest.mark.book  # tests/conftest.py fails it, saying so, when the book is not built
 def test_links_of_the_copies_reach_the_built_book(chapter):
     _, _, student, _ = chapter
     base = book_refs.base_url()
