@@ -460,13 +460,12 @@ def _band_limits(collection):
     return verts[:, 0], verts[:, 1]
 
 
-@pytest.mark.parametrize("keyword", ["sigma_sq", "noise_var"])  # the book's name, the old one
-def test_bands_are_two_sd_of_output_and_of_noisy_observation(keyword):
+def test_bands_are_two_sd_of_output_and_of_noisy_observation():
     sigma_sq = 0.05
     x = np.linspace(0.0, 1.0, 5)
     mean = np.linspace(-0.2, 0.3, 5)
     var = np.array([0.01, 0.02, 0.04, 0.02, 0.01])
-    ax = plot_prediction_band(x, mean, var, **{keyword: sigma_sq})
+    ax = plot_prediction_band(x, mean, var, sigma_sq=sigma_sq)
     light, dark = ax.collections[0], ax.collections[1]
     for band, v in [(dark, var), (light, var + sigma_sq)]:
         xs, ys = _band_limits(band)
@@ -474,7 +473,7 @@ def test_bands_are_two_sd_of_output_and_of_noisy_observation(keyword):
             at = np.isclose(xs, xi)
             assert np.isclose(ys[at].max(), mi + 2 * np.sqrt(vi))
             assert np.isclose(ys[at].min(), mi - 2 * np.sqrt(vi))
-    fig = plot_prediction_grid(x, [mean, mean], [var, var], ["a", "b"], **{keyword: sigma_sq})
+    fig = plot_prediction_grid(x, [mean, mean], [var, var], ["a", "b"], sigma_sq=sigma_sq)
     assert len(fig.axes[0].collections) == 2  # the noisy band is drawn in every panel
 
 
@@ -519,8 +518,8 @@ def test_spread_over_time_draws_each_column():
                                       PHI0[None, :], 0.1), ValueError, r"shape \(n \+ 1, 2\)"),
         (lambda: plot_descent_vs_flow(loss_surface(X, Y, n=5), PHI0, np.zeros((3, 2)), 0.1),
          TypeError, "flow must be a gflow_lib.LinearFlow"),
-        (lambda: plot_prediction_band([0.0, 1.0], [0.0, 0.0], [1.0, 1.0], sigma_sq=0.1,
-                                      noise_var=0.1), TypeError, "not both"),
+        (lambda: plot_prediction_band([0.0, 1.0], [0.0, 0.0], [1.0, 1.0], noise_var=0.1),
+         TypeError, "unexpected keyword argument 'noise_var'"),
         (lambda: plot_prediction_band(np.zeros(4), np.zeros(3), np.ones(4)), ValueError,
          "same length"),
         (lambda: plot_prediction_band(np.zeros(4), np.zeros(4), -np.ones(4)), ValueError,
