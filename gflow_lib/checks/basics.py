@@ -153,9 +153,10 @@ def check_loss(loss) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (one half missing, mean instead of sum, X transposed, norm not
-        squared, no sum).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``no half``, ``mean``, ``mean no half``,
+        ``X transposed``, ``norm``, ``no sum``, ``square of sum``, ``forgot y``, ``abs``,
+        ``intercept row dropped``.
     """
     return run_check(LOSS, loss)
 
@@ -177,9 +178,9 @@ def check_residuals_at(residuals_at) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (sign of the exponent, elementwise exp instead of the matrix
-        exponential, X X^T instead of X^T X, wrong time scale, outputs instead of residuals,
-        flipped residual, time ignored).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``sign``, ``elementwise exp``, ``outputs``,
+        ``flipped``, ``time x2``, ``time /2``, ``X X^T``, ``no t``, ``no rotation back``,
+        ``rotation order``, ``start forgotten``, ``null space dropped``.
     """
     return run_check(RESIDUALS, residuals_at)

@@ -130,8 +130,9 @@ def check_predictive_variance(predictive_variance) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (X transposed, sign, time scale, standard deviation, sqrt(s), no s,
-        the full covariance, the null space left out).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``X transposed``, ``sign``, ``time scale``,
+        ``std``, ``prior sd``, ``no prior``, ``full covariance``, ``null space``, ``s squared``,
+        ``elementwise exp``, ``eigenvectors as rows``, ``time doubled``.
     """
     return run_check(PREDICTIVE_VARIANCE, predictive_variance)

@@ -77,8 +77,8 @@ def check_frame_losses(frame_losses) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes one (one half missing, mean instead of sum, wrong axis, square of the
-        sum, no square, norm not squared, no sum, sum over everything).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``no half``, ``mean``, ``wrong axis``,
+        ``square of sum``, ``no square``, ``norm``, ``no sum``, ``sum all``, ``mean no half``.
     """
     return run_check(FRAME_LOSSES, frame_losses)

@@ -151,8 +151,9 @@ def check_kernel_predict(kernel_predict) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (no division by lambda, sign, decay instead of gain, eigenvectors as
-        rows, ridge instead of the flow, the t -> infinity limit).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``no division by lambda``, ``sign``,
+        ``decay instead of gain``, ``eigenvectors as rows``,
+        ``eigenvectors as rows, zero modes masked``, ``time doubled``, ``ridge``, ``limit``.
     """
     return run_check(KERNEL_PREDICT, kernel_predict)

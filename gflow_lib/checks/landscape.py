@@ -89,8 +89,9 @@ def check_gd_step(gd_step) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (sign, factor 2, mean, no lr, step or gradient or outputs returned,
-        X transposed, phi changed in place).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``sign``, ``no half``, ``mean``, ``no lr``,
+        ``step only``, ``gradient``, ``outputs``, ``residuals``, ``X X^T phi - y``,
+        ``X transposed``.
     """
     return run_check(GD_STEP, gd_step)

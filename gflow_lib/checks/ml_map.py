@@ -114,8 +114,10 @@ def check_map_estimate(map_estimate) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (prior missing, penalty inverted, from standard deviations, twice or
-        half too large, subtracted, result negated, one number per data point).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``ML``, ``inverted``, ``std``, ``double``,
+        ``half``, ``minus penalty``, ``minus result``, ``dual``, ``+ penalty without the identity``,
+        ``lambda squared``, ``lambda = sigma_sq``, ``lambda = 1/sigma_sq_p``,
+        ``intercept unpenalised``.
     """
     return run_check(MAP_ESTIMATE, map_estimate)

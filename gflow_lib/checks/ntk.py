@@ -130,9 +130,10 @@ def check_empirical_ntk(empirical_ntk) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (no bias gradient, no 1/D, 1/sqrt(D), one layer only, x x' for u.u',
-        v not squared).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``no bias gradient``, ``no 1/D``,
+        ``1/sqrt(D)``, ``last layer only``, ``first layer only``, ``x x' for u.u'``,
+        ``v not squared``.
     """
     return run_check(EMPIRICAL_NTK, empirical_ntk)
 
@@ -257,8 +258,8 @@ def check_last_layer(last_layer_outputs) -> CheckResult:
     Returns
     -------
     CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistake when
-        it recognizes it (all layers trained, nothing trained, the limit, no bias feature, no
-        1/sqrt(D)).
+        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
+        (``mistake`` is the name), in the order tried: ``all layers``, ``untrained``, ``limit``,
+        ``no bias feature``, ``no 1/sqrt(D)``, ``start forgotten``, ``time doubled``.
     """
     return run_check(LAST_LAYER, last_layer_outputs)
