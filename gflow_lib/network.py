@@ -490,10 +490,10 @@ def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
     n_steps = v.non_negative_int(n_steps, "n_steps")
     every = v.positive_int(record_every, "record_every")
     x_eval = None if x_eval is None else v.scalar_inputs(x_eval, "x_eval")
-    steps = np.unique(np.r_[np.arange(0, n_steps + 1, every), n_steps])
     N = int(np.prod(p.batch_shape))
     v.size_limit((n_steps + 1) * N * x.size * p.width, "n_steps * networks * inputs * width",
                  v.MAX_WORK, " (the work of the run)")
+    steps = np.unique(np.r_[np.arange(0, n_steps + 1, every), n_steps])
     per_record = N * (x.size + (0 if x_eval is None else x_eval.size)
                       + (3 * p.width + 1 if record_params else 0))
     v.size_limit(steps.size * per_record, "the recorded values (steps recorded * networks * "
