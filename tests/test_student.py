@@ -785,6 +785,28 @@ def test_chapter_exercise_counts(chapter):
     assert not unchecked, f"{report}; coding exercises without a check cell: {unchecked}"
 
 
+def test_each_coding_exercise_names_one_function_everywhere(chapter):
+    """The grader finds an exercise by its check cell, ``print(check_x(NAME))``, and grades the
+    function NAME of the notebook on the check's visible and hidden problems. NAME must be the
+    one the exercise text asks for, the stub's, and the check table's, and must not be a name
+    of the library that the chapter imports (a learner who follows the text would otherwise
+    be graded on another function)."""
+    import gflow_lib
+    from gflow_lib.checks import grading
+    from gflow_lib.checks.hidden import HIDDEN
+
+    path, _, _, exercises = chapter
+    coding = [e for e in exercises if e.coding]
+    assert coding, f"{path.stem}: no auto-graded coding exercise"
+    for ex in coding:
+        where = f"{path.stem}: {ex.label}"
+        assert ex.check in HIDDEN and ex.checked, where
+        assert grading.function_name(ex.check) == ex.checked, (where, ex.checked)
+        assert f"`{ex.checked}(" in ex.body, f"{where}: the text does not ask for {ex.checked}"
+        assert any(f"body of {ex.checked}" in m for m in ex.stubs), (where, ex.stubs)
+        assert not hasattr(gflow_lib, ex.checked), f"{where}: {ex.checked} shadows the library's"
+
+
 def test_instructor_page_lists_every_exercise():
     """book/instructors.md is written by hand from the chapters: it must name every exercise
     and every check (regenerate its table with `python -m tools.student --table`)."""

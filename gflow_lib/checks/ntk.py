@@ -5,13 +5,14 @@ closed form.
 
 Two checks, each a table run by the one harness of :mod:`gflow_lib.checks`:
 
-* ``empirical_ntk(W, v, x1, x2)``, the empirical neural tangent kernel of the shallow network
+* ``ntk_from_weights(W, v, x1, x2)``, the empirical neural tangent kernel of the shallow network
   :math:`f(x) = \beta + D^{-1/2}\sum_j v_j\,\mathrm{ReLU}(w_j\cdot u)`, :math:`u = (x, 1)`,
 
   .. math:: \Theta(x, x') = \frac1D\sum_j\Big[(u\cdot u')\,v_j^2\,s_j(x)s_j(x')
       + \mathrm{ReLU}(w_j\cdot u)\,\mathrm{ReLU}(w_j\cdot u')\Big] + 1,
 
-  with :func:`gflow_lib.network.empirical_ntk` as the reference;
+  with :func:`gflow_lib.network.empirical_ntk` as the reference (the learner's function has
+  another name, so that it does not shadow the library's, which the chapter imports);
 * ``last_layer_outputs(W, v, beta, x, y, x_new, t)``, the outputs at ``x_new`` after gradient
   flow of the last layer :math:`(v, \beta)` alone, a linear model over the features
   :math:`(\mathrm{ReLU}(Wu)/\sqrt D,\, 1)`, with :func:`gflow_lib.network.last_layer_flow` as
@@ -75,7 +76,7 @@ def _v_not_squared(W, v, x1, x2):
 
 
 EMPIRICAL_NTK = Check(
-    "empirical_ntk(W, v, x1, x2)", "empirical_ntk",
+    "ntk_from_weights(W, v, x1, x2)", "ntk_from_weights",
     "one kernel value per pair of inputs, (M1, M2)",
     (Case("the book's three points, D = 5", lambda: _ntk_case(5, X_BOOK, X_BOOK, 1)),
      Case("the book's points against four new inputs, D = 40",
@@ -116,14 +117,14 @@ EMPIRICAL_NTK = Check(
 )
 
 
-def check_empirical_ntk(empirical_ntk) -> CheckResult:
-    r"""Check the learner's ``empirical_ntk(W, v, x1, x2)``.
+def check_empirical_ntk(ntk_from_weights) -> CheckResult:
+    r"""Check the learner's ``ntk_from_weights(W, v, x1, x2)``: the empirical NTK.
 
     Introduced in the exercises of the chapter on wide networks.
 
     Parameters
     ----------
-    empirical_ntk : callable
+    ntk_from_weights : callable
         ``(W (D, 2), v (D,), x1 (M1,), x2 (M2,)) -> (M1, M2)``, the empirical NTK of the
         shallow network.
 
@@ -135,7 +136,7 @@ def check_empirical_ntk(empirical_ntk) -> CheckResult:
         ``1/sqrt(D)``, ``last layer only``, ``first layer only``, ``x x' for u.u'``,
         ``v not squared``.
     """
-    return run_check(EMPIRICAL_NTK, empirical_ntk)
+    return run_check(EMPIRICAL_NTK, ntk_from_weights)
 
 
 # ---------------------------------------------------------------------- last layer only
@@ -241,6 +242,8 @@ LAST_LAYER = Check(
          "start.",
     error_hint="W has shape (D, 2) and the features F have shape (D + 1, I): one column per "
                "input, the row of ones last.",
+    # the exercise builds on the library's flow (LinearFlow), not on its last-layer answer
+    forbidden=("gflow_lib.network.last_layer_flow", "gflow_lib.network.last_layer_features"),
 )
 
 
