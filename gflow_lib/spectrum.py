@@ -350,7 +350,7 @@ def _mapped(lin, c, logc):
     bad = ~np.all(np.isfinite(c), axis=-1)
     if logc is None or not np.any(bad):
         return out
-    lc = np.where(np.isfinite(c) & (c == 0), -np.inf, logc)[bad]
+    lc = np.where((np.isfinite(c) & (c == 0)) | np.isnan(logc), -np.inf, logc)[bad]
     m = np.max(lc, axis=-1, keepdims=True)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         u = lin(np.sign(c[bad]) * np.exp(lc - m))
