@@ -85,13 +85,29 @@ def _J(order: int, theta, delta):
     """Cho and Saul's J_n(theta), n = 0, 1, 2, as ``(m, e)`` with J_n = m * 2**e: directly for
     theta <= pi/2, and from the complement ``delta = pi - theta`` (given with all its digits)
     as delta^(2n+1) g_n(delta^2) beyond, the power kept in ``e`` so that nothing underflows."""
+    theta, delta = np.asarray(theta), np.asarray(delta)
     obtuse = delta < theta  # theta > pi/2
-    s, c, rest = np.sin(theta), np.cos(theta), np.pi - theta
-    direct = (rest, s + rest * c, 3.0 * s * c + rest * (1.0 + 2.0 * c * c))[order]
-    md, ed = np.frexp(np.where(obtuse, delta, 1.0))
-    g = 1.0 if order == 0 else npp.polyval(np.where(obtuse, delta, 0.0) ** 2, _G[order])
-    p = 2 * order + 1
-    return np.where(obtuse, md**p * g, direct), np.where(obtuse, p * ed, 0)
+    m, e = np.empty(theta.shape), np.zeros(theta.shape, dtype=int)
+    for part, pick in ((~obtuse, False), (obtuse, True)):
+        whole = part.all()
+        if not (whole or part.any()):
+            continue
+        sel = ... if whole else part
+        if pick:
+            d = delta[sel]
+            md, ed = np.frexp(d)
+            p = 2 * order + 1
+            m[sel] = md**p * (1.0 if order == 0 else npp.polyval(d * d, _G[order]))
+            e[sel] = p * ed
+            continue
+        t = theta[sel]
+        rest = np.pi - t
+        if order == 0:
+            m[sel] = rest
+            continue
+        s, c = np.sin(t), np.cos(t)
+        m[sel] = s + rest * c if order == 1 else 3.0 * s * c + rest * (1.0 + 2.0 * c * c)
+    return m, e
 
 
 def _unit(x):
