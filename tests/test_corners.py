@@ -306,6 +306,9 @@ def test_empty_times_give_no_rows():
     (lambda: train_shallow(init_shallow(10**4), X, Y, 0.1, 10**6), "n_steps * networks * "
      "inputs * width must be at most 4,294,967,296 (the work of the run); got 30,000,030,000"),
     (lambda: relu_kernels(np.zeros(20_000)), "the kernel's size M1 * M2 must be at most"),
+    (lambda: shallow_ntk(np.zeros(20_000)), "the kernel's size M1 * M2 must be at most"),
+    (lambda: arccos_kernel(np.zeros(10**5), np.zeros(2000)), "M1 * M2 must be at most "
+     "134,217,728; got 200,000,000"),
 ])
 def test_sizes_beyond_the_limits_are_refused_by_name(call, words):
     with pytest.raises(ValueError) as info:
