@@ -340,9 +340,12 @@ def scalar_inputs(x, name: str = "x") -> np.ndarray:
 
 
 def input_pair(x1, x2):
-    """Scalar inputs ``x1`` (M1,) and ``x2`` (M2,), ``x2`` defaulting to ``x1``."""
+    """Scalar inputs ``x1`` (M1,) and ``x2`` (M2,), ``x2`` defaulting to ``x1``, whose
+    (M1, M2) kernel is within the size limit."""
     x1 = scalar_inputs(x1, "x1")
-    return x1, (x1 if x2 is None else scalar_inputs(x2, "x2"))
+    x2 = x1 if x2 is None else scalar_inputs(x2, "x2")
+    size_limit(x1.size * x2.size, "the kernel's size M1 * M2")
+    return x1, x2
 
 
 def input_rows(x1, x2):
