@@ -145,3 +145,14 @@ def test_the_numbers_and_the_widget_load_no_drawing_layer():
     assert not _run("import gflow_lib, gflow_lib.frames") & {"matplotlib", "ipywidgets",
                                                              "IPython"}
     assert "matplotlib" not in _run("import gflow_lib.widgets")
+
+
+def test_import_gflow_lib_does_not_load_scipy_optimize():
+    """scipy.optimize (closest_time and variance_ratio_sup only) is imported where it is
+    used, not on ``import gflow_lib``; using it then works."""
+    code = ("import sys, gflow_lib\nprint('scipy.optimize' in sys.modules)\n"
+            "from gflow_lib.regularization import variance_ratio_sup\nvariance_ratio_sup()\n"
+            "print('scipy.optimize' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
