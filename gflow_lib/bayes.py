@@ -1,9 +1,12 @@
 r"""Distributions over time: flows from a random start, and the Bayesian posterior.
 
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``). Both
-are spreads of a Gaussian crowd of starts (:meth:`gflow_lib.spectrum.Spectrum.spread`). ``X`` is
-D x I (columns are data points), ``y`` (I,), new inputs ``X_new`` (D, M), times ``t`` >= 0, the
-noise variance ``sigma_sq`` and the prior variance of each parameter ``sigma_sq_p`` > 0.
+are spreads of a Gaussian crowd of starts (:meth:`gflow_lib.spectrum.Spectrum.spread`), paths
+through one spectrum: the flow's crowd is ``Spectrum(X, y).path(Flow(), prior_mean)``
+(:meth:`~gflow_lib.spectrum.SpectrumPath.predictive`), the posterior the path of
+:class:`~gflow_lib.Ridge` from 0 at the penalty ``sigma_sq / sigma_sq_p``. ``X`` is D x I
+(columns are data points), ``y`` (I,), new inputs ``X_new`` (D, M), times ``t`` >= 0, the noise
+variance ``sigma_sq`` and the prior variance of each parameter ``sigma_sq_p`` > 0.
 """
 
 from __future__ import annotations

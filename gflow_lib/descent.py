@@ -2,7 +2,10 @@ r"""Gradient descent with a finite step ``lr``, and the closed forms it is compa
 
 Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``X`` is D x I
 (columns are data points), ``y`` has shape (I,), ``phi0`` (D,); the step ``lr`` is > 0, and
-times ``t`` and step counts are >= 0.
+times ``t`` and step counts are >= 0. The closed forms are paths through one spectrum:
+``descent_closed_form(X, y, phi0, lr, k)`` is ``Spectrum(X, y).path(Descent(lr), phi0).params(k)``,
+and the modified flows are :class:`~gflow_lib.ModifiedFlow` and
+:class:`~gflow_lib.ExactModifiedFlow` in place of :class:`~gflow_lib.Descent`.
 """
 
 from __future__ import annotations
