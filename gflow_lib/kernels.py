@@ -81,10 +81,11 @@ _G = {
 }
 
 
-def _J(order: int, theta, delta):
+def arccos_factor(order: int, theta, delta):
     """Cho and Saul's J_n(theta), n = 0, 1, 2, as ``(m, e)`` with J_n = m * 2**e: directly for
     theta <= pi/2, and from the complement ``delta = pi - theta`` (given with all its digits)
-    as delta^(2n+1) g_n(delta^2) beyond, the power kept in ``e`` so that nothing underflows."""
+    as delta^(2n+1) g_n(delta^2) beyond, the power kept in ``e`` so that nothing underflows.
+    A building block of the kernels here and in :mod:`gflow_lib.ntk` (not exported)."""
     theta, delta = np.asarray(theta), np.asarray(delta)
     obtuse = delta < theta  # theta > pi/2
     m, e = np.empty(theta.shape), np.zeros(theta.shape, dtype=int)
@@ -117,10 +118,11 @@ def _unit(x):
     return x / h, 1.0 / h, m, e
 
 
-def _angles(x1, x2):
-    """Angle theta between u = (x1, 1) and u' = (x2, 1) and its complement delta = pi - theta,
-    each by atan2 of the cross and dot products of the unit vectors (every digit kept on both
-    sides), and |u||u'| as ``(m, e)``; each (M1, M2)."""
+def lifted_angles(x1, x2):
+    """``(cos, theta, delta, m, e)`` for u = (x1, 1) and u' = (x2, 1), each (M1, M2): the angle
+    theta and its complement delta = pi - theta, each by atan2 of the cross and dot products of
+    the unit vectors (every digit kept on both sides), and |u||u'| = m * 2**e. A building
+    block of the kernels here and in :mod:`gflow_lib.ntk` (not exported)."""
     a1, b1, m1, e1 = _unit(x1)
     a2, b2, m2, e2 = _unit(x2)
     cross = np.abs(np.multiply.outer(a1, b2) - np.multiply.outer(b1, a2))
@@ -132,7 +134,7 @@ def _angles(x1, x2):
 def _kappa(order, c):
     """kappa_n(c) = J_n(arccos c) / pi, the complement as arccos(-c) (all its digits)."""
     c = v.cosines(c, "c", COS_TOLERANCE)
-    mj, ej = _J(order, np.arccos(c), np.arccos(-c))
+    mj, ej = arccos_factor(order, np.arccos(c), np.arccos(-c))
     return np.ldexp(mj, ej) / np.pi
 
 
@@ -209,8 +211,8 @@ def arccos_kernel(x1, x2=None, order=1):
     x1, x2 = v.input_pair(x1, x2)
     if isinstance(order, bool) or order not in (0, 1, 2):
         raise ValueError(f"order must be 0, 1 or 2; got {order!r}")
-    _, theta, delta, m, e = _angles(x1, x2)
-    mj, ej = _J(order, theta, delta)
+    _, theta, delta, m, e = lifted_angles(x1, x2)
+    mj, ej = arccos_factor(order, theta, delta)
     with np.errstate(over="ignore"):  # beyond the float range: inf
         return np.ldexp(m**order * mj / np.pi, order * e + ej)
 

@@ -32,7 +32,7 @@ import numpy.polynomial.polynomial as npp
 
 from . import _validation as v
 from .bayes import Prediction
-from .kernels import _J, _angles
+from .kernels import arccos_factor, lifted_angles
 from .spectrum import Flow, kernel_coefficients, kernel_eigen
 
 __all__ = [
@@ -76,13 +76,13 @@ def _shallow(x1, x2, ntk, const, scale1=False, scale2=False):
     """The shallow NTK (``ntk``; ``const`` 1) or NNGP (``const`` the bias variance), each entry
     divided by 2**(e1 + e2) for the sides asked (e from :func:`_scale`): the norms are factored
     out, so an entry is inf only where its exact value is beyond the float range."""
-    dot, theta, delta, m, e = _angles(x1, x2)
+    dot, theta, delta, m, e = lifted_angles(x1, x2)
     shift = np.add.outer(_scale(x1) if scale1 else 0 * x1, _scale(x2) if scale2 else 0 * x2)
     shift = shift.astype(int)
-    m1, e1 = _J(1, theta, delta)
+    m1, e1 = arccos_factor(1, theta, delta)
     with np.errstate(over="ignore", under="ignore"):
         if ntk:  # (u.u') kappa0 + |u||u'| kappa1 = |u||u'| (cos J_0 + J_1) / pi
-            m0, e0 = _J(0, theta, delta)
+            m0, e0 = arccos_factor(0, theta, delta)
             m1, e1 = np.ldexp(m1, e1) + dot * np.ldexp(m0, e0), 0
         return np.ldexp(0.5 * m * m1 / np.pi, e + e1 - shift) + np.ldexp(const, -shift)
 
@@ -250,8 +250,8 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
             (r1, b1, Q1, F1), (r2, b2, Q2, F2) = parts
             rr, bb = np.multiply.outer(r1, r2), np.multiply.outer(b1, b2)
             obtuse = delta < theta
-            k0 = np.ldexp(*_J(0, theta, delta)) / np.pi
-            m1, e1 = _J(1, theta, delta)  # kept apart for the output: J_1 ~ (pi - theta)^3
+            k0 = np.ldexp(*arccos_factor(0, theta, delta)) / np.pi
+            m1, e1 = arccos_factor(1, theta, delta)  # apart for the output: J_1 ~ (pi - theta)^3
             k1 = np.ldexp(m1, e1) / np.pi
             one_minus_k1 = (np.where(obtuse, delta, np.pi - theta) * 2 * np.sin(0.5 * theta) ** 2
                             + _theta_minus_sin(theta)) / np.pi
