@@ -200,8 +200,10 @@ def test_relu_kernels_take_rows_of_inputs_as_neural_tangents_does():
         assert np.allclose(a.ntk, b.ntk, rtol=4 * EPS, atol=0)
     with pytest.raises(ValueError, match="x1 and x2 must have the same input dimension d"):
         relu_kernels(np.ones((2, 3)), np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"^x1 must be a non-empty array of shape \(M,\)"):
-        relu_kernels(np.ones((2, 2, 2)))
+    for bad in (np.ones((2, 2, 2)), np.ones((2, 0))):
+        with pytest.raises(ValueError, match=r"^x1 must be an array of shape \(M,\) of scalar"):
+            relu_kernels(bad)
+    assert relu_kernels([], x2).ntk.shape == (0, 3)
 
 
 # -------------------------------------------------------------- 3. far ends of the inputs
