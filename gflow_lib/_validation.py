@@ -357,9 +357,9 @@ def input_rows(x1, x2):
             out.append(out[0])
             continue
         a = as_real_array(x, name)
-        if a.ndim not in (1, 2) or a.size == 0:
-            raise ValueError(f"{name} must be a non-empty array of shape (M,) of scalar inputs or "
-                             f"(M, d) of d-dimensional inputs; got shape {a.shape}")
+        if a.ndim not in (1, 2) or (a.ndim == 2 and a.shape[1] == 0):
+            raise ValueError(f"{name} must be an array of shape (M,) of scalar inputs or (M, d) of "
+                             f"d-dimensional inputs, d >= 1; got shape {a.shape}")
         check_finite(a, name)
         out.append(a[:, None] if a.ndim == 1 else a)
     if out[0].shape[1] != out[1].shape[1]:
