@@ -127,21 +127,34 @@ def built_book_problem():
     return ""
 
 
+_book_state = {}
+
+
+def pytest_sessionstart(session):
+    # Judged once, when the run starts (`make test` has just built the book): a source edited
+    # while the tests run does not turn the pages stale half-way through.
+    _book_state["problem"] = built_book_problem()
+
+
+def _require_built_book():
+    problem = _book_state.get("problem")
+    if problem is None:
+        problem = _book_state["problem"] = built_book_problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
 def pytest_runtest_setup(item):
     """A test of the built pages fails, with what to do, when they are missing or stale: it
     never builds the book and never skips (CI must check the pages)."""
     if item.get_closest_marker("book"):
-        problem = built_book_problem()
-        if problem:
-            pytest.fail(problem, pytrace=False)
+        _require_built_book()
 
 
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """The folder of the built HTML book (``_build/html``), built by ``make book``."""
-    problem = built_book_problem()
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    _require_built_book()
     return HTML
 
 

@@ -8,9 +8,12 @@ outputs, and a notebook that drifted from its MyST source.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
 import yaml
 
@@ -28,24 +31,98 @@ def test_there_are_chapters():
     assert len(NOTEBOOKS) >= 3
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_executed_in_order_without_errors(path):
+def execution_problems(path) -> list[str]:
+    """What keeps nbval from checking a stored notebook: cells not executed once and in order
+    from a fresh kernel (nbval skips a cell without a count), stored errors or tracebacks,
+    memory addresses in the outputs. Empty when there is none."""
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code, f"{path.name} has no code cells"
+    if not code:
+        return [f"{path.name} has no code cells"]
+    problems = []
     counts = [c.get("execution_count") for c in code]
-    assert counts == list(range(1, len(code) + 1)), (
-        f"{path.name}: code cells must be executed once, in order, from a fresh kernel "
-        f"(run `make notebooks`); execution counts are {counts}"
-    )
+    if counts != list(range(1, len(code) + 1)):
+        problems.append(f"{path.name}: code cells must be executed once, in order, from a fresh "
+                        f"kernel (run `make notebooks`); execution counts are {counts}")
     for i, cell in enumerate(code):
         for out in cell.get("outputs", []):
-            assert out["output_type"] != "error", f"{path.name}: code cell {i} stored an error"
+            if out["output_type"] == "error":
+                problems.append(f"{path.name}: code cell {i} stored an error")
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
-            assert " at 0x" not in text, (
-                f"{path.name}: code cell {i} prints a memory address (end plotting lines with ';')"
-            )
-            assert "Traceback" not in text, f"{path.name}: code cell {i} printed a traceback"
+            if " at 0x" in text:
+                problems.append(f"{path.name}: code cell {i} prints a memory address (end "
+                                "plotting lines with ';')")
+            if "Traceback" in text:
+                problems.append(f"{path.name}: code cell {i} printed a traceback")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_executed_in_order_without_errors(path):
+    problems = execution_problems(path)
+    assert not problems, "\n".join(problems)
+
+
+def _tiny_notebook(counts, outputs=None):
+    cells = [nbformat.v4.new_code_cell(f"print({k})", execution_count=c,
+                                       outputs=[nbformat.v4.new_output(
+                                           "stream", name="stdout", text=f"{k}\n")])
+             for k, c in enumerate(counts)]
+    for k, extra in (outputs or {}).items():
+        cells[k].outputs.append(extra)
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+@pytest.mark.parametrize("counts, outputs, found", [
+    ([1, 2, 3], None, None),
+    ([1, None, 3], None, "execution counts are [1, None, 3]"),  # unexecuted cell
+    ([None, None, None], None, "execution counts are [None, None, None]"),  # never executed
+    ([2, 1, 3], None, "execution counts are [2, 1, 3]"),  # out of order
+    ([1, 2, 4], None, "execution counts are [1, 2, 4]"),  # a cell run twice
+    ([1, 2, 3], {1: nbformat.v4.new_output("error", ename="E", evalue="", traceback=[])},
+     "code cell 1 stored an error"),
+    ([1, 2, 3], {2: nbformat.v4.new_output("execute_result", execution_count=3, data={
+        "text/plain": "<Axes at 0x7f00beef>"})}, "code cell 2 prints a memory address"),
+], ids=["good", "unexecuted-cell", "unexecuted", "out-of-order", "run-twice", "error",
+        "address"])
+def test_the_execution_check_can_fail(tmp_path, counts, outputs, found):
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(_tiny_notebook(counts, outputs), path)
+    problems = execution_problems(path)
+    if found is None:
+        assert problems == []
+    else:
+        assert any(found in p for p in problems), problems
+
+
+@pytest.mark.notebooks
+def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
+    """nbval as `make test` runs it (the options of pyproject.toml) re-executes a notebook and
+    fails when a printed number differs from the stored one; the correct notebook passes, and
+    rounding-level numbers are sanitized (tests/nbval_sanitize.cfg)."""
+    def notebook(printed):
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("print(f'{0.1 * 3:.6f}')", execution_count=1, outputs=[
+                nbformat.v4.new_output("stream", name="stdout", text=printed)]),
+            nbformat.v4.new_code_cell("print(f'{2.0**-50:.1e}')", execution_count=2, outputs=[
+                nbformat.v4.new_output("stream", name="stdout", text="3.3e-16\n")]),
+        ])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        return nb
+
+    results = {}
+    for name, printed in (("right", "0.300000\n"), ("wrong", "0.300001\n")):
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(notebook(printed), path)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
+             "--rootdir", str(tmp_path), "-q", "-p", "no:xdist", str(path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+        results[name] = (proc.returncode, proc.stdout[-3000:])
+    assert results["right"][0] == 0, results["right"][1]
+    assert results["wrong"][0] == 1, results["wrong"][1]
+    assert "0.300001" in results["wrong"][1] and "1 failed, 1 passed" in results["wrong"][1]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

@@ -1,0 +1,91 @@
+"""The test tiers (CONTRIBUTING.md, "Test tiers"): what `make quick` leaves out, what
+`make test` runs, and the check that the built book is there and fresh."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import conftest
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _recipe(target: str) -> str:
+    makefile = (ROOT / "Makefile").read_text()
+    rule = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert rule, f"no {target} target in the Makefile"
+    return rule.group(1)
+
+
+def test_make_quick_and_make_test_select_the_tiers():
+    quick, full = _recipe("quick"), _recipe("test")
+    assert re.search(r"pytest tests -m \"not slow\"", quick), quick
+    assert "--dist loadfile" in full and ' -m "' not in full, full
+    assert re.search(r"^test:.*\bbook\b", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_markers_are_registered_and_strict():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"]
+    names = {line.split(":")[0] for line in config["markers"]}
+    assert names == {"slow", *conftest.TIER_MARKERS}, names
+    assert "--strict-markers" in config["addopts"] and "--nbval" in config["addopts"]
+    assert set(conftest.HEAVY_FIXTURES.values()) <= names
+    assert set(conftest.SLOW_TESTS.values()) <= names
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    """A scratch book root for the built-book check."""
+    html = tmp_path / "_build" / "html"
+    monkeypatch.setattr(conftest, "BOOK_ROOT", tmp_path)
+    monkeypatch.setattr(conftest, "HTML", html)
+    monkeypatch.setattr(conftest, "BOOK_STAMP", tmp_path / "_build" / ".book-built")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "data.ipynb").write_text("{}")
+    return tmp_path
+
+
+def test_the_built_book_check_names_a_missing_and_a_stale_build(book):
+    assert "the built book is missing" in conftest.built_book_problem()
+    (book / "_build" / "html").mkdir(parents=True)
+    (book / "_build" / "html" / "index.html").write_text("<html></html>")
+    assert "run `make book` first" in conftest.built_book_problem()  # no stamp: not make book's
+    stamp = book / "_build" / ".book-built"
+    stamp.touch()
+    os.utime(stamp, (1_000_000_000, 1_000_000_000))  # built long before the source
+    assert "is older than book/data.ipynb" in conftest.built_book_problem()
+    os.utime(stamp, None)
+    os.utime(book / "book" / "data.ipynb", (1_000_000_000, 1_000_000_000))
+    assert conftest.built_book_problem() == ""
+
+
+@pytest.mark.slow
+def test_quick_collects_no_notebook_and_marks_the_heavy_tests():
+    """In a real collection: nbval's cells are `notebooks` and `slow`, so `-m "not slow"` drops
+    them; a test that uses a heavy fixture or is listed in SLOW_TESTS is slow too; a plain
+    unit test stays."""
+    def collect(*args):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist", *args,
+             "tests/test_notebooks.py", "tests/test_browser.py", "book/intro.ipynb"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        return [line for line in proc.stdout.splitlines() if "::" in line]
+
+    everything, quick = collect(), collect("-m", "not slow")
+    assert [n for n in everything if n.startswith("book/intro.ipynb::Cell")]
+    assert not [n for n in quick if n.startswith("book/")]
+    assert "tests/test_browser.py::test_live_params_equal_linear_flow" in everything
+    assert "tests/test_browser.py::test_live_params_equal_linear_flow" not in quick
+    assert "tests/test_browser.py::test_raw_tex_detector" in quick  # no fixture: a unit test
+    assert "tests/test_browser.py::test_no_page_loads_anything_from_another_host" not in quick
+    assert "tests/test_notebooks.py::test_there_are_chapters" in quick
+    assert "tests/test_notebooks.py::test_nbval_fails_on_a_wrong_stored_output" not in quick
