@@ -1,188 +1,313 @@
-"""``make grade`` (tools/grade.py): otter-grader over a folder of notebooks, offline, no Docker.
+"""``make grade`` (tools/grade.py), in this process: the exercises found, the protocol between
+the grader and a kernel (answers as data, validated), the library read from the source,
+processes ended, files that must not change, students and the class's outputs.
 
-One grading run (about a minute per ten notebooks, two at a time) grades three kinds of
-submission of every chapter that has auto-graded exercises:
-
-* the book's own chapter notebook, whose solutions must get full marks;
-* the untouched student copy, which must get zero;
-* the student copy with one typical mistake written into each coding exercise, which must
-  not get full marks and whose feedback must name the mistake.
-
-The rest is tested without otter: the exercises found, the autograder written, notebooks
-matched to chapters, the summary.
+One end-to-end run that grades a whole class folder, attacks included, is in
+tests/test_grade_attacks.py.
 """
 
 from __future__ import annotations
 
-import ast
+import base64
 import csv
+import os
 import re
 import subprocess
 import sys
-import zipfile
-from pathlib import Path
+import textwrap
+import time
+from pathlib import Path, PurePosixPath
 
 import nbformat
+import numpy as np
 import pytest
 
 from gflow_lib.checks import grading
 from tools import grade as tool
 from tools import student
+from tools.grade_source import library_use
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = tool.exercises(strict=True)
-STUB = re.compile(r"^(?P<indent>\s*)raise NotImplementedError\(\"Exercise (?P<label>[\w-]+): ")
-
-# A realistic wrong body per exercise of the first chapters, and the mistake it must be named as.
-# Exercises without one here get the first mistake of their check's table, called from the body.
-WRONG = {
-    "data-ex-loss": ("forgot y", "r = X.T @ phi\nreturn 0.5 * float(r @ r)"),
-    "closed-form-ex-residuals": (
-        "no rotation back",
-        "lam, U = np.linalg.eigh(X.T @ X)\nr0 = X.T @ phi0 - y\n"
-        "return np.exp(-lam * t) * (U.T @ r0)"),
-    "landscape-ex-step": ("X X^T phi - y", "return phi - lr * (X @ X.T @ phi - y)"),
-    "ml-vs-map-ex-map": (
-        "+ penalty without the identity",
-        "A = X @ X.T + sigma_sq / sigma_sq_p\nreturn np.linalg.solve(A, X @ y)"),
-    "bayes-over-time-ex-variance": (
-        "elementwise exp",
-        "decay = np.exp(-(X @ X.T) * t)\nreturn s * np.sum((decay @ X_new) ** 2, axis=0)"),
-    "explorer-ex-losses": ("mean no half", "return np.mean(residuals**2, axis=1)"),
-}
+SEED = 4242
 
 
-def injected(ex: tool.Exercise, params: list[str]) -> tuple[str, str]:
-    """(mistake name, function body) for an exercise."""
-    if ex.label in WRONG:
-        return WRONG[ex.label]
-    mistake = grading.table_of(ex.check).mistakes[0]
-    return mistake.name, (
-        "from gflow_lib.checks.grading import table_of\n"
-        f"wrong = [m for m in table_of({ex.check!r}).mistakes if m.name == {mistake.name!r}]\n"
-        f"return wrong[0].answer({', '.join(params)})")
-
-
-def with_mistakes(copy: nbformat.NotebookNode, chapter: str) -> dict[str, str]:
-    """Write one mistake into each stub of a student copy, in place; {label: mistake name}."""
-    by_label = {ex.label: ex for ex in EXERCISES[chapter]}
-    names = {}
-    for cell in copy.cells:
-        if cell.cell_type != "code" or "NotImplementedError" not in cell.source:
-            continue
-        lines = cell.source.splitlines()
-        out = []
-        for line in lines:
-            m = STUB.match(line)
-            if not m or m.group("label") not in by_label:
-                if not line.strip().startswith("# Your code here"):
-                    out.append(line)
-                continue
-            ex = by_label[m.group("label")]
-            fn = next(n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.FunctionDef))
-            name, body = injected(ex, [a.arg for a in fn.args.args])
-            out += [m.group("indent") + b for b in body.splitlines()]
-            names[ex.label] = name
-        cell.source = "\n".join(out)
-    return names
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade the three kinds of submission of every graded chapter in one run."""
-    folder = tmp_path_factory.mktemp("submissions")
-    mistakes = {}
-    for kind in ("book", "student", "mistakes"):
-        (folder / kind).mkdir()
-    for chapter in EXERCISES:
-        (folder / "book" / f"{chapter}.ipynb").write_bytes(
-            (ROOT / "book" / f"{chapter}.ipynb").read_bytes())
-        copy, _ = student.make_student(student.load(ROOT / "book" / "md" / f"{chapter}.md"),
-                                       chapter)
-        nbformat.write(copy, folder / "student" / f"{chapter}.ipynb")
-        mistakes.update(with_mistakes(copy, chapter))
-        # a student's own file name: matched by the chapter in the copy's metadata
-        nbformat.write(copy, folder / "mistakes" / f"{chapter}_alice.ipynb")
-    rows = tool.grade_folder(folder, jobs=2)
-    return folder, rows, mistakes
-
-
-def _rows(graded, kind):
-    return [r for r in graded[1] if r["notebook"].startswith(f"{kind}/")]
-
-
-def test_every_exercise_of_every_notebook_has_a_row(graded):
-    folder, rows, _ = graded
-    with open(folder / "grades.csv", newline="") as f:
-        reader = csv.DictReader(f)
-        assert tuple(reader.fieldnames) == tool.COLUMNS
-        assert len(list(reader)) == len(rows)
-    want = {(kind, ex.label) for kind in ("book", "student", "mistakes")
-            for exs in EXERCISES.values() for ex in exs}
-    assert {(r["notebook"].split("/")[0], r["exercise"]) for r in rows} == want
-    assert all(r["feedback"].startswith(grading.PREFIXES) for r in rows)
-
-
-def test_the_books_chapters_get_full_marks(graded):
-    rows = _rows(graded, "book")
-    bad = [r for r in rows if r["points"] != r["max_points"] or r["max_points"] != tool.POINTS]
-    assert not bad, bad
-    assert all(r["feedback"].startswith("Correct: ") and "hidden" in r["feedback"] for r in rows)
-
-
-def test_untouched_student_copies_get_zero(graded):
-    rows = _rows(graded, "student")
-    assert rows and all(r["points"] == 0 for r in rows), rows
-    assert all("NotImplementedError" in r["feedback"] for r in rows), rows
-
-
-def test_one_mistake_per_exercise_is_named_and_costs_marks(graded):
-    rows = _rows(graded, "mistakes")
-    names = graded[2]
-    assert {r["exercise"] for r in rows} == set(names)
-    for r in rows:
-        table = grading.table_of(next(ex.check for exs in EXERCISES.values() for ex in exs
-                                      if ex.label == r["exercise"]))
-        feedback = next(m.feedback for m in table.mistakes if m.name == names[r["exercise"]])
-        assert r["points"] < r["max_points"], r
-        assert r["feedback"].startswith(f"Not yet: {feedback}"), (names[r["exercise"]], r)
-
-
-def test_the_summary_gives_the_share_of_full_marks(graded):
-    folder, rows, _ = graded
-    with open(folder / "summary.csv", newline="") as f:
-        summary = {s["exercise"]: s for s in csv.DictReader(f)}
-    assert set(summary) == {r["exercise"] for r in rows}
-    for s in summary.values():
-        # three notebooks per exercise, the book's alone with full marks
-        assert (s["notebooks"], s["full_marks"], s["share_full_marks"]) == ("3", "1", "0.333")
-
-
-# ---------------------------------------------------------------- without running otter
+# -------------------------------------------------------------------------- exercises
 def test_every_coding_exercise_with_a_check_is_graded():
     for path in sorted((ROOT / "book" / "md").glob("*.md")):
-        _, exs = student.make_student(student.load(path), path.stem)
+        _, exs = student.make_student(student.load(path), path.stem, faithful=False)
         coding = [e.label for e in exs if e.coding]
         assert coding == [e.label for e in EXERCISES.get(path.stem, [])], path.stem
 
 
-def test_the_autograder_holds_one_otter_test_file_per_exercise(tmp_path):
-    from otter.test_files import ExceptionTestFile
-
-    chapter, graded = next(iter(EXERCISES.items()))
-    target = tool.write_autograder(chapter, graded, seed=5, out_dir=tmp_path)
-    with zipfile.ZipFile(target) as zf:
-        names = sorted(zf.namelist())
-        assert names == sorted(["otter_config.json"] + [f"tests/{e.label}.py" for e in graded])
-        text = zf.read(f"tests/{graded[0].label}.py").decode()
-    test = ExceptionTestFile.from_string(text)
-    probs = grading.problems(graded[0].check, 5)
-    assert len(test.test_cases) == len(probs)
-    assert [tc.hidden for tc in test.test_cases] == [h for _, h in probs]
-    assert sum(tc.points for tc in test.test_cases) == pytest.approx(tool.POINTS)
-    assert "SEED = 5" in text and not test.all_or_nothing
+def test_problems_are_prepared_with_the_seed_and_sent_as_data():
+    problems = tool.prepare(EXERCISES, SEED)
+    for probs in problems.values():
+        for p in probs:
+            assert len(p.pairs) == len(p.hidden) == len(grading.problems(p.exercise.check, SEED))
+            assert str(SEED) not in p.spec and "reference" not in p.spec
+            # every problem's arguments, and nothing else: no answer travels to the kernel
+            table = grading.table_of(p.exercise.check)
+            for _, args in p.pairs:
+                want = np.ravel(table.reference(*args))
+                encoded = base64.b64encode(np.ascontiguousarray(want, "<f8").tobytes())
+                if want.size > 1:
+                    assert encoded.decode() not in p.spec
 
 
+# --------------------------------------------------------------------------- protocol
+def _call_here(spec: str, namespace: dict) -> list:
+    """Run the kernel's side of the protocol in ``namespace`` here; the payloads it shows."""
+    shown = []
+    import IPython.display
+
+    real = IPython.display.display
+    IPython.display.display = lambda obj, raw=False: shown.append(obj[tool.MIME])
+    try:
+        exec(tool.CALL % {"max": tool.MAX_ELEMENTS, "mime": tool.MIME, "spec": spec},
+             namespace)
+    finally:
+        IPython.display.display = real
+    return shown
+
+
+@pytest.mark.parametrize("chapter", sorted(EXERCISES))
+def test_the_protocol_carries_answers_that_the_grader_judges(chapter):
+    """The kernel's code calls the function on each problem and returns its answers as data;
+    parsed and judged here they give the verdict of a function called here."""
+    for p in tool.prepare({chapter: EXERCISES[chapter]}, SEED)[chapter]:
+        table = grading.table_of(p.exercise.check)
+        in_float32 = (lambda ref: lambda *a: np.asarray(ref(*a), dtype=np.float32))(
+            table.reference)
+        for fn in (table.reference, table.mistakes[0].answer, in_float32):
+            (payload,) = _call_here(p.spec, {p.exercise.function: fn})
+            answers = tool.parse_answers(payload, len(p.pairs))
+            got = grading.grade_answers(p.exercise.check, p.pairs, answers, p.hidden)
+            here = grading.grade(p.exercise.check, fn, SEED)
+            assert (str(got), got.points) == (str(here), here.points)
+
+
+def test_the_protocol_reports_errors_missing_functions_and_non_numbers():
+    p = tool.prepare({"data": EXERCISES["data"]}, SEED)["data"][0]
+    (payload,) = _call_here(p.spec, {})
+    assert tool.parse_answers(payload, len(p.pairs)) is None
+    for fn, words in [(lambda X, y, phi: 1 / 0, "ZeroDivisionError: division by zero"),
+                      (lambda X, y, phi: "x", "returned str, not numbers"),
+                      (lambda X, y, phi: None, "returned None"),
+                      (lambda X, y, phi: 1 + 1j, "complex"),
+                      (lambda X, y, phi: float("nan"), "NaN")]:
+        (payload,) = _call_here(p.spec, {"loss": fn})
+        answers = tool.parse_answers(payload, len(p.pairs))
+        verdict = grading.grade_answers("check_loss", p.pairs, answers, p.hidden)
+        assert words in verdict and verdict.points == 0, verdict
+
+
+def _array(values, dtype="float64", shape=None):
+    a = np.asarray(values, dtype="<f8" if dtype == "float64" else "<f4")
+    return {"kind": "array", "dtype": dtype, "shape": list(a.shape if shape is None else shape),
+            "data": base64.b64encode(a.tobytes()).decode()}
+
+
+@pytest.mark.parametrize("bad", [
+    {"kind": "array", "dtype": "object", "shape": [], "data": ""},
+    {"kind": "array", "dtype": "float64", "shape": [2], "data": "AAAA"},  # wrong length
+    {**_array([1.0, 2.0]), "shape": [3]},
+    {**_array([1.0]), "shape": [-1]},
+    {**_array([1.0]), "shape": [10**7]},  # too many elements
+    {"kind": "array", "dtype": "float64", "shape": [1], "data": "not base64!!"},
+    {"kind": "pickle", "data": base64.b64encode(b"\x80\x04K\x01.").decode()},
+    "a string",
+], ids=["dtype", "length", "shape", "negative", "size", "base64", "pickle", "type"])
+def test_malformed_answers_are_refused(bad):
+    with pytest.raises((ValueError, TypeError)):
+        tool.parse_answers({"answers": [bad]}, 1)
+
+
+def test_answers_are_parsed_with_dtype_and_shape():
+    (a, b) = tool.parse_answers({"answers": [_array([[1.0, 2.0]]), _array(3.5, "float32")]}, 2)
+    assert a.value.shape == (1, 2) and a.value.dtype == np.float64
+    assert b.value.shape == () and b.value.dtype == np.float32
+    with pytest.raises(ValueError, match="one answer per problem"):
+        tool.parse_answers({"answers": [_array(1.0)]}, 2)
+
+
+def test_student_text_is_sanitized_and_cut():
+    (a,) = tool.parse_answers({"answers": [{
+        "kind": "raised", "type": "Bad\x1bName", "base": "ValueError",
+        "message": "line\none\x1b[31m" + "x" * 500}]}, 1)
+    name, message, base = a.error
+    assert name == "Exception" and base == "ValueError"
+    assert len(message) <= tool.FEEDBACK_CHARS and all(c.isprintable() for c in message)
+    assert "\x1b" not in message and message.endswith("...")
+
+
+# ------------------------------------------------------------------- the library in it
+NOTEBOOK = """
+import numpy as np
+import importlib
+import gflow_lib as g
+from gflow_lib import LinearFlow
+from gflow_lib import LinearFlow as LF
+from gflow_lib.network import last_layer_flow
+flow = LinearFlow(np.eye(2), np.zeros(2), np.zeros(2))
+alias = g.flow
+"""
+CASES = {
+    "numpy": ("r = X.T @ phi - y\n    return 0.5 * r @ r", None),
+    "direct": ("return LinearFlow(X, y, phi).loss(0.0)", "uses LinearFlow"),
+    "aliased": ("return LF(X, y, phi).loss(0.0)", "uses LinearFlow"),
+    "module": ("return g.LinearFlow(X, y, phi).loss(0.0)", "uses LinearFlow"),
+    "submodule alias": ("return alias.LinearFlow(X, y, phi).loss(0.0)", "uses flow.LinearFlow"),
+    "object": ("return flow.loss(0.0)", "uses LinearFlow"),
+    "inner import": ("from gflow_lib.flow import LinearFlow as F\n    return F(X, y, phi)",
+                     "uses flow.LinearFlow"),
+    "importlib": ("return importlib.import_module('numpy').sum(X)", "module importlib"),
+    "dunder import": ("return __import__('numpy').sum(X)", "__import__"),
+    "exec": ("exec('v = 1')\n    return 0.0", "exec"),
+    "getattr string": ("return getattr(g, 'Linear' + 'Flow')(X, y, phi)", "getattr"),
+    "getattr constant": ("return getattr(g, 'LinearFlow')(X, y, phi)", "uses LinearFlow"),
+    "globals": ("return globals()['LinearFlow'](X, y, phi)", "globals"),
+    "dunder": ("return loss.__globals__['g']", "__globals__"),
+    "default": ("return f(X, y, phi)", "uses LinearFlow"),
+    "references": ("from gflow_lib.checks.basics import LOSS\n    return LOSS.reference(X, y, phi)",
+                   "checks.basics.LOSS"),
+    "undefined": ("return mystery(X)", "mystery"),
+}
+
+
+def _library(body: str, extra: str = "", no_library=True, forbidden=()):
+    signature = "def loss(X, y, phi, f=LinearFlow):" if "f(X" in body else (
+        "def loss(X, y, phi):")
+    source = NOTEBOOK + extra + f"\n{signature}\n    {body}\n"
+    return library_use([source], "loss", no_library, forbidden)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_library_is_found_in_the_source(case):
+    body, words = CASES[case]
+    why = _library(body)
+    if words is None:
+        assert why is None
+    else:
+        assert why is not None and words in why, why
+
+
+def test_helpers_classes_and_decorators_are_followed():
+    helper = "def helper(X, y, phi):\n    return LinearFlow(X, y, phi).loss(0.0)\n"
+    assert "uses LinearFlow" in _library("return helper(X, y, phi)", helper)
+    klass = "class K:\n    def __call__(self, X):\n        return g.LinearFlow\n"
+    assert "uses LinearFlow" in _library("return K()(X)", klass)
+    deco = "\ndef wrap(fn):\n    return lambda *a: LF(*a).loss(0.0)\n"
+    source = NOTEBOOK + deco + "\n@wrap\ndef loss(X, y, phi):\n    return 0.0\n"
+    assert "uses LinearFlow" in library_use([source], "loss", True)
+    last = NOTEBOOK + "\nloss = lambda X, y, phi: LF(X, y, phi).loss(0.0)\n"
+    assert "uses LinearFlow" in library_use([last], "loss", True)
+
+
+def test_forbidden_names_when_the_library_is_allowed():
+    """The last-layer exercise may use the library's flow, not the function that is its
+    answer (also when reached through a re-export), nor the checks' references."""
+    forbidden = ("gflow_lib.network.last_layer_flow",)
+    assert _library("return LinearFlow(X, y, phi)", no_library=False,
+                    forbidden=forbidden) is None
+    why = _library("return last_layer_flow(X, y)", no_library=False, forbidden=forbidden)
+    assert "network.last_layer_flow" in why and "computes the answer" in why
+    why = _library("return g.network.last_layer_flow(X)", no_library=False,
+                   forbidden=forbidden)
+    assert why and "last_layer_flow" in why
+    why = _library("from gflow_lib.checks import ntk\n    return ntk.LAST_LAYER.reference(X)",
+                   no_library=False)
+    assert why and "checks.ntk" in why
+
+
+def test_patching_a_module_is_refused():
+    for patch in ("np.asarray = lambda *a: 0", "setattr(g, 'x', 1)",
+                  "import sys\nsys.modules['json'] = None",
+                  "import gflow_lib.checks.harness as h\nh._close = lambda *a: True"):
+        why = _library("return 0.0", "\n" + patch + "\n")
+        assert why and "the notebook replaces" in why, patch
+    assert _library("r = X.T @ phi - y\n    return 0.5 * r @ r",
+                    "\nnp.set_printoptions(precision=3)\nx = {}\nx['a'] = 1\n") is None
+
+
+def test_the_books_solutions_pass_the_source_rule():
+    for chapter, exs in EXERCISES.items():
+        nb = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+        from tools.grade_source import cells_source
+
+        sources = cells_source(nb)
+        for ex in exs:
+            table = grading.table_of(ex.check)
+            assert library_use(sources, ex.function, table.no_library,
+                               table.forbidden) is None, ex.label
+
+
+# ---------------------------------------------------------------------------- processes
+def _marked() -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if b"GFLOW-TEST-TREE" in cmd and state not in "ZX":
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_every_descendant_is_ended_also_a_detached_daemon():
+    """A subreaper (as the kernel launcher makes itself) with a child, a grandchild in a new
+    session whose parent exits (a double-forked daemon), and a process in a new session:
+    end_all leaves none of them."""
+    script = textwrap.dedent("""
+        import os, subprocess, sys, time
+        sys.path.insert(0, sys.argv[1])
+        import grade_kernel
+        grade_kernel.subreaper()
+        me = [sys.executable, "-c", "import time; time.sleep(600)", "GFLOW-TEST-TREE"]
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, me)
+            os._exit(0)
+        subprocess.Popen(me, start_new_session=True)
+        subprocess.Popen(me)
+        time.sleep(600)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script, str(ROOT / "tools"),
+                             "GFLOW-TEST-TREE"], start_new_session=True)
+    end = time.monotonic() + 20
+    while len(_marked()) < 4 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert len(_marked()) == 4
+    tool.end_all(proc)
+    assert _marked() == [] and proc.poll() is not None
+
+
+def test_a_changed_library_file_stops_the_grading(tmp_path, monkeypatch):
+    """A submission that changes a watched file aborts the run, naming the notebook, and no
+    result file is written."""
+    watched = tmp_path / "lib.py"
+    watched.write_text("x = 1\n")
+    folder = tmp_path / "class"
+    (folder / "mallory").mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), folder / "mallory" / "data.ipynb")
+    monkeypatch.setattr(tool, "watched_files", lambda: [watched])
+
+    def evil(sub, problems, seed, limits, tmp_root):
+        watched.write_text("x = 2\n")
+        sub.rows = []
+
+    monkeypatch.setattr(tool, "grade_notebook", evil)
+    with pytest.raises(tool.Tampered, match=r"mallory/data\.ipynb changed .*lib\.py"):
+        tool.grade_folder(folder, seed=SEED, chapters=["data"])
+    assert not (folder / "grades.csv").exists()
+
+
+# ---------------------------------------------------------------------- students, class
 def test_notebooks_are_matched_to_their_chapters(tmp_path):
     chapters = {"ntk": [], "ntk_training": [], "data": []}
     nb = nbformat.v4.new_notebook()
@@ -198,20 +323,49 @@ def test_notebooks_are_matched_to_their_chapters(tmp_path):
     assert tool.chapter_of(tmp_path / "other.ipynb", chapters) == "data"
 
 
-def test_summarize_and_feedback_parsing():
-    rows = [{"exercise": "a", "points": 10.0, "max_points": 10.0, "feedback": "Correct: x"},
-            {"exercise": "a", "points": 2.5, "max_points": 10.0, "feedback": "Not yet: y"},
-            {"exercise": "a", "points": 0.0, "max_points": 10.0, "feedback": "Not yet: y"}]
+@pytest.mark.parametrize("path, chapter, who", [
+    ("alice/data.ipynb", "data", "alice"), ("alice/week1/closed_form.ipynb", "closed_form",
+                                            "alice"),
+    ("alice_data.ipynb", "data", "alice"), ("data-bob.ipynb", "data", "bob"),
+    ("carol_closed_form.ipynb", "closed_form", "carol"), ("dave.ipynb", "data", "dave"),
+    ("data.ipynb", "data", "data")])
+def test_the_student_is_the_folder_or_the_file_name(path, chapter, who):
+    assert tool.student_of(PurePosixPath(path), chapter) == who
+
+
+def test_summarize_counts_the_mistakes():
+    rows = [{"exercise": "a", "points": 10.0, "max_points": 10.0, "feedback": "Correct: x",
+             "mistake": None},
+            {"exercise": "a", "points": 2.5, "max_points": 10.0, "feedback": "Not yet: y",
+             "mistake": "no half"},
+            {"exercise": "a", "points": 0.0, "max_points": 10.0, "feedback": "Not yet: y",
+             "mistake": "no half"},
+            {"exercise": "a", "points": 0.0, "max_points": 10.0, "feedback": "Not yet: z",
+             "mistake": "library"}]
     (s,) = tool.summarize(rows)
-    assert (s["full_marks"], s["share_full_marks"], s["mean_points"]) == (1, 0.333, 4.17)
+    assert (s["full_marks"], s["share_full_marks"], s["mean_points"]) == (1, 0.25, 3.12)
+    assert s["most_common_mistakes"] == "no half: 2; library: 1"
     assert s["most_common_feedback"] == "Not yet: y"
-    message = "❌ Test case failed\nError at line 3 in test t:\n  x\nAssertionError: Not yet: z."
-    assert tool._feedback({"cases": [{"passed": False, "message": message}]}) == "Not yet: z."
 
 
-def test_grade_refuses_a_missing_folder_and_make_has_the_target(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tools.grade", str(tmp_path / "nope")],
-                          cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode != 0 and "must be a folder" in proc.stderr
+def test_results_are_written_atomically(tmp_path):
+    target = tmp_path / "grades.csv"
+    tool._atomic_write(target, tool._csv_text(tool.COLUMNS, []))
+    assert list(csv.reader(target.open())) == [list(tool.COLUMNS)]
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+
+
+def test_grade_needs_a_seed_and_a_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tools.grade", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "SEED" in proc.stderr and "secrets.randbelow" in proc.stderr
+    with pytest.raises(SystemExit, match="must be a folder"):
+        tool.grade_folder(tmp_path / "nope", seed=5)
+    with pytest.raises(SystemExit, match="seed is required"):
+        tool.grade_folder(tmp_path, seed=None)
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^grade:.*\n(\t.*\n)*\t.*-m tools\.grade", makefile, re.MULTILINE)
+    assert re.search(r"^grade:.*?\n\t\$\(BIN\)/python -m tools\.grade .*--seed", makefile,
+                     re.MULTILINE | re.DOTALL)
+    # without SEED, the target refuses before the grader starts, and says how to choose one
+    assert re.search(r'test -n "\$\(SEED\)" \|\| \{ echo .*secrets\.randbelow', makefile,
+                     re.DOTALL)

@@ -621,6 +621,7 @@ class Submission:
     data: bytes  # read before any submission ran
     rows: list = field(default_factory=list)  # (Problems, Grade)
     note: str = ""  # what happened to the run (for the feedback file)
+    seconds: float = 0.0  # wall time of its grading, kernel start to the last process ended
 
 
 def _code_cells(data: bytes):
@@ -652,6 +653,7 @@ def grade_notebook(sub: Submission, problems: list[Problems], seed: int, limits:
         if why:
             refused[p.exercise.label] = f"Not yet: {why}."
     tmp = Path(tempfile.mkdtemp(prefix="nb-", dir=tmp_root))
+    began = time.monotonic()
     kernel = None
     results: dict[str, object] = {}
     try:
@@ -691,6 +693,7 @@ def grade_notebook(sub: Submission, problems: list[Problems], seed: int, limits:
         if kernel is not None:
             kernel.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        sub.seconds = time.monotonic() - began
     for p in problems:
         label = p.exercise.label
         if label in refused:
@@ -755,7 +758,7 @@ def summarize(rows: list[dict]) -> list[dict]:
                     "mean_points": round(sum(r["points"] for r in mine) / len(mine), 2),
                     "max_points": mine[0]["max_points"],
                     "most_common_mistakes": "; ".join(f"{m}: {n}"
-                                                      for m, n in mistakes.most_common(5)),
+                                                      for m, n in mistakes.most_common(10)),
                     "most_common_feedback": common})
     return out
 
@@ -872,11 +875,13 @@ def grade_folder(folder: Path, seed: int, jobs: int = 2, limits: Limits | None =
             with lock:
                 abort.append(f"{sub.name} changed {', '.join(changed[:5])}")
 
+    began = time.perf_counter()
     try:
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             list(pool.map(work, subs))
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
+    elapsed = time.perf_counter() - began
     if abort:
         raise Tampered("GRADING ABORTED: a submission changed the grader's files: "
                        + "; ".join(abort) + ". Restore them (git status / git diff), grade "
@@ -907,6 +912,10 @@ def grade_folder(folder: Path, seed: int, jobs: int = 2, limits: Limits | None =
                                                                           labels)
     for path, text in outputs.items():
         _atomic_write(path, text)
+    print(f"graded {len(subs)} notebooks in {elapsed:.1f} s ({elapsed / len(subs):.1f} s per "
+          f"notebook, {jobs} at a time; slowest: " + ", ".join(
+              f"{s.name} {s.seconds:.1f} s" for s in sorted(subs, key=lambda s: -s.seconds)[:3])
+          + ")")
     print(f"wrote {folder / 'grades.csv'} ({len(rows)} rows), gradebook.csv ({len(book)} "
           f"students), summary.csv and feedback/")
     width = max(len(s["exercise"]) for s in summary)

@@ -101,9 +101,15 @@ def _top_statements(body):
 
 
 def _target_names(target):
-    for node in ast.walk(target):
-        if isinstance(node, ast.Name):
-            yield node.id
+    """Names an assignment target binds (``a``, ``a, b``, ``*a``), not the bases of
+    ``a.x = ...`` or ``a[k] = ...``."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
 
 
 class Notebook:
@@ -212,6 +218,9 @@ class _Reach:
         kind, value = binding
         if kind == "module":
             self.module(value, rest)
+        elif kind == "expr" and _dotted(value) and _dotted(value)[0] != name:
+            parts = _dotted(value)  # an alias: ``alias = g.flow``
+            self.name(parts[0], [*parts[1:], *rest], depth + 1)
         elif id(value) not in self.seen:
             self.seen.add(id(value))
             self.node(value, depth + 1)
@@ -383,7 +392,7 @@ def library_use(sources, function: str, no_library: bool, forbidden=()) -> str |
                 "asks")
     bad = forbidden_paths(reach.paths, no_library, forbidden)
     if bad:
-        name = _clean(bad[0].removeprefix("gflow_lib."))
+        name = _clean(max(bad, key=len).removeprefix("gflow_lib."))
         if no_library:
             return ("this exercise asks you to write the computation yourself with NumPy (and "
                     f"SciPy), but your function uses {name} from gflow_lib, the library whose "
