@@ -33,6 +33,7 @@ SEED = 4242
 
 
 # -------------------------------------------------------------------------- exercises
+@pytest.mark.slow  # every chapter parsed (2 s)
 def test_every_coding_exercise_with_a_check_is_graded():
     for path in sorted((ROOT / "book" / "md").glob("*.md")):
         _, exs = student.make_student(student.load(path), path.stem, faithful=False)
@@ -40,6 +41,7 @@ def test_every_coding_exercise_with_a_check_is_graded():
         assert coding == [e.label for e in EXERCISES.get(path.stem, [])], path.stem
 
 
+@pytest.mark.slow  # every exercise's problems and references (3 s)
 def test_problems_are_prepared_with_the_seed_and_sent_as_data():
     problems = tool.prepare(EXERCISES, SEED)
     for probs in problems.values():
@@ -355,6 +357,7 @@ def test_results_are_written_atomically(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
 
 
+@pytest.mark.e2e  # `python -m tools.grade` in a subprocess
 def test_grade_needs_a_seed_and_a_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tools.grade", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True)

@@ -32,7 +32,7 @@ from gflow_lib.checks import grading
 from tools import grade as tool
 from tools import student
 
-pytestmark = pytest.mark.slow  # one end-to-end run of the grader, kernels and all
+pytestmark = pytest.mark.e2e  # one end-to-end run of the grader, kernels and all
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 618033988  # the test's private seed: it must appear nowhere a submission can read
