@@ -159,19 +159,22 @@ def _lift(x, sw, sb):
 
 def _first_angles(U1, U2):
     """Angle between unit rows and its complement, every digit kept on both sides: atan2 of
-    cross and dot products in the plane (d = 1), Kahan's 2 atan2(|u - u'|, |u + u'|) beyond."""
+    cross and dot products in the plane (d = 1); beyond, arccos where |cos| <= 0.5 and Kahan's
+    2 atan2(|u - u'|, |u + u'|) where the cosine is near +-1."""
+    dot = U1 @ U2.T
     if U1.shape[1] == 2:
         a, b = U1.T, U2.T
         cross = np.abs(np.multiply.outer(a[0], b[1]) - np.multiply.outer(a[1], b[0]))
-        dot = U1 @ U2.T
         return np.arctan2(cross, dot), np.arctan2(cross, -dot)
-    theta, delta = np.empty((2, len(U1), len(U2)))
-    step = max(1, 2**22 // (len(U2) * U1.shape[1]))
-    for s in range(0, len(U1), step):
-        a = U1[s:s + step, None, :]
-        minus, plus = np.linalg.norm(a - U2, axis=2), np.linalg.norm(a + U2, axis=2)
-        theta[s:s + step] = 2 * np.arctan2(minus, plus)
-        delta[s:s + step] = 2 * np.arctan2(plus, minus)
+    c = np.clip(dot, -1.0, 1.0)
+    theta, delta = np.arccos(c), np.arccos(-c)
+    i, j = np.nonzero(np.abs(c) > 0.5)
+    step = max(1, 2**22 // U1.shape[1])
+    for s in range(0, i.size, step):
+        a, b = U1[i[s:s + step]], U2[j[s:s + step]]
+        minus, plus = np.linalg.norm(a - b, axis=1), np.linalg.norm(a + b, axis=1)
+        theta[i[s:s + step], j[s:s + step]] = 2 * np.arctan2(minus, plus)
+        delta[i[s:s + step], j[s:s + step]] = 2 * np.arctan2(plus, minus)
     return theta, delta
 
 
@@ -233,7 +236,7 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
     U1, Q1, F1 = _lift(x1, sw, sb)
     U2, Q2, F2 = _lift(x2, sw, sb)
     theta, delta = _first_angles(U1, U2)
-    c = r = U1 @ U2.T  # K_1 and Theta_1 over sqrt(q q')
+    c = r = np.cos(theta)  # K_1 and Theta_1 over sqrt(q q')
     ma, ea = np.frexp(sw)
     ma, ea = 0.5 * ma * ma, 2 * ea  # sigma_w^2 / 2
     mb, eb = np.frexp(sb)
