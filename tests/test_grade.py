@@ -348,6 +348,8 @@ def test_summarize_counts_the_mistakes():
     assert (s["full_marks"], s["share_full_marks"], s["mean_points"]) == (1, 0.25, 3.12)
     assert s["most_common_mistakes"] == "no half: 2; library: 1"
     assert s["most_common_feedback"] == "Not yet: y"
+    assert s["gflow_lib_version"] == __import__("gflow_lib").__version__
+    assert tuple(s) == tool.SUMMARY
 
 
 def test_results_are_written_atomically(tmp_path):

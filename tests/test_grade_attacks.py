@@ -504,6 +504,8 @@ def test_the_summary_counts_the_mistakes(graded):
     loss = summary["data-ex-loss"]
     assert "forgot y: 1" in loss["most_common_mistakes"]
     assert "library: " in loss["most_common_mistakes"]
+    assert {s["gflow_lib_version"] for s in summary.values()} == {
+        __import__("gflow_lib").__version__}
     assert int(loss["notebooks"]) == sum(1 for r in graded["rows"]
                                          if r["exercise"] == "data-ex-loss")
 

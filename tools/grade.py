@@ -74,7 +74,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("notebook", "exercise", "points", "max_points", "feedback")
 SUMMARY = ("exercise", "notebooks", "full_marks", "share_full_marks", "mean_points",
-           "max_points", "most_common_mistakes", "most_common_feedback")
+           "max_points", "most_common_mistakes", "most_common_feedback", "gflow_lib_version")
 METADATA = "gflow_lib"  # notebook metadata key of the student copies: {"chapter": NAME}
 MIME = "application/vnd.gflow-grade.answers+json"
 SEED_HINT = ("choose a private random integer, e.g. with\n"
@@ -746,7 +746,10 @@ def _category(grade) -> str | None:
 
 def summarize(rows: list[dict]) -> list[dict]:
     """Per exercise: notebooks, full marks, their share, mean points, the most common
-    mistakes with their counts, and the most common feedback."""
+    mistakes with their counts, the most common feedback, and the version of gflow_lib whose
+    checks graded them."""
+    from gflow_lib import __version__
+
     out = []
     for label in dict.fromkeys(r["exercise"] for r in rows):
         mine = [r for r in rows if r["exercise"] == label]
@@ -759,7 +762,7 @@ def summarize(rows: list[dict]) -> list[dict]:
                     "max_points": mine[0]["max_points"],
                     "most_common_mistakes": "; ".join(f"{m}: {n}"
                                                       for m, n in mistakes.most_common(10)),
-                    "most_common_feedback": common})
+                    "most_common_feedback": common, "gflow_lib_version": __version__})
     return out
 
 
@@ -786,10 +789,13 @@ def feedback_text(student: str, subs: list[Submission], labels: list[str]) -> st
 
     mine = [s for s in subs if s.student == student]
     total = sum(g.points for s in mine for _, g in s.rows)
+    from gflow_lib import __version__
+
     lines = [f"# Feedback for {student}", "",
              f"Total: {total:g} of {POINTS * len(labels)} points ({len(labels)} exercises, "
              f"{POINTS} each). Points come from hidden test problems; the problems that the "
-             "notebook's checks show give feedback only.", ""]
+             f"notebook's checks show give feedback only. Graded with gflow_lib {__version__}.",
+             ""]
     for s in sorted(mine, key=lambda s: s.name):
         lines += [f"## {s.chapter} (`{s.name}`)", ""]
         if s.note:
