@@ -96,7 +96,9 @@ def shallow_ntk(x1, x2=None) -> np.ndarray:
         \lVert u'\rVert\,\kappa_1 + 1
 
     The three terms come from the first-layer weights, the output weights and the output
-    bias (whose gradient is 1 whatever its initial variance).
+    bias (whose gradient is 1 whatever its initial variance). In neural-tangents' terms, the
+    NTK of ``stax.serial(Dense(D, W_std=1, b_std=1), Relu(), Dense(1, W_std=1, b_std=1))``:
+    :func:`relu_kernels` with ``depth=1``.
 
     Parameters
     ----------
@@ -118,6 +120,9 @@ def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
     Introduced in the chapter on wide networks.
 
     .. math:: K(x, x') = \tfrac12\lVert u\rVert\lVert u'\rVert\,\kappa_1 + \sigma_\beta^2
+
+    In neural-tangents' terms, the NNGP of the network of :func:`shallow_ntk` with the last
+    layer's ``b_std`` equal to :math:`\sigma_\beta`.
 
     Parameters
     ----------
