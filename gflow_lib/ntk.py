@@ -191,16 +191,15 @@ def _theta_minus_sin(theta):
 
 
 def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
-    r"""NNGP and NTK of a deep fully connected ReLU network, in the conventions of
-    neural-tangents' ``stax`` (NTK parameterization).
+    r"""NNGP and NTK of a deep fully connected ReLU network, as neural-tangents' ``stax``
+    computes them (NTK parameterization).
 
-    Introduced in the chapter on wide networks. The network is
-    ``stax.serial(Dense(n, W_std=sigma_w, b_std=sigma_b), [Relu(), Dense(n, W_std=sigma_w,
-    b_std=sigma_b)] * depth)`` with the last ``Dense`` the output layer
-    (:func:`gflow_lib.network.init_deep`): ``sigma_w`` and ``sigma_b`` are ``W_std`` and
-    ``b_std``. Inputs of dimension d enter through neural-tangents' input kernel
-    :math:`x\cdot x'/d`, so :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2`; then
-    each ``Relu`` and ``Dense`` maps, with :math:`c` the correlation of :math:`K_l`,
+    Introduced in the chapter on wide networks. The network is ``stax.serial(Dense(n, W_std,
+    b_std), [Relu(), Dense(n, W_std, b_std)] * depth)`` (the last ``Dense`` the output layer,
+    :func:`gflow_lib.network.init_deep`) with ``W_std = sigma_w``, ``b_std = sigma_b``. Inputs
+    of dimension d enter through the input kernel :math:`x\cdot x'/d`, so
+    :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2`; with :math:`c` the
+    correlation of :math:`K_l`, each ``Relu`` and ``Dense`` maps
 
     .. math::
 
@@ -208,12 +207,10 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
         \qquad
         \Theta_{l+1} = K_{l+1} + \tfrac{\sigma_w^2}{2}\,\kappa_0(c)\,\Theta_l .
 
-    With ``depth=1`` and ``sigma_w = sigma_b = 1`` these are :func:`shallow_nngp` with
-    ``bias_var=1`` and :func:`shallow_ntk`. The recursion runs on scale-free quantities (the
-    angle, with :math:`1 - c` carried exactly, and the kernels over
-    :math:`\sqrt{K_l(x,x)K_l(x',x')}`, whose scale is kept as a power of two per input), so
-    nearly equal or opposite inputs keep every digit and an entry is inf only where its exact
-    value is beyond the float range.
+    ``depth=1`` with ``sigma_w = sigma_b = 1`` is :func:`shallow_ntk` and :func:`shallow_nngp`
+    (``bias_var=1``). The recursion runs on the angle (with :math:`1 - c` carried exactly) and
+    on the kernels over :math:`\sqrt{K_l(x,x)K_l(x',x')}`, each input's scale a power of two:
+    every digit is kept near :math:`c = \pm 1`, and an entry is inf only beyond the float range.
 
     Parameters
     ----------
@@ -223,10 +220,8 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
         Default ``x1``.
     depth : int
         Number of hidden layers, >= 1.
-    sigma_w : float
-        ``W_std``, > 0.
-    sigma_b : float
-        ``b_std``, >= 0.
+    sigma_w, sigma_b : float
+        ``W_std`` > 0 and ``b_std`` >= 0.
 
     Returns
     -------
