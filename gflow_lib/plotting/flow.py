@@ -1,10 +1,8 @@
-r"""Figures of the first chapters: the four viewpoints, the data, the fitted lines, and the
-closed-form flow over time (outputs, residuals, loss, its modes, parameters).
+"""Figures of the first chapters: the four viewpoints, the data, the fitted lines, and the
+closed-form flow over time (outputs, residuals, loss and its modes, parameters).
 
-Introduced in the chapters on the introduction, the data and the closed-form flow. Every
-function takes an optional ``ax`` (or builds its own figure) and returns what it drew on.
-Figures take results, a :class:`~gflow_lib.flow.LinearFlow` whose public methods they call or
-arrays computed by the caller, and compute nothing themselves.
+Introduced in the chapters on the introduction, the data and the closed-form flow. Figures
+draw results (a :class:`~gflow_lib.flow.LinearFlow` or arrays) and compute nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Ellipse
 
+from .. import _docs
 from .. import _validation as v
 from ..frames import FourViews
 from ..spectrum import SpectrumPath
@@ -32,7 +31,7 @@ __all__ = [
 
 
 def _line_data(X, y):
-    """Check data of a straight line: X is 2 x I with a row of ones last."""
+    """X (2 x I, ones last) and y, checked for drawing a line."""
     X = v.design_matrix(X)
     v.check_finite(X, "X")
     if X.shape[0] != 2:
@@ -51,7 +50,7 @@ def _flow(flow):
 
 
 def _over_time(flow, method, t):
-    """``flow.<method>(t)`` for a 1-D array of times, and those times (the flow checks them)."""
+    """``flow.<method>(t)`` for a 1-D array of times, and those times."""
     values = getattr(_flow(flow), method)(t)
     tt = np.asarray(t, dtype=float)
     if tt.ndim != 1:
@@ -59,25 +58,23 @@ def _over_time(flow, method, t):
     return tt, values
 
 
+@_docs.fill
 def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
-    r"""The data points :math:`(x_i, y_i)`, one colour per point.
+    """The data points :math:`(x_i, y_i)`, one colour per point.
 
     Introduced in the chapter on data.
 
     Parameters
     ----------
-    X : array_like, shape (2, I)
-        Inputs in the first row, ones in the second.
-    y : array_like, shape (I,)
-    ax : matplotlib Axes, optional
+    %(X_line)s
+    %(y)s
+    %(ax)s
     xlim, ylim : (float, float)
         Axis limits; widened if a point falls outside.
     annotate : bool
         Label each point with its index.
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     X, y = _line_data(X, y)
     ax = new_axes(ax)
@@ -100,28 +97,26 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
     return ax
 
 
+@_docs.fill
 def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=True,
               residuals=False, limit=False):
     r"""The fitted line :math:`f(x) = \phi[0](t)\,x + \phi[1](t)` at a few times, over the data.
 
-    Introduced in the chapter on the introduction (the four viewpoints); used again in the
-    chapters on data and on the loss landscape. The one figure of fitted lines in the book.
+    Introduced in the chapter on the introduction; used again in the chapters on data and on
+    the loss landscape.
 
     Parameters
     ----------
     flow : LinearFlow
         A flow on 2 x I data (slope row, then ones).
     times : array_like, shape (T,)
-        Non-negative times; the lines go from dark (early) to light (late) along the book's
-        colour map (:func:`~gflow_lib.plotting.style.time_colors`).
-    ax : matplotlib Axes, optional
+        Times, >= 0; lines go from dark (early) to light (late).
+    %(ax)s
     xlim, ylim : (float, float)
-        The inputs over which the lines are drawn, and the vertical range (widened if a data
-        point falls outside).
+        Inputs over which the lines are drawn; vertical range (widened to show the data).
     legend : bool
     residuals : bool
-        Draw the residuals :math:`f_i - y_i` of the first time as dotted vertical segments
-        (and label the points).
+        Draw the residuals :math:`f_i - y_i` of the first time as dotted segments.
     limit : bool
         Also draw the limit :math:`t \to \infty` (dashed).
 
@@ -153,16 +148,17 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
     return ax
 
 
+@_docs.fill
 def plot_outputs(flow, t, ax=None):
-    r"""Model outputs :math:`f_i(t)` at the training inputs against time, with the targets.
+    """Model outputs :math:`f_i(t)` at the training inputs against time, with the targets.
 
     Introduced in the chapter on closed-form flow.
 
     Parameters
     ----------
-    flow : LinearFlow
-    t : array_like, shape (T,)
-    ax : matplotlib Axes, optional
+    %(flow)s
+    %(t_curve)s
+    %(ax)s
 
     Returns
     -------
@@ -185,10 +181,17 @@ def plot_outputs(flow, t, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_residuals(flow, t, ax=None):
-    r"""Residuals :math:`f_i(t) - y_i` against time.
+    """Residuals :math:`f_i(t) - y_i` against time.
 
     Introduced in the chapter on closed-form flow.
+
+    Parameters
+    ----------
+    %(flow)s
+    %(t_curve)s
+    %(ax)s
 
     Returns
     -------
@@ -211,16 +214,22 @@ def plot_residuals(flow, t, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_loss(flow, t, ax=None):
-    r"""The loss :math:`L(t)` against time, whole (no clipping), with its limit.
+    r"""The loss :math:`L(t)` against time, from 0 to its largest value, with its limit.
 
     Introduced in the chapter on closed-form flow.
+
+    Parameters
+    ----------
+    %(flow)s
+    %(t_curve)s
+    %(ax)s
 
     Returns
     -------
     matplotlib Axes
-        The loss curve, then a dashed line at :math:`L_{\min}`. The vertical axis starts at 0
-        and shows the largest loss drawn.
+        The loss curve, then a dashed line at :math:`L_{\min}`.
     """
     tt, L = _over_time(flow, "loss", t)
     ax = new_axes(ax)
@@ -235,36 +244,32 @@ def plot_loss(flow, t, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_loss_modes(t, mode_loss, lam, ax=None):
     r"""The excess loss :math:`L(t) - L_{\min}` on a log scale, split into its modes.
 
-    Introduced in the chapter on closed-form flow (the eigen view).
+    Introduced in the chapter on closed-form flow. Each mode is a line of slope
+    :math:`-2\lambda_k`; the caller computes them, e.g. ``lam, vecs = gram_eigen(X, outer=True)``,
+    ``c = (flow.params(t) - flow.limit()) @ vecs``, ``mode_loss = 0.5 * lam * c**2``.
 
     .. math::
 
         L(t) - L_{\min} = \sum_k \tfrac12 \lambda_k\, c_k(t)^2, \qquad
         c_k(t) = v_k^T(\phi(t) - \phi_{ML}) = e^{-\lambda_k t}\, c_k(0).
 
-    Each mode is a straight line of slope :math:`-2\lambda_k` on a log scale; the slowest
-    (smallest nonzero :math:`\lambda_k`) sets the speed once the fast ones have died out.
-    The caller computes the modes, for example
-    ``lam, vecs = gram_eigen(X, outer=True)``,
-    ``c = (flow.params(t) - flow.limit()) @ vecs``, ``mode_loss = 0.5 * lam * c**2``.
-
     Parameters
     ----------
-    t : array_like, shape (T,)
+    %(t_curve)s
     mode_loss : array_like, shape (T, K)
         :math:`\tfrac12 \lambda_k c_k(t)^2`, one column per mode.
     lam : array_like, shape (K,)
         The eigenvalues :math:`\lambda_k`; modes with :math:`\lambda_k = 0` are not drawn.
-    ax : matplotlib Axes, optional
+    %(ax)s
 
     Returns
     -------
     matplotlib Axes
-        The total excess loss (the sum of the modes), then one dashed line per nonzero mode
-        (in the order of ``lam``).
+        The total excess loss, then one dashed line per nonzero mode (in the order of ``lam``).
     """
     t, mode_loss, lam = (np.asarray(a, dtype=float) for a in (t, mode_loss, lam))
     if t.ndim != 1 or lam.ndim != 1 or mode_loss.shape != (t.size, lam.size):
@@ -290,6 +295,7 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1]$")):
     r"""Each parameter :math:`\phi_d(t)` against time, with its limit dashed.
 
@@ -297,11 +303,11 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1
 
     Parameters
     ----------
-    flow : LinearFlow
-    t : array_like, shape (T,)
-    ax : matplotlib Axes, optional
+    %(flow)s
+    %(t_curve)s
+    %(ax)s
     names : sequence of str
-        Legend labels of the parameters (the book's line: slope, then intercept).
+        Legend labels of the parameters (default: slope, then intercept).
 
     Returns
     -------
@@ -326,8 +332,7 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1
 
 
 def _sd_ellipse(mean, cov, **kw):
-    """The one-standard-deviation ellipse of a Gaussian over (slope, intercept), drawn with
-    the intercept horizontal. The axes of a 2 x 2 covariance in closed form."""
+    """The one-standard-deviation ellipse of a 2 x 2 covariance, intercept horizontal."""
     (a, b), (_, c) = cov  # var(slope), cov, var(intercept)
     mid, half = 0.5 * (a + c), np.hypot(0.5 * (a - c), b)
     major, minor = np.sqrt(max(mid + half, 0.0)), np.sqrt(max(mid - half, 0.0))
@@ -337,24 +342,15 @@ def _sd_ellipse(mean, cov, **kw):
 
 
 def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
-    r"""The book's map: one start vs a distribution over random starts (rows) by parameter
-    space vs function space (columns), for a line fitted by gradient flow.
+    r"""The book's map: one start vs random starts (rows) by parameter space vs function
+    space (columns), for a line fitted by gradient flow.
 
-    Introduced in the chapter on the introduction. Draws what
-    :func:`gflow_lib.frames.four_views` computed:
-
-    * Top left: the loss landscape and the path :math:`\phi(t)` from :math:`\phi_0`, in the
-      window [-1, 1] x [-1, 1] (or the surface's, if smaller, or larger to hold the path).
-    * Top right: the fitted line at ``views.times`` (:func:`plot_fits`).
-    * Bottom left: contour lines of the loss over the whole surface; the random starts, each
-      moved by the flow, and the one-standard-deviation ellipse of
-      :math:`\operatorname{cov}\phi(t)` at ``views.band_times``, with a cross at its mean.
-    * Bottom right: mean and two standard deviations of the predictions at the same times,
-      over the data.
-
-    The rows are not "gradient descent" and "Bayesian": a crowd of random starts moved by the
-    flow is not a Bayesian posterior (the chapter on the Bayesian view over time contrasts
-    the two).
+    Introduced in the chapter on the introduction. Draws what :func:`gflow_lib.frames.four_views`
+    computed: top left, the path :math:`\phi(t)` on the loss landscape; top right, the fitted
+    lines at ``views.times``; bottom left, the random starts moved by the flow and the
+    one-standard-deviation ellipse of :math:`\operatorname{cov}\phi(t)` at ``views.band_times``;
+    bottom right, the mean and two standard deviations of the predictions at those times.
+    (A crowd of random starts moved by the flow is not a Bayesian posterior.)
 
     Parameters
     ----------
@@ -362,7 +358,7 @@ def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
         From ``four_views(X, y, phi0, prior_cov, extent=...)``.
     fig : matplotlib Figure, optional
     ylim : (float, float)
-        Vertical range of the bottom-right panel (bands wider than it are clipped).
+        Vertical range of the bottom-right panel.
 
     Returns
     -------
