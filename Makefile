@@ -23,9 +23,10 @@ test: $(STAMP) book chromium
 	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The edit loop: the unit and property tests, without notebooks, kernels, browsers, the built
-# book or end-to-end runs (everything marked slow). A new test is in it unless marked.
+# book or end-to-end runs (everything marked slow), in parallel. A new test is in it unless
+# marked; tests over 2 s are named at the end (mark them).
 quick: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not slow" -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -m "not slow" -n auto -q $(PYTEST_ARGS)
 
 # The stamp tells the built-book tests that _build/html is as fresh as its sources.
 book: $(STAMP) assets

@@ -83,6 +83,7 @@ SLOW_TESTS = {
     "tests/test_grade.py::test_every_coding_exercise_with_a_check_is_graded": "slow",
     "tests/test_grade.py::test_grade_refuses_a_missing_folder_and_make_has_the_target": "e2e",
     "tests/test_grade.py::test_the_autograder_holds_one_otter_test_file_per_exercise": "slow",
+    "tests/test_grade.py::test_grade_needs_a_seed_and_a_folder": "e2e",  # make grade (8 s)
 }
 # A quick-tier test slower than this is named at the end of the run: mark it.
 QUICK_LIMIT_S = 2.0
