@@ -245,7 +245,8 @@ def test_the_books_solutions_pass_the_source_rule():
 
 
 # ---------------------------------------------------------------------------- processes
-def _marked() -> list[int]:
+def _marked(marker: str) -> list[int]:
+    """Live processes whose command line holds ``marker``."""
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -254,9 +255,24 @@ def _marked() -> list[int]:
                 state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
             except (OSError, IndexError):
                 continue
-            if b"GFLOW-TEST-TREE" in cmd and state not in "ZX":
+            if marker.encode() in cmd and state not in "ZX":
                 out.append(int(entry))
     return out
+
+
+def _wait_for(marker, n):
+    end = time.monotonic() + 20
+    while len(_marked(marker)) < n and time.monotonic() < end:
+        time.sleep(0.05)
+    return len(_marked(marker))
+
+
+def _cleanup(marker):
+    for pid in _marked(marker):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
@@ -264,12 +280,13 @@ def test_every_descendant_is_ended_also_a_detached_daemon():
     """A subreaper (as the kernel launcher makes itself) with a child, a grandchild in a new
     session whose parent exits (a double-forked daemon), and a process in a new session:
     end_all leaves none of them."""
+    marker = f"GFLOW-TEST-TREE-{os.urandom(6).hex()}"
     script = textwrap.dedent("""
         import os, subprocess, sys, time
         sys.path.insert(0, sys.argv[1])
         import grade_kernel
         grade_kernel.subreaper()
-        me = [sys.executable, "-c", "import time; time.sleep(600)", "GFLOW-TEST-TREE"]
+        me = [sys.executable, "-c", "import time; time.sleep(600)", sys.argv[2]]
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
@@ -279,14 +296,42 @@ def test_every_descendant_is_ended_also_a_detached_daemon():
         subprocess.Popen(me)
         time.sleep(600)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script, str(ROOT / "tools"),
-                             "GFLOW-TEST-TREE"], start_new_session=True)
-    end = time.monotonic() + 20
-    while len(_marked()) < 4 and time.monotonic() < end:
-        time.sleep(0.05)
-    assert len(_marked()) == 4
-    tool.end_all(proc)
-    assert _marked() == [] and proc.poll() is not None
+    proc = subprocess.Popen([sys.executable, "-c", script, str(ROOT / "tools"), marker],
+                            start_new_session=True)
+    try:
+        assert _wait_for(marker, 4) == 4
+        tool.end_all(proc)
+        assert _marked(marker) == [] and proc.poll() is not None
+    finally:
+        _cleanup(marker)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_an_orphan_of_a_dead_kernel_is_found_by_its_marker():
+    """Without a pid namespace, a daemon whose kernel has exited is re-parented to init and
+    leaves the tree; the run's marker in its environment still finds it."""
+    marker = f"GFLOW-TEST-TREE-{os.urandom(6).hex()}"
+    script = textwrap.dedent("""
+        import os, sys
+        me = [sys.executable, "-c", "import time; time.sleep(600)", sys.argv[1]]
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, me)
+            os._exit(0)
+        os._exit(0)
+    """)
+    token = os.urandom(8).hex()
+    env = {**os.environ, tool.TOKEN: token}
+    proc = subprocess.Popen([sys.executable, "-c", script, marker], env=env,
+                            start_new_session=True)
+    proc.wait()
+    try:
+        assert _wait_for(marker, 1) == 1 and tool.descendants(proc.pid) == set()
+        tool.end_all(proc, token=token)
+        assert _marked(marker) == []
+    finally:
+        _cleanup(marker)
 
 
 def test_a_changed_library_file_stops_the_grading(tmp_path, monkeypatch):

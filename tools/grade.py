@@ -36,7 +36,9 @@ How it works.
 4. The learner's source is read here (``tools/grade_source.py``): a function that uses the
    library's own version of what it must write gets no points for that exercise.
 5. The kernel and every process it started are ended (found through ``/proc``; the kernel is
-   their subreaper, so detached daemons are found too), the temporary folder is removed, and
+   their subreaper, so detached daemons are found too, and so are processes that still carry
+   the run's marker in their environment after the kernel died), the temporary folder is
+   removed, and
    the hashed files are checked again: a submission that changed them stops the grading.
 6. When every submission is done and every process is gone, the result files are written,
    each atomically (a temporary file, then ``os.replace``).
@@ -283,8 +285,29 @@ def _signal(pids, sig):
             pass
 
 
-def end_all(proc: subprocess.Popen, deadline: float = 30.0) -> None:
-    """End ``proc`` and every process below it, and wait until none is left.
+TOKEN = "GFLOW_GRADE_RUN"  # environment variable that marks a submission's processes
+
+
+def marked(token: str) -> set[int]:
+    """Processes whose environment carries ``GFLOW_GRADE_RUN=token``: a submission's
+    processes that left its tree (an orphan re-parented to init after its kernel died, where no
+    pid namespace holds them), unless they cleared their environment."""
+    needle = f"{TOKEN}={token}".encode()
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if needle in f.read().split(b"\0"):
+                        out.add(int(entry))
+            except OSError:
+                continue
+    return out
+
+
+def end_all(proc: subprocess.Popen, deadline: float = 30.0, token: str | None = None) -> None:
+    """End ``proc`` and every process below it (and, with ``token``, every process marked by
+    it), and wait until none is left.
 
     With /proc: stop (SIGSTOP) every descendant, again and again until no new one appears
     (a stopped process cannot fork), then kill them all (SIGKILL) at once and wait until
@@ -302,6 +325,9 @@ def end_all(proc: subprocess.Popen, deadline: float = 30.0) -> None:
     frozen: set[int] = set()
     while time.monotonic() < end:
         found = descendants(root)
+        if token:
+            for pid in marked(token):
+                found |= {pid} | descendants(pid)
         if proc.poll() is None:
             found.add(root)
         new = found - frozen
@@ -317,6 +343,8 @@ def end_all(proc: subprocess.Popen, deadline: float = 30.0) -> None:
     while time.monotonic() < end:
         alive = [p for p in frozen if _alive(p)]
         left = descendants(root) if proc.poll() is None else set()
+        if token:
+            left |= {p for p in marked(token) if _alive(p)}
         if not alive and not left:
             return
         _signal(set(alive) | left, signal.SIGKILL)
@@ -374,6 +402,7 @@ class Kernel:
         from jupyter_client.connect import write_connection_file
 
         self.tmp, self.limits = tmp, limits
+        self.token = os.urandom(12).hex()
         work, home, private = tmp / "work", tmp / "home", tmp / "grader"
         for d in (work, home, private):
             d.mkdir(mode=0o700)
@@ -385,7 +414,8 @@ class Kernel:
                "IPYTHONDIR": str(home / "ipython"), "PYTHONDONTWRITEBYTECODE": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-               "PYTHONPATH": str(ROOT)}  # the library the grader judges with
+               "PYTHONPATH": str(ROOT),  # the library the grader judges with
+               TOKEN: self.token}
         cpu = int(limits.timeout + 30)
         cmd = [sys.executable, str(ROOT / "tools" / "grade_kernel.py"), "--memory",
                str(limits.memory_mb), "--cpu", str(cpu), "-f", conn]
@@ -452,7 +482,7 @@ class Kernel:
         except Exception:
             pass
         try:
-            end_all(self.proc)
+            end_all(self.proc, token=self.token)
         finally:
             try:
                 self.context.destroy(linger=0)

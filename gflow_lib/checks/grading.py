@@ -201,4 +201,3 @@ def grade_answers(check, pairs, answers, hidden) -> Grade:
 
 # the prefixes every feedback line starts with, for graders that parse them
 PREFIXES = harness.PREFIXES
-Answer = Answer
