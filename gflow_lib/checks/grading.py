@@ -28,7 +28,7 @@ import re
 import textwrap
 
 from . import harness
-from .harness import Answer, Case, Check, CheckResult, answer_of, judge
+from .harness import Case, Check, CheckResult, answer_of, judge
 from .hidden import HIDDEN
 
 __all__ = ["POINTS", "PREFIXES", "Grade", "function_name", "grade", "grade_answers",
