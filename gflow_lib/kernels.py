@@ -1,39 +1,32 @@
 r"""Kernels as functions of scalar inputs, and the random features that converge to them.
 
 Introduced in the chapter on function space (``book/function_space.ipynb``). A linear model
-with features :math:`\psi(x) \in \mathbb{R}^D` sees its inputs only through the kernel
-:math:`k(x, x') = \psi(x)^T\psi(x')`; with ``X = features(x, n)`` the matrix ``X.T @ X`` is
-the kernel matrix, and for the random features of :mod:`gflow_lib.features` it tends, as the
-number ``n`` of features grows, to a fixed kernel:
+with features :math:`\psi(x)` sees its inputs only through :math:`k(x, x') = \psi(x)^T\psi(x')`;
+for the random features of :mod:`gflow_lib.features`, ``F(x1).T @ F(x2)`` tends, as the number
+``n`` of features grows, to a fixed kernel, missing it by about :math:`n^{-1/2}`
+(:func:`random_feature_gap`):
 
 =================================================  ====================================
-features (``x1``, ``x2``; ``n`` features)            limit of ``F(x1).T @ F(x2)``
+features (``n`` of them)                             limit of ``F(x1).T @ F(x2)``
 =================================================  ====================================
 ``fourier_features(x, n, lengthscale, seed)``       ``rbf_kernel(x1, x2, lengthscale)``
 ``relu_features(x, n, seed)``                       ``relu_kernel(x1, x2)``
 =================================================  ====================================
 
-Both limits include the ``+ 1`` of the row of ones that the feature maps append
-(``bias_var=1.0``, the default); ``bias_var=0.0`` gives the kernel alone. Each entry of
-``X.T @ X`` is a mean of ``n`` independent terms, so it misses its limit by about
-:math:`n^{-1/2}` (:func:`random_feature_gap`).
-
-The ReLU kernel is the arc-cosine kernel of Cho and Saul (2009) of the lifted input
-:math:`u = (x, 1)`. Written with the angle :math:`\theta` between :math:`u` and :math:`u'`,
+Both limits include the ``+ 1`` of the features' row of ones (``bias_var=1.0``). The ReLU
+kernel is the arc-cosine kernel of Cho and Saul (2009) of :math:`u = (x, 1)`, with
+:math:`\theta` the angle between :math:`u` and :math:`u'`:
 
 .. math::
 
     k_n(u, u') = 2\,\mathbb{E}_{w \sim N(0, I)}\big[\Theta(w^Tu)\Theta(w^Tu')
     (w^Tu)^n (w^Tu')^n\big] = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta),
 
-.. math::
-
     J_0 = \pi - \theta, \quad J_1 = \sin\theta + (\pi - \theta)\cos\theta, \quad
     J_2 = 3\sin\theta\cos\theta + (\pi - \theta)(1 + 2\cos^2\theta).
 
-The normalised :math:`\kappa_0 = J_0/\pi` and :math:`\kappa_1 = J_1/\pi`, functions of
-:math:`\cos\theta` (:func:`kappa0`, :func:`kappa1`), are the terms of a wide ReLU network's
-NNGP and NTK. Decompositions go through :mod:`gflow_lib.spectrum`.
+:math:`\kappa_0 = J_0/\pi` and :math:`\kappa_1 = J_1/\pi` (:func:`kappa0`, :func:`kappa1`) are
+the terms of a wide ReLU network's NNGP and NTK.
 """
 
 from __future__ import annotations
@@ -44,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.polynomial.polynomial as npp
 
+from . import _docs
 from . import _validation as v
 from .features import fourier_features, relu_features
 from .spectrum import KernelSpectrum, Ridge
@@ -69,7 +63,7 @@ _KINDS = ("relu", "fourier")
 
 # ---------------------------------------------------------------------- the arc-cosine
 def _series(n_terms, coef):
-    """Taylor coefficients, lowest power first, for ``numpy.polynomial.polynomial.polyval``."""
+    """Taylor coefficients, lowest power first, for ``npp.polyval``."""
     return np.array([coef(k) for k in range(n_terms)])
 
 
@@ -82,10 +76,9 @@ _G = {
 
 
 def arccos_factor(order: int, theta, delta):
-    """Cho and Saul's J_n(theta), n = 0, 1, 2, as ``(m, e)`` with J_n = m * 2**e: directly for
-    theta <= pi/2, and from the complement ``delta = pi - theta`` (given with all its digits)
-    as delta^(2n+1) g_n(delta^2) beyond, the power kept in ``e`` so that nothing underflows.
-    A building block of the kernels here and in :mod:`gflow_lib.ntk` (not exported)."""
+    """Cho and Saul's J_n(theta), n = 0, 1, 2, as ``(m, e)`` with J_n = m * 2**e."""
+    # Beyond pi/2, J_n = delta^(2n+1) g_n(delta^2) from the complement delta = pi - theta
+    # (given with all its digits), the power kept in e so that nothing underflows.
     theta, delta = np.asarray(theta), np.asarray(delta)
     obtuse = delta < theta  # theta > pi/2
     m, e = np.empty(theta.shape), np.zeros(theta.shape, dtype=int)
@@ -119,10 +112,8 @@ def _unit(x):
 
 
 def lifted_angles(x1, x2):
-    """``(cos, theta, delta, m, e)`` for u = (x1, 1) and u' = (x2, 1), each (M1, M2): the angle
-    theta and its complement delta = pi - theta, each by atan2 of the cross and dot products of
-    the unit vectors (every digit kept on both sides), and |u||u'| = m * 2**e. A building
-    block of the kernels here and in :mod:`gflow_lib.ntk` (not exported)."""
+    """``(cos, theta, pi - theta, m, e)`` of u = (x1, 1), u' = (x2, 1), |u||u'| = m * 2**e."""
+    # theta and pi - theta each by atan2 of the unit vectors' cross and dot: every digit kept.
     a1, b1, m1, e1 = _unit(x1)
     a2, b2, m2, e2 = _unit(x2)
     cross = np.abs(np.multiply.outer(a1, b2) - np.multiply.outer(b1, a2))
@@ -132,77 +123,65 @@ def lifted_angles(x1, x2):
 
 
 def _kappa(order, c):
-    """kappa_n(c) = J_n(arccos c) / pi, the complement as arccos(-c) (all its digits)."""
+    """kappa_n(c) = J_n(arccos c) / pi."""
     c = v.cosines(c, "c", COS_TOLERANCE)
     mj, ej = arccos_factor(order, np.arccos(c), np.arccos(-c))
     return np.ldexp(mj, ej) / np.pi
 
 
 def kappa0(c):
-    r"""The order-0 arc-cosine function of a cosine: the probability that a random
-    hyperplane through 0 leaves two vectors on the same side.
-
-    Introduced in the chapter on function space.
+    r"""The order-0 arc-cosine function: the chance that a random hyperplane through 0
+    leaves two vectors on the same side.
 
     .. math:: \kappa_0(c) = 1 - \frac{\arccos c}{\pi}
 
     Parameters
     ----------
     c : array_like
-        Cosines of angles, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+        Cosines, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
 
     Returns
     -------
     ndarray, the shape of ``c``
-        Values in [0, 1]; :math:`\kappa_0(1) = 1`.
     """
     return _kappa(0, c)
 
 
 def kappa1(c):
-    r"""The order-1 arc-cosine function of a cosine, the normalised ReLU kernel.
+    r"""The order-1 arc-cosine function, the normalised ReLU kernel:
+    :math:`2\,\mathbb{E}[\max(0, w^Tu)\max(0, w^Tu')] = \kappa_1(u^Tu')` for unit vectors.
 
-    Introduced in the chapter on function space. For unit vectors,
-    :math:`2\,\mathbb{E}[\max(0, w^Tu)\max(0, w^Tu')] = \kappa_1(u^Tu')`, :math:`w \sim N(0, I)`.
-
-    .. math:: \kappa_1(c) = \frac{\sqrt{1 - c^2} + (\pi - \arccos c)\,c}{\pi}
+    .. math:: \kappa_1(c) = \frac{\sqrt{1 - c^2} + (\pi - \arccos c)\,c}{\pi}, \qquad
+        \kappa_1' = \kappa_0
 
     Parameters
     ----------
     c : array_like
-        Cosines of angles, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+        Cosines, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
 
     Returns
     -------
     ndarray, the shape of ``c``
-        Values in [0, 1]; :math:`\kappa_1(1) = 1`, :math:`\kappa_1(-1) = 0`,
-        :math:`\kappa_1'(c) = \kappa_0(c)`.
     """
     return _kappa(1, c)
 
 
+@_docs.fill
 def arccos_kernel(x1, x2=None, order=1):
     r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`u = (x, 1)`.
 
-    Introduced in the chapter on function space. The angle :math:`\theta` and its complement
-    :math:`\pi - \theta` each come from ``atan2`` of the unit lifted vectors, and past
-    :math:`\pi/2` the :math:`J_n` from series in :math:`\pi - \theta`, so nearly equal and nearly
-    opposite inputs keep every digit; norms are factored out, so the result is inf only where
-    the exact value is beyond the float range.
+    Accurate for nearly equal and nearly opposite inputs; inf only beyond the float range.
 
-    .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta), \qquad
-        \lVert u\rVert = \sqrt{x^2 + 1}
+    .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta)
 
     Parameters
     ----------
     x1 : array_like, shape (M1,)
-        Scalar inputs.
     x2 : array_like, shape (M2,), optional
-        Scalar inputs (default ``x1``).
+        Default ``x1``.
     order : {0, 1, 2}
-        Order 0 is :math:`\kappa_0(\cos\theta)` (step units), order 1 the ReLU kernel
-        :math:`\lVert u\rVert\lVert u'\rVert\kappa_1(\cos\theta)`, order 2 the second moment
-        of the ReLU kernel's Monte Carlo terms (:func:`random_feature_gap`).
+        0: :math:`\kappa_0(\cos\theta)`; 1: the ReLU kernel; 2: the second moment of its Monte
+        Carlo terms.
 
     Returns
     -------
@@ -217,21 +196,16 @@ def arccos_kernel(x1, x2=None, order=1):
         return np.ldexp(m**order * mj / np.pi, order * e + ej)
 
 
+@_docs.fill
 def relu_kernel(x1, x2=None, bias_var=1.0):
     r"""The limit of the Gram matrix of random ReLU features, the ones row included.
 
-    Introduced in the chapter on function space. With ``F1 = relu_features(x1, n, seed)``
-    and ``F2 = relu_features(x2, n, seed)``, ``F1.T @ F2`` tends to ``relu_kernel(x1, x2)`` as
-    ``n`` grows: the features :math:`\sqrt{2/n}\max(0, w_j x + b_j)`, :math:`(w_j, b_j) \sim
-    N(0, I)`, give the order-1 arc-cosine kernel of :math:`u = (x, 1)`, and the ones row adds 1.
+    Introduced in the chapter on function space: ``relu_features(x1, n, seed).T @
+    relu_features(x2, n, seed)`` tends to it as ``n`` grows. The NNGP of a ReLU network with
+    unit-variance weights is ``0.5 * relu_kernel(x1, x2, 0.0) + var(bias)``.
 
     .. math:: k(x, x') = \lVert u\rVert\lVert u'\rVert\,\kappa_1(\cos\theta) + \sigma_b^2,
         \qquad \cos\theta = \frac{xx' + 1}{\lVert u\rVert\lVert u'\rVert}
-
-    The prior covariance (NNGP) of a ReLU network
-    :math:`f(x) = \beta + D^{-1/2}\sum_j v_j \max(0, w_j^Tu)` with unit-variance weights is
-    ``0.5 * relu_kernel(x1, x2, 0.0) + var(beta)``: half, because these features carry the
-    factor :math:`\sqrt{2}`.
 
     Parameters
     ----------
@@ -239,8 +213,7 @@ def relu_kernel(x1, x2=None, bias_var=1.0):
     x2 : array_like, shape (M2,), optional
         Default ``x1``.
     bias_var : float
-        The constant :math:`\sigma_b^2 \ge 0` added to every entry; 1.0 is the features'
-        row of ones, 0.0 the arc-cosine kernel alone.
+        :math:`\sigma_b^2 \ge 0`; 1.0 is the features' row of ones, 0.0 the kernel alone.
 
     Returns
     -------
@@ -250,15 +223,12 @@ def relu_kernel(x1, x2=None, bias_var=1.0):
     return arccos_kernel(x1, x2, order=1) + bias_var
 
 
+@_docs.fill
 def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
     r"""The Gaussian (RBF) kernel, the limit of random Fourier features, the ones row included.
 
-    Introduced in the chapter on function space. With
-    ``F1 = fourier_features(x1, n, lengthscale, seed)`` and the same for ``x2``,
-    ``F1.T @ F2`` tends to ``rbf_kernel(x1, x2, lengthscale)`` as ``n`` grows: the features
-    :math:`\sqrt{2/n}\cos(w_j x + b_j)`, :math:`w_j \sim N(0, \ell^{-2})`,
-    :math:`b_j \sim U(0, 2\pi)`, have :math:`\mathbb{E}[2\cos(wx + b)\cos(wx' + b)] =
-    \mathbb{E}\cos(w(x - x')) = e^{-(x - x')^2/(2\ell^2)}` (Rahimi and Recht 2007).
+    Introduced in the chapter on function space: ``fourier_features(x1, n, lengthscale,
+    seed).T @ fourier_features(x2, n, lengthscale, seed)`` tends to it (Rahimi and Recht 2007).
 
     .. math:: k(x, x') = \exp\Big(-\frac{(x - x')^2}{2\ell^2}\Big) + \sigma_b^2
 
@@ -268,9 +238,9 @@ def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
     x2 : array_like, shape (M2,), optional
         Default ``x1``.
     lengthscale : float
-        :math:`\ell > 0` (the default 0.2 is that of ``fourier_features``).
+        :math:`\ell > 0` (default that of ``fourier_features``).
     bias_var : float
-        The constant :math:`\sigma_b^2 \ge 0`; 1.0 is the features' row of ones.
+        :math:`\sigma_b^2 \ge 0`; 1.0 is the features' row of ones.
 
     Returns
     -------
@@ -283,27 +253,23 @@ def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
 
 
 # ------------------------------------------------------------------- kernel regression
+@_docs.fill
 def kernel_ridge(K, y, K_new, penalty):
-    r"""Kernel ridge regression at new inputs, as a filter of the eigenvalues of ``K``.
+    r"""Kernel ridge regression at new inputs: the path of :class:`gflow_lib.Ridge` through
+    ``KernelSpectrum(K, y)`` from :math:`f_0 = 0`.
 
-    Introduced in the chapter on function space (early stopping and ridge). The path of
-    :class:`gflow_lib.Ridge` through ``KernelSpectrum(K, y)`` from :math:`f_0 = 0`, at
-    ``penalty``: the eigenbasis :math:`K = U \operatorname{diag}(\lambda) U^T`, no inverse;
-    ``penalty = 0`` is the minimum-norm interpolant, the limit of :class:`gflow_lib.KernelFlow`
-    from :math:`f_0 = 0` (zero eigenvalues dropped).
+    Introduced in the chapter on function space. ``penalty = 0`` is the minimum-norm
+    interpolant, the limit of :class:`gflow_lib.KernelFlow` from :math:`f_0 = 0`.
 
     .. math:: f_* = K_{*X}(K + \mu I)^{-1} y
         = K_{*X}\, U \operatorname{diag}\Big(\frac{1}{\lambda_k + \mu}\Big) U^T y
 
     Parameters
     ----------
-    K : array_like, shape (I, I)
-        Symmetric positive semidefinite kernel matrix of the training inputs.
-    y : array_like, shape (I,)
-    K_new : array_like, shape (M, I)
-        Kernel between the new and the training inputs.
-    penalty : float or array_like, shape (L,)
-        Ridge penalties :math:`\mu \ge 0`.
+    %(K)s
+    %(y)s
+    %(K_new)s
+    %(penalty)s
 
     Returns
     -------
@@ -314,11 +280,9 @@ def kernel_ridge(K, y, K_new, penalty):
 
 # ------------------------------------------------------------------ random features
 class KernelGap(NamedTuple):
-    """How far the Gram matrix of ``n`` random features is from its limit.
-
-    ``gap`` is the root mean square of ``F.T @ F - K`` over all entries and seeds, ``expected``
-    its value from the variance of one feature's term, :math:`\\sqrt{\\bar v / n}`, and
-    ``slope`` the least-squares slope of ``log(gap)`` against ``log(n)`` (-1/2 in theory).
+    r"""How far the Gram matrix of ``n`` random features is from its limit: ``gap`` (root mean
+    square of ``F.T @ F - K``), ``expected`` (:math:`\sqrt{\bar v / n}`) and the ``slope`` of
+    ``log(gap)`` against ``log(n)`` (-1/2 in theory).
     """
 
     n_features: np.ndarray
@@ -336,40 +300,33 @@ def _term_variance(x, kind, lengthscale):
     return 1.0 + 0.5 * k**4 - k**2
 
 
+@_docs.fill
 def random_feature_gap(x, n_features, kind="relu", n_seeds=20, lengthscale=0.2, seed=0):
     r"""The gap between the Gram matrix of ``n`` random features and its kernel, against ``n``.
 
-    Introduced in the chapter on function space. For each ``n`` and each of the seeds
-    ``seed, seed + 1, ..., seed + n_seeds - 1``, ``F = relu_features(x, n, s)`` (or
-    ``fourier_features(x, n, lengthscale, s)``) is compared with :func:`relu_kernel` (or
-    :func:`rbf_kernel`). Each entry of ``F.T @ F`` is the mean of ``n`` independent terms of
-    variance :math:`v_{ij}`, so
+    Introduced in the chapter on function space. Each entry of ``F.T @ F`` is the mean of ``n``
+    terms of variance :math:`v_{ij}`, with :math:`v = 2k_2 - k_1^2` for ReLU features and
+    :math:`v = 1 + \tfrac12 k^4 - k^2` for Fourier features, so
 
     .. math:: \mathbb{E}\,\overline{(F^TF - K)^2} = \bar v / n, \qquad
-        \bar v = \operatorname{mean}_{ij} v_{ij},
-
-    with :math:`v = 2k_2 - k_1^2` for ReLU features (arc-cosine kernels of orders 2 and 1)
-    and :math:`v = 1 + \tfrac12 k^4 - k^2` for Fourier features (:math:`k` the RBF kernel).
+        \bar v = \operatorname{mean}_{ij} v_{ij}.
 
     Parameters
     ----------
-    x : array_like, shape (I,)
-        Scalar inputs.
+    %(x)s
     n_features : array_like of int, shape (N,)
         Numbers of features, each >= 1.
     kind : {"relu", "fourier"}
     n_seeds : int
-        Seeds per number of features, >= 1.
+        Seeds ``seed, ..., seed + n_seeds - 1`` per number of features, >= 1.
     lengthscale : float
         For Fourier features.
-    seed : int
-        The first seed.
+    %(seed)s
 
     Returns
     -------
     KernelGap
-        ``n_features``, ``gap`` and ``expected`` of shape (N,), and the fitted ``slope``
-        (NaN when N < 2).
+        ``n_features``, ``gap`` and ``expected`` of shape (N,), and ``slope`` (NaN when N < 2).
     """
     x = v.scalar_inputs(x)
     if kind not in _KINDS:
