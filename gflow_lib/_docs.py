@@ -40,11 +40,15 @@ PARAMS = {
     Scalar inputs.""",
     "x_grid": """x : array_like, shape (M,)
     Scalar inputs at which the curves are drawn, increasing.""",
+    "x1_x2": """x1 : array_like, shape (M1,)
+    Scalar inputs.
+x2 : array_like, shape (M2,), optional
+    Scalar inputs (default ``x1``).""",
     "seed": """seed : int
     Seed of ``numpy.random.default_rng``, >= 0.""",
     # ------------------------------------------------------------- indices of filters
     "t": """t : float or array_like, shape (T,)
-    Times, >= 0; an array gives one row per time.""",
+    Times, >= 0 (a scalar drops the leading T axis of the result).""",
     "t_curve": """t : array_like, shape (T,)
     Times along the horizontal axis.""",
     "lr": """lr : float

@@ -1,9 +1,9 @@
 r"""Infinite-width kernels of ReLU networks and the distribution of trained networks.
 
 Introduced in the chapter on wide networks (``book/ntk.ipynb``). For the shallow network of
-:mod:`gflow_lib.network` (input :math:`u = (x, 1)`, weights N(0, 1), NTK parameterization) the
-law of large numbers over the hidden units gives, with :math:`\theta` the angle between
-:math:`u` and :math:`u'`,
+:mod:`gflow_lib.network` (input :math:`u = (x, 1)`, weights N(0, 1), NTK parameterization),
+with :math:`\theta` the angle between :math:`u` and :math:`u'`, the NNGP kernel K (covariance
+at initialisation) and the neural tangent kernel :math:`\Theta` (of the gradients) are
 
 .. math::
 
@@ -11,15 +11,8 @@ law of large numbers over the hidden units gives, with :math:`\theta` the angle 
     \Theta(x, x') = \tfrac12 (u\cdot u')\,\kappa_0 + \tfrac12\lVert u\rVert\lVert u'\rVert
     \,\kappa_1 + 1,
 
-    \kappa_0 = \frac{\pi - \theta}{\pi}, \qquad
-    \kappa_1 = \frac{\sin\theta + (\pi - \theta)\cos\theta}{\pi},
-
-the NNGP kernel K (the covariance of the network at initialisation) and the neural tangent
-kernel :math:`\Theta` (of its gradients). The arc-cosine terms are those of
-:mod:`gflow_lib.kernels`: the angle and its complement from ``atan2``, so nearly equal and nearly
-opposite inputs keep every digit, and the norms factored out as powers of two, so an entry is
-inf only where its exact value is beyond the float range. Eigendecompositions go through
-:mod:`gflow_lib.spectrum`.
+with :math:`\kappa_0, \kappa_1` of :mod:`gflow_lib.kernels`. Entries keep every digit near
+:math:`\theta = 0, \pi` and are inf only beyond the float range.
 """
 
 from __future__ import annotations
@@ -30,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.polynomial.polynomial as npp
 
+from . import _docs
 from . import _validation as v
 from .bayes import Prediction
 from .kernels import arccos_factor, lifted_angles
@@ -73,9 +67,7 @@ def _scale(x):
 
 
 def _shallow(x1, x2, ntk, const, scale1=False, scale2=False):
-    """The shallow NTK (``ntk``; ``const`` 1) or NNGP (``const`` the bias variance), each entry
-    divided by 2**(e1 + e2) for the sides asked (e from :func:`_scale`): the norms are factored
-    out, so an entry is inf only where its exact value is beyond the float range."""
+    """The shallow NTK (``ntk``) or NNGP, each entry over 2**(e1 + e2) on the sides asked."""
     dot, theta, delta, m, e = lifted_angles(x1, x2)
     shift = np.add.outer(_scale(x1) if scale1 else 0 * x1, _scale(x2) if scale2 else 0 * x2)
     shift = shift.astype(int)
@@ -87,24 +79,20 @@ def _shallow(x1, x2, ntk, const, scale1=False, scale2=False):
         return np.ldexp(0.5 * m * m1 / np.pi, e + e1 - shift) + np.ldexp(const, -shift)
 
 
+@_docs.fill
 def shallow_ntk(x1, x2=None) -> np.ndarray:
     r"""The analytic NTK :math:`\Theta` of the shallow network (infinite width).
 
-    Introduced in the chapter on wide networks.
+    Introduced in the chapter on wide networks. The terms come from the first-layer weights, the
+    output weights and the output bias. In neural-tangents' terms (``W_std = b_std = 1``), the NTK
+    of ``stax.serial(Dense(D), Relu(), Dense(1))``: :func:`relu_kernels` with ``depth=1``.
 
     .. math:: \Theta(x, x') = \tfrac12 (u\cdot u')\,\kappa_0 + \tfrac12\lVert u\rVert
         \lVert u'\rVert\,\kappa_1 + 1
 
-    The three terms come from the first-layer weights, the output weights and the output
-    bias (whose gradient is 1 whatever its initial variance). In neural-tangents' terms, the
-    NTK of ``stax.serial(Dense(D, W_std=1, b_std=1), Relu(), Dense(1, W_std=1, b_std=1))``:
-    :func:`relu_kernels` with ``depth=1``.
-
     Parameters
     ----------
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
-        Default ``x1``.
+    %(x1_x2)s
 
     Returns
     -------
@@ -113,23 +101,21 @@ def shallow_ntk(x1, x2=None) -> np.ndarray:
     return _shallow(*v.input_pair(x1, x2), True, 1.0)
 
 
+@_docs.fill
 def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
     r"""The NNGP kernel K of the shallow network: the covariance of its outputs at
     initialisation, at infinite width.
 
-    Introduced in the chapter on wide networks.
+    Introduced in the chapter on wide networks. In neural-tangents' terms, the NNGP of the
+    network of :func:`shallow_ntk` with the last layer's ``b_std`` equal to :math:`\sigma_\beta`.
 
     .. math:: K(x, x') = \tfrac12\lVert u\rVert\lVert u'\rVert\,\kappa_1 + \sigma_\beta^2
 
-    In neural-tangents' terms, the NNGP of the network of :func:`shallow_ntk` with the last
-    layer's ``b_std`` equal to :math:`\sigma_\beta`.
-
     Parameters
     ----------
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
+    %(x1_x2)s
     bias_var : float
-        The variance :math:`\sigma_\beta^2` of the output bias at initialisation, >= 0.
+        Variance :math:`\sigma_\beta^2` of the output bias at initialisation, >= 0.
 
     Returns
     -------
@@ -148,8 +134,7 @@ class Kernels(NamedTuple):
 
 
 def _lift(x, sw, sb):
-    """Rows of unit vectors u/|u| (M, d + 1) for u = (sw x / sqrt(d), sb), and |u|^2 as
-    mantissa and exponent, scaled by powers of two so that nothing overflows."""
+    """Unit rows u/|u| of u = (sw x / sqrt(d), sb), and |u|^2 as (mantissa, exponent)."""
     mw, ew = np.frexp(sw)
     mb, eb = np.frexp(sb)
     ex = np.frexp(np.max(np.abs(x), axis=1))[1]
@@ -163,9 +148,7 @@ def _lift(x, sw, sb):
 
 
 def _first_angles(U1, U2):
-    """Angle between unit rows and its complement, every digit kept on both sides: atan2 of
-    cross and dot products in the plane (d = 1); beyond, arccos where |cos| <= 0.5 and Kahan's
-    2 atan2(|u - u'|, |u + u'|) where the cosine is near +-1."""
+    """Angle between unit rows and its complement, every digit kept on both sides."""
     dot = U1 @ U2.T
     if U1.shape[1] == 2:
         a, b = U1.T, U2.T
@@ -195,11 +178,10 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
     computes them (NTK parameterization).
 
     Introduced in the chapter on wide networks. The network is ``stax.serial(Dense(n, W_std,
-    b_std), [Relu(), Dense(n, W_std, b_std)] * depth)`` (the last ``Dense`` the output layer,
-    :func:`gflow_lib.network.init_deep`) with ``W_std = sigma_w``, ``b_std = sigma_b``. Inputs
-    of dimension d enter through the input kernel :math:`x\cdot x'/d`, so
-    :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2`; with :math:`c` the
-    correlation of :math:`K_l`, each ``Relu`` and ``Dense`` maps
+    b_std), [Relu(), Dense(n, W_std, b_std)] * depth)`` (:func:`gflow_lib.network.init_deep`),
+    ``W_std = sigma_w``, ``b_std = sigma_b``. With the input kernel
+    :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2` and :math:`c` the correlation
+    of :math:`K_l`, each ``Relu`` and ``Dense`` maps
 
     .. math::
 
@@ -207,10 +189,8 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
         \qquad
         \Theta_{l+1} = K_{l+1} + \tfrac{\sigma_w^2}{2}\,\kappa_0(c)\,\Theta_l .
 
-    ``depth=1`` with ``sigma_w = sigma_b = 1`` is :func:`shallow_ntk` and :func:`shallow_nngp`
-    (``bias_var=1``). The recursion runs on the angle (with :math:`1 - c` carried exactly) and
-    on the kernels over :math:`\sqrt{K_l(x,x)K_l(x',x')}`, each input's scale a power of two:
-    every digit is kept near :math:`c = \pm 1`, and an entry is inf only beyond the float range.
+    ``depth=1``, ``sigma_w = sigma_b = 1`` gives :func:`shallow_ntk` and :func:`shallow_nngp`
+    (``bias_var=1``).
 
     Parameters
     ----------
@@ -233,6 +213,8 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
     L = v.positive_int(depth, "depth")
     sw = v.positive_scalar(sigma_w, "sigma_w")
     sb = v.non_negative_scalar(sigma_b, "sigma_b")
+    # The recursion runs on the angle (1 - c carried exactly) and on the kernels over
+    # sqrt(K_l(x,x) K_l(x',x')), each input's scale a power of two: digits kept near c = +-1.
     U1, Q1, F1 = _lift(x1, sw, sb)
     U2, Q2, F2 = _lift(x2, sw, sb)
     theta, delta = _first_angles(U1, U2)
@@ -273,22 +255,21 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
 
 # ------------------------------------------------------------------- trained distribution
 def _modes(Theta, t, name="Theta"):
-    """Eigenvalues, eigenvectors and :math:`g = (1 - e^{-\\lambda t})/\\lambda` (T, I), with
-    g = 0 on zero modes (the kernel of the new inputs does not see them)."""
+    """Eigenvalues, eigenvectors and g = (1 - e^{-lam t}) / lam (T, I), 0 on zero modes."""
     lam, U = kernel_eigen(Theta, name)
     tt, scalar = v.times(t)
     g = kernel_coefficients(lam, Flow()(lam, tt).gain)
     return lam, U, g, scalar
 
 
+@_docs.fill
 def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=False,
                                 last_layer=False) -> Prediction:
     r"""Mean and variance, over random initialisations, of the infinite-width shallow
     network's outputs at ``x_new`` after gradient flow for time ``t``.
 
-    Introduced in the chapter on training wide networks in closed form. At infinite width the
-    trained network is its linearization, :math:`f_*(t) = f_{0*} + Z(y - f_0)` with
-    :math:`f_0 \sim GP(0, K)` and
+    Introduced in the chapter on training wide networks in closed form. The trained network is
+    its linearization, :math:`f_*(t) = f_{0*} + Z(y - f_0)` with :math:`f_0 \sim GP(0, K)` and
 
     .. math::
 
@@ -296,31 +277,28 @@ def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=Fal
         \text{mean} = Z y, \qquad
         \text{cov} = K_{**} - (Z K_{X*} + K_{*X} Z^T) + Z K Z^T,
 
-    computed through the eigendecomposition of :math:`\Theta = \Theta(X, X)`
-    (:func:`gflow_lib.spectrum.kernel_eigen`), never an inverse; a zero eigenvalue (repeated
-    inputs) leaves its mode out, as :class:`~gflow_lib.KernelFlow` does. Time is the book's
-    (loss a sum over points); neural-tangents averages the loss over the I points, so its time
+    through the eigenbasis of :math:`\Theta(X, X)` (zero modes left out, as in
+    :class:`~gflow_lib.KernelFlow`). Time is the book's (loss summed over points); neural-tangents'
     is I times ours.
 
     Parameters
     ----------
     x_train : array_like, shape (I,)
-    y : array_like, shape (I,)
+    %(y)s
     x_new : array_like, shape (M,)
-    t : float or array_like, shape (T,)
+    %(t)s
     bias_var : float
         Initial variance of the output bias, >= 0.
     full_cov : bool
         Return the full covariance (M, M) (or (T, M, M)) in place of the variances.
     last_layer : bool
-        Train only the output layer ``(v, beta)``: :math:`\Theta` is replaced by its
-        last-layer part, :math:`K` with :math:`\sigma_\beta^2 = 1`.
+        Train only the output layer: :math:`\Theta` becomes :math:`K` with
+        :math:`\sigma_\beta^2 = 1`.
 
     Returns
     -------
     Prediction
-        ``mean`` (M,) or (T, M); ``var`` (M,) or (T, M) clipped at 0 against rounding, or the
-        covariance with ``full_cov``.
+        ``mean`` (M,) or (T, M); ``var`` (M,) or (T, M), or the covariance with ``full_cov``.
     """
     x_train = v.vector(x_train, "x_train", what=" of scalar inputs")
     y = v.vector(y, "y", x_train.size, what=" (one target per training input)")
@@ -355,13 +333,13 @@ def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=Fal
         return v.unbatch(Prediction(np.ldexp(mean, e), np.ldexp(var, 2 * e)), scalar)
 
 
+@_docs.fill
 def parameter_movement(Theta, residual0, t):
-    r"""How far gradient flow of the linearized network moves the parameters:
-    :math:`\lVert\phi(t) - \phi_0\rVert` from the kernel alone.
+    r"""How far gradient flow of the linearized network moves the parameters,
+    :math:`\lVert\phi(t) - \phi_0\rVert`, from the kernel alone.
 
     Introduced in the chapter on training wide networks in closed form. With
-    :math:`\phi(t) - \phi_0 = -J\,U\operatorname{diag}(g)U^T r_0`, :math:`J^TJ = \Theta` and
-    :math:`w = U^T r_0`,
+    :math:`J^TJ = \Theta = U\operatorname{diag}(\lambda)U^T` and :math:`w = U^T r_0`,
 
     .. math:: \lVert\phi(t) - \phi_0\rVert^2 = \sum_k \frac{(1 - e^{-\lambda_k t})^2}
         {\lambda_k}\, w_k^2 \;\xrightarrow{t\to\infty}\; r_0^T\Theta^{+} r_0 .
@@ -372,7 +350,7 @@ def parameter_movement(Theta, residual0, t):
         The (empirical) NTK at the training inputs.
     residual0 : array_like, shape (I,)
         The residuals :math:`f_0 - y` at the start.
-    t : float or array_like, shape (T,)
+    %(t)s
 
     Returns
     -------
