@@ -23,6 +23,16 @@ from .descent import (
     stability_thresholds,
 )
 from .flow import KernelFlow, LinearFlow, gram_eigen, mode_factors
+from .momentum import (
+    HeavyBall,
+    HeavyBallFlow,
+    Nesterov,
+    NesterovFlow,
+    heavy_ball_stable,
+    heavy_ball_threshold,
+    optimal_descent,
+    optimal_heavy_ball,
+)
 from .regression import map_params, ml_params, ridge_params
 from .spectrum import (
     Descent,
@@ -34,10 +44,13 @@ from .spectrum import (
     Spectrum,
 )
 
-__all__ = ["Descent", "ExactModifiedFlow", "Flow", "KernelFlow", "KernelSpectrum",
-           "LinearFlow", "ModifiedFlow", "Ridge", "Spectrum", "descent_closed_form",
-           "ensemble_params", "gradient_descent", "gram_eigen", "map_params", "ml_params",
-           "mode_factors", "modified_flow_params", "modified_loss", "posterior_distribution",
+__all__ = ["Descent", "ExactModifiedFlow", "Flow", "HeavyBall", "HeavyBallFlow", "KernelFlow",
+           "KernelSpectrum", "LinearFlow", "ModifiedFlow", "Nesterov", "NesterovFlow", "Ridge",
+           "Spectrum", "descent_closed_form",
+           "ensemble_params", "gradient_descent", "gram_eigen", "heavy_ball_stable",
+           "heavy_ball_threshold", "map_params", "ml_params", "mode_factors",
+           "modified_flow_params", "modified_loss", "optimal_descent", "optimal_heavy_ball",
+           "posterior_distribution",
            "posterior_predictive", "prediction_distribution", "ridge_params",
            "stability_thresholds"]
 __version__ = "0.2.0"

@@ -411,3 +411,29 @@ def extent(value):
             f"slope_max; got {(c0, c1, s0, s1)}"
         )
     return c0, c1, s0, s1
+
+
+# --- momentum (H9)
+def momentum(value, name: str = "beta") -> float:
+    """A momentum coefficient: a real number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise TypeError(f"{name} must be a real number in [0, 1); got {describe(value)}")
+    arr = as_real_array(value, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar; got an array of shape {arr.shape}")
+    if not 0.0 <= float(arr) < 1.0:
+        raise ValueError(f"{name} must be in [0, 1) (momentum); got {float(arr)!r}")
+    return float(arr)
+
+
+def spectrum_values(value, name: str = "eigenvalues", positive: bool = True) -> np.ndarray:
+    """Eigenvalues: a finite, non-negative 1-D array, with a positive one if ``positive``."""
+    lam = as_real_array(value, name)
+    if lam.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of eigenvalues; got shape {lam.shape}")
+    check_finite(lam, name)
+    _non_negative(lam, name)
+    if positive and not np.any(lam > 0):
+        raise ValueError(f"{name} must include a positive eigenvalue; got "
+                         f"{'none' if lam.size == 0 else 'only zeros'} ({lam.size} values)")
+    return lam

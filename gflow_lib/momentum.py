@@ -1,0 +1,430 @@
+r"""Momentum and acceleration as filters: the same eigenbasis, filters with memory.
+
+Introduced in the chapter on momentum (to come). On a quadratic loss each eigen-mode's
+distance to the minimum, started at rest, is one scalar sequence or function: a two-term
+recursion for heavy ball, a damped oscillator for its flow, a Bessel function for Nesterov's
+ODE. Each class below is a filter of :mod:`gflow_lib.spectrum`'s protocol, applied by
+``Spectrum(X, y).path(filter, phi0)`` or ``KernelSpectrum(K, y).path(filter, f0)``:
+
+=================================  ==========  =============================================
+filter                             index       keep :math:`\kappa` (from rest)
+=================================  ==========  =============================================
+:class:`HeavyBall` (lr, beta)      steps k     :math:`e_{k+1} = (1 + \beta - lr\lambda)e_k
+                                               - \beta e_{k-1}`, :math:`e_{-1} = e_0 = 1`
+:class:`Nesterov` (lr)             steps k     the same with momentum :math:`(k-1)/(k+2)`
+:class:`HeavyBallFlow` (damping)   time t      :math:`e'' + \gamma e' + \lambda e = 0`
+:class:`NesterovFlow` ()           time t      :math:`2J_1(\sqrt\lambda t)/(\sqrt\lambda t)`
+=================================  ==========  =============================================
+
+The closed forms are written in functions that pass continuously through repeated roots and
+critical damping (:math:`\sinh x/x`, :math:`\sin x/x`, :math:`(1 - e^{-x})/x`), never as a
+quotient by a small difference of roots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from . import _validation as v
+from .spectrum import Descent, Filter
+
+__all__ = ["HeavyBall", "HeavyBallFlow", "Nesterov", "NesterovFlow", "heavy_ball_stable",
+           "heavy_ball_threshold", "optimal_descent", "optimal_heavy_ball"]
+
+#: The longest recursion :class:`Nesterov` runs (about 10 s for a few modes).
+MAX_NESTEROV_STEPS = 10**7
+_ERR = dict(over="ignore", under="ignore", invalid="ignore", divide="ignore")
+
+
+def _h(z):
+    """(1 - e^{-z}) / z for z >= 0, 1 at 0 (the decay's average; continuous, no 0/0)."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(**_ERR):
+        return np.where(z == 0, 1.0, -np.expm1(-z) / np.where(z == 0, 1.0, z))
+
+
+def _sinc(x):
+    """sin(x) / x, 1 at 0."""
+    return np.sinc(np.asarray(x, dtype=float) / np.pi)
+
+
+def _grid(lam, index):
+    """``(index (T, 1), lam (1, r))`` as float arrays."""
+    return (np.atleast_1d(np.asarray(index, dtype=float))[:, None],
+            np.asarray(lam, dtype=float)[None, :])
+
+
+# ----------------------------------------------------------------------------- heavy ball
+def _heavy_ball(q, beta, k):
+    """``(gain, keep, log|keep|)`` of heavy ball at ``q = lr lam`` (1, r), step counts k (T, 1).
+
+    With roots r1,2 = m +- d of x^2 - (1 + beta - q) x + beta (m = (1 + beta - q)/2, sign
+    sigma of m, |r1| = R1 >= R2 = |r2|, rho = sqrt(beta)):
+    real roots: keep = sigma^k R1^(k-1) [R1 (1 + (R2/R1)^k)/2 + (|m| - sigma beta) E_k],
+    E_k = (1 - (R2/R1)^k) / (1 - R2/R1) = k h(-kL) / h(-L), L = log(R2/R1);
+    complex roots: keep = sigma^k rho^(k-1) [rho cos k th + (|m| - sigma beta) k sinc(k th)
+    / sinc(th)], th = atan(|d| / |m|). Both tend to sigma^k rho^(k-1) [rho + (|m| - sigma
+    beta) k] at a repeated root. Real positive roots (all small q): gain = (1 - R1^k) -
+    R2 (1 - R1) R1^(k-1) E_k, two positive terms, the second at most R2 <= rho times the first.
+    """
+    # 4 d^2, a product of two factors that vanish at the repeated roots; in extended
+    # precision where numpy has it, as the closed form is steep in d^2 for large k
+    b, ql = np.longdouble(beta), np.asarray(q, dtype=np.longdouble)
+    disc = (((1 - np.sqrt(b)) ** 2 - ql) * ((1 + np.sqrt(b)) ** 2 - ql)).astype(float)
+    m = 0.5 * (1 + beta - q)
+    am = np.abs(m)
+    sig = np.where(m < 0, -1.0, 1.0)
+    parity = np.where(np.mod(k, 2) == 1, sig, 1.0)  # sigma^k
+    c = am - sig * beta  # >= 0 where the roots are real
+    with np.errstate(**_ERR):
+        # real roots
+        d = 0.5 * np.sqrt(np.maximum(disc, 0.0))
+        R1 = am + d
+        R2 = beta / R1
+        pos = (m > 0) & (disc >= 0)
+        A = np.where(pos, q / (1 - m + d), 0.0)  # 1 - R1 where the roots are positive
+        logR1 = np.where(pos, np.log1p(-A), np.log(R1))
+        x = d / am
+        L = np.where(x < 0.5, -2 * np.arctanh(x), np.log(R2) - logR1)  # log(R2/R1) <= 0
+        L = np.maximum(L, -1e200)  # R2 = 0 (beta underflowing): E = 1, as it should
+        E = k * _h(-k * L) / _h(-L)
+        br_real = R1 * (1 + np.exp(k * L)) / 2 + c * E
+        # complex roots
+        rho = np.sqrt(beta)
+        th = np.arctan2(0.5 * np.sqrt(np.maximum(-disc, 0.0)), am)
+        br_cplx = rho * np.cos(k * th) + c * k * _sinc(k * th) / _sinc(th)
+        real = disc >= 0
+        logR = np.where(real, logR1, np.log(rho))
+        br = np.where(real, br_real, br_cplx)
+        log_keep = (k - 1) * logR + np.log(np.abs(br))
+        keep = parity * np.where(br < 0, -1.0, 1.0) * np.exp(log_keep)
+        # where k = 0, keep = 1 exactly (0 * inf and R1^-1 are no part of it)
+        keep = np.where(k == 0, 1.0, keep)
+        log_keep = np.where(k == 0, 0.0, log_keep)
+        gain_pos = -np.expm1(k * logR1) - R2 * A * np.exp((k - 1) * logR1) * E
+        gain = np.where(pos & (k > 0), gain_pos, 1.0 - keep)
+        gain = np.where(k == 0, 0.0, gain)
+    return gain, keep, log_keep
+
+
+@dataclass(frozen=True)
+class HeavyBall:
+    r"""Heavy ball (Polyak's momentum) with step ``lr`` and momentum ``beta``, after ``k``
+    steps from rest (:math:`\phi_{-1} = \phi_0`):
+
+    .. math::
+
+        \phi_{k+1} = \phi_k - lr\,\nabla L(\phi_k) + \beta(\phi_k - \phi_{k-1}), \qquad
+        \kappa_{k+1} = (1 + \beta - lr\lambda)\kappa_k - \beta\kappa_{k-1},
+        \quad \kappa_0 = 1,\ \kappa_1 = 1 - lr\lambda.
+
+    Introduced in the chapter on momentum (to come). Called as ``f(lam, k)``: ``lam`` (r,),
+    ``k`` (T,) -> ``Filter(gain, keep)`` of shape (T, r). The closed form in the roots of
+    :math:`x^2 - (1 + \beta - lr\lambda)x + \beta` is exact also at repeated roots (as at
+    :func:`optimal_heavy_ball`) and in the complex (ringing) case. Where the roots are real
+    and positive (every small :math:`lr\lambda`), the gain keeps its relative accuracy, to
+    about eps / (1 - sqrt(beta)). ``beta = 0`` is :class:`~gflow_lib.Descent`. Diverging
+    modes (:func:`heavy_ball_stable` False) overflow to infinities.
+    """
+
+    lr: float
+    beta: float
+    index_kind = "steps"
+
+    def __post_init__(self):
+        object.__setattr__(self, "lr", v.positive_scalar(self.lr, "lr"))
+        object.__setattr__(self, "beta", v.momentum(self.beta, "beta"))
+
+    def _parts(self, lam, k):
+        k, lam = _grid(lam, k)
+        return _heavy_ball(self.lr * lam, self.beta, k)
+
+    def __call__(self, lam, k) -> Filter:
+        if self.beta == 0:
+            return Descent(self.lr)(lam, k)
+        gain, keep, _ = self._parts(lam, k)
+        return Filter(gain, keep)
+
+    def log_keep(self, lam, k):
+        if self.beta == 0:
+            return Descent(self.lr).log_keep(lam, k)
+        return self._parts(lam, k)[2]
+
+
+# ------------------------------------------------------------------------------- Nesterov
+@dataclass(frozen=True)
+class Nesterov:
+    r"""Nesterov's accelerated gradient with step ``lr`` after ``k`` steps from rest:
+
+    .. math::
+
+        \psi_k = \phi_k + \tfrac{k-1}{k+2}(\phi_k - \phi_{k-1}), \quad
+        \phi_{k+1} = \psi_k - lr\,\nabla L(\psi_k), \qquad
+        \kappa_{k+1} = (1 - lr\lambda)\big(\kappa_k + \tfrac{k-1}{k+2}(\kappa_k -
+        \kappa_{k-1})\big).
+
+    Introduced in the chapter on momentum (to come). Called as ``f(lam, k)``: ``lam`` (r,),
+    ``k`` (T,) -> ``Filter(gain, keep)`` (T, r). The momentum changes with k, so there is no
+    constant-coefficient closed form: ``keep`` is the recursion above and ``gain`` its twin
+    :math:`F_{k+1} = lr\lambda + (1 - lr\lambda)(F_k + \tfrac{k-1}{k+2}(F_k - F_{k-1}))`,
+    run once to ``max(k)`` for all modes at once (O(max(k) r) work; at most
+    ``MAX_NESTEROV_STEPS``). Exact in the sense of iterates: the same operations as the
+    algorithm, one mode at a time. Diverging modes are rescaled by powers of two as they grow
+    and overflow to infinities, never NaN.
+    """
+
+    lr: float
+    index_kind = "steps"
+
+    def __post_init__(self):
+        object.__setattr__(self, "lr", v.positive_scalar(self.lr, "lr"))
+
+    def _run(self, lam, k):
+        """``(gain, keep, log|keep|)`` of shape (T, r)."""
+        k = np.atleast_1d(np.asarray(k, dtype=float))
+        q = self.lr * np.asarray(lam, dtype=float)
+        K = int(np.max(k)) if k.size else 0
+        v.size_limit(K, "k", MAX_NESTEROV_STEPS, " steps (Nesterov's filter runs its recursion)")
+        want = {}
+        for i, kk in enumerate(k.astype(np.int64)):
+            want.setdefault(int(kk), []).append(i)
+        T, r = k.size, q.size
+        gain, keep, logk = np.empty((T, r)), np.empty((T, r)), np.empty((T, r))
+        e_prev = e = np.ones(r)  # keep, scaled by 2**-ex
+        g_prev = g = np.zeros(r)
+        ex = np.zeros(r)
+        with np.errstate(**_ERR):
+            for step in range(K + 1):
+                rows = want.get(step)
+                if rows:
+                    kp = np.ldexp(e, ex.astype(int))
+                    gain[rows] = np.where((np.abs(kp) <= 1) & np.isfinite(g), g, 1.0 - kp)
+                    keep[rows] = kp
+                    logk[rows] = np.log(np.abs(e)) + ex * np.log(2.0)
+                if step == K:
+                    break
+                mom = (step - 1) / (step + 2)
+                e_prev, e = e, (1 - q) * (e + mom * (e - e_prev))
+                g_prev, g = g, q + (1 - q) * (g + mom * (g - g_prev))
+                big = np.abs(e) > 2.0**600
+                if np.any(big):
+                    e = np.where(big, np.ldexp(e, -600), e)
+                    e_prev = np.where(big, np.ldexp(e_prev, -600), e_prev)
+                    ex = ex + 600 * big
+        return gain, keep, logk
+
+    def __call__(self, lam, k) -> Filter:
+        gain, keep, _ = self._run(lam, k)
+        return Filter(gain, keep)
+
+    def log_keep(self, lam, k):
+        return self._run(lam, k)[2]
+
+
+# ------------------------------------------------------------------------------ the flows
+@dataclass(frozen=True)
+class HeavyBallFlow:
+    r"""Heavy-ball flow with damping ``gamma``, from rest: each mode a damped oscillator,
+
+    .. math::
+
+        \phi'' + \gamma\phi' = -\nabla L(\phi), \quad \phi'(0) = 0; \qquad
+        \kappa(t) = e^{-\gamma t/2}\Big(C(\omega^2 t^2)
+        + \tfrac{\gamma t}{2} S(\omega^2 t^2)\Big), \quad \omega^2 = \lambda - \gamma^2/4,
+
+    with :math:`C(w) = \cos\sqrt w`, :math:`S(w) = \sin\sqrt w/\sqrt w` (their hyperbolic
+    forms for :math:`w < 0`): under-, over- and critically damped (:math:`\gamma =
+    2\sqrt\lambda`, :math:`\kappa = e^{-\gamma t/2}(1 + \gamma t/2)`) in one continuous form.
+
+    Introduced in the chapter on momentum (to come). Called as ``f(lam, t)``: ``lam`` (r,),
+    ``t`` (T,) -> ``Filter(gain, keep)`` (T, r). Overdamped modes are written with the slow
+    rate :math:`\lambda/(\gamma/2 + \sqrt{-\omega^2})` (no cancellation); the gain is a
+    series where both rates times t are at most 1, so small :math:`\lambda t^2` keeps its
+    digits.
+    """
+
+    damping: float
+    index_kind = "time"
+
+    def __post_init__(self):
+        object.__setattr__(self, "damping", v.non_negative_scalar(self.damping, "damping"))
+
+    def _parts(self, lam, t):
+        t, lam = _grid(lam, t)
+        a = 0.5 * self.damping
+        sl = np.sqrt(lam)
+        w2 = (sl - a) * (sl + a)  # omega^2 = lam - a^2
+        with np.errstate(**_ERR):
+            # over- and critically damped: rates s1 <= s2, s1 s2 = lam
+            sq = np.sqrt(np.maximum(-w2, 0.0))
+            s2 = a + sq
+            s1 = np.where(s2 > 0, lam / np.where(s2 > 0, s2, 1.0), 0.0)
+            br_over = 0.5 * (1 + np.exp(-2 * sq * t)) + a * t * _h(2 * sq * t)
+            lk_over = -s1 * t + np.log(br_over)
+            # underdamped
+            om = np.sqrt(np.maximum(w2, 0.0))
+            br_under = np.cos(om * t) + a * t * _sinc(om * t)
+            lk_under = -a * t + np.log(np.abs(br_under))
+            over = w2 <= 0
+            log_keep = np.where(over, lk_over, lk_under)
+            keep = np.where(over | (br_under >= 0), 1.0, -1.0) * np.exp(log_keep)
+            # the gain: lam t^2 sum_n (-1)^n h_{n-2}(x1, x2) / n!, x1,2 the rates times t
+            e1, e2 = self.damping * t, lam * t * t
+            small = np.where(over, s2 * t, sl * t) <= 1.0
+            series = _phi2_series(np.where(small, e1, 0.0), np.where(small, e2, 0.0))
+            gain_over = -np.expm1(-s1 * t) - s1 * t * np.exp(-s1 * t) * _h(2 * sq * t)
+            gain = np.where(small, e2 * series, np.where(over, gain_over, 1.0 - keep))
+        return gain, keep, log_keep
+
+    def __call__(self, lam, t) -> Filter:
+        gain, keep, _ = self._parts(lam, t)
+        return Filter(gain, keep)
+
+    def log_keep(self, lam, t):
+        return self._parts(lam, t)[2]
+
+
+def _phi2_series(e1, e2, terms=24):
+    r"""The second divided difference of :math:`e^{-x}` at 0, x1, x2 given :math:`e_1 = x_1 +
+    x_2`, :math:`e_2 = x_1 x_2`: :math:`\sum_{n \ge 2} (-1)^n h_{n-2}(x_1, x_2)/n!`, for
+    :math:`|x_i| \le 1` (24 terms: below 1e-21)."""
+    h_prev, h = np.zeros_like(e1), np.ones_like(e1)  # h_{-1}, h_0
+    total, fact = 0.5 * h, 2.0
+    for n in range(3, terms + 2):
+        h_prev, h = h, e1 * h - e2 * h_prev  # h_{n-2}
+        fact *= n
+        total = total + (-1) ** n * h / fact
+    return total
+
+
+@dataclass(frozen=True)
+class NesterovFlow:
+    r"""The ODE of Nesterov's method (Su, Boyd and Candès 2016), from rest:
+
+    .. math::
+
+        \phi'' + \tfrac{3}{t}\phi' = -\nabla L(\phi), \quad \phi'(0) = 0; \qquad
+        \kappa(t) = \frac{2 J_1(\sqrt\lambda\, t)}{\sqrt\lambda\, t}.
+
+    Introduced in the chapter on momentum (to come). Called as ``f(lam, t)``: ``lam`` (r,),
+    ``t`` (T,) -> ``Filter(gain, keep)`` (T, r). :class:`Nesterov` with step ``lr`` after
+    ``k`` steps approaches it at :math:`t = k\sqrt{lr}`. Where :math:`x = \sqrt\lambda t \le
+    1`, both come from the series :math:`\sum_n (-1)^n (x/2)^{2n}/(n!(n+1)!)` (the gain from
+    its terms n >= 1, so small x keeps its digits); elsewhere ``scipy.special.j1``.
+    """
+
+    index_kind = "time"
+
+    def __call__(self, lam, t) -> Filter:
+        t, lam = _grid(lam, t)
+        x = np.sqrt(lam) * t
+        small = x <= 1.0
+        xs = np.where(small, x, 0.0)
+        u = -0.25 * xs * xs
+        term, gain_s = np.ones_like(xs), np.zeros_like(xs)
+        for n in range(1, 12):  # (x/2)^22 / (11! 12!) < 1e-23
+            term = term * u / (n * (n + 1))
+            gain_s = gain_s - term
+        with np.errstate(**_ERR):
+            keep_j = 2.0 * special.j1(x) / np.where(small, 1.0, x)
+        keep = np.where(small, 1.0 - gain_s, keep_j)
+        gain = np.where(small, gain_s, 1.0 - keep_j)
+        return Filter(gain, keep)
+
+
+# ------------------------------------------------------------- tuning and stability
+def _extremes(eigenvalues):
+    """lambda_min and lambda_max of the nonzero eigenvalues of an array or a built spectrum."""
+    lam = getattr(eigenvalues, "lam", None)
+    lam = v.spectrum_values(eigenvalues if lam is None else lam, "eigenvalues")
+    pos = lam[lam > 0]
+    return float(pos.min()), float(pos.max())
+
+
+def optimal_descent(eigenvalues):
+    r"""The step of gradient descent with the fastest worst-case rate, and that rate:
+
+    .. math:: lr = \frac{2}{\lambda_{\min} + \lambda_{\max}}, \qquad
+        \text{rate} = \frac{\kappa - 1}{\kappa + 1}, \quad \kappa = \lambda_{\max}/\lambda_{\min}.
+
+    Introduced in the chapter on momentum (to come).
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
+        Finite, non-negative, at least one positive; zeros (modes the data do not see) are
+        left out.
+
+    Returns
+    -------
+    lr, rate : float
+        Every mode's distance shrinks by at least ``rate`` per step.
+    """
+    lo, hi = _extremes(eigenvalues)
+    return 2.0 / (lo + hi), (hi - lo) / (hi + lo)
+
+
+def optimal_heavy_ball(eigenvalues):
+    r"""Polyak's step and momentum for heavy ball, and their rate:
+
+    .. math:: lr = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}, \qquad
+        \beta = \Big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Big)^2, \qquad
+        \text{rate} = \sqrt\beta.
+
+    Introduced in the chapter on momentum (to come). Both extreme modes sit at a repeated
+    root; every mode's roots have modulus ``rate``.
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
+        As for :func:`optimal_descent`.
+
+    Returns
+    -------
+    lr, beta, rate : float
+    """
+    lo, hi = _extremes(eigenvalues)
+    a, b = np.sqrt(hi), np.sqrt(lo)
+    rate = float((a - b) / (a + b))
+    return float(4.0 / (a + b) ** 2), rate * rate, rate
+
+
+def heavy_ball_stable(eigenvalues, lr, beta):
+    r"""Where heavy ball converges: both roots inside the unit circle,
+
+    .. math:: 0 < lr\,\lambda < 2(1 + \beta), \qquad 0 \le \beta < 1.
+
+    Introduced in the chapter on momentum (to come).
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,)
+        Finite and non-negative; a zero eigenvalue's mode stays where it started (False).
+    lr : float
+        Positive.
+    beta : float
+        In [0, 1).
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    lam = v.spectrum_values(eigenvalues, "eigenvalues", positive=False)
+    lr, beta = v.positive_scalar(lr, "lr"), v.momentum(beta, "beta")
+    q = lr * lam
+    return (q > 0) & (q < 2.0 * (1.0 + beta))
+
+
+def heavy_ball_threshold(eigenvalues, beta) -> float:
+    r"""The step above which heavy ball with momentum ``beta`` diverges:
+    :math:`lr < 2(1 + \beta)/\lambda_{\max}` (twice descent's 1/lambda_max at beta = 0,
+    up to four times as beta -> 1).
+
+    Introduced in the chapter on momentum (to come). ``eigenvalues`` as for
+    :func:`optimal_descent`.
+    """
+    beta = v.momentum(beta, "beta")
+    return 2.0 * (1.0 + beta) / _extremes(eigenvalues)[1]
