@@ -687,9 +687,12 @@ def grade_notebook(sub: Submission, problems: list[Problems], seed: int, limits:
     kernel = None
     results: dict[str, object] = {}
     try:
-        kernel = Kernel(tmp, sub.data, Path(sub.name).name, limits)
         start = time.monotonic()
-        stop = kernel.wait_ready(min(60.0, limits.timeout))
+        try:
+            kernel = Kernel(tmp, sub.data, Path(sub.name).name, limits)
+            stop = kernel.wait_ready(min(60.0, limits.timeout))
+        except (OSError, RuntimeError) as exc:  # the grader's side: say so, grade nothing
+            stop = f"the grader could not start a kernel ({type(exc).__name__}: {exc})"
         for k, cell in enumerate(cells):
             if stop:
                 break
@@ -880,6 +883,11 @@ def grade_folder(folder: Path, seed: int, jobs: int = 2, limits: Limits | None =
         raise SystemExit(f"SUBMISSIONS must be a folder of notebooks; got {folder}")
     found = exercises(chapters)
     problems = prepare(found, seed)
+    # everything the grader runs, imported before any submission runs
+    import IPython.core.inputtransformer2  # noqa: F401
+
+    import tools.grade_source  # noqa: F401
+
     hashes = source_hashes()
     subs: list[Submission] = []
     for path in submissions(folder):
