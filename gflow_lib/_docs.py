@@ -44,6 +44,8 @@ PARAMS = {
     Scalar inputs.
 x2 : array_like, shape (M2,), optional
     Scalar inputs (default ``x1``).""",
+    "params_shallow": """params : ShallowParams
+    One network, or a batch of N (leading axis N on every array).""",
     "seed": """seed : int
     Seed of ``numpy.random.default_rng``, >= 0.""",
     # ------------------------------------------------------------- indices of filters

@@ -1,25 +1,20 @@
 r"""Finite-width ReLU networks with hand-written gradients: the objects the neural tangent
 kernel describes.
 
-Introduced in the chapter on wide networks (``book/ntk.ipynb``). The shallow network sees the
-input :math:`u = (x, 1)` of a scalar :math:`x` and has D hidden units, in the NTK
-parameterization:
+Introduced in the chapter on wide networks (``book/ntk.ipynb``). The shallow network sees
+:math:`u = (x, 1)` of a scalar :math:`x` and has D hidden units (NTK parameterization):
 
 .. math::
 
     f(x) = \beta + \frac{1}{\sqrt D}\sum_{j=1}^D v_j\,\mathrm{ReLU}(w_j\cdot u),
     \qquad w_j \sim N(0, I_2),\; v_j \sim N(0, 1),\; \beta \sim N(0, \sigma_\beta^2).
 
-Its parameters, flattened in the order ``(W[:, 0], W[:, 1], v, beta)``, form a vector
-:math:`\phi` of length P = 3D + 1, and its gradient :math:`J = \partial f/\partial\phi` (P, M)
-is the feature map of the linearized network :math:`f_0 + J^T(\phi - \phi_0)`. The loss is
-:math:`\tfrac12\sum_i (f(x_i) - y_i)^2`, a sum as everywhere in the book.
-
-Every function takes scalar inputs ``x`` of shape (M,). Parameters may carry a leading batch
-axis of N networks (``init_shallow(..., n_networks=N)``); the functions then return a leading
-axis of length N. numpy only, float64 throughout; gradients are tested by central differences.
-The deep network (:func:`init_deep`) follows the conventions of neural-tangents' ``stax``
-(``Dense`` with ``W_std``, ``b_std`` in the NTK parameterization, then ``Relu``).
+Its parameters, flattened as ``(W[:, 0], W[:, 1], v, beta)``, form :math:`\phi` of length
+P = 3D + 1; the gradient :math:`J = \partial f/\partial\phi` (P, M) is the feature map of the
+linearized network :math:`f_0 + J^T(\phi - \phi_0)`. The loss is
+:math:`\tfrac12\sum_i (f(x_i) - y_i)^2`. Parameters may carry a leading batch axis of N
+networks; results then do too. The deep network (:func:`init_deep`) follows neural-tangents'
+``stax`` (``Dense`` with ``W_std``, ``b_std``, then ``Relu``).
 """
 
 from __future__ import annotations
@@ -29,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .flow import LinearFlow
 
@@ -54,10 +50,14 @@ __all__ = [
 
 # -------------------------------------------------------------------------- parameters
 class ShallowParams(NamedTuple):
-    """Parameters of the shallow network (read-only arrays).
+    """Parameters of the shallow network (read-only arrays): ``W`` (D, 2), ``v`` (D,),
+    ``beta`` (); a batch of N networks adds a leading axis N to each.
 
-    Introduced in the chapter on wide networks. For one network ``W`` is (D, 2), ``v`` (D,)
-    and ``beta`` a 0-d array; a batch of N networks adds a leading axis of length N to each.
+    Introduced in the chapter on wide networks.
+
+    Attributes
+    ----------
+    W, v, beta : ndarray
     """
 
     W: np.ndarray
@@ -94,7 +94,7 @@ class ShallowParams(NamedTuple):
 
 
 def _params(params) -> ShallowParams:
-    """Validated, read-only parameters (checked by :func:`gflow_lib._validation.shallow_params`)."""
+    """Validated, read-only parameters."""
     arrays = v.shallow_params(params)
     if isinstance(params, ShallowParams) and all(
             isinstance(a, np.ndarray) and not a.flags.writeable for a in params):
@@ -102,6 +102,7 @@ def _params(params) -> ShallowParams:
     return ShallowParams(*(v.frozen(a) for a in arrays))
 
 
+@_docs.fill
 def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
     r"""Random parameters of the shallow network in the NTK parameterization.
 
@@ -113,18 +114,15 @@ def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
     ----------
     width : int
         The number D of hidden units, >= 1.
-    seed : int
-        Seed of ``numpy.random.default_rng``; the same seed gives the same network.
+    %(seed)s
     bias_var : float
-        The variance :math:`\sigma_\beta^2` of the output bias, >= 0 (0: it starts at 0; it
-        is trained either way).
+        Variance :math:`\sigma_\beta^2` of the output bias, >= 0 (it is trained either way).
     n_networks : int, optional
-        Draw a batch of N independent networks at once (leading axis N).
+        Draw a batch of N independent networks (leading axis N).
 
     Returns
     -------
     ShallowParams
-        ``W`` (D, 2), ``v`` (D,), ``beta`` () or with a leading axis N.
     """
     D = v.size_limit(v.positive_int(width, "width"), "width", v.MAX_ELEMENTS // 3)
     rng = np.random.default_rng(v.non_negative_int(seed, "seed"))
@@ -139,11 +137,12 @@ def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
 
 # ------------------------------------------------------------------------ the network
 def _hidden(params, x):
-    """Pre-activations :math:`w_j\\cdot u` for each input, shape (..., D, M)."""
+    r"""Pre-activations :math:`w_j\cdot u` for each input, shape (..., D, M)."""
     W = params.W
     return W[..., :, 0:1] * x + W[..., :, 1:2]
 
 
+@_docs.fill
 def shallow_forward(params, x) -> np.ndarray:
     r"""Outputs of the shallow network at scalar inputs.
 
@@ -153,12 +152,12 @@ def shallow_forward(params, x) -> np.ndarray:
 
     Parameters
     ----------
-    params : ShallowParams
+    %(params_shallow)s
     x : array_like, shape (M,)
 
     Returns
     -------
-    ndarray, shape (M,), or (N, M) for a batch of networks
+    ndarray, shape (M,), or (N, M) for a batch
     """
     params, x = _params(params), v.scalar_inputs(x)
     act = np.maximum(_hidden(params, x), 0.0)
@@ -166,11 +165,12 @@ def shallow_forward(params, x) -> np.ndarray:
     return out + np.asarray(params.beta)[..., None]
 
 
+@_docs.fill
 def shallow_jacobian(params, x) -> np.ndarray:
     r"""The gradient of each output with respect to the parameters, by hand.
 
-    Introduced in the chapter on wide networks. With :math:`a_j = w_j\cdot u` and the step
-    :math:`s_j = [a_j > 0]` (ReLU'(0) = 0):
+    Introduced in the chapter on wide networks. With :math:`a_j = w_j\cdot u` and
+    :math:`s_j = [a_j > 0]`:
 
     .. math::
 
@@ -181,13 +181,12 @@ def shallow_jacobian(params, x) -> np.ndarray:
 
     Parameters
     ----------
-    params : ShallowParams
+    %(params_shallow)s
     x : array_like, shape (M,)
 
     Returns
     -------
-    ndarray, shape (P, M) with P = 3D + 1 (rows in the order of ``params.flat()``), or
-    (N, P, M) for a batch
+    ndarray, shape (P, M), P = 3D + 1 (rows as ``params.flat()``), or (N, P, M)
     """
     params, x = _params(params), v.scalar_inputs(x)
     a = _hidden(params, x)
@@ -197,9 +196,10 @@ def shallow_jacobian(params, x) -> np.ndarray:
     return np.concatenate([vs * x, vs, np.maximum(a, 0.0) / sD, ones], axis=-2)
 
 
+@_docs.fill
 def empirical_ntk(params, x1, x2=None) -> np.ndarray:
-    r"""The empirical neural tangent kernel :math:`\Theta = J(x_1)^T J(x_2)` of a network,
-    without forming the Jacobian.
+    r"""The empirical neural tangent kernel :math:`\Theta = J(x_1)^T J(x_2)`, without the
+    Jacobian.
 
     Introduced in the chapter on wide networks.
 
@@ -208,14 +208,10 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
         \Theta(x, x') = \frac{1}{D}\sum_j \Big[(u\cdot u')\, v_j^2 s_j(x) s_j(x')
         + \mathrm{ReLU}(w_j\cdot u)\,\mathrm{ReLU}(w_j\cdot u')\Big] + 1
 
-    Two (M, D) arrays per side and two matrix products, against the (3D + 1, M) Jacobian.
-
     Parameters
     ----------
-    params : ShallowParams
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
-        Default ``x1``.
+    %(params_shallow)s
+    %(x1_x2)s
 
     Returns
     -------
@@ -244,28 +240,24 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
 class LinearizedNetwork:
     r"""The network linearized at its start: a linear model over the Jacobian features.
 
-    Introduced in the chapter on wide networks.
+    Introduced in the chapter on wide networks. Its gradient flow is :attr:`flow`, a
+    :class:`~gflow_lib.LinearFlow` with ``X = J`` (P, I), targets ``y - c`` and start
+    :math:`\phi_0`; outputs add the offset :math:`c` back.
 
     .. math::
 
         f_{\mathrm{lin}}(x; \phi) = f_0(x) + J(x)^T(\phi - \phi_0)
         = J(x)^T\phi + c(x), \qquad c = f_0 - J^T\phi_0 .
 
-    Its gradient flow is :attr:`flow`, a :class:`~gflow_lib.LinearFlow` with ``X = J``
-    (P, I), targets ``y - c`` and start :math:`\phi_0`: the residuals, the loss and the
-    parameters are those of ``flow``; outputs add the offset :math:`c` back. Every closed form
-    of the earlier chapters applies to ``flow``.
-
     Attributes
     ----------
     flow : LinearFlow
     params0 : ShallowParams
     y : ndarray, shape (I,)
-        The targets as given.
     offset : ndarray, shape (I,)
         :math:`c` at the training inputs.
     eigenvalues : ndarray, shape (I,)
-        Of the empirical NTK :math:`J^TJ` (the smaller Gram matrix), ascending.
+        Of the empirical NTK :math:`J^TJ`, ascending.
     """
 
     def __init__(self, params, x, y):
@@ -304,16 +296,11 @@ class LinearizedNetwork:
         return self.evaluate(self.flow.params(t), x_new)
 
     def evaluate(self, phi, x_new):
-        r"""Outputs of the linearized network with parameters ``phi`` (P,) or (K, P), for
-        example from :func:`gflow_lib.descent_closed_form` on ``flow``, at scalar inputs
-        ``x_new`` (M,): :math:`J_*^T\phi + c_*`, shape (M,) or (K, M).
-
-        Without the (P, M) Jacobian: with :math:`a_j = w_j\cdot u` at the start and
-        :math:`\phi = (W', v', \beta')`, :math:`J^T\phi = D^{-1/2}\sum_j [v_j s_j\, (w'_j\cdot u)
-        + \mathrm{ReLU}(a_j) v'_j] + \beta'`, and :math:`c = \beta_0 - f_0` because
-        :math:`J^T\phi_0 = 2f_0 - \beta_0` (f is homogeneous of degree 2 in (W, v)), in blocks
-        of inputs.
+        r"""Outputs :math:`J_*^T\phi + c_*` of the linearized network with parameters ``phi`` (P,)
+        or (K, P) at scalar inputs ``x_new`` (M,), shape (M,) or (K, M), without the Jacobian.
         """
+        # J^T phi = D^{-1/2} sum_j [v_j s_j (w'_j . u) + relu(a_j) v'_j] + beta', and
+        # c = beta0 - f0 since J^T phi0 = 2 f0 - beta0 (f is 2-homogeneous in (W, v)).
         x_new = v.scalar_inputs(x_new, "x_new")
         phis = np.atleast_2d(v.path(phi, self.flow.D, "phi"))
         p0, D = self.params0, self.params0.width
@@ -336,19 +323,19 @@ class LinearizedNetwork:
         return f"LinearizedNetwork(D={self.params0.width}, I={self.x.size})"
 
 
+@_docs.fill
 def linearized_flow(params, x, y) -> LinearizedNetwork:
-    r"""The gradient flow of the network linearized at ``params``, in closed form.
+    """The gradient flow of the network linearized at ``params``, in closed form.
 
-    Introduced in the chapter on wide networks. See :class:`LinearizedNetwork`: its ``flow``
-    is a :class:`~gflow_lib.LinearFlow` over the Jacobian features, so the flow, descent,
-    ridge and Bayesian closed forms of the earlier chapters apply.
+    Introduced in the chapter on wide networks: every closed form of the earlier chapters
+    applies to its ``flow`` (see :class:`LinearizedNetwork`).
 
     Parameters
     ----------
     params : ShallowParams
         One network (no batch axis).
     x : array_like, shape (I,)
-    y : array_like, shape (I,)
+    %(y)s
 
     Returns
     -------
@@ -357,16 +344,16 @@ def linearized_flow(params, x, y) -> LinearizedNetwork:
     return LinearizedNetwork(params, x, y)
 
 
+@_docs.fill
 def last_layer_features(params, x) -> np.ndarray:
     r"""The features seen by the last layer: :math:`(\mathrm{ReLU}(Wu)/\sqrt D,\, 1)`.
 
-    Introduced in the chapter on training wide networks in closed form. The network is linear
-    in ``(v, beta)``, so training only the last layer is the linear model of the earlier
-    chapters with these features.
+    Introduced in the chapter on training wide networks in closed form: training only the last
+    layer is the linear model of the earlier chapters with these features.
 
     Parameters
     ----------
-    params : ShallowParams
+    %(params_shallow)s
     x : array_like, shape (M,)
 
     Returns
@@ -378,12 +365,13 @@ def last_layer_features(params, x) -> np.ndarray:
     return np.concatenate([act, np.ones(act.shape[:-2] + (1, x.size))], axis=-2)
 
 
+@_docs.fill
 def last_layer_flow(params, x, y) -> LinearFlow:
-    r"""Gradient flow of the last layer only, ``(v, beta)``, with ``W`` fixed: exact, since
-    the network is linear in them.
+    r"""Gradient flow of the last layer ``(v, beta)`` only, ``W`` fixed: exact, since the
+    network is linear in them.
 
-    Introduced in the chapter on training wide networks in closed form. Its kernel
-    :math:`F^TF` tends to the NNGP kernel with :math:`\sigma_\beta^2 = 1` as D grows.
+    Introduced in the chapter on training wide networks in closed form. Its kernel tends to the
+    NNGP kernel with :math:`\sigma_\beta^2 = 1` as D grows.
 
     Parameters
     ----------
@@ -394,8 +382,7 @@ def last_layer_flow(params, x, y) -> LinearFlow:
     Returns
     -------
     LinearFlow
-        Over :func:`last_layer_features` (D + 1, I), started at ``(v, beta)``; its ``predict``
-        takes ``last_layer_features(params, x_new)``.
+        Over :func:`last_layer_features` (D + 1, I), started at ``(v, beta)``.
     """
     params = _params(params)
     if params.batch_shape:
@@ -407,13 +394,9 @@ def last_layer_flow(params, x, y) -> LinearFlow:
 
 # --------------------------------------------------------------------------- training
 class Training(NamedTuple):
-    """What :func:`train_shallow` recorded, at the recorded steps ``steps`` (K,).
-
-    ``outputs`` (K, [N,] I) at the training inputs, ``eval_outputs`` (K, [N,] M) at
-    ``x_eval`` (None without it), ``loss`` (K, [N]), ``params`` (K, [N,] P) flat parameter
-    vectors (None unless ``record_params``), ``final`` the parameters after the last step,
-    ``diverged`` whether the last loss is above the first or not finite (a bool, or ([N],)
-    bools for a batch; :class:`DivergenceWarning` was issued).
+    """What :func:`train_shallow` recorded at the steps ``steps`` (K,): ``outputs`` (K, [N,] I),
+    ``eval_outputs`` (K, [N,] M) or None, ``loss`` (K, [N]), ``params`` (K, [N,] P) or None,
+    ``final`` parameters, and ``diverged`` (bool, or (N,) bools).
     """
 
     steps: np.ndarray
@@ -448,39 +431,38 @@ def _warn_divergence(p, x, lr, loss, diverged, last_layer_only):
 
 
 
+@_docs.fill
 def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
                   record_params=True, last_layer_only=False) -> Training:
     r"""Gradient descent on the real network, step by step, with the gradients by hand.
 
-    Introduced in the chapter on wide networks. With residuals :math:`r = f - y`:
+    Introduced in the chapter on wide networks. With residuals :math:`r = f - y`, a batch of
+    networks trains all at once:
 
     .. math::
 
         \phi_{k+1} = \phi_k - \mathrm{lr}\, J(\phi_k)\, r(\phi_k), \qquad t = k\,\mathrm{lr}.
-
-    A batch of networks (``params`` with a leading axis N) trains all at once.
 
     Parameters
     ----------
     params : ShallowParams
         The start.
     x, y : array_like, shape (I,)
-    lr : float
-        Step size, > 0.
-    n_steps : int
+    %(lr)s
+    %(n_steps)s
     x_eval : array_like, shape (M,), optional
         Inputs at which to record the outputs too.
     record_every : int
-        Record every this many steps (and always the first and the last step).
+        Record every this many steps (and the first and the last).
     record_params : bool
-        Keep the flat parameter vectors of every recorded step (memory K N P floats).
+        Keep the flat parameters of every recorded step.
     last_layer_only : bool
-        Train ``(v, beta)`` only; ``W`` stays at its start.
+        Train ``(v, beta)`` only.
 
     Returns
     -------
     Training
-        With ``diverged`` set, and a :class:`DivergenceWarning` naming ``lr`` and
+        ``diverged`` set, with a :class:`DivergenceWarning` naming ``lr`` and
         :math:`2/\lambda_{\max}`, when a network ends with a larger loss than it began.
     """
     p = _params(params)
@@ -553,10 +535,8 @@ def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
 
 # ------------------------------------------------------------------------ deep networks
 class DeepParams(NamedTuple):
-    """Parameters of a deep fully connected ReLU network on scalar inputs (stax conventions).
-
-    ``weights[l]`` has shape (n_l, n_{l+1}) with n_0 = 1 (the input) and a last layer of one
-    output; ``biases[l]`` (n_{l+1},).
+    """Parameters of a deep ReLU network on scalar inputs: ``weights[l]`` (n_l, n_{l+1}),
+    n_0 = 1, one output; ``biases[l]`` (n_{l+1},).
     """
 
     weights: tuple
@@ -565,26 +545,23 @@ class DeepParams(NamedTuple):
     sigma_b: float
 
 
+@_docs.fill
 def init_deep(widths, seed=0, sigma_w=1.0, sigma_b=1.0) -> DeepParams:
     r"""A deep ReLU network in the NTK parameterization of neural-tangents' ``stax``.
 
     Introduced in the chapter on wide networks. ``stax.serial(Dense(n_1, W_std, b_std), Relu(),
-    Dense(n_2, ...), ..., Relu(), Dense(1, ...))``: each layer computes
+    ..., Relu(), Dense(1, W_std, b_std))``, every weight and bias drawn from N(0, 1):
 
     .. math:: z_{l+1} = \frac{\sigma_w}{\sqrt{n_l}} W_{l+1}^T h_l + \sigma_b b_{l+1},
-        \qquad h_l = \mathrm{ReLU}(z_l),\; h_0 = x,
-
-    with every weight and bias drawn from N(0, 1).
+        \qquad h_l = \mathrm{ReLU}(z_l),\; h_0 = x.
 
     Parameters
     ----------
     widths : sequence of int
         Hidden widths (n_1, ..., n_L), L >= 1.
-    seed : int
-    sigma_w : float
-        ``W_std``, > 0.
-    sigma_b : float
-        ``b_std``, >= 0.
+    %(seed)s
+    sigma_w, sigma_b : float
+        ``W_std`` > 0 and ``b_std`` >= 0.
 
     Returns
     -------
@@ -626,11 +603,12 @@ def deep_forward(params, x) -> np.ndarray:
     return zs[-1][:, 0]
 
 
+@_docs.fill
 def deep_empirical_ntk(params, x1, x2=None) -> np.ndarray:
     r"""The empirical NTK of the deep network, by back-propagation, without the Jacobian.
 
     Introduced in the chapter on wide networks. With :math:`\delta_l = \partial f/\partial z_l`
-    (back-propagated by hand) and :math:`h_{l-1}` the layer's input, each layer adds
+    and :math:`h_{l-1}` the layer's input, each layer adds
 
     .. math:: \Big(\frac{\sigma_w^2}{n_{l-1}}\, h_{l-1}\cdot h_{l-1}' + \sigma_b^2\Big)
         \,(\delta_l\cdot\delta_l').
@@ -638,8 +616,7 @@ def deep_empirical_ntk(params, x1, x2=None) -> np.ndarray:
     Parameters
     ----------
     params : DeepParams
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
+    %(x1_x2)s
 
     Returns
     -------
