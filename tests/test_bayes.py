@@ -442,7 +442,7 @@ def test_bands_are_two_sd_of_output_and_of_noisy_observation():
     x = np.linspace(0.0, 1.0, 5)
     mean = np.linspace(-0.2, 0.3, 5)
     var = np.array([0.01, 0.02, 0.04, 0.02, 0.01])
-    ax = plot_prediction_band(x, mean, var, noise_var=SIGMA_SQ)
+    ax = plot_prediction_band(x, mean, var, sigma_sq=SIGMA_SQ)
     light, dark = ax.collections[0], ax.collections[1]
     for band, v in [(dark, var), (light, var + SIGMA_SQ)]:
         xs, ys = _band_limits(band)
