@@ -9,11 +9,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from . import _docs
 from . import _validation as v
 
 __all__ = ["solve_flow_numerically"]
 
 
+@_docs.fill
 def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853"):
     r"""Parameters of gradient flow at times ``t``, by numerical integration of the ODE.
 
@@ -23,22 +25,20 @@ def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-        Columns are data points.
-    y : array_like, shape (I,)
+    %(X)s
+    %(y)s
     phi0 : array_like, shape (D,)
     t : float or array_like, shape (T,)
-        Non-negative times, in any order, possibly repeated.
+        Times, >= 0, in any order, possibly repeated.
     rtol, atol : float
-        Tolerances of :func:`scipy.integrate.solve_ivp`. The values at ``t`` come from its
-        dense output, less accurate than its steps: about 2e-11 on the book's data with the
-        defaults, 3e-9 with ``rtol=1e-11``.
+        Tolerances of :func:`scipy.integrate.solve_ivp`; its dense output gives the values
+        at ``t`` (about 2e-11 on the book's data with the defaults).
     method : str
         A method of ``solve_ivp`` ("DOP853", "RK45", "Radau", ...).
 
     Returns
     -------
-    ndarray, shape (D,) for scalar ``t``, (T, D) for an array (T = 0 included)
+    ndarray, shape (D,) for scalar ``t``, (T, D) for an array
 
     Raises
     ------
