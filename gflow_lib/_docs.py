@@ -77,6 +77,8 @@ x2 : array_like, shape (M2,), optional
     Where to draw (default: a new figure).""",
     "axes_pair": """axes : sequence of two matplotlib Axes, optional
     Where to draw (default: a new figure with two panels).""",
+    "surface": """surface : (slopes, intercepts, loss)
+    A loss surface (S,), (N,), (S, N), as in :func:`~gflow_lib.plotting.plot_landscape`.""",
     "returns_ax": """Returns
 -------
 matplotlib Axes

@@ -1,12 +1,9 @@
 """Figures of the loss landscape (chapters on the loss landscape and on ML vs MAP).
 
-Parameters are ordered (slope, intercept) as everywhere in the book; the plots put the
-intercept on the horizontal axis and the slope on the vertical axis, both increasing as usual
-(right and up). The blog post's figures draw the slope axis downward, like an image; the book
-does not. The loss itself is
-computed by the caller, as a ``(slopes, intercepts, loss)`` surface
-(:func:`gflow_lib.frames.loss_surface`, or :func:`gflow_lib.landscape.loss_grid` on grids of
-one's own): these functions only draw it.
+Parameters are (slope, intercept) as everywhere in the book; the plots put the intercept on
+the horizontal axis and the slope on the vertical one, both increasing. The caller computes
+the loss as a ``(slopes, intercepts, loss)`` surface (:func:`gflow_lib.frames.loss_surface`
+or :func:`gflow_lib.landscape.loss_grid`); these functions only draw it.
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.ticker import MaxNLocator
 
+from .. import _docs
 from ..flow import LinearFlow
 from .style import BOOK_CMAP, COLORS, new_axes
 
@@ -46,34 +44,28 @@ def _surface(surface):
     return slopes, intercepts, loss
 
 
+@_docs.fill
 def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     r"""Filled contours and contour lines of the loss over (intercept, slope).
 
-    Introduced in the chapter on the loss landscape.
-
-    Colours and lines are spaced evenly in :math:`(L - L_{\min})^{\gamma}` over the drawn
-    window (a ``PowerNorm``): with ``gamma = 0.5`` the contours of a quadratic loss are evenly
-    spaced ellipses, so the valley floor is as readable as the walls.
+    Introduced in the chapter on the loss landscape. Colours and lines are even in
+    :math:`(L - L_{\min})^{\gamma}` over the window: with ``gamma = 0.5`` the contours of a
+    quadratic loss are evenly spaced ellipses.
 
     Parameters
     ----------
     surface : (slopes, intercepts, loss)
-        ``slopes`` of shape (S,) and ``intercepts`` of shape (N,), increasing, and the loss of
-        shape (S, N) on that grid: a :class:`~gflow_lib.frames.LossSurface` from
-        ``loss_surface(X, y, extent, n)``, or ``(slopes, intercepts, loss_grid(X, y, slopes,
-        intercepts))``. The window drawn is the grid's.
-    ax : matplotlib Axes, optional
+        Increasing ``slopes`` (S,) and ``intercepts`` (N,), the loss (S, N) on that grid: a
+        :class:`~gflow_lib.frames.LossSurface`, or ``(slopes, intercepts, loss_grid(...))``.
+    %(ax)s
     levels : int
         Number of contour lines.
     gamma : float
-        Exponent of the colour normalisation, in (0, 1]; 1 is a linear scale.
+        Exponent of the colour normalisation, in (0, 1]; 1 is linear.
     colorbar : bool
         Add a colour bar labelled with the loss.
 
-    Returns
-    -------
-    matplotlib Axes
-        Intercept on the horizontal axis, slope on the vertical axis, increasing upward.
+    %(returns_ax)s
     """
     slopes, intercepts, L = _surface(surface)
     if not 0 < gamma <= 1:
@@ -101,6 +93,7 @@ def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     return ax
 
 
+@_docs.fill
 def plot_path(
     params, ax, color="#2e5fa8", label=None, marker_start=True, marker_end=True, outline=True, **kw
 ):
@@ -115,17 +108,14 @@ def plot_path(
     ax : matplotlib Axes
     color : colour
     label : str, optional
-        Legend label of the path.
     marker_start, marker_end : bool
         Mark the first point with a dot and the last with a star.
     outline : bool
-        Draw a thin white outline around the path so it stands out on the dark valley.
+        Draw a thin white outline around the path.
     **kw
-        Passed to ``Axes.plot`` for the path.
+        Passed to ``Axes.plot``.
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     params = np.asarray(params)
     if outline:
@@ -140,43 +130,37 @@ def plot_path(
     return ax
 
 
+@_docs.fill
 def plot_eigen_directions(
     lam, vecs, center, ax, length=0.3, toward=None, away=None, scaling="equal", color="white"
 ):
     r"""Arrows along the eigenvectors of :math:`A = X X^T`, drawn from the minimum.
 
-    Introduced in the chapter on the loss landscape. The fast direction (large
-    :math:`\lambda`) crosses the steep walls of the valley; the slow one (small
-    :math:`\lambda`) runs along its floor. Labels give the eigenvalues. Along each direction
-    the loss is a parabola whose curvature is the eigenvalue:
+    Introduced in the chapter on the loss landscape. The fast direction (large :math:`\lambda`)
+    crosses the valley's walls, the slow one runs along its floor; along each, the loss is a
+    parabola of curvature :math:`\lambda_j`:
 
-    .. math::
-
-        L(\phi^* + s\, v_j) = L(\phi^*) + \tfrac12 \lambda_j s^2 .
+    .. math:: L(\phi^* + s\, v_j) = L(\phi^*) + \tfrac12 \lambda_j s^2 .
 
     Parameters
     ----------
     lam : array_like, shape (2,)
-        Eigenvalues of :math:`A`, ascending (slow, then fast), both positive: for example
-        ``lam, vecs = gram_eigen(X, outer=True)``.
+        Eigenvalues of :math:`A`, ascending, positive (``gram_eigen(X, outer=True)``).
     vecs : array_like, shape (2, 2)
         The eigenvectors as columns, (slope, intercept).
     center : array_like, shape (2,)
-        Where to draw from (slope, intercept), usually the minimum ``flow.limit()``.
+        Where to draw from, usually the minimum ``flow.limit()``.
     ax : matplotlib Axes
-        A landscape from :func:`plot_landscape`.
     length : float
         Length of the longer arrow, in parameter units.
     toward, away : array_like, shape (2,), optional
-        Orient each arrow toward (or away from) this point, e.g. the start ``phi0``.
+        Orient each arrow toward (or away from) this point.
     scaling : {"equal", "contour"}
-        ``"equal"``: both arrows have length ``length``. ``"contour"``: the arrows are the
-        semi-axes of one contour ellipse, of lengths proportional to :math:`1/\sqrt{\lambda}`.
+        Arrows of length ``length``, or the semi-axes of one contour ellipse
+        (:math:`\propto 1/\sqrt{\lambda}`).
     color : colour
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     try:
         lam, vecs, center = (np.asarray(a, dtype=float) for a in (lam, vecs, center))
@@ -228,28 +212,24 @@ def plot_eigen_directions(
     return ax
 
 
+@_docs.fill
 def plot_descent_vs_flow(surface, flow, iterates, lr, ax=None):
     r"""Gradient descent with step ``lr`` against the flow, on the landscape.
 
     Introduced in the chapter on the loss landscape. The flow is drawn up to
-    :math:`t = n\,\mathrm{lr}`, with :math:`n` the number of steps, so both have covered the
-    same time. Iterates that left the floats (a diverged run) are not drawn.
+    :math:`t = n\,\mathrm{lr}` for :math:`n` steps; iterates beyond the float range are not drawn.
 
     Parameters
     ----------
-    surface : (slopes, intercepts, loss)
-        The landscape, as in :func:`plot_landscape`.
+    %(surface)s
     flow : LinearFlow
         The flow from the same start.
     iterates : array_like, shape (n + 1, 2)
         The descent, start first: ``gradient_descent(X, y, phi0, lr, n)``.
-    lr : float
-        Its step size, > 0.
-    ax : matplotlib Axes, optional
+    %(lr)s
+    %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     if not isinstance(flow, LinearFlow):
         raise TypeError(f"flow must be a gflow_lib.LinearFlow; got {type(flow).__name__}")
@@ -275,14 +255,13 @@ def plot_descent_vs_flow(surface, flow, iterates, lr, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_modified_rates(q, exact, first_order, marks=None, ax=None):
-    r"""The decay rate of the flow that descent follows, per eigenvalue, against
+    r"""The decay rate of the flow that descent follows, over :math:`\lambda`, against
     :math:`q = \mathrm{lr}\,\lambda`.
 
-    Introduced in the chapter on the loss landscape. Both curves are rates divided by
-    :math:`\lambda`: the exact one, :math:`-\log(1 - q)/q`, which diverges at :math:`q = 1`
-    (the step :math:`1/\lambda`), and the first term of its series, :math:`1 + q/2`, the
-    backward-error correction. The caller computes them.
+    Introduced in the chapter on the loss landscape: the exact :math:`-\log(1 - q)/q`, which
+    diverges at :math:`q = 1`, and its first-order term :math:`1 + q/2`, computed by the caller.
 
     Parameters
     ----------
@@ -291,8 +270,8 @@ def plot_modified_rates(q, exact, first_order, marks=None, ax=None):
     exact, first_order : array_like, shape (Q,)
         The two rate ratios at ``q``.
     marks : sequence of (q, ratio, label), optional
-        Points to mark on the exact curve (for example the modes of the book's data).
-    ax : matplotlib Axes, optional
+        Points to mark on the exact curve.
+    %(ax)s
 
     Returns
     -------
