@@ -868,6 +868,9 @@ class SpectrumPath(_Path):
         variance is :meth:`Spectrum.spread` with this filter's ``keep``; ``prior_cov`` is a
         (D, D) covariance or a variance ``sigma_sq_p``. Overflow gives infinities, checked by
         the caller."""
+        if self._a.ndim != 1:
+            raise ValueError("predictive needs one start phi0 of shape (D,), the mean of the "
+                             f"crowd; this path has {self.phi0.shape[0]} starts")
         X_new = v.new_inputs(X_new, self.D)
         if np.ndim(prior_cov) == 0:
             S = v.non_negative_scalar(prior_cov, "prior_cov")

@@ -385,3 +385,14 @@ def test_a_kernel_spectrum_is_one_eigenvalue_solve(monkeypatch, rng):
     with pytest.raises(ValueError, match="^K must be positive semidefinite; got smallest "
                                          "eigenvalue -1"):
         KernelFlow(np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones(2))
+
+
+def test_the_crowds_predictive_needs_one_start(rng):
+    X, y, phi0 = _problem(rng, 2, 4)
+    path = Spectrum(X, y).path(Flow(), np.vstack([phi0, phi0]))
+    assert path.params(1.0).shape == (2, 2)
+    with pytest.raises(ValueError, match=r"^predictive needs one start phi0 of shape \(D,\)"):
+        path.predictive(X, 1.0, np.eye(2))
+    mean, var = Spectrum(X, y).path(Flow(), phi0).predictive(X, [0.0, 1.0], 0.5)
+    np.testing.assert_allclose(var[0], 0.5 * np.sum(X * X, axis=0), rtol=1e-14)  # t = 0
+    np.testing.assert_allclose(mean[0], phi0 @ X, rtol=1e-14)
