@@ -79,6 +79,8 @@ x2 : array_like, shape (M2,), optional
     Where to draw (default: a new figure with two panels).""",
     "surface": """surface : (slopes, intercepts, loss)
     A loss surface (S,), (N,), (S, N), as in :func:`~gflow_lib.plotting.plot_landscape`.""",
+    "data_xy": """data : (array_like, array_like), optional
+    Training inputs and targets, drawn as points.""",
     "returns_ax": """Returns
 -------
 matplotlib Axes

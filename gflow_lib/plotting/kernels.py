@@ -1,11 +1,6 @@
-r"""Figures of the chapter on function space: eigenfunctions of a kernel, residuals per mode,
-fits over time, held-out error against time and penalty, filters per mode, and the gap between
-random features and their kernel.
-
-Introduced in the chapter on function space (``book/function_space.ipynb``). Every function
-draws arrays the caller computed with the core (a :class:`~gflow_lib.KernelFlow`,
-:func:`~gflow_lib.kernels.kernel_ridge`, :func:`~gflow_lib.kernels.random_feature_gap`) and
-computes nothing itself.
+"""Figures of the chapter on function space (``book/function_space.ipynb``): eigenfunctions,
+residuals per mode, fits over time, held-out error, filters per mode, and the gap between
+random features and their kernel. They draw arrays the caller computed with the core.
 """
 
 from __future__ import annotations
@@ -13,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .. import _docs
 from ..kernels import KernelGap
 from .style import BOOK_CMAP, COLORS, new_axes, time_colors
 from .style import checked_array as _array
@@ -40,6 +36,7 @@ def _mode_colors(n):
     return BOOK_CMAP(np.linspace(0.05, 0.75, n))
 
 
+@_docs.fill
 def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.0)):
     r"""Eigenvectors of a kernel matrix drawn as functions of the input, one panel each.
 
@@ -48,20 +45,16 @@ def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.
     Parameters
     ----------
     x : array_like, shape (M,)
-        Inputs at which the functions are drawn.
     funcs : array_like, shape (M, P)
-        One function per column, e.g. the Nyström extension
-        :math:`e_k(x) = k(x, X)u_k/\lambda_k`, equal to :math:`u_k` at the training inputs.
+        One function per column, e.g. the Nyström extension :math:`e_k(x) = k(x, X)u_k/\lambda_k`.
     lam : array_like, shape (P,)
-        Their eigenvalues (shown in the panel titles).
+        Their eigenvalues (in the panel titles).
     x_data : array_like, shape (I,), optional
         Training inputs, marked on each curve's zero line.
     ncols : int
     panel_size : (float, float)
 
-    Returns
-    -------
-    matplotlib Figure
+    %(returns_fig)s
     """
     x, funcs, lam = _array(x, "x", 1), _array(funcs, "funcs", 2), _array(lam, "lam", 1)
     if funcs.shape != (x.size, lam.size):
@@ -89,26 +82,26 @@ def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.
     return fig
 
 
+@_docs.fill
 def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
-    r"""The residual split into the eigenvectors of K, each mode's size against time (log-log).
+    r"""The size of each eigen-mode of the residual against time (log-log).
 
-    Introduced in the chapter on function space. Mode ``k`` decays as
-    :math:`e^{-\lambda_k t}`; a dotted vertical line marks its time constant
-    :math:`1/\lambda_k`.
+    Introduced in the chapter on function space. Mode ``k`` decays as :math:`e^{-\lambda_k t}`;
+    a dotted line marks its time constant :math:`1/\lambda_k`.
 
     Parameters
     ----------
     t : array_like, shape (T,)
         Positive times.
     coords : array_like, shape (T, P)
-        Residual coordinates :math:`u_k^T(f(t) - y)`; their absolute values are drawn.
+        Residual coordinates :math:`u_k^T(f(t) - y)` (absolute values drawn).
     lam : array_like, shape (P,)
         Positive eigenvalues, largest first.
     modes : sequence of P int, optional
         The modes' numbers in the legend (default 1 to P).
-    ax : Axes, optional
+    %(ax)s
     floor : float
-        Values below this are not drawn (the lower end of the axis).
+        Values below this are not drawn.
 
     Returns
     -------
@@ -140,8 +133,9 @@ def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
     return ax
 
 
+@_docs.fill
 def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
-    r"""The fitted function at several times, dark early to light late.
+    """The fitted function at several times, dark early to light late.
 
     Introduced in the chapter on function space.
 
@@ -152,11 +146,10 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
         Predictions at ``x``, one row per time.
     t : array_like, shape (T,)
         The times (legend labels).
-    data : (array_like, array_like), optional
-        Training inputs and targets.
+    %(data_xy)s
     target : array_like, shape (M,), optional
         The noise-free target at ``x`` (dashed).
-    ax : Axes, optional
+    %(ax)s
     ylim : (float, float), optional
 
     Returns
@@ -184,28 +177,28 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
     return ax
 
 
+@_docs.fill
 def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None, ylim=None,
                    colors=None, styles=None, legend_loc="lower left"):
     """A few functions of the input over the data, with the data's span shaded.
 
-    Introduced in the chapter on function space (the interpolant, random features).
+    Introduced in the chapter on function space.
 
     Parameters
     ----------
     x : array_like, shape (M,)
     curves : array_like, shape (C, M)
     labels : sequence of C str
-    data : (array_like, array_like), optional
+    %(data_xy)s
     target : array_like, shape (M,), optional
         The noise-free target (dashed black).
     span : (float, float), optional
-        The interval of the training inputs, shaded lightly.
-    ax : Axes, optional
+        The interval of the training inputs, shaded.
+    %(ax)s
     ylim : (float, float), optional
     colors, styles : sequence of C, optional
         Line colours (default along the book's colour map) and styles (default solid).
     legend_loc : str
-        Where the legend goes (a matplotlib location).
 
     Returns
     -------
@@ -241,11 +234,12 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
     return ax
 
 
+@_docs.fill
 def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_floor=None,
                         ax=None):
     r"""Held-out error of the flow against time and of ridge against :math:`1/\mu`.
 
-    Introduced in the chapter on function space (early stopping as smoothing).
+    Introduced in the chapter on function space.
 
     Parameters
     ----------
@@ -258,8 +252,8 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
     best : (float, float), optional
         The best stopping time and its error, marked.
     noise_floor : float, optional
-        The noise variance, the least error any predictor can reach (dotted).
-    ax : Axes, optional
+        The noise variance (dotted).
+    %(ax)s
 
     Returns
     -------
@@ -290,10 +284,11 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
     return ax
 
 
+@_docs.fill
 def plot_mode_filters(lam, gains, labels, ax=None):
-    r"""Filters per eigen-mode: the fraction of each mode of ``y`` that a method has fitted.
+    """Filters per eigen-mode: the fraction of each mode of ``y`` a method has fitted.
 
-    Introduced in the chapter on function space (early stopping and ridge).
+    Introduced in the chapter on function space.
 
     Parameters
     ----------
@@ -302,7 +297,7 @@ def plot_mode_filters(lam, gains, labels, ax=None):
     gains : array_like, shape (C, P)
         One filter per row, e.g. ``flow_filter(lam, t)`` and ``ridge_filter(lam, penalty)``.
     labels : sequence of C str
-    ax : Axes, optional
+    %(ax)s
 
     Returns
     -------
@@ -331,19 +326,20 @@ def plot_mode_filters(lam, gains, labels, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_kernel_gap(gaps, labels, ax=None):
     r"""The gap between the Gram matrix of ``n`` random features and its kernel, log-log.
 
-    Introduced in the chapter on function space. Points: the measured gap; lines: the
-    expected :math:`\sqrt{\bar v / n}`, slope :math:`-1/2`.
+    Introduced in the chapter on function space: measured points, and the expected
+    :math:`\sqrt{\bar v / n}` (slope :math:`-1/2`) as lines.
 
     Parameters
     ----------
     gaps : sequence of KernelGap
         From :func:`~gflow_lib.kernels.random_feature_gap`.
     labels : sequence of str
-        One per gap (the fitted slope is added).
-    ax : Axes, optional
+        One per gap.
+    %(ax)s
 
     Returns
     -------
