@@ -75,6 +75,7 @@ __all__ = [
     "Flow",
     "GRAM_RESOLUTION",
     "GramEigen",
+    "INDEX_KINDS",
     "KernelPath",
     "KernelSpectrum",
     "ModifiedFlow",
@@ -111,7 +112,8 @@ class Filter(NamedTuple):
     keep: np.ndarray
 
 
-#: How each kind of index is checked, and the name its errors use.
+#: What a filter's ``index_kind`` may be: how each kind of index is checked once per call of a
+#: path method, and the name its errors use.
 INDEX_KINDS = {
     "time": (v.times, "t"),
     "steps": (v.step_counts, "k"),
