@@ -1,6 +1,5 @@
-"""Figures of the Bayesian view over time: prediction bands and how the spread shrinks.
-
-Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``).
+"""Figures of the chapter on the Bayesian view over time: prediction bands and how the
+spread shrinks (``book/bayes_over_time.ipynb``).
 """
 
 from __future__ import annotations
@@ -8,6 +7,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .. import _docs
 from .style import BOOK_CMAP, COLORS, new_axes, point_colors, point_markers
 
 __all__ = ["plot_mode_variances", "plot_prediction_band", "plot_prediction_grid",
@@ -29,37 +29,31 @@ def _checked_curves(x, mean, var):
     return x, mean, var
 
 
+@_docs.fill
 def plot_prediction_band(
     x, mean, var, ax=None, sigma_sq=None, data=None, color=None, label="mean"
 ):
-    r"""The mean prediction with a band of :math:`\pm 2` standard deviations.
+    r"""The mean prediction with a band of :math:`\pm 2` standard deviations of the
+    output, and with ``sigma_sq`` a lighter one, :math:`\pm 2\sqrt{\text{var} + \sigma^2}`, where a
+    new noisy observation would fall.
 
     Introduced in the chapter on the Bayesian view over time.
 
-    The dark band is :math:`\text{mean} \pm 2\sqrt{\text{var}}` (the model output). With
-    ``sigma_sq`` a lighter, wider band shows :math:`\pm 2\sqrt{\text{var} + \sigma^2}`:
-    where a new noisy observation would fall.
-
     Parameters
     ----------
-    x : array_like, shape (M,)
-        Scalar inputs, increasing.
+    %(x_grid)s
     mean, var : array_like, shape (M,)
         Mean and variance of the model output at ``x``.
-    ax : matplotlib Axes, optional
+    %(ax)s
     sigma_sq : float, optional
-        Noise variance :math:`\sigma^2` for the lighter band.
-    data : tuple of two arrays of shape (I,), optional
-        Training inputs and targets, drawn as points, each in its own colour and marker
-        (:func:`~gflow_lib.plotting.style.point_colors`, ``point_markers``).
+        Noise variance :math:`\sigma^2` of the lighter band.
+    %(data_xy)s
     color : str, optional
-        Colour of the mean and bands (default the book's flow colour).
+        Colour of the mean and bands (default the flow's).
     label : str, optional
         Legend label of the mean.
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     x, mean, var = _checked_curves(x, mean, var)
     ax = new_axes(ax)
@@ -86,28 +80,28 @@ def plot_prediction_band(
     return ax
 
 
+@_docs.fill
 def plot_prediction_grid(
     x, means, variances, titles, sigma_sq=None, data=None, ncols=3, ylim=(-1.5, 1.5),
     color=None, panel_size=(2.7, 2.2),
 ):
-    r"""A grid of small panels, one prediction band each (for example one per time).
+    """A grid of small panels, one prediction band each (for example one per time).
 
     Introduced in the chapter on the Bayesian view over time.
 
     Parameters
     ----------
-    x : array_like, shape (M,)
+    %(x_grid)s
     means, variances : array_like, shape (P, M)
         One row per panel.
     titles : sequence of P str
     sigma_sq, data :
         As in :func:`plot_prediction_band`.
-    color : str or sequence of P str, optional
-        One colour for every panel, or one per panel.
     ncols : int
         Panels per row.
     ylim : (float, float)
         Shared vertical range.
+    color : str or sequence of P str, optional
     panel_size : (float, float)
         Width and height of one panel in inches.
 
@@ -156,6 +150,7 @@ def plot_prediction_grid(
     return fig
 
 
+@_docs.fill
 def plot_spread_over_time(t, var, labels, ax=None):
     """Variance of the prediction at a few inputs against time, on a log scale.
 
@@ -163,15 +158,13 @@ def plot_spread_over_time(t, var, labels, ax=None):
 
     Parameters
     ----------
-    t : array_like, shape (T,)
+    %(t_curve)s
     var : array_like, shape (T, M)
         Variance at M inputs, one column each.
     labels : sequence of M str
-    ax : matplotlib Axes, optional
+    %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     t = np.asarray(t, dtype=float)
     var = np.asarray(var, dtype=float)
@@ -191,26 +184,25 @@ def plot_spread_over_time(t, var, labels, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
-    r"""Per eigen-direction: the variance of the crowd of flows over time (solid) against the
-    posterior's (dashed, constant), on a log scale.
+    r"""Per eigen-direction: the variance of the crowd of flows over time (solid) and the
+    posterior's (dashed), on a log scale.
 
-    Introduced in the chapter on the Bayesian view over time. With
-    :math:`F_{flow} = 1 - e^{-\lambda t}` and :math:`F_{ridge} = \lambda/(\lambda + \mu)`, the
-    crowd keeps :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior
-    :math:`\sigma_p^2(1 - F_{ridge})`; the caller computes both.
+    Introduced in the chapter on the Bayesian view over time. The crowd keeps
+    :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior :math:`\sigma_p^2(1 - F_{ridge})`, with
+    :math:`F_{flow} = 1 - e^{-\lambda t}`, :math:`F_{ridge} = \lambda/(\lambda + \mu)`.
 
     Parameters
     ----------
-    t : array_like, shape (T,)
+    %(t_curve)s
     crowd : array_like, shape (T, K)
         The crowd's variance along each of K eigen-directions.
     posterior : array_like, shape (K,)
-        The posterior's variance along each direction.
     labels : sequence of K str
     crossings : array_like, shape (K,), optional
         Times at which the two are equal, marked with a dot.
-    ax : matplotlib Axes, optional
+    %(ax)s
 
     Returns
     -------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .. import _docs
 from .bayes import plot_prediction_band
 from .style import (
     BOOK_CMAP,
@@ -48,6 +49,7 @@ def _draw_data(ax, data):
                 markeredgecolor="white", label="data" if i == 0 else None)
 
 
+@_docs.fill
 def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_size=(3.0, 2.4)):
     """Random network functions, one panel per width.
 
@@ -60,13 +62,11 @@ def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_siz
         The functions of one panel, one row each.
     titles : sequence of str
         One per panel.
-    data : tuple of two arrays of shape (I,), optional
+    %(data_xy)s
     ylim : (float, float), optional
     panel_size : (float, float)
 
-    Returns
-    -------
-    matplotlib Figure
+    %(returns_fig)s
     """
     x = _array(x, "x", 1)
     functions = [_array(f, "each entry of functions", 2) for f in functions]
@@ -92,6 +92,7 @@ def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_siz
     return fig
 
 
+@_docs.fill
 def plot_kernel_maps(x, kernels, titles, axes=None):
     """Kernels :math:`k(x, x')` on a grid as heat maps, in the book's colour map.
 
@@ -105,9 +106,7 @@ def plot_kernel_maps(x, kernels, titles, axes=None):
     titles : sequence of str
     axes : sequence of Axes, optional
 
-    Returns
-    -------
-    matplotlib Figure
+    %(returns_fig)s
     """
     x = _array(x, "x", 1)
     kernels = [_array(k, "each kernel", 2) for k in kernels]
@@ -131,6 +130,7 @@ def plot_kernel_maps(x, kernels, titles, axes=None):
     return fig
 
 
+@_docs.fill
 def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None):
     """Quantities against the width on log-log axes, with a reference slope.
 
@@ -146,11 +146,9 @@ def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None
         A dashed reference line of this slope through the first point of the first series
         (None: no line).
     ylabel : str
-    ax : Axes, optional
+    %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     widths = _array(widths, "widths", 1)
     series = [_array(s, "each series", 1) for s in series]
@@ -174,6 +172,7 @@ def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None
     return ax
 
 
+@_docs.fill
 def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None):
     """The trained network (solid) and its linearization (dashed) at several times.
 
@@ -184,13 +183,11 @@ def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None
     x : array_like, shape (M,)
     f_net, f_lin : array_like, shape (T, M)
     times : array_like, shape (T,)
-    data : tuple of two arrays of shape (I,), optional
-    ax : Axes, optional
+    %(data_xy)s
+    %(ax)s
     ylim : (float, float), optional
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     x = _array(x, "x", 1)
     f_net, f_lin = _array(f_net, "f_net", 2), _array(f_lin, "f_lin", 2)
@@ -213,6 +210,7 @@ def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None
     return ax
 
 
+@_docs.fill
 def plot_outputs_over_time(t, outputs, y, ax=None, logx=False):
     """Outputs at the training inputs against time, each with its target (dashed).
 
@@ -223,13 +221,11 @@ def plot_outputs_over_time(t, outputs, y, ax=None, logx=False):
     t : array_like, shape (T,)
     outputs : array_like, shape (T, I)
     y : array_like, shape (I,)
-    ax : Axes, optional
+    %(ax)s
     logx : bool
         A logarithmic time axis (t > 0).
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     t, outputs, y = _array(t, "t", 1), _array(outputs, "outputs", 2), _array(y, "y", 1)
     if outputs.shape != (t.size, y.size):
@@ -250,6 +246,7 @@ def plot_outputs_over_time(t, outputs, y, ax=None, logx=False):
     return ax
 
 
+@_docs.fill
 def plot_residual_modes(t, measured, predicted, lam, ax=None):
     r"""The residual along each eigenvector of :math:`\Theta`, measured (solid) and predicted
     (dashed), on a log scale.
@@ -263,11 +260,9 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None):
         Absolute residual coordinates :math:`|u_k^T(f(t) - y)|`.
     lam : array_like, shape (K,)
         The eigenvalues, for the labels.
-    ax : Axes, optional
+    %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     t = _array(t, "t", 1)
     measured, predicted = _array(measured, "measured", 2), _array(predicted, "predicted", 2)
@@ -290,6 +285,7 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_loss_curves(steps, losses, labels, ax=None, styles=None):
     """Training losses against the step, on a log scale (diverging runs are cut where they
     leave the float range).
@@ -301,13 +297,11 @@ def plot_loss_curves(steps, losses, labels, ax=None, styles=None):
     steps : array_like, shape (K,)
     losses : sequence of arrays, each (K,)
     labels : sequence of str
-    ax : Axes, optional
+    %(ax)s
     styles : sequence of str, optional
         Line styles, one per curve (default solid).
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     steps = _array(steps, "steps", 1)
     losses = [_array(s, "each loss curve", 1) for s in losses]
@@ -328,6 +322,7 @@ def plot_loss_curves(steps, losses, labels, ax=None, styles=None):
     return ax
 
 
+@_docs.fill
 def plot_ntk_band(x, mean, var, data=None, samples=None, ax=None, color=None, label="mean",
                   ylim=None):
     r"""The mean over initialisations with :math:`\pm 2` standard deviations, and optionally a
@@ -340,16 +335,14 @@ def plot_ntk_band(x, mean, var, data=None, samples=None, ax=None, color=None, la
     ----------
     x : array_like, shape (M,)
     mean, var : array_like, shape (M,)
-    data : tuple of two arrays of shape (I,), optional
+    %(data_xy)s
     samples : tuple ``(x_s, mean_s, sd_s, n)`` of arrays (S,) and the sample count, optional
-    ax : Axes, optional
+    %(ax)s
     color : str, optional
     label : str
     ylim : (float, float), optional
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     ax = plot_prediction_band(x, mean, var, ax=ax, data=data, color=color, label=label)
     if samples is not None:
@@ -369,6 +362,7 @@ def plot_ntk_band(x, mean, var, data=None, samples=None, ax=None, color=None, la
     return ax
 
 
+@_docs.fill
 def plot_function_curves(x, curves, labels, data=None, ax=None, ylim=None, styles=None):
     """A few functions of the input, with the data.
 
@@ -379,15 +373,13 @@ def plot_function_curves(x, curves, labels, data=None, ax=None, ylim=None, style
     x : array_like, shape (M,)
     curves : sequence of arrays, each (M,)
     labels : sequence of str
-    data : tuple of two arrays of shape (I,), optional
-    ax : Axes, optional
+    %(data_xy)s
+    %(ax)s
     ylim : (float, float), optional
     styles : sequence of str, optional
         Line styles, one per curve.
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     x = _array(x, "x", 1)
     curves = [_array(c, "each curve", 1) for c in curves]

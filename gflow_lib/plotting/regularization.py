@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .. import _docs
 from ..regularization import flow_filter, ridge_filter
 from .landscape import plot_landscape, plot_path
 from .style import COLORS, point_colors, point_markers
@@ -28,6 +29,7 @@ def _figure(axes, ncols, figsize):
     return axes[0].figure, axes
 
 
+@_docs.fill
 def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
     """ML and MAP as points on the loss landscape (left) and as lines over the data (right).
 
@@ -45,9 +47,7 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
         (slope, intercept) of each estimate.
     axes : sequence of two Axes, optional
 
-    Returns
-    -------
-    matplotlib Figure
+    %(returns_fig)s
     """
     fig, axes = _figure(axes, 2, (9.0, 4.0))
     X, y = np.asarray(X, float), np.asarray(y, float)
@@ -75,6 +75,7 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
     return fig
 
 
+@_docs.fill
 def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
     """The ridge path and one or more gradient-flow paths on the loss landscape.
 
@@ -88,13 +89,11 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
         Ridge solutions (slope, intercept) ordered from large to small penalty.
     flow_paths : sequence of (params, label)
         Each ``params`` of shape (T, 2), ordered in time.
-    ax : Axes, optional
+    %(ax)s
     marks : sequence of (point, label, key), optional
         Points (slope, intercept) to mark, coloured by ``COLORS[key]``.
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     ax = plot_landscape(surface, ax=ax, levels=30)
     ridge_path = np.asarray(ridge_path, float)
@@ -109,6 +108,7 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
     return ax
 
 
+@_docs.fill
 def plot_filters(lam=None, penalty=None, ax=None):
     """The per-direction filters of gradient flow and of ridge, against ``lambda t``.
 
@@ -123,11 +123,9 @@ def plot_filters(lam=None, penalty=None, ax=None):
         Eigenvalues to mark at ``x = lam / penalty``.
     penalty : float, optional
         The ridge penalty at which to mark them (the stopping time is ``1/penalty``).
-    ax : Axes, optional
+    %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
@@ -151,6 +149,7 @@ def plot_filters(lam=None, penalty=None, ax=None):
     return ax
 
 
+@_docs.fill
 def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=None):
     """Distances (or any positive curves) over time on log-log axes, with their minima marked.
 
@@ -162,16 +161,14 @@ def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=
         Positive times.
     curves : sequence of (values, label)
         Each ``values`` of shape (T,).
-    ax : Axes, optional
+    %(ax)s
     minima : sequence of (t, value), optional
         Points to mark, one per curve, in the curve's colour.
     vline : (t, label), optional
         A vertical reference line.
     ylabel : str, optional
 
-    Returns
-    -------
-    matplotlib Axes
+    %(returns_ax)s
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
@@ -192,6 +189,7 @@ def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=
     return ax
 
 
+@_docs.fill
 def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
     """Estimation risk of gradient flow at time ``t`` and of ridge at penalty ``1/t`` (left),
     and their ratio against a bound (right).
@@ -207,9 +205,7 @@ def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
         The constant to draw on the ratio panel.
     axes : sequence of two Axes, optional
 
-    Returns
-    -------
-    matplotlib Figure
+    %(returns_fig)s
     """
     fig, axes = _figure(axes, 2, (9.0, 3.8))
     t = np.asarray(t, float)
