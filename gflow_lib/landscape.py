@@ -1,8 +1,7 @@
-r"""The loss as a surface over the parameters, and where a path stands on it.
+"""The loss as a surface over the parameters, and where a path stands on it.
 
-Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``X`` is D x I
-(columns are data points), ``y`` has shape (I,), and ``params`` is one parameter vector (D,) or
-a path of them (T, D), e.g. from ``LinearFlow.params(t)`` or ``gradient_descent``.
+Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``params`` is one
+parameter vector (D,) or a path of them (T, D), e.g. from ``LinearFlow.params(t)``.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .spectrum import spectrum_of
 
@@ -25,13 +25,13 @@ class EigenCoordinates(NamedTuple):
     coords: np.ndarray
 
 
+@_docs.fill
 def loss_grid(X, y, slopes, intercepts):
     r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on a grid of lines.
 
-    Introduced in the chapter on the loss landscape. Written around the computed minimum
-    :math:`\hat\phi`, whose residual :math:`\hat r = X^T\hat\phi - y` and gradient
-    :math:`\hat g = X\hat r` are formed once in extended precision, so that nothing cancels
-    (expanding the square loses every digit when y is offset by 1e8) at O(grid size) cost:
+    Introduced in the chapter on the loss landscape. Written around the minimum
+    :math:`\hat\phi` (residual :math:`\hat r`, gradient :math:`\hat g = X\hat r`, formed once in
+    extended precision), so nothing cancels even when y is offset by 1e8:
 
     .. math::
 
@@ -42,7 +42,7 @@ def loss_grid(X, y, slopes, intercepts):
     ----------
     X : array_like, shape (2, I), or Spectrum
         Slope row, then intercept row; or its built :class:`~gflow_lib.Spectrum`.
-    y : array_like, shape (I,), or None (with a Spectrum)
+    %(y_or_none)s
     slopes : array_like, shape (S,)
     intercepts : array_like, shape (N,)
 
@@ -77,6 +77,7 @@ def loss_grid(X, y, slopes, intercepts):
     return np.maximum(out, 0.0)  # a sum of squares: clip rounding below zero
 
 
+@_docs.fill
 def loss_along(X, y, params):
     r"""The loss at every point of a path of parameters.
 
@@ -86,8 +87,8 @@ def loss_along(X, y, params):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
+    %(X)s
+    %(y)s
     params : array_like, shape (T, D) or (D,)
         Infinite entries (a diverged descent) give an infinite loss; NaN is refused.
 
@@ -105,29 +106,27 @@ def loss_along(X, y, params):
     return float(out) if P.ndim == 1 else out
 
 
+@_docs.fill
 def eigen_coordinates(X, y, params):
     r"""Where a path stands along each eigen-direction of :math:`X X^T`, relative to the
     minimum-norm least-squares solution :math:`\phi^*`.
 
     Introduced in the chapter on the loss landscape: under the flow the coordinate along
-    :math:`v_j` decays as :math:`e^{-\lambda_j t}`, so the fast one vanishes first.
+    :math:`v_j` decays as :math:`e^{-\lambda_j t}`.
 
     .. math:: c_j(\phi) = v_j^T (\phi - \phi^*), \qquad X X^T v_j = \lambda_j v_j
 
     Parameters
     ----------
-    X : array_like, shape (D, I), or Spectrum
-        The data matrix, or its built :class:`~gflow_lib.Spectrum`.
-    y : array_like, shape (I,), or None (with a Spectrum)
+    %(X_or_spectrum)s
+    %(y_or_none)s
     params : array_like, shape (T, D) or (D,)
 
     Returns
     -------
     EigenCoordinates
-        ``lam``, shape (n,): ascending; all D eigenvalues when D <= I, else the ``rank``
-        nonzero ones. ``vecs``, shape (D, n): each signed so that its largest-magnitude entry
-        is positive. ``coords``, shape (T, n) or (n,): ``coords[..., j]`` is along
-        ``vecs[:, j]``.
+        ``lam`` (n,) ascending (all D when D <= I, else the nonzero ones); ``vecs`` (D, n), each
+        with its largest-magnitude entry positive; ``coords`` (T, n) or (n,), along ``vecs``.
     """
     spec = spectrum_of(X, y)
     P = v.path(params, spec.D)

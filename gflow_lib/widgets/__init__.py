@@ -1,25 +1,13 @@
-r"""The live explorer: gradient flow of a line through points, computed in the reader's browser.
+"""The live explorer: gradient flow of a line through points, computed in the reader's browser.
 
-Introduced in the chapter on exploring the flow (``book/explorer.ipynb``).
-
-One JavaScript file, ``explorer.js`` beside this module, is the whole front end. It computes the
-flow of the book's two-parameter model in closed form (the 2 x 2 eigendecomposition of
-:math:`A = XX^T`, one exponential per mode, no time stepping) and draws four linked panels in
-plain SVG. It serves three places:
-
-* **Jupyter and Colab**: :class:`Explorer` is an `anywidget <https://anywidget.dev>`_ widget
-  whose state (the points, the start, the time, the learning rate, the prior variance) syncs
-  both ways, so Python reads what the reader chose and can set it;
-* **the static book page**: the widget's ``text/html`` output (:meth:`Explorer.static_html`)
-  holds the same script and the state, and runs with no kernel, offline, also from
-  ``file://``;
-* **tests**: the page exposes ``window.gflowLive.params(X, y, phi0, t)``, which the test suite
-  compares with :class:`gflow_lib.LinearFlow`.
-
-The files ship inside the package (``pyproject.toml`` package data), so a Colab install has
-them. The book's explorer page stores the script in its output: after editing ``explorer.js``
-or ``explorer.css``, regenerate that chapter (``python -m tools.notebooks explorer``); nbval
-fails until then.
+Introduced in the chapter on exploring the flow (``book/explorer.ipynb``). One JavaScript file,
+``explorer.js`` beside this module, is the whole front end: the flow of the two-parameter model
+in closed form (2 x 2 eigendecomposition, no time stepping), four linked panels in plain SVG.
+It serves Jupyter and Colab (:class:`Explorer`, an anywidget whose state syncs both ways), the
+static page (:meth:`Explorer.static_html`, which runs with no kernel, offline), and the tests
+(``window.gflowLive.params(X, y, phi0, t)`` against :class:`gflow_lib.LinearFlow`).
+After editing ``explorer.js`` or ``explorer.css``, regenerate the chapter
+(``python -m tools.notebooks explorer``); nbval fails until then.
 """
 
 from __future__ import annotations
@@ -32,6 +20,7 @@ import anywidget
 import numpy as np
 import traitlets as tl
 
+from .. import _docs
 from ..flow import LinearFlow
 
 __all__ = ["Explorer", "explorer_css", "explorer_js"]
@@ -44,8 +33,7 @@ DEFAULTS = {"t": 0.3, "lr": 0.1, "sigma_sq_p": 0.04, "show_descent": True}
 
 
 def explorer_js() -> str:
-    """The explorer's JavaScript (``explorer.js``): a classic script that defines
-    ``gflowLive``."""
+    """The explorer's JavaScript (``explorer.js``), a classic script defining ``gflowLive``."""
     return (_HERE / "explorer.js").read_text(encoding="utf-8")
 
 
@@ -55,9 +43,7 @@ def explorer_css() -> str:
 
 
 def _palette() -> dict:
-    """The book's colours for the explorer: data points (colour and marker), flow, descent,
-    band and the loss levels of the colour map (dark = low loss). Read from
-    :mod:`gflow_lib.plotting.style`, so the explorer follows the figures."""
+    """The book's colours for the explorer, read from :mod:`gflow_lib.plotting.style`."""
     from matplotlib.colors import to_hex
 
     from ..plotting import style
@@ -82,29 +68,26 @@ def _line_problem(X, y, phi0):
     return points, [float(p) for p in flow.phi0]
 
 
+@_docs.fill
 class Explorer(anywidget.AnyWidget):
     r"""The live explorer as a widget for Jupyter and Colab, and as HTML for the static page.
 
-    Introduced in the chapter on exploring the flow.
-
-    The reader drags the start :math:`\phi_0` and the data points (and adds or removes points),
-    sets the time :math:`t`, the learning rate of gradient descent and the variance of random
-    starts; four linked panels show the state
+    Introduced in the chapter on exploring the flow. The reader drags the start and the data
+    points, sets the time, the learning rate and the variance of random starts; four linked
+    panels show the state
 
     .. math::
 
         \phi(t) = e^{-At}\phi_0 + \Big(\int_0^t e^{-As}\,ds\Big) X y, \qquad A = XX^T,
 
-    on the loss landscape, as the fitted line with its residuals, as residuals over time, and
-    as predictions with the band :math:`m \pm 2\sqrt{v}` over starts
-    :math:`N(\phi_0, \sigma_p^2 I)`, centred on the same start, so every panel shows one state.
-    Gradient descent's iterates :math:`\phi_k`, :math:`k \le t/lr`, are overlaid.
+    on the loss landscape, as the fitted line, as residuals over time, and as predictions with
+    the band :math:`m \pm 2\sqrt{v}` over starts :math:`N(\phi_0, \sigma_p^2 I)`; gradient
+    descent's iterates (:math:`k \le t/lr`) are overlaid.
 
     Parameters
     ----------
     X : array_like, shape (2, I), optional
-        The inputs, then a row of ones (:func:`gflow_lib.data.design_matrix`). Default: the
-        book's three points (:func:`gflow_lib.data.running_example`).
+        Inputs, then ones (default: the book's three points).
     y : array_like, shape (I,), optional
     phi0 : array_like, shape (2,), optional
         Start (slope, intercept).
@@ -120,7 +103,7 @@ class Explorer(anywidget.AnyWidget):
     Attributes
     ----------
     points : list of [x, y]
-        The data points (synced with the page: the reader's drags arrive here).
+        The data points (synced with the page).
     phi0 : list of 2 floats
     t, lr, sigma_sq_p : float
     show_descent : bool
@@ -128,8 +111,7 @@ class Explorer(anywidget.AnyWidget):
     Examples
     --------
     >>> ex = Explorer()                # doctest: +SKIP
-    >>> ex                             # the widget, in a notebook  # doctest: +SKIP
-    >>> ex.flow().params(ex.t)         # what the reader set, through LinearFlow  # doctest: +SKIP
+    >>> ex.flow().params(ex.t)         # what the reader set  # doctest: +SKIP
     """
 
     _esm = explorer_js() + "\nexport default gflowLive.widget;\n"
@@ -230,10 +212,8 @@ class Explorer(anywidget.AnyWidget):
     def static_html(self) -> str:
         """Self-contained HTML of the explorer in its current state, for a page with no kernel.
 
-        The state is a JSON attribute of a ``div``; the inline stylesheet and script (the
-        package's ``explorer.css`` and ``explorer.js``) mount the explorer on it. Nothing is
-        loaded from anywhere, so it works offline and from ``file://``. The text is the same
-        for the same state (no random ids), so nbval can compare it.
+        The state is a JSON attribute of a ``div`` mounted by the inline stylesheet and script;
+        nothing is loaded from elsewhere; the same state gives the same text (nbval compares it).
         """
         state = html.escape(json.dumps(self.state(), sort_keys=True, separators=(",", ":")))
         fallback = ("The live explorer needs JavaScript. It shows the loss landscape with the "
