@@ -1,9 +1,6 @@
-r"""Feedback for the coding exercises of the first chapters (data, closed-form flow).
-
-Introduced in the exercises of the chapters on data and on closed-form flow. Each check is a
-table run by the one harness of :mod:`gflow_lib.checks`: the book's data and seeded random
-problems (one of them square, so that a transposed ``X`` still runs), the library's
-:class:`~gflow_lib.LinearFlow` as the reference, and the usual mistakes, named when made.
+"""Feedback for the coding exercises of the chapters on data and on closed-form flow: checks
+on the book's data and seeded random problems (one square, so a transposed ``X`` still runs),
+with :class:`~gflow_lib.LinearFlow` as the reference.
 """
 
 from __future__ import annotations
@@ -11,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .. import LinearFlow
+from .. import LinearFlow, _docs
 from ..data import running_example
 from .harness import Case, Check, CheckResult, Mistake, random_problem, run_check
 
@@ -136,6 +133,7 @@ RESIDUALS = Check(
 )
 
 
+@_docs.fill
 def check_loss(loss) -> CheckResult:
     r"""Check a learner's ``loss(X, y, phi)``: the loss of the chapter on data.
 
@@ -152,15 +150,14 @@ def check_loss(loss) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``no half``, ``mean``, ``mean no half``,
-        ``X transposed``, ``norm``, ``no sum``, ``square of sum``, ``forgot y``, ``abs``,
-        ``intercept row dropped``.
+    %(check_result)s
+        ``no half``, ``mean``, ``mean no half``, ``X transposed``, ``norm``, ``no sum``, ``square of
+        sum``, ``forgot y``, ``abs``, ``intercept row dropped``.
     """
     return run_check(LOSS, loss)
 
 
+@_docs.fill
 def check_residuals_at(residuals_at) -> CheckResult:
     r"""Check a learner's ``residuals_at(X, y, phi0, t)``: the residuals of gradient flow.
 
@@ -177,10 +174,9 @@ def check_residuals_at(residuals_at) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``sign``, ``elementwise exp``, ``outputs``,
-        ``flipped``, ``time x2``, ``time /2``, ``X X^T``, ``no t``, ``no rotation back``,
-        ``rotation order``, ``start forgotten``, ``null space dropped``.
+    %(check_result)s
+        ``sign``, ``elementwise exp``, ``outputs``, ``flipped``, ``time x2``, ``time /2``, ``X
+        X^T``, ``no t``, ``no rotation back``, ``rotation order``, ``start forgotten``, ``null space
+        dropped``.
     """
     return run_check(RESIDUALS, residuals_at)

@@ -1,18 +1,9 @@
-r"""Feedback for the coding exercise of the chapter on the Bayesian view over time.
-
-Introduced in the exercises of the chapter on the Bayesian view over time.
-
-The learner writes ``predictive_variance(X, X_new, t, s)``: the variance of the model output
-at the columns of ``X_new`` after gradient flow for time ``t`` from
-:math:`\phi_0 \sim N(0, s I)`,
-
-.. math::
-
-    \operatorname{var} f_*(t) = s\, \lVert e^{-X X^T t} x_* \rVert^2
-    = s\, x_*^T e^{-2 X X^T t} x_*.
-
-The check is a table run by the one harness of :mod:`gflow_lib.checks`, with the library's
+r"""Feedback for the coding exercise of the chapter on the Bayesian view over time:
+``predictive_variance(X, X_new, t, s)``, the variance of the output at the columns of ``X_new``
+after gradient flow for time ``t`` from :math:`\phi_0 \sim N(0, s I)`, with
 :func:`~gflow_lib.prediction_distribution` as the reference.
+
+.. math:: \operatorname{var} f_*(t) = s\, \lVert e^{-X X^T t} x_* \rVert^2
 """
 
 from __future__ import annotations
@@ -20,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .. import prediction_distribution
+from .. import _docs, prediction_distribution
 from ..data import design_matrix, running_example
 from .harness import Case, Check, CheckResult, Mistake, run_check
 
@@ -116,6 +107,7 @@ PREDICTIVE_VARIANCE = Check(
 )
 
 
+@_docs.fill
 def check_predictive_variance(predictive_variance) -> CheckResult:
     r"""Check the learner's ``predictive_variance(X, X_new, t, s)``.
 
@@ -129,10 +121,9 @@ def check_predictive_variance(predictive_variance) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``X transposed``, ``sign``, ``time scale``,
-        ``std``, ``prior sd``, ``no prior``, ``full covariance``, ``null space``, ``s squared``,
-        ``elementwise exp``, ``eigenvectors as rows``, ``time doubled``.
+    %(check_result)s
+        ``X transposed``, ``sign``, ``time scale``, ``std``, ``prior sd``, ``no prior``, ``full
+        covariance``, ``null space``, ``s squared``, ``elementwise exp``, ``eigenvectors as rows``,
+        ``time doubled``.
     """
     return run_check(PREDICTIVE_VARIANCE, predictive_variance)

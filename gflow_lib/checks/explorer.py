@@ -1,16 +1,12 @@
-r"""Feedback for the coding exercise of the chapter on exploring the flow in time: the loss of
-every frame from the stored residuals.
-
-Introduced in the exercises of the chapter on exploring the flow in time. The check is a table
-run by the one harness of :mod:`gflow_lib.checks`; the residuals of the book's frames come
-from :class:`~gflow_lib.LinearFlow`.
+"""Feedback for the coding exercise of the chapter on exploring the flow in time: the loss of
+every frame from the stored residuals (of :class:`~gflow_lib.LinearFlow`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import LinearFlow
+from .. import LinearFlow, _docs
 from ..data import running_example
 from .harness import Case, Check, CheckResult, Mistake, run_check
 
@@ -59,6 +55,7 @@ FRAME_LOSSES = Check(
 )
 
 
+@_docs.fill
 def check_frame_losses(frame_losses) -> CheckResult:
     r"""Check a learner's ``frame_losses(residuals)``: the loss of every frame at once.
 
@@ -76,9 +73,8 @@ def check_frame_losses(frame_losses) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``no half``, ``mean``, ``wrong axis``,
-        ``square of sum``, ``no square``, ``norm``, ``no sum``, ``sum all``, ``mean no half``.
+    %(check_result)s
+        ``no half``, ``mean``, ``wrong axis``, ``square of sum``, ``no square``, ``norm``, ``no
+        sum``, ``sum all``, ``mean no half``.
     """
     return run_check(FRAME_LOSSES, frame_losses)

@@ -1,25 +1,17 @@
-r"""Feedback for the coding exercise of the chapter on function space.
-
-Introduced in the exercises of the chapter on function space.
-
-The learner writes ``kernel_predict(K, y, K_new, t)``: the predictions at new inputs of
-gradient flow in function space from :math:`f_0 = 0`, by an eigendecomposition
-:math:`K = U\operatorname{diag}(\lambda)U^T` and no inverse,
-
-.. math::
-
-    f_*(t) = K_{*X}\, U \operatorname{diag}\Big(\frac{1 - e^{-\lambda_k t}}{\lambda_k}\Big)
-    U^T y, \qquad \text{a zero eigenvalue contributes nothing}.
-
-The check is a table run by the one harness of :mod:`gflow_lib.checks`, with
+r"""Feedback for the coding exercise of the chapter on function space:
+``kernel_predict(K, y, K_new, t)``, the predictions of gradient flow in function space from
+:math:`f_0 = 0` through :math:`K = U\operatorname{diag}(\lambda)U^T`, no inverse, with
 :meth:`gflow_lib.KernelFlow.predict` as the reference.
+
+.. math:: f_*(t) = K_{*X}\, U \operatorname{diag}\Big(\frac{1 - e^{-\lambda_k t}}{\lambda_k}\Big)
+    U^T y \quad (\text{zero eigenvalues contribute nothing})
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import KernelFlow
+from .. import KernelFlow, _docs
 from ..kernels import rbf_kernel, relu_kernel
 from .harness import Case, Check, CheckResult, Mistake, run_check
 
@@ -62,8 +54,7 @@ def _filtered(K, y, K_new, gain):
 
 
 def _rows(K, y, K_new, t):
-    """Eigenvectors taken as the rows of U rather than its columns (every eigenvalue kept:
-    the wrong vectors give even a zero mode weight)."""
+    """Eigenvectors taken as the rows of U, every eigenvalue kept."""
     lam, U = np.linalg.eigh(K)
     g = np.where(lam != 0, -np.expm1(-lam * t) / np.where(lam != 0, lam, 1.0), t)
     return K_new @ (U.T @ (g * (U @ y)))
@@ -137,6 +128,7 @@ KERNEL_PREDICT = Check(
 )
 
 
+@_docs.fill
 def check_kernel_predict(kernel_predict) -> CheckResult:
     r"""Check the learner's ``kernel_predict(K, y, K_new, t)``.
 
@@ -150,10 +142,8 @@ def check_kernel_predict(kernel_predict) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``no division by lambda``, ``sign``,
-        ``decay instead of gain``, ``eigenvectors as rows``,
+    %(check_result)s
+        ``no division by lambda``, ``sign``, ``decay instead of gain``, ``eigenvectors as rows``,
         ``eigenvectors as rows, zero modes masked``, ``time doubled``, ``ridge``, ``limit``.
     """
     return run_check(KERNEL_PREDICT, kernel_predict)

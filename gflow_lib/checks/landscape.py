@@ -1,16 +1,12 @@
-r"""Feedback for the coding exercise of the chapter on the loss landscape: one step of
-gradient descent.
-
-Introduced in the exercises of the chapter on the loss landscape. The check is a table run by
-the one harness of :mod:`gflow_lib.checks`, with the library's
-:func:`~gflow_lib.gradient_descent` as the reference.
+"""Feedback for the coding exercise of the chapter on the loss landscape: one step of
+gradient descent, with :func:`~gflow_lib.gradient_descent` as the reference.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import gradient_descent
+from .. import _docs, gradient_descent
 from ..data import running_example
 from .harness import Case, Check, CheckResult, Mistake, random_problem, run_check
 
@@ -71,6 +67,7 @@ GD_STEP = Check(
 )
 
 
+@_docs.fill
 def check_gd_step(gd_step) -> CheckResult:
     r"""Check a learner's ``gd_step(X, y, phi, lr)`` that returns the parameters after one step.
 
@@ -88,10 +85,8 @@ def check_gd_step(gd_step) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``sign``, ``no half``, ``mean``, ``no lr``,
-        ``step only``, ``gradient``, ``outputs``, ``residuals``, ``X X^T phi - y``,
-        ``X transposed``.
+    %(check_result)s
+        ``sign``, ``no half``, ``mean``, ``no lr``, ``step only``, ``gradient``, ``outputs``,
+        ``residuals``, ``X X^T phi - y``, ``X transposed``.
     """
     return run_check(GD_STEP, gd_step)

@@ -1,15 +1,12 @@
-r"""Feedback for the coding exercise of the chapter on ML vs MAP.
-
-Introduced in the exercises of the chapter on ML vs MAP. The check is a table run by the one
-harness of :mod:`gflow_lib.checks`, with the library's :func:`~gflow_lib.map_params` as the
-reference and :func:`~gflow_lib.ml_params` as the answer that forgets the prior.
+"""Feedback for the coding exercise of the chapter on ML vs MAP, with
+:func:`~gflow_lib.map_params` as the reference (:func:`~gflow_lib.ml_params` forgets the prior).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import map_params, ml_params
+from .. import _docs, map_params, ml_params
 from .harness import Case, Check, CheckResult, Mistake, run_check
 
 __all__ = ["check_map_estimate"]
@@ -95,6 +92,7 @@ MAP_ESTIMATE = Check(
 )
 
 
+@_docs.fill
 def check_map_estimate(map_estimate) -> CheckResult:
     r"""Check a learner's ``map_estimate(X, y, sigma_sq, sigma_sq_p)``.
 
@@ -113,11 +111,9 @@ def check_map_estimate(map_estimate) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``ML``, ``inverted``, ``std``, ``double``,
-        ``half``, ``minus penalty``, ``minus result``, ``dual``, ``+ penalty without the identity``,
-        ``lambda squared``, ``lambda = sigma_sq``, ``lambda = 1/sigma_sq_p``,
-        ``intercept unpenalised``.
+    %(check_result)s
+        ``ML``, ``inverted``, ``std``, ``double``, ``half``, ``minus penalty``, ``minus result``,
+        ``dual``, ``+ penalty without the identity``, ``lambda squared``, ``lambda = sigma_sq``,
+        ``lambda = 1/sigma_sq_p``, ``intercept unpenalised``.
     """
     return run_check(MAP_ESTIMATE, map_estimate)

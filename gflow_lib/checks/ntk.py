@@ -1,28 +1,15 @@
-r"""Feedback for the coding exercises of the chapters on wide networks.
-
-Introduced in the exercises of the chapters on wide networks and on training wide networks in
-closed form.
-
-Two checks, each a table run by the one harness of :mod:`gflow_lib.checks`:
-
-* ``ntk_from_weights(W, v, x1, x2)``, the empirical neural tangent kernel of the shallow network
-  :math:`f(x) = \beta + D^{-1/2}\sum_j v_j\,\mathrm{ReLU}(w_j\cdot u)`, :math:`u = (x, 1)`,
-
-  .. math:: \Theta(x, x') = \frac1D\sum_j\Big[(u\cdot u')\,v_j^2\,s_j(x)s_j(x')
-      + \mathrm{ReLU}(w_j\cdot u)\,\mathrm{ReLU}(w_j\cdot u')\Big] + 1,
-
-  with :func:`gflow_lib.network.empirical_ntk` as the reference (the learner's function has
-  another name, so that it does not shadow the library's, which the chapter imports);
-* ``last_layer_outputs(W, v, beta, x, y, x_new, t)``, the outputs at ``x_new`` after gradient
-  flow of the last layer :math:`(v, \beta)` alone, a linear model over the features
-  :math:`(\mathrm{ReLU}(Wu)/\sqrt D,\, 1)`, with :func:`gflow_lib.network.last_layer_flow` as
-  the reference.
+"""Feedback for the coding exercises of the chapters on wide networks and on training them
+in closed form: ``ntk_from_weights(W, v, x1, x2)``, the empirical NTK of the shallow network
+(reference :func:`gflow_lib.network.empirical_ntk`; the learner's name differs so as not to
+shadow it), and ``last_layer_outputs(W, v, beta, x, y, x_new, t)``, the outputs after gradient
+flow of the last layer alone (reference :func:`gflow_lib.network.last_layer_flow`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _docs
 from ..network import (
     ShallowParams,
     empirical_ntk,
@@ -117,6 +104,7 @@ EMPIRICAL_NTK = Check(
 )
 
 
+@_docs.fill
 def check_empirical_ntk(ntk_from_weights) -> CheckResult:
     r"""Check the learner's ``ntk_from_weights(W, v, x1, x2)``: the empirical NTK.
 
@@ -130,11 +118,9 @@ def check_empirical_ntk(ntk_from_weights) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``no bias gradient``, ``no 1/D``,
-        ``1/sqrt(D)``, ``last layer only``, ``first layer only``, ``x x' for u.u'``,
-        ``v not squared``.
+    %(check_result)s
+        ``no bias gradient``, ``no 1/D``, ``1/sqrt(D)``, ``last layer only``, ``first layer only``,
+        ``x x' for u.u'``, ``v not squared``.
     """
     return run_check(EMPIRICAL_NTK, ntk_from_weights)
 
@@ -247,6 +233,7 @@ LAST_LAYER = Check(
 )
 
 
+@_docs.fill
 def check_last_layer(last_layer_outputs) -> CheckResult:
     r"""Check the learner's ``last_layer_outputs(W, v, beta, x, y, x_new, t)``.
 
@@ -260,9 +247,8 @@ def check_last_layer(last_layer_outputs) -> CheckResult:
 
     Returns
     -------
-    CheckResult
-        A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it knows
-        (``mistake`` is the name), in the order tried: ``all layers``, ``untrained``, ``limit``,
-        ``no bias feature``, ``no 1/sqrt(D)``, ``start forgotten``, ``time doubled``.
+    %(check_result)s
+        ``all layers``, ``untrained``, ``limit``, ``no bias feature``, ``no 1/sqrt(D)``, ``start
+        forgotten``, ``time doubled``.
     """
     return run_check(LAST_LAYER, last_layer_outputs)
