@@ -1,41 +1,24 @@
-r"""Hidden test problems for grading: new data and new shapes for every check.
+"""Hidden test problems for grading: new data and new shapes for every check.
 
-The in-notebook checks run the visible problems of their tables. A grader (``make grade``,
-:mod:`gflow_lib.checks.grading`) runs those and the problems made here, which the learner never
-sees: a function that hard-codes the answers of the visible problems, or that only works for
-their shapes, fails them. Every problem is drawn from a seed that the instructor chooses, so
-knowing this file does not tell the answers of a course's hidden problems.
+A grader (``make grade``, :mod:`gflow_lib.checks.grading`) runs each check's visible problems
+and these, drawn from the instructor's seed, so that hard-coded answers or shape-specific code
+fail. ``HIDDEN`` maps each public check's name to a function of the seed returning its hidden
+:class:`~gflow_lib.checks.Case` tuple; no hidden problem has a visible one's argument shapes,
+and a check without an entry is graded on its visible problems only.
 
-``HIDDEN`` maps the name of each public check (``"check_loss"``) to a function of the seed
-that returns its hidden :class:`~gflow_lib.checks.Case` tuple. No hidden problem has the
-argument shapes of a visible one (tests/test_grading.py checks it for every check). A new
-check needs an entry here; the grader grades it on its visible problems only until then.
+Every problem is well-posed for the harness's tolerance (1e-6 relative, 1e-4 in float32), so
+any correct answer passes on every seed (tests/test_hidden.py tries the book's solution, a
+loop with an eigenvalue cut-off of 1e-9 and float32 on 100 seeds):
 
-Every hidden problem is well-posed for the tolerance of the harness (1e-6 relative to the
-largest entry of the answer, 1e-4 for a float32 answer), so that any correct way of writing
-the answer passes on every seed (tests/test_hidden.py tries the book's solution, a loop version
-with an eigenvalue cut-off of 1e-9 and a float32 version on 100 seeds):
+* **bounded conditioning**: every matrix an answer decomposes or solves with has each
+  eigenvalue within ``COND = 1e4`` of the largest or below ``ZERO = 1e-14`` of it (an exact
+  null space), so any cut-off from 1e-12 to 1e-5 keeps the same modes;
+* **no kinks**: no ReLU pre-activation is within ``KINK = 1e-3`` of zero, and at each input
+  some unit is active.
 
-* **bounded conditioning**: every matrix that an answer decomposes or solves with (``X^T X``
-  and ``X X^T``, a kernel ``K``, the last layer's ``F^T F``, ``X X^T + lambda I``) has each
-  eigenvalue either within a factor ``COND = 1e4`` of the largest or an exact zero (below
-  ``ZERO = 1e-14`` of the largest once rounded: the null space of ``K = X^T X`` with ``D < I``,
-  or of ReLU features that are linear between two inputs). A zero mode carries at most
-  ``t * sqrt(ZERO)`` of the answer, whether it is kept or cut; every other mode is kept by any
-  eigenvalue cut-off from 1e-12 to 1e-5 of the largest, and float32 rounding (about 1e-7 of
-  the largest) does not move it across one. Inputs of the RBF kernel and of the last layer
-  sit on a jittered grid (spacing about the lengthscale), which makes most draws comply;
-* **no kinks**: no ReLU pre-activation ``w . (x, 1)`` of a hidden or test input is within
-  ``KINK = 1e-3`` of zero, so rounding cannot switch a unit on or off; and at each input some
-  unit is active, so that no mistake in a layer's terms hides behind a dead layer.
-
-Each named mistake of a check's table gives a wrong answer on at least one hidden problem of
-every seed, and is named there (tests/test_hidden.py): the problems are not only degenerate
-cases (t = 0, D = 1, I = 2, no null space, a zero start).
-
-A draw that breaks a rule is replaced by the next draw of the same seeded generator (most
-draws comply; for the widest last layer, about a third), so a problem stays a function of the
-seed alone.
+Each named mistake gives a wrong answer on at least one hidden problem of every seed. A draw
+that breaks a rule is replaced by the generator's next draw, so a problem depends on the seed
+alone.
 """
 
 from __future__ import annotations
@@ -59,8 +42,7 @@ def _rng(seed: int, k: int, attempt: int = 0) -> np.random.Generator:
 
 
 def _well_split(A, square: bool = False) -> bool:
-    """True when the eigenvalues of A^T A (of A itself when ``square``, a symmetric PSD
-    matrix) are each either at least 1/COND of the largest or at most ZERO of it."""
+    """Each eigenvalue of A^T A (of A when ``square``) >= 1/COND or <= ZERO of the largest."""
     lam = np.linalg.eigvalsh(A) if square else np.linalg.svd(A, compute_uv=False) ** 2
     r = lam / lam.max()
     return bool(np.all((r <= ZERO) | (r >= 1.0 / COND)))
@@ -76,8 +58,7 @@ def _first_good(seed: int, k: int, draw, good):
 
 
 def _problem(seed, k, D, I, scale=1.0):  # noqa: E741
-    """(X, y, phi) of shapes (D, I), (I,), (D,): X scaled so that X^T X is of order one, its
-    nonzero eigenvalues within COND of each other."""
+    """(X, y, phi) of shapes (D, I), (I,), (D,), X^T X of order one and well split."""
     def draw(rng):
         X = scale * rng.normal(size=(D, I))
         return X, rng.normal(size=I), rng.normal(size=D)
@@ -178,8 +159,7 @@ def _kernel_predict(seed):
 
 
 def _no_kink(W, *inputs) -> bool:
-    """No pre-activation W[:, 0] x + W[:, 1] within KINK of zero, for any of the inputs, and
-    at least one unit active at each input (a layer dead at an input hides its terms)."""
+    """No pre-activation within KINK of zero at any input, and a unit active at each input."""
     a = np.outer(W[:, 0], np.concatenate(inputs)) + W[:, 1:2]
     return bool(np.all(np.abs(a) >= KINK) and np.all(np.any(a > 0, axis=0)))
 
