@@ -68,7 +68,8 @@ def _heavy_ball(q, beta, k):
     complex roots: keep = sigma^k rho^(k-1) [rho cos k th + (|m| - sigma beta) k sinc(k th)
     / sinc(th)], th = atan(|d| / |m|). Both tend to sigma^k rho^(k-1) [rho + (|m| - sigma
     beta) k] at a repeated root. Real positive roots (all small q): gain = (1 - R1^k) -
-    R2 (1 - R1) R1^(k-1) E_k, two positive terms, the second at most R2 <= rho times the first.
+    R2 (1 - R1) R1^(k-1) E_k, two positive terms, the second at most R2 <= rho times the first;
+    complex roots with m > 0: gain = (1 - rho^k) + 2 rho^k sin^2(k th/2) - (m - beta) S_k.
     """
     # 4 d^2, a product of two factors that vanish at the repeated roots; in extended
     # precision where numpy has it, as the closed form is steep in d^2 for large k
@@ -78,14 +79,15 @@ def _heavy_ball(q, beta, k):
     am = np.abs(m)
     sig = np.where(m < 0, -1.0, 1.0)
     parity = np.where(np.mod(k, 2) == 1, sig, 1.0)  # sigma^k
-    c = am - sig * beta  # >= 0 where the roots are real
+    mb = 0.5 * ((1 - beta) - q)  # m - beta, without the rounding of 1 + beta
+    c = np.where(m < 0, am + beta, mb)  # |m| - sigma beta, >= 0 where the roots are real
     with np.errstate(**_ERR):
         # real roots
         d = 0.5 * np.sqrt(np.maximum(disc, 0.0))
         R1 = am + d
         R2 = beta / R1
         pos = (m > 0) & (disc >= 0)
-        A = np.where(pos, q / (1 - m + d), 0.0)  # 1 - R1 where the roots are positive
+        A = np.where(pos, q / (0.5 * ((1 - beta) + q) + d), 0.0)  # 1 - R1 = q / (1 - R2)
         logR1 = np.where(pos, np.log1p(-A), np.log(R1))
         x = d / am
         L = np.where(x < 0.5, -2 * np.arctanh(x), np.log(R2) - logR1)  # log(R2/R1) <= 0
@@ -105,7 +107,12 @@ def _heavy_ball(q, beta, k):
         keep = np.where(k == 0, 1.0, keep)
         log_keep = np.where(k == 0, 0.0, log_keep)
         gain_pos = -np.expm1(k * logR1) - R2 * A * np.exp((k - 1) * logR1) * E
-        gain = np.where(pos & (k > 0), gain_pos, 1.0 - keep)
+        # complex roots, m > 0: 1 - rho^k cos(k th) as two non-negative terms, then the rest
+        lrho = 0.5 * np.log(beta)
+        gain_cplx = (-np.expm1(k * lrho) + 2 * np.exp(k * lrho) * np.sin(0.5 * k * th) ** 2
+                     - mb * np.exp((k - 1) * lrho) * k * _sinc(k * th) / _sinc(th))
+        gain = np.where(pos & (k > 0), gain_pos,
+                        np.where(~real & (m > 0), gain_cplx, 1.0 - keep))
         gain = np.where(k == 0, 0.0, gain)
     return gain, keep, log_keep
 
@@ -171,9 +178,10 @@ class Nesterov:
     constant-coefficient closed form: ``keep`` is the recursion above and ``gain`` its twin
     :math:`F_{k+1} = lr\lambda + (1 - lr\lambda)(F_k + \tfrac{k-1}{k+2}(F_k - F_{k-1}))`,
     run once to ``max(k)`` for all modes at once (O(max(k) r) work; at most
-    ``MAX_NESTEROV_STEPS``). Exact in the sense of iterates: the same operations as the
-    algorithm, one mode at a time. Diverging modes are rescaled by powers of two as they grow
-    and overflow to infinities, never NaN.
+    ``MAX_NESTEROV_STEPS``); ``keep = 1 - gain`` where the gain is below 1/2, else the
+    reverse. Exact in the sense of iterates: the same operations as the algorithm, one mode
+    at a time. Diverging modes are rescaled by powers of two as they grow and overflow to
+    infinities, never NaN.
     """
 
     lr: float
@@ -201,8 +209,9 @@ class Nesterov:
                 rows = want.get(step)
                 if rows:
                     kp = np.ldexp(e, ex.astype(int))
-                    gain[rows] = np.where((np.abs(kp) <= 1) & np.isfinite(g), g, 1.0 - kp)
-                    keep[rows] = kp
+                    near = np.abs(g) <= 0.5  # keep from the small gain, else the reverse
+                    gain[rows] = np.where(near, g, 1.0 - kp)
+                    keep[rows] = np.where(near, 1.0 - g, kp)
                     logk[rows] = np.log(np.abs(e)) + ex * np.log(2.0)
                 if step == K:
                     break
