@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 
 __all__ = ["EXAMPLE_PHI0", "design_matrix", "running_example"]
@@ -16,9 +17,9 @@ __all__ = ["EXAMPLE_PHI0", "design_matrix", "running_example"]
 EXAMPLE_PHI0 = np.array([-0.05, -0.4])
 
 
+@_docs.fill
 def design_matrix(x) -> np.ndarray:
-    r"""The data matrix of a line: the inputs, then a row of ones, so that ``phi`` is
-    (slope, intercept).
+    r"""The data matrix of a line: the inputs, then a row of ones, so ``phi`` is (slope, intercept).
 
     Introduced in the chapter on data.
 
@@ -26,7 +27,7 @@ def design_matrix(x) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like, shape (I,)
+    %(x)s
 
     Returns
     -------
@@ -39,8 +40,7 @@ def design_matrix(x) -> np.ndarray:
 def running_example():
     """The book's running example: three data points and the start of the flow.
 
-    Introduced in the chapter on data. Fresh arrays on every call: changing them changes
-    nothing for the next caller.
+    Introduced in the chapter on data. Fresh arrays on every call.
 
     Returns
     -------

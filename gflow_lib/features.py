@@ -1,15 +1,16 @@
-r"""Feature maps that turn scalar inputs into data matrices with more rows than points.
+"""Feature maps that turn scalar inputs ``x`` (I,) into data matrices with more rows than points.
 
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``):
-D > I makes the model overparameterized. Each map takes ``x`` (I,) and returns a D x I matrix
-(columns are data points) whose last row is all ones. Random weights depend only on ``seed``,
-so one seed gives the same features at training and at new inputs.
+D > I makes the model overparameterized. Each map returns a D x I matrix whose last row is all
+ones; random weights depend only on ``seed``, so one seed gives the same features at training
+and at new inputs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 
 __all__ = ["fourier_features", "polynomial_features", "relu_features"]
@@ -22,10 +23,11 @@ def _count(value, name: str, size: int = 1) -> int:
     return n
 
 
+@_docs.fill
 def polynomial_features(x, degree):
     r"""Powers of the input up to ``degree``, then a row of ones.
 
-    Introduced in the chapter on the Bayesian view over time. ``degree=1`` is the line of
+    Introduced in the chapter on the Bayesian view over time; ``degree=1`` is the line of
     :func:`gflow_lib.data.design_matrix`.
 
     .. math:: X = \begin{pmatrix} x_1 & \cdots & x_I \\ \vdots & & \vdots \\
@@ -33,7 +35,7 @@ def polynomial_features(x, degree):
 
     Parameters
     ----------
-    x : array_like, shape (I,)
+    %(x)s
     degree : int
         The highest power p, >= 1.
 
@@ -46,23 +48,24 @@ def polynomial_features(x, degree):
     return np.vstack([x[None, :] ** powers, np.ones_like(x)[None, :]])
 
 
+@_docs.fill
 def fourier_features(x, n_features, lengthscale=0.2, seed=0):
     r"""Random Fourier features of a Gaussian kernel (Rahimi and Recht 2007), then ones.
 
     Introduced in the chapter on the Bayesian view over time. As :math:`n \to \infty`,
-    :math:`X^T X \to \exp(-(x - x')^2 / (2\ell^2)) + 1`.
+    :math:`X^T X \to \exp(-(x - x')^2 / (2\ell^2)) + 1` (:func:`gflow_lib.kernels.rbf_kernel`).
 
     .. math:: X_{j i} = \sqrt{2/n}\,\cos(w_j x_i + b_j), \quad
         w_j \sim N(0, \ell^{-2}), \; b_j \sim U(0, 2\pi)
 
     Parameters
     ----------
-    x : array_like, shape (I,)
+    %(x)s
     n_features : int
         Number n of random features, >= 1.
     lengthscale : float
         The kernel's length scale :math:`\ell`, > 0.
-    seed : int
+    %(seed)s
 
     Returns
     -------
@@ -78,22 +81,21 @@ def fourier_features(x, n_features, lengthscale=0.2, seed=0):
     return np.vstack([F, np.ones_like(x)[None, :]])
 
 
+@_docs.fill
 def relu_features(x, n_features, seed=0):
     r"""Random ReLU features: the hidden layer of a wide one-layer network, then ones.
 
     Introduced in the chapter on the Bayesian view over time. As :math:`n \to \infty`,
-    :math:`X^T X` tends to the arc-cosine kernel of Cho and Saul plus 1:
-    :math:`\tfrac{1}{\pi}\lVert u\rVert\lVert u'\rVert (\sin\theta + (\pi - \theta)\cos\theta)`,
-    with :math:`u = (x, 1)` and :math:`\theta` the angle between :math:`u, u'`.
+    :math:`X^T X` tends to the arc-cosine kernel plus 1 (:func:`gflow_lib.kernels.relu_kernel`).
 
     .. math:: X_{j i} = \sqrt{2/n}\,\max(0, w_j x_i + b_j), \quad w_j, b_j \sim N(0, 1)
 
     Parameters
     ----------
-    x : array_like, shape (I,)
+    %(x)s
     n_features : int
         Number n of hidden units, >= 1.
-    seed : int
+    %(seed)s
 
     Returns
     -------

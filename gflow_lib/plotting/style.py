@@ -124,7 +124,9 @@ def point_markers(n: int) -> list:
 
 
 def apply_style() -> None:
-    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution)."""
+    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution).
+
+    Introduced in the chapter on the introduction; every chapter calls it first."""
     plt.rcParams.update(
         {
             "figure.figsize": (6.0, 4.0),
