@@ -26,10 +26,20 @@ PARAMS = {
     Targets, one per data point.""",
     "y_or_none": """y : array_like, shape (I,), or None
     Targets; None when ``X`` is a built :class:`~gflow_lib.Spectrum`.""",
-    "phi0": """phi0 : array_like, shape (D,), optional
-    Start of the flow (default zeros).""",
+    "phi0": """phi0 : array_like, shape (D,), or None
+    Start of the flow (None, the default: zeros).""",
     "f0": """f0 : array_like, shape (I,), optional
     Outputs at the training inputs at the start (default zeros).""",
+    "X_y": """X : array_like, shape (D, I)
+    Data matrix, one column per data point.
+y : array_like, shape (I,)
+    Targets, one per data point.""",
+    "X_y_phi0": """X : array_like, shape (D, I)
+    Data matrix, one column per data point.
+y : array_like, shape (I,)
+    Targets, one per data point.
+phi0 : array_like, shape (D,)
+    Start of the flow or descent.""",
     "K": """K : array_like, shape (I, I)
     Symmetric positive semidefinite kernel matrix of the training inputs.""",
     "K_new": """K_new : array_like, shape (M, I)
@@ -53,6 +63,8 @@ x2 : array_like, shape (M2,), optional
     Times, >= 0 (a scalar drops the leading T axis of the result).""",
     "t_curve": """t : array_like, shape (T,)
     Times along the horizontal axis.""",
+    "lam": """lam : array_like, shape (K,)
+    Eigenvalues, >= 0.""",
     "lr": """lr : float
     Step size (learning rate) of gradient descent, > 0.""",
     "n_steps": """n_steps : int
@@ -66,6 +78,9 @@ x2 : array_like, shape (M2,), optional
     Noise variance :math:`\\sigma^2`, > 0.""",
     "sigma_sq_p": """sigma_sq_p : float
     Prior variance :math:`\\sigma_p^2` of each parameter, > 0.""",
+    "sigma_sq_both": """sigma_sq, sigma_sq_p : float
+    Noise variance :math:`\\sigma^2` and prior variance :math:`\\sigma_p^2` of each
+    parameter, > 0.""",
     "prior_mean": """prior_mean : array_like, shape (D,), optional
     Mean of the Gaussian prior (default zeros).""",
     "prior_cov": """prior_cov : array_like, shape (D, D)
