@@ -105,14 +105,14 @@ def arccos_factor(order: int, theta, delta):
 
 
 def _unit(x):
-    """``(a, b, m, e)``: the lifted input u = (x, 1) is |u| (a, b), |u| = m 2**e, no overflow."""
+    """``(a, b, m, e)``: u = (x, 1) is ``|u| (a, b)`` with ``|u| = m 2**e``, no overflow."""
     h = np.hypot(x, 1.0)
     m, e = np.frexp(h)
     return x / h, 1.0 / h, m, e
 
 
 def lifted_angles(x1, x2):
-    """``(cos, theta, pi - theta, m, e)`` of u = (x1, 1), u' = (x2, 1), |u||u'| = m * 2**e."""
+    """``(cos, theta, pi - theta, m, e)`` of u = (x1, 1), u' = (x2, 1); ``|u||u'| = m * 2**e``."""
     # theta and pi - theta each by atan2 of the unit vectors' cross and dot: every digit kept.
     a1, b1, m1, e1 = _unit(x1)
     a2, b2, m2, e2 = _unit(x2)

@@ -62,7 +62,7 @@ def ntk_data():
 
 # ------------------------------------------------------------------------ shallow kernels
 def _scale(x):
-    """The binary exponent of |u| for u = (x, 1): kernels divided by 2**e stay in range."""
+    """The binary exponent of ``|u|`` for u = (x, 1): kernels divided by 2**e stay in range."""
     return np.frexp(np.hypot(x, 1.0))[1]
 
 
@@ -134,7 +134,7 @@ class Kernels(NamedTuple):
 
 
 def _lift(x, sw, sb):
-    """Unit rows u/|u| of u = (sw x / sqrt(d), sb), and |u|^2 as (mantissa, exponent)."""
+    """Unit rows ``u/|u|`` of u = (sw x / sqrt(d), sb), and ``|u|^2`` as (mantissa, exponent)."""
     mw, ew = np.frexp(sw)
     mb, eb = np.frexp(sb)
     ex = np.frexp(np.max(np.abs(x), axis=1))[1]
