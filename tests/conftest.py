@@ -101,6 +101,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
         if any(item.get_closest_marker(m) for m in TIER_MARKERS):
             item.add_marker("slow")
+    # The files with the longest set-up (end-to-end runs, browsers) first, then the chapters,
+    # then the rest: under `--dist loadfile` the long ones start at once instead of last.
+    # Stable: every file's tests, and a notebook's cells, keep their order.
+    rank = {}
+    for item in items:
+        key = str(item.path)
+        weight = (0 if item.get_closest_marker("e2e") or item.get_closest_marker("browser")
+                  else 1 if item.path.suffix == ".ipynb" else 2)
+        rank[key] = min(rank.get(key, 2), weight)
+    items.sort(key=lambda item: rank[str(item.path)])
 
 
 def _book_sources():

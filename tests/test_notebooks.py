@@ -111,18 +111,18 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
                                      "language": "python"}
         return nb
 
-    results = {}
     for name, printed in (("right", "0.300000\n"), ("wrong", "0.300001\n")):
-        path = tmp_path / f"{name}.ipynb"
-        nbformat.write(notebook(printed), path)
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
-             "--rootdir", str(tmp_path), "-q", "-p", "no:xdist", str(path)],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
-        results[name] = (proc.returncode, proc.stdout[-3000:])
-    assert results["right"][0] == 0, results["right"][1]
-    assert results["wrong"][0] == 1, results["wrong"][1]
-    assert "0.300001" in results["wrong"][1] and "1 failed, 1 passed" in results["wrong"][1]
+        nbformat.write(notebook(printed), tmp_path / f"{name}.ipynb")
+    proc = subprocess.run(  # one pytest for both (each notebook gets its kernel)
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
+         "--rootdir", str(tmp_path), "-q", "-rf", "-p", "no:xdist",
+         str(tmp_path / "right.ipynb"), str(tmp_path / "wrong.ipynb")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = proc.stdout[-4000:]
+    assert proc.returncode == 1 and "1 failed, 3 passed" in out, out
+    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and "wrong.ipynb::Cell 0" in failed[0], out
+    assert "0.300001" in out, out
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import conftest
+import nbformat
 import pytest
 import tomllib
 
@@ -69,23 +70,27 @@ def test_the_built_book_check_names_a_missing_and_a_stale_build(book):
 
 @pytest.mark.slow
 def test_quick_collects_no_notebook_and_marks_the_heavy_tests():
-    """In a real collection: nbval's cells are `notebooks` and `slow`, so `-m "not slow"` drops
-    them; a test that uses a heavy fixture or is listed in SLOW_TESTS is slow too; a plain
-    unit test stays."""
-    def collect(*args):
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist", *args,
-             "tests/test_notebooks.py", "tests/test_browser.py", "book/intro.ipynb"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-        return [line for line in proc.stdout.splitlines() if "::" in line]
-
-    everything, quick = collect(), collect("-m", "not slow")
-    assert [n for n in everything if n.startswith("book/intro.ipynb::Cell")]
+    """In a real collection with `-m "not slow"`: nbval's cells are collected and deselected
+    (they are `notebooks`, so `slow`); so are a test using a heavy fixture and one marked
+    `notebooks`; plain unit tests stay."""
+    intro = ROOT / "book" / "intro.ipynb"
+    cells = sum(c.cell_type == "code" for c in nbformat.read(intro, as_version=4).cells)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
+         "-m", "not slow", "tests/test_notebooks.py", "tests/test_browser.py",
+         str(intro.relative_to(ROOT))],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    quick = [line for line in proc.stdout.splitlines() if "::" in line]
+    summary = re.search(r"(\d+)/(\d+) tests collected \((\d+) deselected\)", proc.stdout)
+    assert summary, proc.stdout[-500:]
+    selected, total, deselected = map(int, summary.groups())
+    assert selected == len(quick) and total == selected + deselected
     assert not [n for n in quick if n.startswith("book/")]
-    assert "tests/test_browser.py::test_live_params_equal_linear_flow" in everything
-    assert "tests/test_browser.py::test_live_params_equal_linear_flow" not in quick
+    assert deselected >= cells  # intro's cells were collected (nbval gives one per code cell)
     assert "tests/test_browser.py::test_raw_tex_detector" in quick  # no fixture: a unit test
-    assert "tests/test_browser.py::test_no_page_loads_anything_from_another_host" not in quick
+    for heavy in ("tests/test_browser.py::test_no_page_loads_anything_from_another_host",
+                  "tests/test_browser.py::test_live_params_equal_linear_flow",
+                  "tests/test_notebooks.py::test_nbval_fails_on_a_wrong_stored_output"):
+        assert heavy not in quick
     assert "tests/test_notebooks.py::test_there_are_chapters" in quick
-    assert "tests/test_notebooks.py::test_nbval_fails_on_a_wrong_stored_output" not in quick
