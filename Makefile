@@ -61,7 +61,7 @@ notebooks: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gflow_lib tests tools benchmarks
-	$(BIN)/nbqa ruff book/*.ipynb --extend-ignore=E401,E402,F401,I001
+	$(BIN)/ruff check book/*.ipynb --extend-ignore=E401,E402,F401,I001
 
 freeze: $(STAMP)
 	{ echo "# The whole toolchain, pinned exactly (Python 3.11). Regenerate with: make freeze"; \
