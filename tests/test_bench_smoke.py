@@ -13,7 +13,7 @@ def test_p1_same_numbers_as_seed_loops():
     assert row["max_abs_diff"] < 1e-10
 
 
-@pytest.mark.slow
+@pytest.mark.browser  # E1 times the live explorer in headless Chromium
 def test_bench_smoke_runs(capsys):
     assert main(["--smoke"]) == 0
     out = capsys.readouterr().out
