@@ -49,6 +49,10 @@ def bench(students: int, jobs: int, seed: int) -> dict:
         with redirect_stdout(StringIO()):
             rows = tool.grade_folder(folder, seed=seed, jobs=jobs)
         total = time.perf_counter() - t0
+    for r in rows:
+        if r["points"] != r["max_points"]:
+            print(f"not full marks: {r['notebook']} {r['exercise']}: {r['feedback']}",
+                  file=sys.stderr)
     return {"case": f"G1 {students} student(s)", "notebooks": n, "jobs": jobs,
             "total_s": total, "per_notebook_s": total / n,
             "full_marks": all(r["points"] == r["max_points"] for r in rows)}
