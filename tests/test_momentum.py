@@ -207,6 +207,18 @@ def test_heavy_ball_gain_keeps_its_digits_for_small_steps(beta, q):
     assert eg < 20 * np.finfo(float).eps / (1 - np.sqrt(beta))
 
 
+@pytest.mark.parametrize("q", [1e-14, 1e-7, 1e-3, 0.5])
+def test_nesterov_gain_keeps_its_digits_against_mpmath(q):
+    """Nesterov's recursion for the gain keeps small gains' digits (1 - keep would not)."""
+    K = 300
+    b, prev, e, ref = mp.mpf(float(q)), mp.mpf(1), mp.mpf(1), [mp.mpf(1)]
+    for k in range(K):
+        prev, e = e, (1 - b) * (e + mp.mpf(k - 1) / (k + 2) * (e - prev))
+        ref.append(e)
+    ek, eg = _against_mp(Nesterov(1.0), q, np.arange(K + 1), ref)
+    assert ek < 1e-14 and eg < 4 * K * np.finfo(float).eps  # a recursion: k roundings
+
+
 def _mp_oscillator(lam, gamma, t):
     """e'' + gamma e' + lam e = 0 from rest, at 50 digits (the repeated-root form where the
     discriminant is exactly 0)."""
