@@ -74,7 +74,9 @@ def _heavy_ball(q, beta, k):
     # 4 d^2, a product of two factors that vanish at the repeated roots; in extended
     # precision where numpy has it, as the closed form is steep in d^2 for large k
     b, ql = np.longdouble(beta), np.asarray(q, dtype=np.longdouble)
-    disc = (((1 - np.sqrt(b)) ** 2 - ql) * ((1 + np.sqrt(b)) ** 2 - ql)).astype(float)
+    f1, f2 = (1 - np.sqrt(b)) ** 2 - ql, (1 + np.sqrt(b)) ** 2 - ql
+    real = np.sign(f1) * np.sign(f2) >= 0
+    dabs = (0.5 * np.sqrt(np.abs(f1)) * np.sqrt(np.abs(f2))).astype(float)  # |d|, no overflow
     m = 0.5 * (1 + beta - q)
     am = np.abs(m)
     sig = np.where(m < 0, -1.0, 1.0)
@@ -83,10 +85,10 @@ def _heavy_ball(q, beta, k):
     c = np.where(m < 0, am + beta, mb)  # |m| - sigma beta, >= 0 where the roots are real
     with np.errstate(**_ERR):
         # real roots
-        d = 0.5 * np.sqrt(np.maximum(disc, 0.0))
+        d = np.where(real, dabs, 0.0)
         R1 = am + d
         R2 = beta / R1
-        pos = (m > 0) & (disc >= 0)
+        pos = (m > 0) & real
         A = np.where(pos, q / (0.5 * ((1 - beta) + q) + d), 0.0)  # 1 - R1 = q / (1 - R2)
         logR1 = np.where(pos, np.log1p(-A), np.log(R1))
         x = d / am
@@ -96,9 +98,8 @@ def _heavy_ball(q, beta, k):
         br_real = R1 * (1 + np.exp(k * L)) / 2 + c * E
         # complex roots
         rho = np.sqrt(beta)
-        th = np.arctan2(0.5 * np.sqrt(np.maximum(-disc, 0.0)), am)
+        th = np.arctan2(np.where(real, 0.0, dabs), am)
         br_cplx = rho * np.cos(k * th) + c * k * _sinc(k * th) / _sinc(th)
-        real = disc >= 0
         logR = np.where(real, logR1, np.log(rho))
         br = np.where(real, br_real, br_cplx)
         log_keep = (k - 1) * logR + np.log(np.abs(br))
@@ -147,7 +148,8 @@ class HeavyBall:
 
     def _parts(self, lam, k):
         k, lam = _grid(lam, k)
-        return _heavy_ball(self.lr * lam, self.beta, k)
+        with np.errstate(over="ignore"):
+            return _heavy_ball(self.lr * lam, self.beta, k)
 
     def __call__(self, lam, k) -> Filter:
         if self.beta == 0:
