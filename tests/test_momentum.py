@@ -381,6 +381,10 @@ def test_diverging_modes_give_infinities_not_nan():
         for out in (path.params(k), path.loss(k), path.residuals(k)):
             assert not np.any(np.isnan(out)) and np.all(np.isfinite(out[0]))
             assert np.any(np.isinf(out[1]))
+    # lr * lam near the float limit: signed infinities from the first steps, never NaN
+    for f in (HeavyBall(1.0, 0.9), Nesterov(1.0)):
+        gain, keep = f(np.array([1e300, 1.7e308]), np.array([1, 2, 7]))
+        assert not np.any(np.isnan(gain) | np.isnan(keep)) and np.all(np.isinf(keep[1:]))
 
 
 @pytest.mark.parametrize("q, beta, k", [(0.5, 0.3, 3000), (0.05, 0.2, 20000),
