@@ -1,24 +1,9 @@
-r"""Momentum and acceleration as filters: the same eigenbasis, filters with memory.
-
-Introduced in the chapter on momentum (to come). On a quadratic loss each eigen-mode's
-distance to the minimum, started at rest, is one scalar sequence or function: a two-term
-recursion for heavy ball, a damped oscillator for its flow, a Bessel function for Nesterov's
-ODE. Each class below is a filter of :mod:`gflow_lib.spectrum`'s protocol, applied by
-``Spectrum(X, y).path(filter, phi0)`` or ``KernelSpectrum(K, y).path(filter, f0)``:
-
-=================================  ==========  =============================================
-filter                             index       keep :math:`\kappa` (from rest)
-=================================  ==========  =============================================
-:class:`HeavyBall` (lr, beta)      steps k     :math:`e_{k+1} = (1 + \beta - lr\lambda)e_k
-                                               - \beta e_{k-1}`, :math:`e_{-1} = e_0 = 1`
-:class:`Nesterov` (lr)             steps k     the same with momentum :math:`(k-1)/(k+2)`
-:class:`HeavyBallFlow` (damping)   time t      :math:`e'' + \gamma e' + \lambda e = 0`
-:class:`NesterovFlow` ()           time t      :math:`2J_1(\sqrt\lambda t)/(\sqrt\lambda t)`
-=================================  ==========  =============================================
-
-The closed forms are written in functions that pass continuously through repeated roots and
-critical damping (:math:`\sinh x/x`, :math:`\sin x/x`, :math:`(1 - e^{-x})/x`), never as a
-quotient by a small difference of roots.
+r"""Momentum and acceleration as filters of :mod:`gflow_lib.spectrum`'s protocol: from rest,
+each mode's distance to the minimum is a two-term recursion (:class:`HeavyBall`,
+:class:`Nesterov`), a damped oscillator (:class:`HeavyBallFlow`) or a Bessel function
+(:class:`NesterovFlow`). The closed forms pass continuously through repeated roots and critical
+damping (written with :math:`\sinh x/x`, :math:`\sin x/x`, :math:`(1 - e^{-x})/x`, never a
+quotient by a difference of roots). Introduced in the chapter on momentum (to come).
 """
 
 from __future__ import annotations
@@ -40,7 +25,7 @@ _ERR = dict(over="ignore", under="ignore", invalid="ignore", divide="ignore")
 
 
 def _h(z):
-    """(1 - e^{-z}) / z for z >= 0, 1 at 0 (the decay's average; continuous, no 0/0)."""
+    """(1 - e^{-z}) / z for z >= 0, 1 at 0."""
     z = np.asarray(z, dtype=float)
     with np.errstate(**_ERR):
         return np.where(z == 0, 1.0, -np.expm1(-z) / np.where(z == 0, 1.0, z))
@@ -59,18 +44,13 @@ def _grid(lam, index):
 
 # ----------------------------------------------------------------------------- heavy ball
 def _heavy_ball(q, beta, k):
-    """``(gain, keep, log|keep|)`` of heavy ball at ``q = lr lam`` (1, r), step counts k (T, 1).
-
-    With roots r1,2 = m +- d of x^2 - (1 + beta - q) x + beta (m = (1 + beta - q)/2, sign
-    sigma of m, |r1| = R1 >= R2 = |r2|, rho = sqrt(beta)):
-    real roots: keep = sigma^k R1^(k-1) [R1 (1 + (R2/R1)^k)/2 + (|m| - sigma beta) E_k],
-    E_k = (1 - (R2/R1)^k) / (1 - R2/R1) = k h(-kL) / h(-L), L = log(R2/R1);
-    complex roots: keep = sigma^k rho^(k-1) [rho cos k th + (|m| - sigma beta) k sinc(k th)
-    / sinc(th)], th = atan(|d| / |m|). Both tend to sigma^k rho^(k-1) [rho + (|m| - sigma
-    beta) k] at a repeated root. Real positive roots (all small q): gain = (1 - R1^k) -
-    R2 (1 - R1) R1^(k-1) E_k, two positive terms, the second at most R2 <= rho times the first;
-    complex roots with m > 0: gain = (1 - rho^k) + 2 rho^k sin^2(k th/2) - (m - beta) S_k.
-    """
+    """``(gain, keep, log|keep|)`` of heavy ball at ``q = lr lam`` (1, r), steps k (T, 1)."""
+    # Roots m +- d of x^2 - (1 + beta - q) x + beta; sigma = sign(m), R1 >= R2 their moduli
+    # where real, rho = sqrt(beta), c = |m| - sigma beta >= 0. keep = sigma^k R1^(k-1) [R1 (1 +
+    # (R2/R1)^k)/2 + c E], E = k h(-kL)/h(-L), L = log(R2/R1) (real roots); keep = sigma^k
+    # rho^(k-1) [rho cos(k th) + c k sinc(k th)/sinc(th)], th = atan(|d|/|m|) (complex). Gain:
+    # (1 - R1^k) - R2 (1 - R1) S_k (positive roots; the second term <= R2 times the first),
+    # (1 - rho^k) + 2 rho^k sin^2(k th/2) - (m - beta) S_k (complex, m > 0), else 1 - keep.
     # 4 d^2, a product of two factors that vanish at the repeated roots; in extended
     # precision where numpy has it, as the closed form is steep in d^2 for large k
     b, ql = np.longdouble(beta), np.asarray(q, dtype=np.longdouble)
@@ -120,8 +100,7 @@ def _heavy_ball(q, beta, k):
 
 @dataclass(frozen=True)
 class HeavyBall:
-    r"""Heavy ball (Polyak's momentum) with step ``lr`` and momentum ``beta``, after ``k``
-    steps from rest (:math:`\phi_{-1} = \phi_0`):
+    r"""Heavy ball, step ``lr``, momentum ``beta``, k steps from rest (:math:`\phi_{-1}=\phi_0`):
 
     .. math::
 
@@ -129,13 +108,10 @@ class HeavyBall:
         \kappa_{k+1} = (1 + \beta - lr\lambda)\kappa_k - \beta\kappa_{k-1},
         \quad \kappa_0 = 1,\ \kappa_1 = 1 - lr\lambda.
 
-    Introduced in the chapter on momentum (to come). Called as ``f(lam, k)``: ``lam`` (r,),
-    ``k`` (T,) -> ``Filter(gain, keep)`` of shape (T, r). The closed form in the roots of
-    :math:`x^2 - (1 + \beta - lr\lambda)x + \beta` is exact also at repeated roots (as at
-    :func:`optimal_heavy_ball`) and in the complex (ringing) case. Where the roots are real
-    and positive (every small :math:`lr\lambda`), the gain keeps its relative accuracy, to
-    about eps / (1 - sqrt(beta)). ``beta = 0`` is :class:`~gflow_lib.Descent`. Diverging
-    modes (:func:`heavy_ball_stable` False) overflow to infinities.
+    Introduced in the chapter on momentum (to come). ``f(lam, k)``: ``lam`` (r,), ``k`` (T,)
+    -> ``Filter(gain, keep)`` (T, r), in closed form from the roots, exact also at repeated
+    and complex roots; small gains keep their digits (to about eps / (1 - sqrt(beta)));
+    ``beta = 0`` is :class:`~gflow_lib.Descent`; diverging modes overflow to infinities.
     """
 
     lr: float
@@ -172,18 +148,12 @@ class Nesterov:
 
         \psi_k = \phi_k + \tfrac{k-1}{k+2}(\phi_k - \phi_{k-1}), \quad
         \phi_{k+1} = \psi_k - lr\,\nabla L(\psi_k), \qquad
-        \kappa_{k+1} = (1 - lr\lambda)\big(\kappa_k + \tfrac{k-1}{k+2}(\kappa_k -
-        \kappa_{k-1})\big).
+        \kappa_{k+1} = (1 - lr\lambda)(\kappa_k + \tfrac{k-1}{k+2}(\kappa_k - \kappa_{k-1})).
 
-    Introduced in the chapter on momentum (to come). Called as ``f(lam, k)``: ``lam`` (r,),
-    ``k`` (T,) -> ``Filter(gain, keep)`` (T, r). The momentum changes with k, so there is no
-    constant-coefficient closed form: ``keep`` is the recursion above and ``gain`` its twin
-    :math:`F_{k+1} = lr\lambda + (1 - lr\lambda)(F_k + \tfrac{k-1}{k+2}(F_k - F_{k-1}))`,
-    run once to ``max(k)`` for all modes at once (O(max(k) r) work; at most
-    ``MAX_NESTEROV_STEPS``); ``keep = 1 - gain`` where the gain is below 1/2, else the
-    reverse. Exact in the sense of iterates: the same operations as the algorithm, one mode
-    at a time. Diverging modes are rescaled by powers of two as they grow and overflow to
-    infinities, never NaN.
+    Introduced in the chapter on momentum (to come). ``f(lam, k)``: ``lam`` (r,), ``k`` (T,)
+    -> ``Filter(gain, keep)`` (T, r). No constant-coefficient closed form exists: the
+    recursion (and its twin for small gains) runs to ``max(k) <= MAX_NESTEROV_STEPS`` for all
+    modes at once, exact as the iterates are; diverging modes overflow to infinities.
     """
 
     lr: float
@@ -238,23 +208,18 @@ class Nesterov:
 # ------------------------------------------------------------------------------ the flows
 @dataclass(frozen=True)
 class HeavyBallFlow:
-    r"""Heavy-ball flow with damping ``gamma``, from rest: each mode a damped oscillator,
+    r"""Heavy-ball flow with damping ``gamma`` from rest, each mode a damped oscillator:
 
     .. math::
 
-        \phi'' + \gamma\phi' = -\nabla L(\phi), \quad \phi'(0) = 0; \qquad
-        \kappa(t) = e^{-\gamma t/2}\Big(C(\omega^2 t^2)
-        + \tfrac{\gamma t}{2} S(\omega^2 t^2)\Big), \quad \omega^2 = \lambda - \gamma^2/4,
+        \phi'' + \gamma\phi' = -\nabla L, \ \phi'(0) = 0; \qquad
+        \kappa = e^{-\gamma t/2}\big(C(\omega^2 t^2) + \tfrac{\gamma t}{2} S(\omega^2 t^2)\big),
+        \ \omega^2 = \lambda - \tfrac{\gamma^2}{4},
 
-    with :math:`C(w) = \cos\sqrt w`, :math:`S(w) = \sin\sqrt w/\sqrt w` (their hyperbolic
-    forms for :math:`w < 0`): under-, over- and critically damped (:math:`\gamma =
-    2\sqrt\lambda`, :math:`\kappa = e^{-\gamma t/2}(1 + \gamma t/2)`) in one continuous form.
-
-    Introduced in the chapter on momentum (to come). Called as ``f(lam, t)``: ``lam`` (r,),
-    ``t`` (T,) -> ``Filter(gain, keep)`` (T, r). Overdamped modes are written with the slow
-    rate :math:`\lambda/(\gamma/2 + \sqrt{-\omega^2})` (no cancellation); the gain is a
-    series where both rates times t are at most 1, so small :math:`\lambda t^2` keeps its
-    digits.
+    :math:`C(w) = \cos\sqrt w`, :math:`S(w) = \sin\sqrt w/\sqrt w` (hyperbolic for w < 0):
+    under-, over- and critically damped (:math:`\gamma = 2\sqrt\lambda`) in one continuous
+    form. Introduced in the chapter on momentum (to come). ``f(lam, t)``: ``lam`` (r,),
+    ``t`` (T,) -> ``Filter(gain, keep)`` (T, r); small gains keep their digits.
     """
 
     damping: float
@@ -299,9 +264,8 @@ class HeavyBallFlow:
 
 
 def _phi2_series(e1, e2, terms=24):
-    r"""The second divided difference of :math:`e^{-x}` at 0, x1, x2 given :math:`e_1 = x_1 +
-    x_2`, :math:`e_2 = x_1 x_2`: :math:`\sum_{n \ge 2} (-1)^n h_{n-2}(x_1, x_2)/n!`, for
-    :math:`|x_i| \le 1` (24 terms: below 1e-21)."""
+    """Second divided difference of exp(-x) at 0, x1, x2 (from e1 = x1 + x2, e2 = x1 x2),
+    by its series: |xi| <= 1."""
     h_prev, h = np.zeros_like(e1), np.ones_like(e1)  # h_{-1}, h_0
     total, fact = 0.5 * h, 2.0
     for n in range(3, terms + 2):
@@ -317,14 +281,13 @@ class NesterovFlow:
 
     .. math::
 
-        \phi'' + \tfrac{3}{t}\phi' = -\nabla L(\phi), \quad \phi'(0) = 0; \qquad
-        \kappa(t) = \frac{2 J_1(\sqrt\lambda\, t)}{\sqrt\lambda\, t}.
+        \phi'' + \tfrac{3}{t}\phi' = -\nabla L, \ \phi'(0) = 0; \qquad
+        \kappa = 2 J_1(\sqrt\lambda\, t)/(\sqrt\lambda\, t).
 
-    Introduced in the chapter on momentum (to come). Called as ``f(lam, t)``: ``lam`` (r,),
-    ``t`` (T,) -> ``Filter(gain, keep)`` (T, r). :class:`Nesterov` with step ``lr`` after
-    ``k`` steps approaches it at :math:`t = k\sqrt{lr}`. Where :math:`x = \sqrt\lambda t \le
-    1`, both come from the series :math:`\sum_n (-1)^n (x/2)^{2n}/(n!(n+1)!)` (the gain from
-    its terms n >= 1, so small x keeps its digits); elsewhere ``scipy.special.j1``.
+    Introduced in the chapter on momentum (to come). ``f(lam, t)``: ``lam`` (r,), ``t`` (T,)
+    -> ``Filter(gain, keep)`` (T, r); the series where :math:`\sqrt\lambda t \le 1` (small
+    gains keep their digits), ``scipy.special.j1`` elsewhere. :class:`Nesterov` with step
+    ``lr`` approaches it at :math:`t = k\sqrt{lr}`.
     """
 
     index_kind = "time"
@@ -356,42 +319,35 @@ def _extremes(eigenvalues):
 
 
 def optimal_descent(eigenvalues):
-    r"""The step of gradient descent with the fastest worst-case rate, and that rate:
+    r"""The step of descent with the fastest worst-case rate, and that rate:
 
     .. math:: lr = \frac{2}{\lambda_{\min} + \lambda_{\max}}, \qquad
-        \text{rate} = \frac{\kappa - 1}{\kappa + 1}, \quad \kappa = \lambda_{\max}/\lambda_{\min}.
+        \text{rate} = \frac{\kappa - 1}{\kappa + 1}, \ \kappa = \lambda_{\max}/\lambda_{\min}.
 
     Introduced in the chapter on momentum (to come).
 
     Parameters
     ----------
     eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
-        Finite, non-negative, at least one positive; zeros (modes the data do not see) are
-        left out.
+        Finite, non-negative, one positive at least; zeros are left out.
 
     Returns
     -------
     lr, rate : float
-        Every mode's distance shrinks by at least ``rate`` per step.
     """
     lo, hi = _extremes(eigenvalues)
     return 2.0 / (lo + hi), (hi - lo) / (hi + lo)
 
 
 def optimal_heavy_ball(eigenvalues):
-    r"""Polyak's step and momentum for heavy ball, and their rate:
+    r"""Polyak's step and momentum for heavy ball, and their rate (every mode's root modulus):
 
     .. math:: lr = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}, \qquad
         \beta = \Big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Big)^2, \qquad
         \text{rate} = \sqrt\beta.
 
-    Introduced in the chapter on momentum (to come). Both extreme modes sit at a repeated
-    root; every mode's roots have modulus ``rate``.
-
-    Parameters
-    ----------
-    eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
-        As for :func:`optimal_descent`.
+    Introduced in the chapter on momentum (to come). ``eigenvalues`` as for
+    :func:`optimal_descent`; both extreme modes sit at repeated roots.
 
     Returns
     -------
@@ -404,7 +360,7 @@ def optimal_heavy_ball(eigenvalues):
 
 
 def heavy_ball_stable(eigenvalues, lr, beta):
-    r"""Where heavy ball converges: both roots inside the unit circle,
+    r"""Where heavy ball converges (both roots inside the unit circle):
 
     .. math:: 0 < lr\,\lambda < 2(1 + \beta), \qquad 0 \le \beta < 1.
 
@@ -413,11 +369,9 @@ def heavy_ball_stable(eigenvalues, lr, beta):
     Parameters
     ----------
     eigenvalues : array_like, shape (n,)
-        Finite and non-negative; a zero eigenvalue's mode stays where it started (False).
+        Finite, non-negative (a zero eigenvalue's mode stays put: False).
     lr : float
-        Positive.
     beta : float
-        In [0, 1).
 
     Returns
     -------
@@ -430,11 +384,9 @@ def heavy_ball_stable(eigenvalues, lr, beta):
 
 
 def heavy_ball_threshold(eigenvalues, beta) -> float:
-    r"""The step above which heavy ball with momentum ``beta`` diverges:
-    :math:`lr < 2(1 + \beta)/\lambda_{\max}` (twice descent's 1/lambda_max at beta = 0,
-    up to four times as beta -> 1).
-
-    Introduced in the chapter on momentum (to come). ``eigenvalues`` as for
+    r"""The step above which heavy ball with momentum ``beta`` diverges,
+    :math:`2(1 + \beta)/\lambda_{\max}` (descent's 2/lambda_max at beta = 0, twice that as
+    beta -> 1). Introduced in the chapter on momentum (to come); ``eigenvalues`` as for
     :func:`optimal_descent`.
     """
     beta = v.momentum(beta, "beta")
