@@ -14,6 +14,8 @@ import dataclasses
 import mpmath as mp
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 import gflow_lib
@@ -219,6 +221,17 @@ def test_nesterov_gain_keeps_its_digits_against_mpmath(q):
     assert ek < 1e-14 and eg < 4 * K * np.finfo(float).eps  # a recursion: k roundings
 
 
+@given(beta=st.floats(0.0, 0.999), frac=st.floats(1e-6, 0.999), k=st.integers(0, 150))
+def test_heavy_ball_anywhere_in_the_stable_region_against_mpmath(beta, frac, k):
+    """Any stable (lr lam, beta), any k: keep to 1e-13 of its largest value, gain + keep = 1."""
+    q = frac * 2 * (1 + beta)
+    ref = _mp_heavy_ball(q, beta, k)
+    gain, keep = HeavyBall(1.0, beta)(np.array([q]), np.arange(k + 1))
+    rk = np.array([float(x) for x in ref])
+    assert np.max(np.abs(keep[:, 0] - rk)) <= 1e-13 * np.max(np.abs(rk))
+    assert np.max(np.abs(gain + keep - 1)) <= 2 * np.finfo(float).eps * max(1, np.max(gain))
+
+
 def _mp_oscillator(lam, gamma, t):
     """e'' + gamma e' + lam e = 0 from rest, at 50 digits (the repeated-root form where the
     discriminant is exactly 0)."""
@@ -228,6 +241,22 @@ def _mp_oscillator(lam, gamma, t):
         return mp.exp(-a * t) * (1 + a * t)
     r = mp.sqrt(D)  # complex where underdamped
     return mp.re(mp.exp(-a * t) * (mp.cosh(r * t) + a * mp.sinh(r * t) / r))
+
+
+@given(log_lam=st.floats(-6.0, 2.0), ratio=st.floats(0.0, 3.0),
+       s=st.just(0.0) | st.floats(1e-8, 30.0))  # (1 - keep at 50 digits needs s >= 1e-8)
+def test_heavy_ball_flow_in_any_regime_against_mpmath(log_lam, ratio, s):
+    """gamma from 0 to 3 times critical, t up to 30 / sqrt(lam): keep to 1e-13 (times the
+    phase omega t, which the rounding of omega shifts), gain relative where below 1/2."""
+    lam = 10.0**log_lam
+    gamma, t = ratio * 2 * np.sqrt(lam), s / np.sqrt(lam)
+    ref = _mp_oscillator(lam, gamma, t)
+    gain, keep = HeavyBallFlow(gamma)(np.array([lam]), t)
+    assert abs(keep[0, 0] - float(ref)) <= 1e-13 * (1 + s)
+    if float(1 - ref) < 0.5 and s < 3:
+        assert abs(gain[0, 0] - float(1 - ref)) <= 1e-13 * float(1 - ref)
+    if s == 0:
+        assert gain[0, 0] == 0.0 and keep[0, 0] == 1.0
 
 
 @pytest.mark.parametrize("lam, gamma", [(4.0, 4.0), (2.0, 2 * np.sqrt(2.0)), (1e-6, 2e-3)])
