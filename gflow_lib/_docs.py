@@ -27,7 +27,7 @@ PARAMS = {
     "y_or_none": """y : array_like, shape (I,), or None
     Targets; None when ``X`` is a built :class:`~gflow_lib.Spectrum`.""",
     "phi0": """phi0 : array_like, shape (D,), or None
-    Start of the flow (None, the default: zeros).""",
+    The start (None: zeros).""",
     "f0": """f0 : array_like, shape (I,), optional
     Outputs at the training inputs at the start (default zeros).""",
     "X_y": """X : array_like, shape (D, I)
