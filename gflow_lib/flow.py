@@ -42,12 +42,12 @@ def mode_factors(lam, t) -> ModeFactors:
     .. math::
 
         e(\lambda, t) = e^{-\lambda t}, \qquad
-        g(\lambda, t) = \int_0^t e^{-\lambda s}\, ds = \frac{1 - e^{-\lambda t}}{\lambda},
-        \quad g(0, t) = 0 .
+        g(\lambda, t) = \frac{1 - e^{-\lambda t}}{\lambda}
+        = \int_0^t e^{-\lambda s}\, ds \quad (\lambda > 0), \qquad g(0, t) = 0.
 
-    At a zero eigenvalue ``g`` follows the library's pseudo-inverse convention
-    (:mod:`gflow_lib.spectrum`): 0, not the integral's ``t``, since it only ever multiplies
-    a component of ``X y`` that is zero.
+    At a zero eigenvalue ``g`` is not the integral (which is ``t``) but the library's
+    pseudo-inverse convention (:mod:`gflow_lib.spectrum`): it only ever multiplies a
+    component of ``X y`` that is zero, so the flow is the same either way.
 
     Parameters
     ----------
