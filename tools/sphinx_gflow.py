@@ -336,4 +336,6 @@ def setup(app):
     app.connect("html-page-context", meta_description)
     app.connect("build-finished", lighter_pages)
     app.add_js_file(None, body=MATHJAX2_SHIM)
+    # book/site/gflow-nav.js: the visible sidebar buttons (hamburger, "Contents") work.
+    app.add_js_file("gflow-nav.js", loading_method="defer")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
