@@ -1,7 +1,6 @@
-r"""The numbers behind the book's composite figures, computed with the core: the loss over a
-window of (slope, intercept) for the landscapes (:func:`loss_surface`), and the numbers of the
-introduction's figure of four viewpoints (:func:`four_views`). Numpy and the core only;
-:mod:`gflow_lib.plotting` draws what these return.
+"""The numbers behind the book's composite figures: the loss over a window of (slope,
+intercept) (:func:`loss_surface`) and the introduction's figure of four viewpoints
+(:func:`four_views`). :mod:`gflow_lib.plotting` draws what these return.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .landscape import loss_grid
 from .spectrum import Flow, SpectrumPath, spectrum_of
@@ -26,22 +26,23 @@ class LossSurface(NamedTuple):
     loss: np.ndarray
 
 
+@_docs.fill
 def loss_surface(X, y, extent=(-1.0, 1.0, -1.0, 1.0), n: int = 241) -> LossSurface:
-    r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on an ``n`` x ``n``
-    grid over a window of (intercept, slope), for :func:`gflow_lib.plotting.plot_landscape`.
+    r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on an ``n`` x ``n`` grid over
+    a window of (intercept, slope), for :func:`gflow_lib.plotting.plot_landscape`.
 
-    Introduced in the chapter on the loss landscape (there written out with
+    Introduced in the chapter on the loss landscape (written out there with
     :func:`gflow_lib.landscape.loss_grid`, which this calls).
 
     Parameters
     ----------
     X : array_like, shape (2, I), or Spectrum
-        Slope row, then intercept row (ones); or its built :class:`~gflow_lib.Spectrum`.
-    y : array_like, shape (I,), or None (with a Spectrum)
+        Slope row, then ones; or its built :class:`~gflow_lib.Spectrum`.
+    %(y_or_none)s
     extent : (intercept_min, intercept_max, slope_min, slope_max)
         The window, in the order of the plot's axes.
     n : int
-        Grid points per axis, at least 2.
+        Grid points per axis, >= 2.
 
     Returns
     -------
@@ -52,6 +53,7 @@ def loss_surface(X, y, extent=(-1.0, 1.0, -1.0, 1.0), n: int = 241) -> LossSurfa
     n = v.non_negative_int(n, "n")
     if n < 2:
         raise ValueError(f"n must be at least 2 grid points per axis; got {n}")
+    v.size_limit(n * n, "n * n", what=" grid points")
     slopes, intercepts = np.linspace(s0, s1, n), np.linspace(c0, c1, n)
     return LossSurface(slopes, intercepts, loss_grid(X, y, slopes, intercepts))
 
@@ -77,45 +79,37 @@ class FourViews(NamedTuple):
     pred_var: np.ndarray
 
 
+@_docs.fill
 def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
                band_times=(0.0, 0.4, 2.0), n_samples=40, seed=0,
                extent=(-1.0, 1.0, -1.0, 1.0)) -> FourViews:
     r"""Everything the figure of four viewpoints draws, for a line fitted by gradient flow.
 
     Introduced in the chapter on the introduction; drawn by
-    :func:`gflow_lib.plotting.plot_four_views`.
-
-    The flow is affine in its start, :math:`\phi(t) = E\phi_0 + c(t)` with
-    :math:`E = e^{-At}`, so starts drawn from :math:`N(\phi_0, \Sigma_0)` stay Gaussian:
+    :func:`gflow_lib.plotting.plot_four_views`. The flow is affine in its start,
+    :math:`\phi(t) = E\phi_0 + c(t)` with :math:`E = e^{-At}`, so Gaussian starts stay Gaussian:
 
     .. math::
 
         \operatorname{E}\phi(t) = E\phi_0 + c(t), \qquad
         \operatorname{cov}\phi(t) = E\,\Sigma_0 E^T .
 
-    The columns of :math:`E` are the moves of :math:`\phi_0 + e_d` minus the move of
-    :math:`\phi_0`: one batch through the flow's spectrum gives them with the
-    paths of the random starts.
-
     Parameters
     ----------
     X : array_like, shape (2, I), or Spectrum
-        The data matrix, or its built :class:`~gflow_lib.Spectrum` (decomposed once either
-        way, and used for every panel).
-    y : array_like, shape (I,), or None (with a Spectrum)
+        Slope row, then ones; or its built :class:`~gflow_lib.Spectrum` (decomposed once).
+    %(y_or_none)s
     phi0 : array_like, shape (2,), or None
-        Start of the top row and mean of the starts of the bottom row (None: zeros).
+        Start of the top row and mean of the random starts (None: zeros).
     prior_cov : array_like, shape (2, 2), optional
         Covariance :math:`\Sigma_0` of the random starts (default ``0.04 I``).
     times, band_times : sequences of float
-        Times of the fitted lines and of the ellipses and bands.
+        Times of the fitted lines, and of the ellipses and bands.
     n_samples : int
-        Number of random starts drawn.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
+        Number of random starts.
+    %(seed)s
     extent : (intercept_min, intercept_max, slope_min, slope_max)
-        Window of the loss ``surface`` (:func:`loss_surface`): wide enough for the random
-        starts.
+        Window of the loss ``surface``, wide enough for the random starts.
 
     Returns
     -------

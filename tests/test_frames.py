@@ -34,6 +34,7 @@ def test_loss_surface_is_the_loss_on_its_grid(seed):
         ({"extent": (1.0, 0.0, 0.0, 1.0)}, ValueError, "intercept_min < intercept_max"),
         ({"extent": (0.0, 1.0, 0.0, np.inf)}, ValueError, "extent must be finite"),
         ({"n": 1}, ValueError, "n must be at least 2"),
+        ({"n": 10**8}, ValueError, r"n \* n must be at most 134,217,728 grid points; got"),
     ],
 )
 def test_loss_surface_bad_input(seed, kwargs, exc, words):
