@@ -437,3 +437,19 @@ def spectrum_values(value, name: str = "eigenvalues", positive: bool = True) -> 
         raise ValueError(f"{name} must include a positive eigenvalue; got "
                          f"{'none' if lam.size == 0 else 'only zeros'} ({lam.size} values)")
     return lam
+
+
+def metric(value, D: int, name: str = "metric") -> np.ndarray:
+    """A preconditioner: a finite, symmetric positive definite D x D matrix (momentum, H9)."""
+    P = as_real_array(value, name)
+    if P.shape != (D, D):
+        raise ValueError(f"{name} must be a symmetric positive definite matrix of shape ({D}, "
+                         f"{D}), one row per parameter; got shape {P.shape}")
+    check_finite(P, name)
+    scale = max(float(np.max(np.abs(P))), np.finfo(float).tiny)
+    check_symmetric(P, name, scale)
+    w = np.linalg.eigvalsh(0.5 * P + 0.5 * P.T)
+    if not w[0] > D * np.finfo(float).eps * w[-1]:
+        raise ValueError(f"{name} must be positive definite; got smallest eigenvalue "
+                         f"{float(w[0]):.3g} (largest {float(w[-1]):.3g})")
+    return P
