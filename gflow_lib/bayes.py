@@ -1,12 +1,10 @@
-r"""Distributions over time: flows from a random start, and the Bayesian posterior.
+"""Distributions over time: flows from a random start, and the Bayesian posterior.
 
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``). Both
-are spreads of a Gaussian crowd of starts (:meth:`gflow_lib.spectrum.Spectrum.spread`), paths
-through one spectrum: the flow's crowd is ``Spectrum(X, y).path(Flow(), prior_mean)``
-(:meth:`~gflow_lib.spectrum.SpectrumPath.predictive`), the posterior the path of
-:class:`~gflow_lib.Ridge` from 0 at the penalty ``sigma_sq / sigma_sq_p``. ``X`` is D x I
-(columns are data points), ``y`` (I,), new inputs ``X_new`` (D, M), times ``t`` >= 0, the noise
-variance ``sigma_sq`` and the prior variance of each parameter ``sigma_sq_p`` > 0.
+are spreads of a Gaussian crowd of starts through one spectrum
+(:meth:`gflow_lib.spectrum.Spectrum.spread`): the flow's crowd is
+``Spectrum(X, y).path(Flow(), prior_mean)``, the posterior the path of
+:class:`~gflow_lib.Ridge` from 0 at the penalty ``sigma_sq / sigma_sq_p``.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .spectrum import Flow, Ridge, Spectrum
 
@@ -45,33 +44,32 @@ def _finite_or_raise(arrays, X_new, S):
         )
 
 
+@_docs.fill
 def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction:
     r"""Mean and variance of predictions at ``X_new`` when
     :math:`\phi_0 \sim N(\mu_0, \Sigma_0)` is trained by gradient flow for time ``t``.
 
     Introduced in the chapter on the Bayesian view over time. With :math:`E = e^{-X X^T t}` and
-    :math:`c = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + c`, so
+    :math:`c = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + c`, so the model
+    output (no observation noise) has
 
     .. math:: \text{mean} = X_*^T (E \mu_0 + c), \qquad
-        \text{var} = \operatorname{diag}(X_*^T E \Sigma_0 E^T X_*),
-
-    the variance of the model output (no observation noise), a sum of non-negative terms.
+        \text{var} = \operatorname{diag}(X_*^T E \Sigma_0 E^T X_*).
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    X_new : array_like, shape (D, M)
-    t : float or array_like, shape (T,)
+    %(X_y)s
+    %(X_new)s
+    %(t)s
     prior_mean : array_like, shape (D,), or None
-        The mean of the starts, ``phi0`` of the path (None: zeros).
+        The mean of the starts (None: zeros).
     prior_cov : array_like, shape (D, D)
         Symmetric positive semidefinite.
 
     Returns
     -------
     Prediction
-        ``mean`` and ``var``, each of shape (M,) for scalar ``t``, (T, M) for an array.
+        ``mean`` and ``var``, each (M,) for scalar ``t``, (T, M) for an array.
     """
     X, y, prior_mean = v.problem(X, y, prior_mean, "prior_mean")
     path = Spectrum(X, y, checked=True).path(Flow(), prior_mean)
@@ -80,6 +78,7 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
     return Prediction(mean, var)
 
 
+@_docs.fill
 def ensemble_params(X, y, phi0s, t):
     r"""Parameters at time(s) ``t`` of many flows at once, one per start.
 
@@ -90,11 +89,10 @@ def ensemble_params(X, y, phi0s, t):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
+    %(X_y)s
     phi0s : array_like, shape (N, D)
         One start per row.
-    t : float or array_like, shape (T,)
+    %(t)s
 
     Returns
     -------
@@ -117,12 +115,13 @@ def _posterior(X, y, sigma_sq, sigma_sq_p):
     return spec, filt, spec.path(Ridge()).params(p), s2, sp2
 
 
+@_docs.fill
 def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
     r"""Posterior of the parameters under the prior :math:`N(0, \sigma_p^2 I)` and noise
     :math:`y = X^T\phi + \epsilon`, :math:`\epsilon \sim N(0, \sigma^2 I)`.
 
     Introduced in the chapter on the Bayesian view over time. The covariance is a sum of
-    non-negative terms per mode (no inverse, no cancellation for a tiny noise variance):
+    non-negative terms per mode (no inverse):
 
     .. math:: \Sigma = \sigma^2 (X X^T + p I)^{-1}
         = \sigma_p^2\big(P_0 + V_r \operatorname{diag}\big(\tfrac{p}{\lambda + p}\big) V_r^T\big),
@@ -130,14 +129,13 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    sigma_sq, sigma_sq_p : float
+    %(X_y)s
+    %(sigma_sq_both)s
 
     Returns
     -------
     Posterior
-        ``mean`` of shape (D,) and ``cov`` of shape (D, D).
+        ``mean`` (D,) and ``cov`` (D, D).
     """
     spec, filt, mean, _, sp2 = _posterior(X, y, sigma_sq, sigma_sq_p)
     Vr = spec.range_basis
@@ -145,6 +143,7 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
     return Posterior(mean, 0.5 * (cov + cov.T))
 
 
+@_docs.fill
 def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Prediction:
     r"""Mean and variance of the posterior predictions at ``X_new``.
 
@@ -156,17 +155,16 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Pred
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    X_new : array_like, shape (D, M)
-    sigma_sq, sigma_sq_p : float
+    %(X_y)s
+    %(X_new)s
+    %(sigma_sq_both)s
     noisy : bool
-        Whether to add :math:`\sigma^2` (a new observation rather than the model output).
+        Add :math:`\sigma^2` (a new observation rather than the model output).
 
     Returns
     -------
     Prediction
-        ``mean`` and ``var``, each of shape (M,).
+        ``mean`` and ``var``, each (M,).
     """
     if not isinstance(noisy, (bool, np.bool_)):
         raise TypeError(f"noisy must be True or False; got {v.describe(noisy)}")
@@ -180,31 +178,26 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Pred
     return Prediction(mean, var + s2 if noisy else var)
 
 
+@_docs.fill
 def sample_then_optimize(X, y, sigma_sq, sigma_sq_p, n_samples, seed=0):
     r"""Exact samples of the posterior: train random starts on randomly perturbed targets,
     each with a penalty that pulls it back toward its own start.
 
-    Introduced in the chapter on the Bayesian view over time. Draw a start
+    Introduced in the chapter on the Bayesian view over time. For a start
     :math:`\tilde\phi \sim N(0, \sigma_p^2 I)` and a perturbation
-    :math:`\epsilon \sim N(0, \sigma^2 I)` of the targets, and return the minimiser of
+    :math:`\epsilon \sim N(0, \sigma^2 I)` the minimiser of
 
     .. math:: \tfrac12\lVert X^T\phi - (y + \epsilon)\rVert^2
         + \tfrac{p}{2}\lVert \phi - \tilde\phi\rVert^2, \qquad p = \sigma^2/\sigma_p^2,
 
-    which is :math:`\tilde\phi + (XX^T + pI)^{-1}X(y + \epsilon - X^T\tilde\phi)` (what gradient
-    flow on that loss reaches as :math:`t \to \infty`). It is Gaussian with mean
-    :math:`\phi_{MAP}` and covariance :math:`(A + pI)^{-1}(\sigma^2 A + p^2\sigma_p^2 I)
-    (A + pI)^{-1} = \sigma^2(A + pI)^{-1}`: a draw from :func:`posterior_distribution`
-    (Papandreou and Yuille 2010; Matthews et al. 2017). Applied mode by mode through the
-    ridge filter, without an inverse; the null-space part of the start is kept, as the
-    posterior keeps the prior there.
+    (where gradient flow on that loss ends) is Gaussian with mean :math:`\phi_{MAP}` and
+    covariance :math:`\sigma^2(XX^T + pI)^{-1}`: a draw from :func:`posterior_distribution`
+    (Papandreou and Yuille 2010; Matthews et al. 2017).
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    sigma_sq, sigma_sq_p : float
-        Noise variance and prior variance of each parameter.
+    %(X_y)s
+    %(sigma_sq_both)s
     n_samples : int
         Number of samples N, >= 1.
     seed : int

@@ -1,11 +1,9 @@
-r"""Gradient descent with a finite step ``lr``, and the closed forms it is compared with.
+"""Gradient descent with a finite step ``lr``, and the closed forms it is compared with.
 
-Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``X`` is D x I
-(columns are data points), ``y`` has shape (I,), ``phi0`` (D,); the step ``lr`` is > 0, and
-times ``t`` and step counts are >= 0. The closed forms are paths through one spectrum:
-``descent_closed_form(X, y, phi0, lr, k)`` is ``Spectrum(X, y).path(Descent(lr), phi0).params(k)``,
-and the modified flows are :class:`~gflow_lib.ModifiedFlow` and
-:class:`~gflow_lib.ExactModifiedFlow` in place of :class:`~gflow_lib.Descent`.
+Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). The closed forms
+are paths through one spectrum: ``descent_closed_form(X, y, phi0, lr, k)`` is
+``Spectrum(X, y).path(Descent(lr), phi0).params(k)``, and the modified flows use
+:class:`~gflow_lib.ModifiedFlow` and :class:`~gflow_lib.ExactModifiedFlow` instead.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .spectrum import Descent, ExactModifiedFlow, ModifiedFlow, Spectrum, spectrum_of
 
@@ -22,13 +21,13 @@ __all__ = ["descent_closed_form", "exact_modified_flow_params", "gradient_descen
 
 
 class Thresholds(NamedTuple):
-    """The step sizes below which descent moves monotonically (``monotone``) and converges
-    (``stable``)."""
+    """The steps below which descent is monotone (``monotone``) and converges (``stable``)."""
 
     monotone: float
     stable: float
 
 
+@_docs.fill
 def gradient_descent(X, y, phi0, lr, n_steps):
     r"""Plain gradient descent on :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`.
 
@@ -38,19 +37,16 @@ def gradient_descent(X, y, phi0, lr, n_steps):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (D,) or None
-        The start (None: zeros).
-    lr : float
-    n_steps : int
+    %(X_y)s
+    %(phi0)s
+    %(lr)s
+    %(n_steps)s
 
     Returns
     -------
     ndarray, shape (n_steps + 1, D)
-        The iterates, ``phi0`` first; a diverging run overflows to infinity without warnings
-        (from the first step that overflows, the iterates are those of
-        :func:`descent_closed_form`, so they are infinities with their signs, never NaN).
+        The iterates, ``phi0`` first; a diverging run overflows to infinities with their signs,
+        never NaN.
     """
     X, y, phi0 = v.problem(X, y, phi0)
     lr = v.positive_scalar(lr, "lr")
@@ -74,6 +70,7 @@ def gradient_descent(X, y, phi0, lr, n_steps):
     return out
 
 
+@_docs.fill
 def stability_thresholds(X) -> Thresholds:
     r"""The step sizes below which descent is monotone and stable.
 
@@ -104,6 +101,7 @@ def _filtered(filt, X, y, phi0, index):
     return Spectrum(X, y, checked=True).path(filt, phi0).params(index)
 
 
+@_docs.fill
 def descent_closed_form(X, y, phi0, lr, k):
     r"""Gradient descent after ``k`` steps, in closed form (no loop over steps).
 
@@ -113,11 +111,9 @@ def descent_closed_form(X, y, phi0, lr, k):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (D,)
-    lr : float
-    k : int or array_like of int, shape (K,)
+    %(X_y_phi0)s
+    %(lr)s
+    %(k)s
 
     Returns
     -------
@@ -127,9 +123,10 @@ def descent_closed_form(X, y, phi0, lr, k):
     return _filtered(Descent(lr), X, y, phi0, k)
 
 
+@_docs.fill
 def modified_flow_params(X, y, phi0, lr, t):
-    r"""Gradient flow of the modified loss, which descent with step ``lr`` follows to
-    :math:`O(\mathrm{lr}^2)` per unit time (:func:`modified_loss`).
+    r"""Gradient flow of the modified loss (:func:`modified_loss`), which descent with step
+    ``lr`` follows to :math:`O(\mathrm{lr}^2)` per unit time.
 
     Introduced in the chapter on the loss landscape (backward error analysis: Barrett and
     Dherin, "Implicit gradient regularization", ICLR 2021).
@@ -138,12 +135,10 @@ def modified_flow_params(X, y, phi0, lr, t):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (D,)
+    %(X_y_phi0)s
     lr : float
         The step of the descent being modelled.
-    t : float or array_like, shape (T,)
+    %(t)s
 
     Returns
     -------
@@ -152,30 +147,25 @@ def modified_flow_params(X, y, phi0, lr, t):
     return _filtered(ModifiedFlow(lr), X, y, phi0, t)
 
 
+@_docs.fill
 def exact_modified_flow_params(X, y, phi0, lr, t):
     r"""The gradient flow on which gradient descent with step ``lr`` lies exactly, at time ``t``.
 
-    Introduced in the chapter on the loss landscape. For :math:`lr < 1/\lambda_{\max}` one
-    step multiplies mode :math:`k` by :math:`1 - lr\,\lambda_k = e^{-\tilde\lambda_k lr}` with
-    :math:`\tilde\lambda_k = -\log(1 - lr\,\lambda_k)/lr`. So the iterates are the flow of the
-    quadratic loss with Hessian :math:`A_{lr} = -\log(I - lr\,A)/lr` (same minimum, same
-    eigenvectors) sampled at :math:`t = k\,lr`:
+    Introduced in the chapter on the loss landscape. One step multiplies mode :math:`k` by
+    :math:`1 - lr\,\lambda_k = e^{-\tilde\lambda_k lr}`, so the iterates are the flow with
+    Hessian :math:`-\log(I - lr\,A)/lr` sampled at :math:`t = k\,lr`; its first-order term gives
+    :func:`modified_flow_params`.
 
     .. math:: \phi(t) = \phi^* + V e^{-\tilde\Lambda t} V^T (\phi_0 - \phi^*), \qquad
-        \phi(k\,lr) = \phi_k .
-
-    The first-order term of :math:`\tilde\lambda` gives :func:`modified_flow_params`.
+        \tilde\lambda_k = -\log(1 - lr\,\lambda_k)/lr
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    phi0 : array_like, shape (D,)
+    %(X_y_phi0)s
     lr : float
-        The step of the descent, below :math:`1/\lambda_{\max}`
-        (``stability_thresholds(X).monotone``): above it descent flips the sign of the fast
-        modes at every step, which no gradient flow does.
-    t : float or array_like, shape (T,)
+        The step of the descent, below :math:`1/\lambda_{\max}` (beyond it descent flips the
+        sign of the fast modes, which no flow does).
+    %(t)s
 
     Returns
     -------
@@ -185,6 +175,7 @@ def exact_modified_flow_params(X, y, phi0, lr, t):
     return _filtered(ExactModifiedFlow(lr), X, y, phi0, t)
 
 
+@_docs.fill
 def modified_loss(X, y, phi, lr):
     r"""The modified loss that gradient descent with step ``lr`` follows more closely.
 
@@ -195,10 +186,9 @@ def modified_loss(X, y, phi, lr):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
+    %(X_y)s
     phi : array_like, shape (D,) or (T, D)
-    lr : float
+    %(lr)s
 
     Returns
     -------

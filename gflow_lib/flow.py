@@ -1,11 +1,9 @@
 r"""Gradient flow for linear least squares, in closed form.
 
-Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). The model is
-:math:`f = X^T\phi` (``X`` is D x I, columns are data points), the loss
-:math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`, and the flow
-:math:`d\phi/dt = -X(X^T\phi - y)` moves each eigen-coordinate by the filter
-:math:`1 - e^{-\lambda t}` (:class:`gflow_lib.Flow`): :class:`LinearFlow` is
-``Spectrum(X, y).path(Flow(), phi0)`` and :class:`KernelFlow` is
+Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). The flow
+:math:`d\phi/dt = -X(X^T\phi - y)` of :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`
+moves each eigen-coordinate by the filter :math:`1 - e^{-\lambda t}` (:class:`gflow_lib.Flow`):
+:class:`LinearFlow` is ``Spectrum(X, y).path(Flow(), phi0)`` and :class:`KernelFlow` is
 ``KernelSpectrum(K, y).path(Flow(), f0)``.
 """
 
@@ -15,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .spectrum import (
     Flow,
@@ -34,10 +33,12 @@ class ModeFactors(NamedTuple):
     g: np.ndarray
 
 
+@_docs.fill
 def mode_factors(lam, t) -> ModeFactors:
     r"""Per-mode factors of the flow: the decay of the start and the gain on the target.
 
-    Introduced in the chapter on closed-form flow.
+    Introduced in the chapter on closed-form flow. ``g(0, t)`` is 0, not the integral's ``t``:
+    the pseudo-inverse convention (:mod:`gflow_lib.spectrum`); it multiplies a zero part of ``X y``.
 
     .. math::
 
@@ -45,22 +46,16 @@ def mode_factors(lam, t) -> ModeFactors:
         g(\lambda, t) = \frac{1 - e^{-\lambda t}}{\lambda}
         = \int_0^t e^{-\lambda s}\, ds \quad (\lambda > 0), \qquad g(0, t) = 0.
 
-    At a zero eigenvalue ``g`` is not the integral (which is ``t``) but the library's
-    pseudo-inverse convention (:mod:`gflow_lib.spectrum`): it only ever multiplies a
-    component of ``X y`` that is zero, so the flow is the same either way.
-
     Parameters
     ----------
     lam : array_like, shape (K,)
         Non-negative eigenvalues.
-    t : float or array_like, shape (T,)
-        Non-negative times.
+    %(t)s
 
     Returns
     -------
     ModeFactors
-        ``e`` and ``g``, shape (K,) for scalar ``t``, (T, K) for an array (``expm1``: no
-        cancellation for small ``lambda t``).
+        ``e`` and ``g``, shape (K,) for scalar ``t``, (T, K) for an array.
     """
     lam = v.eigenvalues(lam)
     tt, scalar = v.times(t)
@@ -68,45 +63,39 @@ def mode_factors(lam, t) -> ModeFactors:
     return v.unbatch(ModeFactors(keep, kernel_coefficients(lam, gain)), scalar)
 
 
+@_docs.fill
 class LinearFlow(SpectrumPath):
     r"""Gradient flow of linear least squares from ``phi0``, exact at any time: the path of
-    :class:`~gflow_lib.Flow` through ``Spectrum(X, y)``, a
-    :class:`~gflow_lib.spectrum.SpectrumPath` whose index is the time ``t``.
+    :class:`~gflow_lib.Flow` through ``Spectrum(X, y)`` (a :class:`~gflow_lib.spectrum.SpectrumPath`
+    whose index is the time ``t``).
 
-    Introduced in the chapter on closed-form flow.
+    Introduced in the chapter on closed-form flow. The part of ``phi0`` in the null space of
+    ``X^T`` never moves; the rest goes to the minimum-norm least-squares solution.
 
     .. math::
 
         f(t) = y + e^{-X^T X t}(f_0 - y), \qquad
         \phi(t) = e^{-A t}\phi_0 + \Big(\int_0^t e^{-A s}\,ds\Big) X y, \quad A = X X^T.
 
-    The part of ``phi0`` in the null space of ``X^T`` never moves; the rest goes to the
-    minimum-norm least-squares solution. Exact for rank-deficient and ill-conditioned ``X``
-    and for D > I (see :mod:`gflow_lib.spectrum`).
-
     Parameters
     ----------
-    X : array_like, shape (D, I)
-        Data matrix; each column is one data point.
-    y : array_like, shape (I,)
-        Targets.
-    phi0 : array_like, shape (D,), optional
-        Initial parameters (default zeros).
+    %(X)s
+    %(y)s
+    %(phi0)s
 
     Attributes
     ----------
     spectrum : Spectrum
-        The decomposition every evaluation goes through.
     X, y, phi0 : ndarray
-        Read-only copies of the inputs (``X`` viewed, not copied, when it is very large).
+        Read-only copies of the inputs (``X`` a view when very large).
     eigenvalues : ndarray, shape (min(D, I),)
-        Eigenvalues of the smaller Gram matrix, ascending.
+        Of the smaller Gram matrix, ascending.
     rank : int
 
     Notes
     -----
-    Each method takes ``t``, a non-negative time or a 1-D array of T times, and returns
-    the shape given for one time, with a leading axis of length T for an array.
+    Each method takes ``t``, a time >= 0 or a 1-D array of T times, and returns the shape given
+    for one time, with a leading axis T for an array.
     """
 
     def __init__(self, X, y, phi0=None):
@@ -117,36 +106,32 @@ class LinearFlow(SpectrumPath):
         return f"LinearFlow(D={self.D}, I={self.I}, rank={self.rank})"
 
 
+@_docs.fill
 class KernelFlow(KernelPath):
-    r"""Gradient flow of :math:`\tfrac12\lVert f - y\rVert^2` in function space, through a
-    kernel matrix: the path of :class:`~gflow_lib.Flow` through ``KernelSpectrum(K, y)``, a
-    :class:`~gflow_lib.spectrum.KernelPath` whose index is the time ``t``.
+    r"""Gradient flow of :math:`\tfrac12\lVert f - y\rVert^2` in function space: the path of
+    :class:`~gflow_lib.Flow` through ``KernelSpectrum(K, y)`` (a
+    :class:`~gflow_lib.spectrum.KernelPath` whose index is the time ``t``).
 
-    Introduced in the chapter on function space.
+    Introduced in the chapter on function space. With ``K = X.T @ X`` and ``f0 = X.T @ phi0`` it
+    is :class:`LinearFlow` seen through its outputs; zero modes stay put and are left out at new
+    inputs. No inverse is formed.
 
     .. math::
 
         \frac{df}{dt} = -K(f - y), \qquad
-        f(t) = y + e^{-Kt}(f_0 - y), \qquad
         f_*(t) = f_{0*} + K_{*X}\, U \operatorname{diag}\Big(\frac{1 - e^{-\lambda t}}
         {\lambda}\Big) U^T (y - f_0).
 
-    With ``K = X.T @ X`` and ``f0 = X.T @ phi0`` it is :class:`LinearFlow` seen through its
-    outputs. A zero eigenvalue leaves its mode unmoved and, at new inputs, out
-    (:func:`~gflow_lib.spectrum.kernel_coefficients`). No inverse is formed.
-
     Parameters
     ----------
-    K : array_like, shape (I, I)
-        Symmetric positive semidefinite kernel matrix of the training inputs.
-    y : array_like, shape (I,)
-    f0 : array_like, shape (I,), optional
-        Outputs at the start (default zeros).
+    %(K)s
+    %(y)s
+    %(f0)s
 
     Attributes
     ----------
     eigenvalues : ndarray, shape (I,)
-        Eigenvalues of K, ascending, exactly 0 at rounding level.
+        Of K, ascending, exactly 0 at rounding level.
     """
 
     def __init__(self, K, y, f0=None):

@@ -1,7 +1,6 @@
 r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
 
-Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). ``X`` is D x I (columns
-are data points), ``y`` has shape (I,). Ridge moves its centre by the filter
+Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). Ridge is the filter
 :math:`\lambda / (\lambda + p)` (:class:`gflow_lib.Ridge`): ``ridge_params`` is
 ``Spectrum(X, y).path(Ridge(), center).params(penalty)``.
 """
@@ -10,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .spectrum import Ridge, Spectrum
 
 __all__ = ["ml_params", "map_params", "ridge_params"]
 
 
+@_docs.fill
 def ml_params(X, y):
     r"""Maximum-likelihood parameters: the minimum-norm least-squares solution.
 
@@ -25,8 +26,7 @@ def ml_params(X, y):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
+    %(X_y)s
 
     Returns
     -------
@@ -36,21 +36,20 @@ def ml_params(X, y):
     return np.array(Spectrum(X, y, checked=True).solution)
 
 
+@_docs.fill
 def ridge_params(X, y, penalty, center=None):
     r"""Ridge regression, shrinking toward ``center`` (default 0), for one or many penalties.
 
-    Introduced in the chapter on ML vs MAP. Continuous down to penalty 0, where it is the
-    minimum-norm solution plus the centre's part in the null space of X^T.
+    Introduced in the chapter on ML vs MAP. At penalty 0: the minimum-norm solution plus the
+    centre's part in the null space of X^T.
 
     .. math:: \phi_p = \arg\min_\phi \tfrac12\lVert X^T\phi - y\rVert^2
         + \tfrac{p}{2}\lVert \phi - \phi_c\rVert^2 = \phi_c + (X X^T + p I)^{-1} X (y - X^T\phi_c)
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    penalty : float or array_like, shape (L,)
-        Non-negative penalties :math:`p`.
+    %(X_y)s
+    %(penalty)s
     center : array_like, shape (D,), optional
 
     Returns
@@ -62,6 +61,7 @@ def ridge_params(X, y, penalty, center=None):
     return Spectrum(X, y, checked=True).path(Ridge(), c).params(penalty)
 
 
+@_docs.fill
 def map_params(X, y, sigma_sq, sigma_sq_p):
     r"""MAP parameters under the prior :math:`N(0, \sigma_p^2 I)` and Gaussian noise of variance
     :math:`\sigma^2`: ridge with penalty :math:`p = \sigma^2 / \sigma_p^2`.
@@ -72,10 +72,8 @@ def map_params(X, y, sigma_sq, sigma_sq_p):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
-    y : array_like, shape (I,)
-    sigma_sq, sigma_sq_p : float
-        Noise variance and prior variance of each parameter, > 0.
+    %(X_y)s
+    %(sigma_sq_both)s
 
     Returns
     -------

@@ -3,7 +3,6 @@ r"""Early stopping as regularization: gradient flow against ridge regression.
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). Per eigen-mode the flow goes
 the fraction :math:`1 - e^{-\lambda t}` of the way to the least-squares solution and ridge
 :math:`\lambda/(\lambda + \mu)`, so stopping at ``t`` acts like the penalty :math:`1/t`.
-``lam`` are eigenvalues of :math:`X X^T`, ``t`` times >= 0, ``penalty`` :math:`\mu > 0`.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 from .spectrum import Flow, Ridge, spectrum_of
 
@@ -45,6 +45,7 @@ def _gain(filt, lam, at, batch, name):
     return v.unbatch(filt(lam, at).gain, scalar)
 
 
+@_docs.fill
 def flow_filter(lam, t):
     r"""The fraction of the way to the least-squares solution that the flow has gone, per mode.
 
@@ -54,8 +55,8 @@ def flow_filter(lam, t):
 
     Parameters
     ----------
-    lam : array_like, shape (K,)
-    t : float or array_like, shape (T,)
+    %(lam)s
+    %(t)s
 
     Returns
     -------
@@ -64,6 +65,7 @@ def flow_filter(lam, t):
     return _gain(Flow(), lam, t, v.times, "t")
 
 
+@_docs.fill
 def ridge_filter(lam, penalty):
     r"""The fraction of the way to the least-squares solution that ridge goes, per mode.
 
@@ -73,8 +75,8 @@ def ridge_filter(lam, penalty):
 
     Parameters
     ----------
-    lam : array_like, shape (K,)
-    penalty : float or array_like, shape (L,)
+    %(lam)s
+    %(penalty)s
 
     Returns
     -------
@@ -83,17 +85,18 @@ def ridge_filter(lam, penalty):
     return _gain(Ridge(), lam, penalty, v.penalties, "penalty")
 
 
+@_docs.fill
 def matching_time(lam, penalty):
     r"""The time at which the flow filter of each eigen-direction equals the ridge filter.
 
-    Introduced in the chapter on ML vs MAP. The calibration :math:`1/\mu` is its limit for
-    the weakest directions:
+    Introduced in the chapter on ML vs MAP. The calibration :math:`1/\mu` is its limit for the
+    weakest directions:
 
     .. math:: t_k = \frac{\ln(1 + \lambda_k/\mu)}{\lambda_k} \;\le\; \frac{1}{\mu}
 
     Parameters
     ----------
-    lam : array_like, shape (K,)
+    %(lam)s
     penalty : float
 
     Returns
@@ -109,23 +112,21 @@ def matching_time(lam, penalty):
         return np.where(lam > 0, np.log1p(lam / mu) / np.where(lam > 0, lam, 1.0), 1.0 / mu)
 
 
+@_docs.fill
 def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
     r"""The time at which the gradient-flow path comes closest to a target point.
 
-    Introduced in the chapter on ML vs MAP (when is the flow closest to the MAP solution?).
-    The best point of a log-spaced grid is refined by ``scipy.optimize.minimize_scalar``
-    between its neighbours, so a path with several local minima gives the global one.
+    Introduced in the chapter on ML vs MAP. The best point of a log-spaced grid is refined by
+    ``scipy.optimize.minimize_scalar`` between its neighbours (the global minimum).
 
     .. math:: t^\star = \arg\min_{t_{\min} \le t \le t_{\max}} \lVert \phi(t) - \phi_{target}\rVert
 
     Parameters
     ----------
-    X : array_like, shape (D, I), or Spectrum
-        The data matrix, or its built :class:`~gflow_lib.Spectrum` (then ``y`` is None).
-    y : array_like, shape (I,), or None
+    %(X_or_spectrum)s
+    %(y_or_none)s
     target : array_like, shape (D,)
-    phi0 : array_like, shape (D,), optional
-        Start of the flow (default 0).
+    %(phi0)s
     t_min, t_max : float
         The search interval, ``0 < t_min < t_max``.
     n_grid : int
@@ -165,8 +166,7 @@ def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
 
 
 def _risk(X, beta0, sigma_sq, start, start_name, at, batch, filt, name):
-    """Bias, variance and risk of the estimator that moves ``start`` by ``filt(lam, at)``; the
-    start's null-space part (which no filter moves) adds to the bias."""
+    """Bias, variance and risk of the estimator moving ``start`` by ``filt(lam, at)``."""
     spec = spectrum_of(X)
     D = spec.D
     beta0 = v.vector(beta0, "beta0", D, (D, spec.I), v.ROW)
@@ -180,12 +180,13 @@ def _risk(X, beta0, sigma_sq, start, start_name, at, batch, filt, name):
     return v.unbatch(RiskCurve(bias_sq, variance, bias_sq + variance), scalar)
 
 
+@_docs.fill
 def flow_risk(X, beta0, sigma_sq, t, phi0=None):
-    r"""Exact estimation risk :math:`E\lVert\phi(t) - \beta_0\rVert^2` of gradient flow over
-    the noise, for data :math:`y = X^T\beta_0 + \varepsilon`, :math:`E\varepsilon = 0`,
-    :math:`\operatorname{Cov}\varepsilon = \sigma^2 I`, ``X`` fixed.
+    r"""Exact estimation risk :math:`E\lVert\phi(t) - \beta_0\rVert^2` of gradient flow over the
+    noise, for :math:`y = X^T\beta_0 + \varepsilon`,
+    :math:`\operatorname{Cov}\varepsilon = \sigma^2 I`.
 
-    Introduced in the chapter on ML vs MAP (early stopping and ridge, quantitatively).
+    Introduced in the chapter on ML vs MAP.
 
     .. math:: \operatorname{Bias}^2(t)
         = \sum_k e^{-2\lambda_k t}\big(v_k^T(\phi_0 - \beta_0)\big)^2, \qquad
@@ -193,15 +194,12 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
 
     Parameters
     ----------
-    X : array_like, shape (D, I), or Spectrum
-        The data matrix, or its built :class:`~gflow_lib.Spectrum`.
+    %(X_or_spectrum)s
     beta0 : array_like, shape (D,)
         The true parameters.
-    sigma_sq : float
-        Noise variance, > 0.
-    t : float or array_like, shape (T,)
-    phi0 : array_like, shape (D,), optional
-        Start (default 0, as in Ali, Kolter and Tibshirani).
+    %(sigma_sq)s
+    %(t)s
+    %(phi0)s
 
     Returns
     -------
@@ -211,10 +209,11 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
     return _risk(X, beta0, sigma_sq, phi0, "phi0", t, v.times, Flow(), "t")
 
 
+@_docs.fill
 def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
     r"""Exact estimation risk of ridge regression toward ``center``, as :func:`flow_risk`.
 
-    Introduced in the chapter on ML vs MAP (early stopping and ridge, quantitatively).
+    Introduced in the chapter on ML vs MAP.
 
     .. math:: \operatorname{Bias}^2(\mu) = \sum_k \Big(\frac{\mu}{\lambda_k + \mu}\Big)^2
         \big(v_k^T(c - \beta_0)\big)^2, \qquad
@@ -222,10 +221,10 @@ def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
+    %(X)s
     beta0 : array_like, shape (D,)
-    sigma_sq : float
-    penalty : float or array_like, shape (L,)
+    %(sigma_sq)s
+    %(penalty)s
     center : array_like, shape (D,), optional
 
     Returns

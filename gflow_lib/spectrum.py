@@ -1,10 +1,8 @@
 r"""One eigenbasis, many filters: the spectral core of the library.
 
-Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``).
-
-With the thin SVD :math:`X = V_r \operatorname{diag}(s) U_r^T` (``X`` is D x I, columns are
-data points) and :math:`\lambda = s^2`, every method of the book moves the coordinates
-:math:`a = V_r^T\phi_0` of a start toward those of the minimum-norm solution,
+Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). With the thin SVD
+:math:`X = V_r \operatorname{diag}(s) U_r^T` and :math:`\lambda = s^2`, every method moves the
+coordinates :math:`a = V_r^T\phi_0` of a start toward those of the minimum-norm solution,
 :math:`z = \operatorname{diag}(s)^{-1}U_r^T y`, by a scalar filter of each eigenvalue, and
 leaves the start's null-space part :math:`P_0\phi_0` alone:
 
@@ -13,11 +11,9 @@ leaves the start's null-space part :math:`P_0\phi_0` alone:
     \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad F + \kappa = 1.
 
 **The protocol.** A *filter* is an object called as ``f(eigenvalues, index)`` that returns
-``Filter(gain, keep)``, arrays of shape (T, r) for T values of its ``index`` and r eigenvalues,
-with ``gain + keep = 1``, each computed without cancellation. Its class attribute
-``index_kind`` says what the index is and how it is checked: ``"time"`` (times t >= 0, the
-flows), ``"steps"`` (integer step counts k >= 0, iterative methods) or ``"penalty"`` (ridge
-penalties >= 0). The book's filters:
+``Filter(gain, keep)``, arrays of shape (T, r), ``gain + keep = 1``, each computed without
+cancellation. Its ``index_kind`` says what the index is: ``"time"`` (t >= 0), ``"steps"``
+(integers k >= 0) or ``"penalty"`` (>= 0). The book's filters:
 
 =================================  ==========  ===========================================
 filter                             index       gain :math:`F`
@@ -29,32 +25,20 @@ filter                             index       gain :math:`F`
 :class:`Ridge` ()                  penalty p   :math:`\lambda/(\lambda + p)`
 =================================  ==========  ===========================================
 
-A filter may also define ``log_keep(eigenvalues, index)``, :math:`\log|\kappa|` of shape
-(T, r): where :math:`\kappa` under- or overflows, residuals and losses are then formed from
-the logarithm (a residual of 1e-242 is not returned as 0, a diverging descent gives
-infinities, not NaN). A new method is a new filter of a few lines.
+An optional ``log_keep(eigenvalues, index)``, :math:`\log|\kappa|`, lets residuals and losses
+survive where :math:`\kappa` under- or overflows. :class:`Spectrum` (from ``X``, ``y``) and
+:class:`KernelSpectrum` (from a kernel matrix ``K``, ``y``) apply any filter through
+``.path(filter, start)``: a :class:`SpectrumPath` or :class:`KernelPath` with ``outputs``,
+``residuals``, ``loss``, ``predict`` (and ``params``) along the filter's index; a scalar
+index gives one value's shape, an array of T a leading axis T.
 
-A :class:`Spectrum` (parameter space, built once from ``X``, ``y``) and a
-:class:`KernelSpectrum` (function space, from a kernel matrix ``K`` and ``y``) apply any filter
-through ``.path(filter, start)``: a :class:`SpectrumPath` or :class:`KernelPath` with
-``outputs``, ``residuals``, ``loss``, ``predict`` (and ``params`` in parameter space) along the
-filter's index. A scalar index gives one value's shape, a 1-D array of T a leading axis T.
-The start is ``phi0`` in parameter space and ``f0`` in function space, zeros by default.
+**Zero eigenvalues** (exactly 0, or 0 at rounding level) are modes the data do not see: they
+keep their start (:math:`\kappa = 1`), and where a gain is divided by its eigenvalue
+(:math:`F/\lambda`) the quotient is 0, the convention of ``numpy.linalg.pinv``.
 
-**Zero eigenvalues.** A zero eigenvalue (exactly 0, or set to 0 at rounding level) is a mode
-the data do not see: it keeps its start (:math:`\kappa = 1`, :math:`F = 0`), and where a method
-divides a gain by its eigenvalue (:math:`F/\lambda`, the weight of ``X y`` in parameter space or
-of a kernel column at new inputs) the quotient is taken as 0 there: the pseudo-inverse
-convention of ``numpy.linalg.pinv``. The exact quotient (``t`` for the flow) would multiply a
-vector that is zero in exact arithmetic, so it could only amplify rounding.
-:func:`gflow_lib.mode_factors` and :func:`kernel_coefficients` follow it.
-
-Numerics: one ``syrk`` and one ``eigh`` of the smaller Gram matrix while it resolves every mode
-(all eigenvalues above ``GRAM_RESOLUTION`` times the largest); otherwise the SVD of X, right to
-about cond(X) eps instead of cond(X)^2 eps, with rank tolerance ``max(D, I) eps s_max``. The
-targets, an X whose squares leave the safe range and a kernel matrix near the ends of the
-float range are scaled by powers of two (exact). A kernel matrix is decomposed by one ``eigh``,
-which also checks that it is positive semidefinite.
+Numerics: one ``eigh`` of the smaller Gram matrix while it resolves every mode (eigenvalues
+above ``GRAM_RESOLUTION`` times the largest), else the SVD of X; inputs near the ends of the
+float range are scaled by powers of two (exact).
 """
 
 from __future__ import annotations
@@ -65,6 +49,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _docs
 from . import _validation as v
 
 __all__ = [
@@ -105,8 +90,7 @@ _TINY = np.finfo(float).tiny
 
 # ----------------------------------------------------------------------------- filters
 class Filter(NamedTuple):
-    """A filter at some eigenvalues, arrays of shape (T, r) with ``gain + keep = 1``, each
-    computed without cancellation where it is small."""
+    """A filter at some eigenvalues: ``gain`` and ``keep``, each (T, r), ``gain + keep = 1``."""
 
     gain: np.ndarray
     keep: np.ndarray
@@ -163,8 +147,7 @@ class Flow(_Rate):
 @dataclass(frozen=True)
 class ModifiedFlow(_Rate):
     r"""The flow of the modified loss :math:`L + \tfrac{lr}{4}\lVert\nabla L\rVert^2`, which
-    descent with step ``lr`` follows to second order: each mode decays at the rate
-    :math:`\lambda(1 + lr\,\lambda/2)`.
+    descent with step ``lr`` follows to second order: rate :math:`\lambda(1 + lr\,\lambda/2)`.
 
     Introduced in the chapter on the loss landscape.
     """
@@ -179,19 +162,15 @@ class ModifiedFlow(_Rate):
 
 @dataclass(frozen=True)
 class ExactModifiedFlow(_Rate):
-    r"""The gradient flow that gradient descent with step ``lr`` lies on exactly: each mode
-    decays at the rate
+    r"""The gradient flow that gradient descent with step ``lr`` lies on exactly, with rate
 
     .. math:: \tilde\lambda = -\frac{\log(1 - lr\,\lambda)}{lr}
         = \lambda\Big(1 + \frac{lr\,\lambda}{2} + \frac{(lr\,\lambda)^2}{3} + \cdots\Big),
 
-    so :math:`\kappa = (1 - lr\,\lambda)^{t/lr}`: at :math:`t = k\,lr` it equals
-    :class:`Descent` after ``k`` steps; the first two terms of the series are
-    :class:`ModifiedFlow`.
+    so at :math:`t = k\,lr` it equals :class:`Descent` after ``k`` steps.
 
-    Introduced in the chapter on the loss landscape. Defined for :math:`lr\,\lambda < 1`
-    (a ``ValueError`` names ``lr`` otherwise): beyond it descent flips the mode's sign, which
-    no flow does.
+    Introduced in the chapter on the loss landscape. Defined for :math:`lr\,\lambda < 1` (a
+    ``ValueError`` names ``lr`` otherwise).
     """
 
     lr: float
@@ -209,14 +188,22 @@ class ExactModifiedFlow(_Rate):
         return -np.log1p(-q) / self.lr
 
 
+@_docs.fill
 @dataclass(frozen=True)
 class Descent:
-    r"""Gradient descent with step ``lr`` after ``k`` steps:
-    :math:`\kappa = (1 - lr\,\lambda)^k`.
+    r"""Gradient descent with step ``lr`` after ``k`` steps: :math:`\kappa = (1 - lr\,\lambda)^k`.
 
-    Introduced in the chapter on the loss landscape. Where :math:`0 \le lr\lambda < 1` the
-    gain is :math:`-\mathrm{expm1}(k\,\mathrm{log1p}(-lr\lambda))` (exact for tiny steps);
-    diverging modes overflow to infinity without warnings.
+    Introduced in the chapter on the loss landscape. Diverging modes overflow to infinity.
+
+    Parameters
+    ----------
+    %(lr)s
+
+    Attributes
+    ----------
+    lr : float
+    index_kind : str
+        ``"steps"``: the index is the step count k.
     """
 
     lr: float
@@ -244,7 +231,7 @@ class Descent:
 @dataclass(frozen=True)
 class Ridge:
     r"""Ridge regression with penalty ``p``: :math:`F = \lambda / (\lambda + p)`,
-    :math:`\kappa = p / (\lambda + p)` (a zero eigenvalue keeps its start even at p = 0).
+    :math:`\kappa = p / (\lambda + p)`.
 
     Introduced in the chapter on ML vs MAP.
     """
@@ -278,9 +265,7 @@ def _check_filter(f):
 
 
 def _evaluate(f, lam, idx, lam_s=None, ex=0):
-    """``f(lam, idx)`` checked for shape (T, r). A homogeneous filter (``index_scale``) on a
-    spectrum of an X scaled down by ``2**ex`` (ex < 0) is evaluated at the exactly scaled
-    eigenvalues ``lam_s`` and index, so eigenvalues below the normal range keep every digit."""
+    """``f(lam, idx)`` checked for shape (T, r), homogeneous filters at scaled eigenvalues."""
     out = f(*_scaled(f, lam, idx, lam_s, ex))
     try:
         gain, keep = out
@@ -294,13 +279,11 @@ def _evaluate(f, lam, idx, lam_s=None, ex=0):
 
 
 def kernel_coefficients(lam, gain):
-    r"""What a filter puts on each kernel column :math:`K_{*X}u_k`: :math:`F(\lambda_k)/\lambda_k`
-    per mode, shape of ``gain`` ((T, n) or (L, n)).
+    r"""What a filter puts on each kernel column :math:`K_{*X}u_k`: :math:`F(\lambda_k)/\lambda_k`,
+    0 at a zero eigenvalue (shape of ``gain``).
 
-    Introduced in the chapter on function space. Predictions at new inputs are
-    :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`. A zero eigenvalue gets 0,
-    the module's convention: for new inputs of the same kernel :math:`K_{*X}u = 0` when
-    :math:`Ku = 0`, so its coefficient (``t`` for the flow) would only multiply rounding.
+    Introduced in the chapter on function space: predictions at new inputs are
+    :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`.
     """
     pos = lam > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -323,9 +306,7 @@ def _log_keep(f, lam, idx, lam_s=None, ex=0):
 
 
 def _decay(keep, d, log_keep):
-    r"""``keep * d``, and where ``keep`` under- or overflows the same product from
-    :math:`\log|\kappa| + \log|d|` (``log_keep()`` gives the first; None without it). Returns
-    the product and, when it overflows somewhere, the logarithm of its magnitude."""
+    r"""``keep * d``, from :math:`\log|\kappa| + \log|d|` where ``keep`` under- or overflows."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         p = keep * d
         off = ((np.abs(keep) < _TINY) & (d != 0)) | ~np.isfinite(keep)
@@ -344,9 +325,7 @@ def _decay(keep, d, log_keep):
 
 
 def _mapped(lin, c, logc):
-    """``lin(c)`` for a linear map of the last axis; rows of ``c`` with an infinite entry are
-    mapped after scaling by their largest magnitude (``logc``: log |c|) and scaled back, so
-    the result overflows to infinity with the dominant modes' signs, never to NaN."""
+    """``lin(c)`` for a linear map of the last axis, overflowing to signed infinities, never NaN."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         out = lin(c)
     bad = ~np.all(np.isfinite(c), axis=-1)
@@ -366,6 +345,7 @@ class GramEigen(NamedTuple):
     vecs: np.ndarray
 
 
+@_docs.fill
 def gram_eigen(X, outer: bool | None = None) -> GramEigen:
     """Eigendecomposition of a Gram matrix of ``X``.
 
@@ -373,17 +353,16 @@ def gram_eigen(X, outer: bool | None = None) -> GramEigen:
 
     Parameters
     ----------
-    X : array_like, shape (D, I)
+    %(X)s
     outer : bool, optional
-        ``True`` for ``A = X X^T`` (D x D), ``False`` for ``K = X^T X`` (I x I).
-        By default the smaller one.
+        ``True`` for ``A = X X^T`` (D x D), ``False`` for ``K = X^T X`` (I x I); default the
+        smaller.
 
     Returns
     -------
     GramEigen
-        ``lam`` of shape (n,), ascending, with eigenvalues that rank-deficiency leaves at
-        rounding level (below ``20 * max(D, I) * eps * max(lam)``) set to exactly 0, and
-        ``vecs`` of shape (n, n), orthonormal columns.
+        ``lam`` (n,) ascending, exactly 0 at rounding level (below
+        ``20 * max(D, I) * eps * max(lam)``), and orthonormal ``vecs`` (n, n) as columns.
     """
     X = v.design_matrix(X)
     if outer is None:
@@ -396,9 +375,7 @@ def gram_eigen(X, outer: bool | None = None) -> GramEigen:
 
 
 def _kernel_decomposition(K, name):
-    """Check a kernel matrix and decompose it with one ``eigh``, which also gives the
-    positive-semidefiniteness check: ``(lam, vecs)``, eigenvalues at rounding level set to 0.
-    Entries near the ends of the float range are scaled by a power of two first."""
+    """Check a kernel matrix and decompose it with one ``eigh`` (also the PSD check)."""
     K = v.square_matrix(K, name)
     I = K.shape[0]  # noqa: E741
     amax = float(np.max(np.abs(K)))
@@ -420,15 +397,16 @@ def _kernel_decomposition(K, name):
     return lam, vecs
 
 
+@_docs.fill
 def kernel_eigen(K, name: str = "K") -> GramEigen:
     """Eigendecomposition of a symmetric positive semidefinite kernel matrix.
 
-    Introduced in the chapter on function space. Eigenvalues at or below the rounding level
-    ``max(I, 1) * eps * max(lam)`` (including slightly negative ones) are set to exactly 0.
+    Introduced in the chapter on function space. Eigenvalues at or below
+    ``max(I, 1) * eps * max(lam)`` (also slightly negative ones) are set to 0.
 
     Parameters
     ----------
-    K : array_like, shape (I, I)
+    %(K)s
 
     Returns
     -------
@@ -471,20 +449,19 @@ def _ldexp(x, e):
 
 
 # ----------------------------------------------------------------------------- spectrum
+@_docs.fill
 class Spectrum:
     r"""The decomposition of a data matrix, built once, through which every filter acts.
 
     Introduced in the chapter on closed-form flow. ``Spectrum(X, y).path(filter, phi0)``
-    follows any filter (:class:`SpectrumPath`). ``basis`` holds the eigenvectors of the
-    smaller Gram matrix (V, D x D, when D <= I; U, I x I, otherwise), ascending; the other
-    side is reached through ``X`` without forming it.
+    follows any filter (:class:`SpectrumPath`).
 
     Parameters
     ----------
     X : array_like, shape (D, I)
-        Copied when at most ``COPY_LIMIT_BYTES``, else kept as a read-only view.
+        Data matrix (copied when small, else kept as a read-only view).
     y : array_like, shape (I,), optional
-        Targets; without them ``solution`` and ``loss_min`` are None and there is no path.
+        Targets; without them there is no solution and no path.
     checked : bool
         True when the caller has validated ``X`` and ``y``.
 
@@ -494,9 +471,7 @@ class Spectrum:
     eigenvalues : ndarray, shape (min(D, I),)
         Of the smaller Gram matrix, ascending, exactly 0 beyond the rank.
     lam, s : ndarray, shape (rank,)
-        The nonzero eigenvalues and singular values, ascending (eigenvalues of an X below
-        about 1e-154 are subnormal or 0; the filters of :class:`Flow` and :class:`Ridge`
-        then see the exactly scaled ones).
+        The nonzero eigenvalues and singular values, ascending.
     method : str
         ``"gram"`` or ``"svd"``.
     solution : ndarray, shape (D,)
@@ -579,13 +554,11 @@ class Spectrum:
             self.loss_min = self._min_loss()
 
     def path(self, filter, start=None) -> SpectrumPath:  # noqa: A002
-        """The path of ``filter`` from ``start`` (``phi0``, shape (D,) or N starts (N, D);
-        default zeros): a :class:`SpectrumPath`."""
+        """The path of ``filter`` from ``start`` (``phi0`` (D,) or N starts (N, D); zeros)."""
         return SpectrumPath(self, filter, start)
 
     def filter_at(self, filter, index):  # noqa: A002
-        """``filter`` at this spectrum's nonzero eigenvalues and a checked 1-D ``index``:
-        ``Filter(gain, keep)`` of shape (T, rank)."""
+        """``filter`` at the nonzero eigenvalues and a checked 1-D ``index``: (T, rank) arrays."""
         return _evaluate(filter, self.lam, index, self._lam_s, self._ex)
 
     # ---------------------------------------------------------------- coordinates
@@ -643,16 +616,15 @@ class Spectrum:
         return self.coords(start), self.null_part(start)
 
     def spread(self, X_new, keep, prior_cov):
-        r"""Variance of predictions at ``X_new`` (D, M) when the start is
-        :math:`N(\cdot, \Sigma_0)` and each mode keeps the fraction ``keep`` (T, r):
+        r"""Variance of predictions at ``X_new`` (D, M) when the start is :math:`N(\cdot, \Sigma_0)`
+        and each mode keeps the fraction ``keep`` (T, r):
 
         .. math::
 
             \operatorname{diag}(X_*^T M \Sigma_0 M^T X_*), \qquad
             M = P_0 + V_r \operatorname{diag}(\kappa) V_r^T.
 
-        ``prior_cov`` is (D, D) or a scalar variance (unchecked: see
-        :meth:`SpectrumPath.spread`). Memory O((r + M) D), in blocks of times.
+        ``prior_cov`` is (D, D) or a scalar variance (unchecked).
         """
         Vr = self.range_basis
         Y = Vr.T @ X_new  # (r, M)
@@ -690,8 +662,7 @@ class Spectrum:
         return self.data_expand(self._cy_s) - self._ys
 
     def _min_loss(self) -> float:
-        """Half of ``|y|^2 - |U_r^T y|^2``, or of the residual's squared norm (one more pass
-        over X) when that difference has lost over 3 digits."""
+        """Half the squared least-squares residual, without losing digits."""
         if self.rank == self.I:
             return 0.0
         yy = float(self._ys @ self._ys)
@@ -706,9 +677,7 @@ class Spectrum:
 
 
 def spectrum_of(X, y=None) -> Spectrum:
-    """``X`` itself when it is a built :class:`Spectrum` (then ``y`` must be None: the
-    spectrum holds its targets), else ``Spectrum(X, y)``: functions that need a spectrum
-    take either, so a figure or a chapter decomposes its data once."""
+    """``X`` if it is a built :class:`Spectrum` (then ``y`` is None), else ``Spectrum(X, y)``."""
     if isinstance(X, Spectrum):
         if y is not None:
             raise TypeError("give y only with a data matrix X: a Spectrum holds its own targets")
@@ -725,8 +694,7 @@ class _Path:
         self._check_index, self._index_name = INDEX_KINDS[filter.index_kind]
 
     def _filt(self, index):
-        """``(idx, scalar, gain, keep)`` with the index checked once; a batch of starts gets
-        an axis for them after the index axis."""
+        """``(idx, scalar, gain, keep)`` with the index checked once."""
         idx, scalar = self._check_index(index, self._index_name)
         gain, keep = self._evaluate(idx)
         if self._a.ndim == 2:
@@ -738,32 +706,26 @@ class _Path:
 
 
 class SpectrumPath(_Path):
-    r"""A filter's path through a :class:`Spectrum` from a start ``phi0``, in parameter space:
+    r"""A filter's path through a :class:`Spectrum` from a start ``phi0``, in parameter space,
+    with ``(F, kappa) = filter(lam, index)``:
 
     .. math::
 
-        \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad f = X^T\phi,
+        \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad f = X^T\phi.
 
-    with ``(F, kappa) = filter(lam, index)``. Built by ``Spectrum(X, y).path(filter, phi0)``;
-    :class:`~gflow_lib.LinearFlow` is the path of :class:`Flow`.
-
-    Introduced in the chapter on closed-form flow.
+    Introduced in the chapter on closed-form flow. Built by ``Spectrum(X, y).path(filter,
+    phi0)``; :class:`~gflow_lib.LinearFlow` is the path of :class:`Flow`. Each method takes the
+    filter's ``index`` (a scalar or T values) and returns one value's shape, with a leading
+    axis T for an array.
 
     Attributes
     ----------
     spectrum : Spectrum
     filter : filter object
     phi0 : ndarray, shape (D,) or (N, D)
-        The start (read-only), zeros by default; N starts give an axis N after the index axis.
+        The start (read-only); N starts give an axis N after the index axis.
     X, y, eigenvalues, rank, D, I
         Those of the spectrum.
-
-    Notes
-    -----
-    Each method takes ``index``, the filter's own axis (time ``t``, step count ``k`` or
-    ``penalty``), a scalar or a 1-D array of T values, checked once per call, and returns the
-    shape given for one value, with a leading axis of length T for an array. A diverging
-    descent gives infinities, never NaN.
     """
 
     def __init__(self, spectrum, filter, phi0=None):  # noqa: A002
@@ -791,8 +753,7 @@ class SpectrumPath(_Path):
         return _log_keep(self.filter, spec.lam, idx, spec._lam_s, spec._ex)
 
     def _coords(self, idx, gain, keep):
-        """Coordinates :math:`\\kappa a + F z` (T, [N,] r), and log magnitudes where they
-        overflow (a diverging descent: then :math:`z + \\kappa (a - z)`)."""
+        r"""Coordinates :math:`\kappa a + F z` (T, [N,] r); log magnitudes where they overflow."""
         z = self.spectrum._z
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             c = keep * self._a + gain * z
@@ -808,16 +769,13 @@ class SpectrumPath(_Path):
         return spec.s * self._a - _ldexp(spec._cy_s, spec._ey)
 
     def params(self, index):
-        r"""Parameters :math:`\phi`, shape (D,) (or (N, D) for N starts). Non-negative weights:
-        neither end loses digits."""
+        r"""Parameters :math:`\phi`, shape (D,) (or (N, D) for N starts)."""
         idx, scalar, gain, keep = self._filt(index)
         c, logc = self._coords(idx, gain, keep)
         return v.unbatch(_mapped(self.spectrum.expand, c, logc) + self._null, scalar)
 
     def outputs(self, index):
-        r"""Outputs :math:`X^T\phi = U_r(\kappa\, s a + F\, U_r^T y)` at the training inputs,
-        shape (I,): computed from the modes, so outputs near zero keep their relative
-        accuracy."""
+        r"""Outputs :math:`X^T\phi = U_r(\kappa\, s a + F\, U_r^T y)` at the data, shape (I,)."""
         idx, scalar, gain, keep = self._filt(index)
         spec = self.spectrum
         cy = _ldexp(spec._cy_s, spec._ey)
@@ -830,10 +788,10 @@ class SpectrumPath(_Path):
         return v.unbatch(_mapped(spec.data_expand, c, logc), scalar)
 
     def residuals(self, index):
-        r"""Residuals :math:`X^T\phi - y = U_r(\kappa\, w) + r^*`, shape (I,), with :math:`w`
-        the start's residual in the modes and :math:`r^*` the least-squares residual (exactly
-        0 when rank = I): each mode to its own relative accuracy, also where
-        :math:`\kappa` underflows."""
+        r"""Residuals :math:`X^T\phi - y = U_r(\kappa\, w) + r^*`, shape (I,), each mode to its own
+        relative accuracy (:math:`w`: the start's residual in the modes; :math:`r^*`: the
+        least-squares residual).
+        """
         idx, scalar, _, keep = self._filt(index)
         spec = self.spectrum
         p, logp = self._decay(keep, self._w(), idx)
@@ -844,8 +802,7 @@ class SpectrumPath(_Path):
         return v.unbatch(out, scalar)
 
     def loss(self, index):
-        r"""Loss :math:`L^* + \tfrac12\sum_k (\kappa_k w_k)^2`, a float (shape (T,) for an
-        array index): no (T, I) array."""
+        r"""Loss :math:`L^* + \tfrac12\sum_k (\kappa_k w_k)^2`: a float, (T,) for an array index."""
         idx, scalar, _, keep = self._filt(index)
         p, _ = self._decay(keep, self._w(), idx)
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
@@ -865,11 +822,9 @@ class SpectrumPath(_Path):
         return v.unbatch(out, scalar)
 
     def predictive(self, X_new, index, prior_cov):
-        r"""Mean and variance of the predictions at ``X_new`` (D, M) over starts drawn from
-        :math:`N(\phi_0, \Sigma_0)` (the crowd): ``(mean, var)``, each of shape (M,). The
-        variance is :meth:`Spectrum.spread` with this filter's ``keep``; ``prior_cov`` is a
-        (D, D) covariance or a variance ``sigma_sq_p``. Overflow gives infinities, checked by
-        the caller."""
+        r"""Mean and variance of the predictions at ``X_new`` (D, M) over starts from
+        :math:`N(\phi_0, \Sigma_0)`: ``(mean, var)``, each (M,); ``prior_cov`` (D, D) or a variance.
+        """
         if self._a.ndim != 1:
             raise ValueError("predictive needs one start phi0 of shape (D,), the mean of the "
                              f"crowd; this path has {self.phi0.shape[0]} starts")
@@ -886,8 +841,9 @@ class SpectrumPath(_Path):
         return v.unbatch((mean, var), scalar)
 
     def limit(self):
-        """Parameters where every gain reaches 1 (the flow as t -> infinity), shape (D,):
-        the minimum-norm least-squares solution plus the null-space part of ``phi0``."""
+        """Parameters where every gain reaches 1, shape (D,): the minimum-norm solution plus the
+        null-space part of ``phi0``.
+        """
         return self.spectrum.solution + self._null
 
     def loss_limit(self) -> float:
@@ -899,23 +855,18 @@ class SpectrumPath(_Path):
                 f"rank={self.rank})")
 
 
+@_docs.fill
 class KernelSpectrum:
-    r"""The eigendecomposition of a kernel matrix, built once (one ``eigh``, which also
-    checks it is positive semidefinite), through which every filter acts in function space.
+    """The eigendecomposition of a kernel matrix, built once (one ``eigh``, also the PSD check),
+    through which every filter acts in function space.
 
-    Introduced in the chapter on function space. With :math:`K = U\operatorname{diag}
-    (\lambda)U^T`, a filter moves the outputs' modes from :math:`U^T f_0` toward
-    :math:`U^T y`; ``KernelSpectrum(K, y).path(filter, f0)`` is a :class:`KernelPath`, and
-    :class:`~gflow_lib.KernelFlow` is the path of :class:`Flow`. With ``K = X.T @ X`` it is
-    :class:`Spectrum` seen through its outputs.
+    Introduced in the chapter on function space. ``KernelSpectrum(K, y).path(filter, f0)`` is a
+    :class:`KernelPath`; :class:`~gflow_lib.KernelFlow` is the path of :class:`Flow`.
 
     Parameters
     ----------
-    K : array_like, shape (I, I)
-        Symmetric positive semidefinite kernel matrix of the training inputs (entries near
-        the ends of the float range are scaled by a power of two, exactly).
+    %(K)s
     y : array_like, shape (I,), optional
-        Targets.
 
     Attributes
     ----------
@@ -942,8 +893,7 @@ class KernelSpectrum:
             self.y = v.frozen(v.vector(y, "y", I, what=f" (one target per row of {name})"))
 
     def path(self, filter, start=None) -> KernelPath:  # noqa: A002
-        """The path of ``filter`` from the outputs ``start`` (``f0``, shape (I,); default
-        zeros): a :class:`KernelPath`."""
+        """The path of ``filter`` from the outputs ``start`` (``f0``, (I,), default zeros)."""
         return KernelPath(self, filter, start)
 
     def __repr__(self):
@@ -951,25 +901,23 @@ class KernelSpectrum:
 
 
 class KernelPath(_Path):
-    r"""A filter's path through a :class:`KernelSpectrum` from the outputs ``f0``:
+    r"""A filter's path through a :class:`KernelSpectrum` from the outputs ``f0``, no inverse
+    formed (zero modes kept at the start and left out at new inputs):
 
     .. math::
 
         f = U(\kappa\, U^T f_0 + F\, U^T y), \qquad
-        f_* = f_{0*} + K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0),
+        f_* = f_{0*} + K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0).
 
-    with zero modes kept at the start and left out at new inputs (the module's convention).
-    No inverse is formed.
-
-    Introduced in the chapter on function space. The methods take the filter's ``index`` as
-    :class:`SpectrumPath` does.
+    Introduced in the chapter on function space; methods take ``index`` as
+    :class:`SpectrumPath`'s do.
 
     Attributes
     ----------
     spectrum : KernelSpectrum
     filter : filter object
     f0 : ndarray, shape (I,)
-        Outputs at the start (read-only), zeros by default.
+        Outputs at the start (read-only).
     y, eigenvalues
         Those of the spectrum.
     """
@@ -1026,8 +974,7 @@ class KernelPath(_Path):
         return v.unbatch(_mapped(self._expand, c, logc), scalar)
 
     def residuals(self, index):
-        r"""Residuals :math:`f - y = U(\kappa\, U^T(f_0 - y))`, shape (I,), each mode to its
-        own relative accuracy, also where :math:`\kappa` underflows."""
+        r"""Residuals :math:`f - y = U(\kappa\, U^T(f_0 - y))`, (I,), each mode to full accuracy."""
         idx, scalar, _, keep = self._filt(index)
         p, logp = self._decay(keep, self._w, idx)
         return v.unbatch(_mapped(self._expand, p, logp), scalar)
@@ -1040,9 +987,9 @@ class KernelPath(_Path):
             return v.unbatch(0.5 * np.sum(p * p, axis=-1), scalar)
 
     def predict(self, K_new, index, f0_new=None):
-        """Outputs at new inputs from the kernel ``K_new`` (M, I) between them and the
-        training inputs, and the new inputs' own starting outputs ``f0_new`` (M,) (default
-        zeros, as ``f0``): shape (M,)."""
+        """Outputs at new inputs from ``K_new`` (M, I) and their starting outputs ``f0_new`` (M,)
+        (default zeros): shape (M,).
+        """
         spec = self.spectrum
         K_new = v.kernel_rows(K_new, spec.I)
         M = K_new.shape[0]
@@ -1054,8 +1001,7 @@ class KernelPath(_Path):
         return v.unbatch(out, scalar)
 
     def limit(self):
-        """Outputs where every gain reaches 1 (the flow as t -> infinity), shape (I,): y on
-        the range of K, f0 on its null space."""
+        """Outputs where every gain reaches 1, (I,): y on the range of K, f0 on its null space."""
         keep = (self.spectrum.eigenvalues == 0).astype(float)
         return (keep * self._a + (1.0 - keep) * self._c) @ self.spectrum.basis.T
 
