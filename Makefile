@@ -80,9 +80,14 @@ student: $(STAMP)
 # A learner's setup: JupyterLab on the chapter notebooks in book/, from .venv (created from the
 # pins when missing). It builds no book and needs no Chromium. LAB_ARGS passes options, e.g.
 # make lab LAB_ARGS="--no-browser --port=8899". As root (a container), it passes --allow-root.
+# The file browser lists the notebooks, not book/md/ (their MyST sources) nor book/site/ (the
+# site's styles); only .ipynb files open as notebooks (jupytext would open any .md as one).
+LAB_HIDE := "['__pycache__', '*.pyc', '*.pyo', '.DS_Store', '*~', 'md', 'site']"
 .PHONY: lab
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=book $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=book --ContentsManager.hide_globs=$(LAB_HIDE) \
+	  --ContentsManager.notebook_extensions=ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Make a release (tools/release.py; CONTRIBUTING.md, Releases): checks that VERSION is x.y.z and
 # greater than gflow_lib.__version__ and that the tree is clean; sets the version, pins every

@@ -65,6 +65,12 @@ def test_make_lab_serves_the_chapters(tmp_path):
         names = {item["name"] for item in json.loads(listing)["content"]}
         chapters = {p.name for p in (ROOT / "book").glob("*.ipynb")}
         assert chapters and chapters <= names, names
+        # The MyST sources (md/) and the site's files (site/) are not listed; a Markdown page
+        # opens as a file, not as a notebook (jupytext would make it one); a chapter does.
+        assert not {"md", "site"} & names, f"make lab lists book/md or book/site: {names}"
+        kinds = {name: json.loads(_get(f"{base}/api/contents/{name}?content=0&token={TOKEN}")[1])
+                 ["type"] for name in ("instructors.md", min(chapters))}
+        assert kinds == {"instructors.md": "file", min(chapters): "notebook"}, kinds
         status, page = _get(f"{base}/lab?token={TOKEN}")
         assert status == 200 and "JupyterLab" in page
     finally:
