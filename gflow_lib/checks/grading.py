@@ -1,22 +1,12 @@
-r"""Grading a coding exercise: its check's visible problems plus hidden ones, one verdict.
+"""Grading a coding exercise: its check's visible problems plus hidden ones, one verdict.
 
-The checks of :mod:`gflow_lib.checks` give formative feedback in the notebook. A grader
-(``make grade``, ``tools/grade.py``) asks the same check for a verdict on more problems: the
-table's visible ones and the hidden ones of :mod:`gflow_lib.checks.hidden`, drawn from the
-instructor's seed. **Points come from the hidden problems only**: the visible ones, whose
-answers a learner can see by running the book, give feedback but no points.
-
-Two ways to grade, with one judge (:func:`gflow_lib.checks.harness.judge`):
-
-* :func:`grade` calls a function in this process (tests, and the in-process checks of the
-  hidden problems);
-* :func:`grade_answers` judges answers that were received as data from another process (the
-  grader runs the learner's function in the learner's own kernel and never lets it see an
-  expected answer).
-
-Every check is found from its name alone (``"check_loss"``): :func:`table_of` reads which
-table the check function hands to ``run_check``, so a new check is graded without being
-registered here.
+A grader (``make grade``, ``tools/grade.py``) asks a check of :mod:`gflow_lib.checks` for a
+verdict on the table's visible problems and on the hidden ones of
+:mod:`gflow_lib.checks.hidden`, drawn from the instructor's seed. **Points come from the hidden
+problems only.** :func:`grade` calls a function in this process; :func:`grade_answers` judges
+answers received as data from the learner's process; both use
+:func:`gflow_lib.checks.harness.judge`. A check is found from its name (``"check_loss"``) by
+:func:`table_of`, so a new check needs no registration here.
 """
 
 from __future__ import annotations
@@ -102,10 +92,10 @@ def problems(check, seed: int) -> tuple[tuple[Case, bool], ...]:
 
 
 class Grade(CheckResult):
-    """A :class:`~gflow_lib.checks.CheckResult` for all problems of an exercise, with its
-    points: ``points`` out of ``max_points``, shared equally by the hidden problems
-    (``hidden``, one bool per problem, says which are hidden). ``right`` lists the visible
-    problems first, then the hidden ones."""
+    """A :class:`~gflow_lib.checks.CheckResult` for all problems of an exercise, with ``points`` out
+    of ``max_points`` (shared by the hidden problems; ``hidden`` says which); ``right`` lists the
+    visible problems first.
+    """
 
     points: float
     max_points: float
@@ -145,8 +135,7 @@ class Grade(CheckResult):
 
 
 def zero(check, seed: int, text: str, mistake: str) -> Grade:
-    """A :class:`Grade` of no points with the grader's own feedback ``text`` (the library used,
-    the notebook did not run, ...), named ``mistake`` in the summary."""
+    """A :class:`Grade` of no points with the grader's own feedback ``text``, named ``mistake``."""
     probs = problems(check, seed)
     n = len(probs)
     return Grade(CheckResult(text, 0, n, mistake, (False,) * n), [h for _, h in probs],

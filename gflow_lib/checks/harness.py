@@ -1,42 +1,24 @@
 """The one harness behind every exercise check: a check is a table, run by :func:`run_check`.
 
-A :class:`Check` lists the test cases (a label and a function that builds the arguments from
-seeded data), the reference (the library's own function wherever it has one, so that the
-checks and the book agree by construction) and the typical mistakes (a name, a function of
-the same arguments that returns the mistaken answer, and the feedback that names it).
-:func:`run_check` calls the learner's function on every case and returns a
-:class:`CheckResult`: the feedback line as a ``str``, so that a chapter can print it, which
-also carries ``passed``, ``score``, ``max_score`` and ``mistake`` for a grader.
+A :class:`Check` lists the cases (a label and a function building seeded arguments), the
+reference (the library's own function wherever it has one, so checks and book agree) and the
+typical mistakes (a name, a function giving the mistaken answer, the feedback naming it).
+:func:`run_check` returns a :class:`CheckResult`: the feedback line as a ``str``, which also
+carries ``passed``, ``score``, ``max_score`` and ``mistake`` for a grader. Calling and judging
+are two steps: :func:`answer_of` turns what the function gave into plain data (an
+:class:`Answer`), :func:`judge` compares answers with the reference and the mistakes; a grader
+(``tools/grade.py``) calls in the learner's process and judges in its own.
 
-Calling the learner's function and judging its answers are two steps. :func:`answer_of` calls
-the function on one problem and turns what it gave into an :class:`Answer`, plain data (the
-returned array, or the exception's type and message, or why it is not an answer);
-:func:`judge` compares answers with the reference and the mistakes and writes the feedback.
-:func:`run_check` does both in the learner's notebook; a grader (``tools/grade.py``) calls the
-function in the learner's own process, receives the answers as data, and judges them in its
-own process with the same :func:`judge`.
+Every feedback line starts with ``"Correct:"`` (right on every case), ``"Not yet:"`` (runs,
+but an answer is wrong: a named mistake, a wrong shape, complex or non-finite numbers, an
+argument changed in place) or ``"Error:"`` (not a function, or it raised; exceptions are
+reported, never raised). It never shows an expected number.
 
-Every feedback line starts with one of three prefixes:
-
-* ``"Correct:"``, right on every case;
-* ``"Not yet:"``, the function runs but an answer is wrong: a named mistake, a wrong shape,
-  complex or non-finite numbers, or an argument changed in place;
-* ``"Error:"``, the function cannot be run (not a function) or it raised an exception, such
-  as the ``NotImplementedError`` of an unwritten stub. Exceptions are reported, never raised.
-
-A check can ask for the learner's own code (``no_library=True``): while the learner's function
-runs, every name of its module that holds something of ``gflow_lib`` (the package, a function,
-a class, an object of a library class) stands for a blocker, and a function that reaches the
-library through one of them gets "Not yet:" and the name it used. This is a guard against the
-one-line answer that calls the function being rebuilt, not a sandbox: an ``import`` inside the
-function's body gets past it.
-
-Answers must be real. A complex array is rejected even when every imaginary part is zero
-(``x + 0j``): a complex dtype means that something, often ``np.linalg.eig`` where ``eigh``
-belongs, made numbers that the exercise does not ask for, and accepting ``x + 0j`` but not
-``x + 1e-20j`` would make the verdict hinge on rounding. float32 answers are compared at
-float32 precision and accepted with a note; other real answers are compared as float64. The
-feedback never shows an expected number.
+With ``no_library=True`` every name of the learner's module bound to ``gflow_lib`` stands for
+a blocker while the function runs ("Not yet:" with the name used): a guard against the
+one-line answer, not a sandbox. Complex answers are refused even when their imaginary parts
+are zero (usually ``eig`` where ``eigh`` belongs); float32 answers are compared at float32
+precision, with a note.
 """
 
 from __future__ import annotations
@@ -69,8 +51,9 @@ class Case(NamedTuple):
 
 
 class Mistake(NamedTuple):
-    """A typical mistake: its name, the answer it gives (None or an exception where it does not
-    apply) from the same arguments as the learner's function, and the feedback naming it."""
+    """A typical mistake: its name, its answer from the learner's arguments (None or an exception
+    where it does not apply), and the feedback naming it.
+    """
 
     name: str
     answer: Callable[..., Any]
@@ -98,10 +81,9 @@ class Check:
 
 
 class CheckResult(str):
-    """The feedback line, a ``str`` that also says ``passed`` (right on every case), ``score``
-    (cases right) out of ``max_score`` (cases), ``mistake`` (the name of the recognised
-    mistake, or None) and ``right`` (one bool per case, in the order of the cases; empty when
-    the function could not be run at all)."""
+    """The feedback line, a ``str`` with ``passed``, ``score`` out of ``max_score`` (cases),
+    ``mistake`` (the recognised mistake's name, or None) and ``right`` (one bool per case).
+    """
 
     passed: bool
     score: int
@@ -127,8 +109,7 @@ class _LibraryUsed(BaseException):
 
 
 class _Blocker:
-    """Stands for a name bound to gflow_lib while a ``no_library`` check runs the learner's
-    function: calling it or reading an attribute records the name and raises."""
+    """A gflow_lib name during a ``no_library`` run: using it records the name and raises."""
 
     def __init__(self, name, used):
         object.__setattr__(self, "_name", name)
@@ -158,11 +139,7 @@ def _from_library(value) -> bool:
 
 
 def _call_without_library(fn, args, used):
-    """Call ``fn(*args)`` with every gflow_lib name of its module replaced by a blocker.
-
-    Functions defined inside gflow_lib (the tables' references and mistakes) run as they are.
-    The module's names are put back afterwards, whatever happens.
-    """
+    """``fn(*args)`` with its module's gflow_lib names replaced by blockers (put back after)."""
     namespace = getattr(fn, "__globals__", None)
     if not isinstance(namespace, dict) or str(namespace.get("__name__", "")).startswith(
             "gflow_lib"):
@@ -188,21 +165,16 @@ def random_problem(D: int, I: int, seed: int):  # noqa: E741
 
 
 def _close(a, b, float32=False) -> bool:
-    """Same shape and equal to the precision of float64 (or float32), relative to each entry or
-    to the largest one."""
+    """Same shape and equal to float64 (or float32) precision, entrywise or to the largest entry."""
     rtol = RTOL_32 if float32 else RTOL_64
     return a.shape == b.shape and bool(
         np.allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b), initial=1e-300)))
 
 
 class Answer(NamedTuple):
-    """What the learner's function gave on one problem, as plain data.
-
-    ``value``: the returned numbers as an array (float64, float32, int or bool), or None;
-    ``error``: ``(type name, message, builtin base name)`` when the function raised;
-    ``problem``: why the result is not an answer whatever its values (None returned, complex
-    numbers, not numbers, the library used); ``after``: the array arguments after the call, to
-    see an argument changed in place (None: not known).
+    """What the learner's function gave on one problem, as plain data: ``value`` (the numbers, or
+    None), ``error`` (``(type name, message, builtin base name)``), ``problem`` (why it is not an
+    answer) and ``after`` (the array arguments after the call, or None).
     """
 
     value: np.ndarray | None = None
@@ -241,10 +213,8 @@ def complex_problem(dtype: str) -> str:
 
 
 def answer_of(fn, args: tuple, no_library: bool = False) -> Answer:
-    """Call the learner's ``fn`` on copies of ``args`` and describe what it gave.
-
-    With ``no_library``, every gflow_lib name of the function's module stands for a blocker
-    while it runs (formative feedback in the notebook; a grader reads the source instead).
+    """Call the learner's ``fn`` on copies of ``args`` and describe what it gave (with
+    ``no_library``, its module's gflow_lib names are blocked while it runs).
     """
     given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     used: list[str] = []
@@ -297,8 +267,7 @@ def _judge_one(label, args, got: Answer, names, reference) -> _Run:
 
 
 def _explains(mistake: Mistake, runs) -> list[str]:
-    """Labels of the cases the mistake explains, if every answer is right, raised or equal to
-    the mistake's answer; else an empty list."""
+    """Labels of the cases the mistake explains (each answer right, raised or its), or []."""
     seen = []
     for r in runs:
         if r.exc is not None or r.right:
