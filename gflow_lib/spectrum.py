@@ -464,6 +464,13 @@ class Spectrum:
         Targets; without them there is no solution and no path.
     checked : bool
         True when the caller has validated ``X`` and ``y``.
+    metric : array_like, shape (D, D), optional
+        A symmetric positive definite preconditioner P, for the flow
+        :math:`\dot\phi = -P\nabla L` (Newton's method is :math:`P = (XX^T)^{-1}`): the
+        spectrum of :math:`P^{1/2}X` in the coordinates :math:`\psi = P^{-1/2}\phi`, so
+        preconditioning changes the basis, not the filter; ``solution`` is then the
+        least-squares solution of least :math:`\phi^T P^{-1}\phi`. Introduced in the chapter
+        on momentum (to come).
 
     Attributes
     ----------
@@ -480,11 +487,19 @@ class Spectrum:
         :math:`\tfrac12\lVert X^T\phi^* - y\rVert^2`.
     """
 
-    def __init__(self, X, y=None, *, checked=False):
+    def __init__(self, X, y=None, *, checked=False, metric=None):
         if not checked:
             X = v.design_matrix(X)
             if y is not None:
                 y = v.vector(y, "y", X.shape[1], X.shape, " (one target per column of X)")
+        self.metric = self._root = self._iroot = None
+        if metric is not None:  # the flow of psi = P^{-1/2} phi is that of P^{1/2} X
+            self.metric = v.frozen(v.metric(metric, X.shape[0]))
+            w, Q = np.linalg.eigh(0.5 * (self.metric + self.metric.T))
+            self._root = _readonly((Q * np.sqrt(w)) @ Q.T)
+            self._iroot = _readonly((Q / np.sqrt(w)) @ Q.T)
+            self._X_given = _own(X)
+            X = self._root @ X
         self.D, self.I = D, I = X.shape
         self.params_side = D <= I  # basis in parameter space (V) or data space (U)
         self.y = None if y is None else v.frozen(y)
@@ -565,6 +580,8 @@ class Spectrum:
     @property
     def X(self):
         """The data matrix (read-only), shape (D, I)."""
+        if self.metric is not None:
+            return self._X_given
         if self._ex == 0:
             return self._Xs
         return _readonly(np.ldexp(self._Xs, self._ex))
@@ -576,14 +593,27 @@ class Spectrum:
             G, b = _gram(Xs, self.params_side), None
         return G, b
 
+    def _psi(self, phi):
+        r"""Parameters in the coordinates the spectrum decomposes, :math:`P^{-1/2}\phi`."""
+        return phi if self._iroot is None else phi @ self._iroot
+
+    def _tilde(self, X_new):
+        r"""Inputs as the decomposed data see them, :math:`P^{1/2}X_*`."""
+        return X_new if self._root is None else self._root @ X_new
+
     def coords(self, phi):
         r"""Coordinates :math:`V_r^T \phi` of parameter vectors, shape (..., r)."""
+        phi = self._psi(phi)
         if self.params_side:
             return phi @ self.basis[:, self._nz]
         return ((phi @ self._Xs) @ self.basis[:, self._nz]) / self._ss
 
     def expand(self, c):
         r"""Parameter vectors :math:`V_r c` from coordinates of shape (..., r): (..., D)."""
+        out = self._expand_psi(c)
+        return out if self._root is None else out @ self._root
+
+    def _expand_psi(self, c):
         if self.params_side:
             return c @ self.basis[:, self._nz].T
         return ((c / self._ss) @ self.basis[:, self._nz].T) @ self._Xs.T
@@ -595,16 +625,19 @@ class Spectrum:
         return c @ self.basis[:, self._nz].T
 
     def null_part(self, phi):
-        r"""The part :math:`P_0\phi` of parameter vectors in the null space of :math:`X^T`."""
+        r"""The part :math:`P_0\phi` of parameter vectors in the null space of :math:`X^T`
+        (with a metric, :math:`P^{1/2}P_0P^{-1/2}\phi`: the part no step moves)."""
         if self.params_side:
             V0 = self.basis[:, ~self._nz]
-            return (phi @ V0) @ V0.T
+            out = (self._psi(phi) @ V0) @ V0.T
+            return out if self._root is None else out @ self._root
         return phi - self.expand(self.coords(phi))
 
     @cached_property
     def range_basis(self):
-        r""":math:`V_r`, shape (D, r): an orthonormal basis of the range of X (read-only)."""
-        return _readonly(self.expand(np.eye(self.rank)).T.copy())
+        r""":math:`V_r`, shape (D, r): an orthonormal basis of the range of X (of
+        :math:`P^{1/2}X` with a metric) (read-only)."""
+        return _readonly(self._expand_psi(np.eye(self.rank)).T.copy())
 
     @property
     def solution_coords(self):
@@ -626,6 +659,10 @@ class Spectrum:
 
         ``prior_cov`` is (D, D) or a scalar variance (unchecked).
         """
+        if self._root is not None:  # the crowd of psi0 = P^{-1/2} phi0 at P^{1/2} X_new
+            X_new = self._root @ X_new
+            prior_cov = self._iroot @ (prior_cov * self._iroot if np.ndim(prior_cov) == 0
+                                       else prior_cov @ self._iroot)
         Vr = self.range_basis
         Y = Vr.T @ X_new  # (r, M)
         N = X_new - Vr @ Y  # null-space part of the inputs
@@ -817,7 +854,7 @@ class SpectrumPath(_Path):
             with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 out = (self.spectrum.expand(c) + self._null) @ X_new
         else:  # overflowing modes: map them to the new inputs directly
-            B = self.spectrum.range_basis.T @ X_new
+            B = self.spectrum.range_basis.T @ self.spectrum._tilde(X_new)
             out = _mapped(lambda u: u @ B, c, logc) + self._null @ X_new
         return v.unbatch(out, scalar)
 

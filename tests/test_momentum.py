@@ -21,6 +21,7 @@ from scipy.integrate import solve_ivp
 import gflow_lib
 from gflow_lib import (
     Descent,
+    Flow,
     HeavyBall,
     HeavyBallFlow,
     KernelSpectrum,
@@ -486,3 +487,90 @@ def test_optimal_parameters_take_a_built_spectrum():
                                                                rel=1e-12)
     assert optimal_descent(KernelSpectrum(X.T @ X, y)) == pytest.approx(optimal_descent(lam),
                                                                         rel=1e-12)
+
+
+# ------------------------------------------------ preconditioning: another basis, same filter
+def _preconditioned(seed, D, I):  # noqa: E741
+    """A problem with a symmetric positive definite preconditioner P (D, D) and new inputs."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((D, I)) * np.geomspace(1.0, 0.1, D)[:, None] / np.sqrt(I)
+    B = rng.standard_normal((D, D))
+    P = B @ B.T / D + 0.3 * np.eye(D)
+    return X, rng.standard_normal(I), rng.standard_normal(D), P, rng.standard_normal((D, 5))
+
+
+@pytest.mark.parametrize("D, I", [(4, 7), (6, 3)])  # noqa: E741 -- both sides of the basis
+def test_preconditioned_flow_is_its_ode(D, I):  # noqa: E741
+    """Spectrum(X, y, metric=P) with Flow() is d phi/dt = -P grad L, in params, outputs,
+    predictions and the limit (the least-squares point nearest phi0 in the P^-1 norm)."""
+    X, y, phi0, P, X_new = _preconditioned(1, D, I)
+    t = np.linspace(0.0, 15.0, 16)
+    ref = solve_ivp(lambda s, u: -P @ _grad(X, y, u), (0.0, t[-1]), phi0, method="DOP853",
+                    t_eval=t, rtol=1e-12, atol=1e-14).y.T
+    spec = Spectrum(X, y, metric=P)
+    path = spec.path(Flow(), phi0)
+    assert _rel(path.params(t), ref) < 1e-9
+    assert _rel(path.outputs(t), ref @ X) < 1e-9
+    assert _rel(path.predict(X_new, t), ref @ X_new) < 1e-9
+    PX = P @ X
+    limit = phi0 + PX @ np.linalg.pinv(X.T @ PX) @ (y - X.T @ phi0)
+    assert _rel(path.limit(), limit) < 1e-12
+    assert np.array_equal(spec.X, X) and np.array_equal(spec.metric, P)
+
+
+def test_preconditioned_heavy_ball_is_its_iterates():
+    """The same HeavyBall filter, tuned on the preconditioned spectrum, is heavy ball with
+    the step -lr P grad L."""
+    X, y, phi0, P, _ = _preconditioned(2, 5, 9)
+    spec = Spectrum(X, y, metric=P)
+    lr, beta, _ = optimal_heavy_ball(spec)
+    prev = phi = phi0
+    loop = [phi]
+    for _ in range(80):
+        prev, phi = phi, phi - lr * P @ _grad(X, y, phi) + beta * (phi - prev)
+        loop.append(phi)
+    k = np.arange(81)
+    assert _rel(spec.path(HeavyBall(lr, beta), phi0).params(k), np.array(loop)) < 1e-12
+
+
+def test_newton_is_the_metric_inverse_hessian():
+    """P = (X X^T)^-1: every eigenvalue is 1, so descent with lr = 1 lands in one step."""
+    X, y, phi0, _, _ = _preconditioned(3, 4, 9)
+    spec = Spectrum(X, y, metric=np.linalg.inv(X @ X.T))
+    np.testing.assert_allclose(spec.lam, 1.0, rtol=1e-12)
+    solution = np.linalg.lstsq(X.T, y, rcond=None)[0]
+    assert _rel(spec.path(Descent(1.0), phi0).params(1), solution) < 1e-12
+    # a diagonal (Jacobi) preconditioner is the bridge to adaptive methods: it evens the scales
+    jacobi = Spectrum(X, y, metric=np.diag(1.0 / np.diag(X @ X.T)))
+    plain = Spectrum(X, y)
+    assert jacobi.lam[-1] / jacobi.lam[0] < plain.lam[-1] / plain.lam[0] / 10
+
+
+def test_preconditioned_crowd_is_its_linear_map():
+    """predictive with a metric: the mean and variance of the predictions over starts
+    N(phi0, S), against the explicit linear map of the start."""
+    X, y, phi0, P, X_new = _preconditioned(4, 5, 3)
+    S = np.cov(np.random.default_rng(0).standard_normal((5, 40)))
+    spec, t = Spectrum(X, y, metric=P), 0.7
+    M = (spec.path(Flow(), np.eye(5)).params(t) - spec.path(Flow()).params(t)).T
+    mean_ref = spec.path(Flow(), phi0).params(t) @ X_new
+    for cov in (S, 0.4):
+        mean, var = spec.path(Flow(), phi0).predictive(X_new, t, cov)
+        C = cov * np.eye(5) if np.ndim(cov) == 0 else cov
+        var_ref = np.einsum("dm,de,em->m", X_new, M @ C @ M.T, X_new)
+        assert _rel(mean, mean_ref) < 1e-12 and _rel(var, var_ref) < 1e-11
+
+
+@pytest.mark.parametrize("metric, pattern", [
+    (np.eye(3), r"^metric must be a symmetric positive definite matrix of shape \(4, 4\), "
+                r"one row per parameter; got shape \(3, 3\)$"),
+    (np.diag([1.0, 1.0, 0.0, 1.0]), r"^metric must be positive definite; got smallest "
+                                     r"eigenvalue 0"),
+    (np.diag([1.0, -1.0, 2.0, 1.0]), r"^metric must be positive definite"),
+    (np.triu(np.ones((4, 4))), r"^metric must be symmetric"),
+    (np.full((4, 4), np.nan), r"^metric must contain only finite numbers"),
+])
+def test_a_bad_metric_is_named(metric, pattern):
+    X, y, _, _, _ = _preconditioned(0, 4, 6)
+    with pytest.raises(ValueError, match=pattern):
+        Spectrum(X, y, metric=metric)
