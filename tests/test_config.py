@@ -267,3 +267,65 @@ def test_workflow_runs_the_readme_commands_and_deploys_pages():
     container = wf["jobs"]["build"]["container"]
     assert re.fullmatch(rf"python:{re.escape(python.group(1))}-(bookworm|trixie)", container)
     assert wf["jobs"]["deploy"]["needs"] == "build"
+
+
+# ---------------------------------------------------------------- citing the book
+CFF_REQUIRED = ("cff-version", "message", "title", "authors")  # CFF 1.2.0's required keys
+
+
+def _citation():
+    return yaml.safe_load((ROOT / "CITATION.cff").read_text())
+
+
+def _library_version() -> str:
+    text = (ROOT / "gflow_lib" / "__init__.py").read_text()
+    return re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE).group(1)
+
+
+def _cite_box() -> str:
+    """The BibTeX entry of the "Cite this book" admonition of book/md/intro.md."""
+    intro = (ROOT / "book" / "md" / "intro.md").read_text()
+    box = re.search(r":::\{admonition\} Cite this book\n(?P<body>.*?)\n:::\n", intro, re.DOTALL)
+    assert box, 'book/md/intro.md has no ":::{admonition} Cite this book" box'
+    entry = re.search(r"```bibtex\n(?P<entry>@\w+\{.*?\n\})\n```", box.group("body"), re.DOTALL)
+    assert entry, "the Cite this book box holds no ```bibtex block with one entry"
+    return entry.group("entry")
+
+
+def _bibtex_field(entry: str, field: str) -> str:
+    match = re.search(rf"^\s*{field}\s*=\s*\{{(.*)\}},?\s*$", entry, re.MULTILINE)
+    assert match, f"the BibTeX entry has no {field} field: {entry}"
+    return match.group(1)
+
+
+def test_citation_file_is_cff_1_2_0_with_the_book_version_and_repository():
+    cff = _citation()
+    missing = [key for key in CFF_REQUIRED if key not in cff]
+    assert not missing, f"CITATION.cff lacks the required keys {missing}"
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["authors"] and all("name" in a or "family-names" in a for a in cff["authors"])
+    assert str(cff["version"]) == _library_version(), (cff["version"], _library_version())
+    assert cff["repository-code"] == CONFIG["repository"]["url"]
+    licenses = cff["license"] if isinstance(cff["license"], list) else [cff["license"]]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    code_licence = re.search(r'^license = "([^"]+)"$', pyproject, re.MULTILINE).group(1)
+    assert code_licence in licenses and "CC-BY-4.0" in licenses, licenses
+
+
+def test_cite_box_agrees_with_the_citation_file_and_the_library():
+    entry, cff = _cite_box(), _citation()
+    assert _bibtex_field(entry, "version") == str(cff["version"]) == _library_version()
+    assert _bibtex_field(entry, "url") == cff["repository-code"] == CONFIG["repository"]["url"]
+    assert _bibtex_field(entry, "title") == cff["title"]
+
+
+def test_license_is_an_spdx_string_with_its_file():
+    # A `license = { text = ... }` table makes setuptools >= 77 warn (deprecated, PEP 639).
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^license = "MIT"$', pyproject, re.MULTILINE), "license is not SPDX"
+    files = re.search(r"^license-files = \[(.*)\]$", pyproject, re.MULTILINE)
+    assert files and all((ROOT / f.strip().strip('"')).is_file()
+                         for f in files.group(1).split(",")), files
+    requires = re.search(r'requires = \["setuptools>=(\d+)', pyproject).group(1)
+    assert int(requires) >= 77, "SPDX license strings need setuptools >= 77"
+
