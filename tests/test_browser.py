@@ -676,3 +676,94 @@ def test_page_opened_from_disk(browser, site, doc):
         assert before is not None, f"{doc}: the live explorer did not mount from disk"
         after = browser.execute_script(SET_SLIDER, 0, 1000)
         assert after["t"] > before["t"] and after["loss"] < before["loss"], (before, after)
+
+
+# ---------------------------------------------------------------- navigation
+# The buttons a reader sees in the article's header (book/site/gflow-nav.js makes them work:
+# pydata-sphinx-theme 0.17 binds its handlers to the hidden navbar copies only).
+NAV_STATE = """
+const dialog = id => document.getElementById(id);
+const sidebar = document.getElementById('pst-primary-sidebar');
+const r = sidebar.getBoundingClientRect();
+return {primaryOpen: dialog('pst-primary-sidebar-modal').open,
+        secondaryOpen: dialog('pst-secondary-sidebar-modal').open,
+        sidebarVisible: getComputedStyle(sidebar).visibility === 'visible' && r.right > 0,
+        contentLeft: document.querySelector('main.bd-main, .bd-main')
+            .getBoundingClientRect().left};
+"""
+
+
+def _visible(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    shown = [e for e in driver.find_elements(By.CSS_SELECTOR, selector) if e.is_displayed()]
+    assert shown, f"no visible {selector!r} on {driver.current_url}"
+    return shown
+
+
+def _open_at(driver, base, doc, width, height=844):
+    driver.set_window_size(width, height)
+    driver.get(f"{base}/{doc}.html")
+    driver.execute_async_script(WAIT_FOR_PAGE)
+
+
+def _wait_for(driver, key, value, timeout=3.0):
+    deadline, state = time.time() + timeout, None
+    while time.time() < deadline:
+        state = driver.execute_script(NAV_STATE)
+        if state[key] == value:
+            break
+        time.sleep(0.1)
+    return state
+
+
+@pytest.mark.browser
+@pytest.mark.book
+def test_phone_navigation_opens_the_chapter_list_and_the_contents(browser, server):
+    """At 390 x 844 the hamburger opens the chapter list, one of its links goes to that
+    chapter, and "Contents" opens the page's table of contents."""
+    start, target = PAGES[1], PAGES[2]
+    try:
+        _open_at(browser, server, start, 390)
+        assert not browser.execute_script(NAV_STATE)["primaryOpen"]
+        _visible(browser, ".primary-toggle")[0].click()
+        state = _wait_for(browser, "primaryOpen", True)
+        assert state["primaryOpen"], f"the hamburger did not open the chapter list: {state}"
+        links = [a for a in _visible(browser, "#pst-primary-sidebar-modal a.reference.internal")
+                 if a.get_attribute("href").endswith(f"/{target}.html")]
+        assert links, f"the chapter list has no visible link to {target}"
+        links[0].click()
+        deadline = time.time() + 10
+        while not browser.current_url.endswith(f"/{target}.html") and time.time() < deadline:
+            time.sleep(0.1)
+        assert browser.current_url.endswith(f"/{target}.html"), browser.current_url
+
+        browser.execute_async_script(WAIT_FOR_PAGE)
+        _visible(browser, ".secondary-toggle")[0].click()
+        state = _wait_for(browser, "secondaryOpen", True)
+        assert state["secondaryOpen"], f"Contents did not open the page's contents: {state}"
+        assert _visible(browser, "#pst-secondary-sidebar-modal a"), "the contents are empty"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SHOTS / "nav-phone-390px-contents.png"))
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+@pytest.mark.browser
+@pytest.mark.book
+def test_desktop_hamburger_collapses_and_restores_the_sidebar(browser, server):
+    """At 1280 px the hamburger hides the chapter list (the text moves left, no dialog opens)
+    and a second click brings it back."""
+    try:
+        _open_at(browser, server, PAGES[1], 1280, 1000)
+        before = browser.execute_script(NAV_STATE)
+        assert before["sidebarVisible"], before
+        _visible(browser, ".primary-toggle")[0].click()
+        hidden = _wait_for(browser, "sidebarVisible", False)
+        assert not hidden["sidebarVisible"], f"the hamburger did not collapse it: {hidden}"
+        assert not hidden["primaryOpen"], "a dialog opened on the desktop"
+        _visible(browser, ".primary-toggle")[0].click()
+        shown = _wait_for(browser, "sidebarVisible", True)
+        assert shown["sidebarVisible"], f"a second click did not bring it back: {shown}"
+    finally:
+        browser.set_window_size(1280, 1000)
