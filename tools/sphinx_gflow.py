@@ -36,6 +36,12 @@
    and the build's date, from ``SOURCE_DATE_EPOCH`` when it is set, else the date of the last
    commit, so that building one commit twice gives the same pages. Sphinx's ``version``,
    ``release`` and ``today`` get the same values (a LaTeX title page shows them).
+6. Working sidebar buttons: ``book/site/gflow-nav.js`` passes clicks on the hamburger and
+   "Contents" buttons that a reader sees to the theme's first, hidden, copies, the only ones
+   pydata-sphinx-theme 0.17 and sphinx-book-theme 1.3 give handlers (phone dialogs, desktop
+   collapse).
+7. The API page: a named tuple's fields lose Python's generated docstring "Alias for field
+   number N".
 
 Loaded through ``sphinx.local_extensions`` in ``_config.yml``.
 """
@@ -325,12 +331,27 @@ def footer_version(app, config):
     options["extra_footer"] = footer.replace("{version}", version).replace("{date}", date)
 
 
+#: The docstring Python gives every field of a named tuple (``collections.namedtuple``,
+#: ``typing.NamedTuple``): it says nothing to a reader of the API page.
+NAMEDTUPLE_FIELD_DOC = re.compile(r"Alias for field number \d+")
+
+
+def drop_namedtuple_alias_docs(app, what, name, obj, options, lines):
+    """Empty the generated "Alias for field number N" of a named tuple's field (its name
+    stays, under its class, whose signature lists the fields); a field documented by a
+    ``#:`` comment keeps that comment."""
+    if what in ("attribute", "property") and NAMEDTUPLE_FIELD_DOC.fullmatch(
+            " ".join(line.strip() for line in lines).strip()):
+        lines[:] = []
+
+
 def setup(app):
     app.connect("config-inited", footer_version)
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(ReprSafeDataDocumenter, override=True)
     app.add_directive("gflow-api", GflowApi)
     app.connect("html-page-context", rewrite_cdn_urls)
+    app.connect("autodoc-process-docstring", drop_namedtuple_alias_docs)
     app.connect("html-page-context", note_widget_pages)
     app.connect("build-finished", copy_widget_fonts)
     app.connect("html-page-context", meta_description)
