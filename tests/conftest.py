@@ -58,7 +58,7 @@ HEAVY_FIXTURES = {
     "lab": "browser",  # tests/test_widget.py: JupyterLab
     "chrome": "browser",  # tests/test_widget.py: Chromium on JupyterLab
     "colab_site": "e2e",  # tests/test_colab.py: pip install of the library
-    "graded": "e2e",  # tests/test_grade.py: a class graded end to end
+    "graded": "e2e",  # tests/test_grade_attacks.py, test_grade.py: a class graded end to end
 }
 # Slow tests of files that other work owns, by "file::test" (every parameter), with why; a
 # marker written in the test file itself does the same. Measured with --durations on a 2-core
@@ -89,6 +89,15 @@ SLOW_TESTS = {
 QUICK_LIMIT_S = 2.0
 
 
+def _test_key(item) -> str:
+    """"tests/test_x.py::test_name" (no parameters), whatever the rootdir of the run."""
+    try:
+        path = item.path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return ""
+    return f"{path}::{getattr(item, 'originalname', None) or item.name.split('[')[0]}"
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.suffix == ".ipynb":  # nbval's cells: a kernel runs the chapter
@@ -96,7 +105,7 @@ def pytest_collection_modifyitems(config, items):
         for name in getattr(item, "fixturenames", ()):
             if name in HEAVY_FIXTURES:
                 item.add_marker(HEAVY_FIXTURES[name])
-        marker = SLOW_TESTS.get(item.nodeid.split("[")[0])
+        marker = SLOW_TESTS.get(_test_key(item))
         if marker:
             item.add_marker(marker)
         if any(item.get_closest_marker(m) for m in TIER_MARKERS):
