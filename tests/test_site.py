@@ -4,10 +4,13 @@ checked by tests/test_browser.py."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
+import yaml
 from docutils import nodes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +102,38 @@ def test_meta_description_of_a_generated_page():
     context = {"metatags": "", "title": "Search", "docstitle": "Gradient Flow"}
     ext.meta_description(_app("."), "search", "search.html", context, None)
     assert 'content="Search: a page of Gradient Flow."' in context["metatags"]
+
+
+# ---------------------------------------------------------------- the API page, reporting
+def test_namedtuple_alias_docstrings_are_dropped():
+    alias = ["Alias for field number 3"]
+    ext.drop_namedtuple_alias_docs(None, "property", "m.Posterior.cov", None, {}, alias)
+    assert alias == []
+    commented = ["The posterior mean (D,)."]  # a field documented by a ``#:`` comment
+    ext.drop_namedtuple_alias_docs(None, "attribute", "m.Posterior.mean", None, {}, commented)
+    assert commented == ["The posterior mean (D,)."]
+    other = ["Alias for field number 3"]  # a function's docstring is never touched
+    ext.drop_namedtuple_alias_docs(None, "function", "m.f", None, {}, other)
+    assert other == ["Alias for field number 3"]
+
+
+def test_built_api_page_has_no_alias_docstrings(built_book):
+    api = (built_book / "book" / "api.html").read_text(encoding="utf-8")
+    assert "Alias for field number" not in api
+    assert "gflow_lib.bayes.Posterior" in api  # the named tuples are still documented
+
+
+def test_every_page_has_an_issue_button_naming_it(built_book):
+    """The theme's "Open issue" entry starts a GitHub issue whose title names the page."""
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    pages = sorted((built_book / "book").glob("*.html"))
+    assert pages, f"no pages under {built_book / 'book'}"
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        hrefs = re.findall(r'<a href="([^"]+)"[^>]*\n?\s*class="[^"]*btn-source-issues-button',
+                           text)
+        assert len(hrefs) == 1, f"{page.name}: {len(hrefs)} issue buttons"
+        url = urlsplit(hrefs[0].replace("&amp;", "&"))
+        assert f"{url.scheme}://{url.netloc}{url.path}" == f"{repo}/issues/new", hrefs[0]
+        title = parse_qs(url.query)["title"][0]
+        assert f"book/{page.name}" in title, f"{page.name}: the issue title {title!r}"
