@@ -490,20 +490,23 @@ def test_optimal_parameters_take_a_built_spectrum():
 
 
 # ------------------------------------------------ preconditioning: another basis, same filter
-def _preconditioned(seed, D, I):  # noqa: E741
+def _preconditioned(seed, D, I, rank=None):  # noqa: E741
     """A problem with a symmetric positive definite preconditioner P (D, D) and new inputs."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((D, I)) * np.geomspace(1.0, 0.1, D)[:, None] / np.sqrt(I)
+    if rank is not None:  # rank-deficient: a null space the flow never moves
+        X = X[:, :rank] @ rng.standard_normal((rank, I)) / np.sqrt(rank)
     B = rng.standard_normal((D, D))
     P = B @ B.T / D + 0.3 * np.eye(D)
     return X, rng.standard_normal(I), rng.standard_normal(D), P, rng.standard_normal((D, 5))
 
 
-@pytest.mark.parametrize("D, I", [(4, 7), (6, 3)])  # noqa: E741 -- both sides of the basis
-def test_preconditioned_flow_is_its_ode(D, I):  # noqa: E741
+@pytest.mark.parametrize("D, I, rank", [(4, 7, None), (6, 3, None), (5, 8, 3)])  # noqa: E741
+def test_preconditioned_flow_is_its_ode(D, I, rank):  # noqa: E741
     """Spectrum(X, y, metric=P) with Flow() is d phi/dt = -P grad L, in params, outputs,
-    predictions and the limit (the least-squares point nearest phi0 in the P^-1 norm)."""
-    X, y, phi0, P, X_new = _preconditioned(1, D, I)
+    predictions and the limit (the least-squares point nearest phi0 in the P^-1 norm), on
+    both sides of the basis and with a null space."""
+    X, y, phi0, P, X_new = _preconditioned(1, D, I, rank)
     t = np.linspace(0.0, 15.0, 16)
     ref = solve_ivp(lambda s, u: -P @ _grad(X, y, u), (0.0, t[-1]), phi0, method="DOP853",
                     t_eval=t, rtol=1e-12, atol=1e-14).y.T
@@ -559,6 +562,16 @@ def test_preconditioned_crowd_is_its_linear_map():
         C = cov * np.eye(5) if np.ndim(cov) == 0 else cov
         var_ref = np.einsum("dm,de,em->m", X_new, M @ C @ M.T, X_new)
         assert _rel(mean, mean_ref) < 1e-12 and _rel(var, var_ref) < 1e-11
+
+
+def test_preconditioned_diverging_descent_predicts_signed_infinities():
+    """Where the preconditioned modes overflow, predictions keep the dominant mode's signs."""
+    X, y, phi0, P, X_new = _preconditioned(5, 4, 8)
+    spec = Spectrum(X, y, metric=P)
+    path = spec.path(Descent(2.5 / spec.lam[-1]), phi0)  # only the largest mode diverges
+    finite, overflow = path.predict(X_new, 300), path.predict(X_new, 3000)
+    assert np.all(np.isfinite(finite)) and np.all(np.isinf(overflow))
+    assert np.array_equal(np.sign(overflow), np.sign(finite))
 
 
 @pytest.mark.parametrize("metric, pattern", [
