@@ -27,6 +27,7 @@ import numpy as np
 from . import _docs
 from . import _validation as v
 from .flow import LinearFlow
+from .spectrum import kernel_eigen
 
 __all__ = [
     "DeepParams",
@@ -420,7 +421,9 @@ def _warn_divergence(p, x, lr, loss, diverged, last_layer_only):
         Theta = np.swapaxes(F, -1, -2) @ F
     else:
         Theta, kernel = empirical_ntk(p, x), "empirical NTK"
-    limit = 2.0 / np.linalg.eigvalsh(Theta)[..., -1][diverged]
+    lam_max = np.array([kernel_eigen(T, kernel).lam[-1]
+                        for T in np.reshape(Theta, (-1, *Theta.shape[-2:]))])
+    limit = 2.0 / np.reshape(lam_max, Theta.shape[:-2])[diverged]
     which = "" if np.ndim(diverged) == 0 else f" for {diverged.sum()} of {diverged.size} networks"
     warnings.warn(
         f"train_shallow diverged{which}: the loss went from {np.max(loss[0][diverged]):.3g} to "
