@@ -726,9 +726,15 @@ def spectrum_of(X, y=None) -> Spectrum:
 class _Path:
     """What both paths share: the filter, its index check, and scalar/array handling."""
 
-    def __init__(self, filter):  # noqa: A002
+    def __init__(self, spectrum, filter, kind, build):  # noqa: A002
         self.filter = _check_filter(filter)
         self._check_index, self._index_name = INDEX_KINDS[filter.index_kind]
+        if not isinstance(spectrum, kind):
+            raise TypeError(f"spectrum must be a {kind.__name__}; got {v.describe(spectrum)}")
+        if spectrum.y is None:
+            raise ValueError(f"the spectrum has no targets y: build it as {build} to follow a "
+                             "path")
+        self.spectrum = spectrum
 
     def _filt(self, index):
         """``(idx, scalar, gain, keep)`` with the index checked once."""
@@ -766,13 +772,8 @@ class SpectrumPath(_Path):
     """
 
     def __init__(self, spectrum, filter, phi0=None):  # noqa: A002
-        super().__init__(filter)
-        if not isinstance(spectrum, Spectrum):
-            raise TypeError(f"spectrum must be a Spectrum; got {v.describe(spectrum)}")
-        if spectrum.y is None:
-            raise ValueError("the spectrum has no targets y: build it as Spectrum(X, y) to "
-                             "follow a path")
-        self.spectrum = spec = spectrum
+        super().__init__(spectrum, filter, Spectrum, "Spectrum(X, y)")
+        spec = spectrum
         self.D, self.I = spec.D, spec.I
         self.phi0 = v.frozen(v.starts(phi0, spec.D, "phi0"))
         self._a, self._null = spec.split(self.phi0)
@@ -960,13 +961,8 @@ class KernelPath(_Path):
     """
 
     def __init__(self, spectrum, filter, f0=None):  # noqa: A002
-        super().__init__(filter)
-        if not isinstance(spectrum, KernelSpectrum):
-            raise TypeError(f"spectrum must be a KernelSpectrum; got {v.describe(spectrum)}")
-        if spectrum.y is None:
-            raise ValueError("the spectrum has no targets y: build it as KernelSpectrum(K, y) "
-                             "to follow a path")
-        self.spectrum = spec = spectrum
+        super().__init__(spectrum, filter, KernelSpectrum, "KernelSpectrum(K, y)")
+        spec = spectrum
         I = spec.I  # noqa: E741
         f0 = np.zeros(I) if f0 is None else v.vector(f0, "f0", I, what=" (one per row of K)")
         self.f0 = v.frozen(f0)
