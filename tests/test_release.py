@@ -543,11 +543,10 @@ def test_a_file_left_by_the_checks_stops_the_release(tmp_path, monkeypatch):
 
 # ================================================= e2e: the install cell, in a fresh venv
 def _build_tools(folder: Path) -> Path:
-    """A folder of links to this interpreter's pip and build back end (setuptools, wheel,
-    packaging): the fresh environment borrows them through a .pth file, so that it installs
-    offline and sees nothing else of this environment (no gflow_lib)."""
+    """A folder of links to this interpreter's pip: the fresh environment (made without pip)
+    borrows it through a .pth file and sees nothing else of this environment (no gflow_lib)."""
     folder.mkdir()
-    for name in ("pip", "setuptools", "wheel", "packaging"):
+    for name in ("pip",):
         dist = importlib.metadata.distribution(name)
         tops = {Path(f).parts[0] for f in dist.files or ()}
         for top in sorted(tops - {"..", "__pycache__"}):
@@ -581,7 +580,7 @@ def _bare_repository(tmp: Path, tag: bool) -> Path:
     itself 9.9.9."""
     work = tmp / "work"
     work.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, work / name)
     shutil.copytree(ROOT / "gflow_lib", work / "gflow_lib",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -600,14 +599,12 @@ def _bare_repository(tmp: Path, tag: bool) -> Path:
 
 def _run_cell(venv, url: str, workdir: Path) -> subprocess.CompletedProcess:
     """The install cell of the current version with ``url``, run by the fresh environment's
-    Python in ``workdir``: pip offline (no index, no dependencies, no configuration file, the
-    borrowed build back end instead of an isolated one)."""
+    Python in ``workdir``. pip builds the package as on Colab, in an isolated environment
+    whose back end (pyproject.toml's build-system) comes from the package index that pip is
+    configured with; the library's own dependencies are not installed (PIP_NO_DEPS)."""
     code = release.install_cell(url=url, release=release.version())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
-    # PIP_NO_BUILD_ISOLATION=0 turns build isolation off (pip reads the variable as the
-    # value of the option's destination, build_isolation).
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_NO_DEPS="1",
-               PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PIP_NO_DEPS="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     return subprocess.run([str(venv.python), "-c", code], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=300)
 
