@@ -446,7 +446,11 @@ def test_the_release_changes_the_version_changelog_and_install_cells_only(releas
     cell = release.install_cell(release.repository_url(clone), new,
                                 release.repository_branch(clone))
     # Every chapter changes: its cell names the new tag.
-    assert changed == {"gflow_lib/__init__.py", "CHANGELOG.md"} | chapters, stat
+    assert changed == {"gflow_lib/__init__.py", "CHANGELOG.md", "CITATION.cff"} | chapters, stat
+    # The citation: CITATION.cff's version line and the intro's BibTeX version, nothing else.
+    cff = [(a, b) for a, b in zip(*(_git(clone, "show", f"{rev}:CITATION.cff").splitlines()
+                                    for rev in ("HEAD~1", "HEAD")), strict=True) if a != b]
+    assert cff == [(f'version: "{released.before}"', f'version: "{new}"')]
     # The version: one line.
     old_init, new_init = (_git(clone, "show", f"{rev}:gflow_lib/__init__.py")
                           for rev in ("HEAD~1", "HEAD"))
@@ -459,6 +463,9 @@ def test_the_release_changes_the_version_changelog_and_install_cells_only(releas
         path = Path(name)
         old, now = (_git(clone, "show", f"{rev}:{name}") for rev in ("HEAD~1", "HEAD"))
         assert _install_cell_of(path, now) == cell, name
+        if path.stem == "intro":  # its "Cite this book" entry names the version
+            assert f"version = {{{new}}}," in now and f"version = {{{new}}}," not in old
+            old = old.replace(f"version = {{{released.before}}},", f"version = {{{new}}},")
         assert _without_install_cell(path, now) == _without_install_cell(path, old), name
 
 
@@ -645,3 +652,23 @@ def test_an_unreachable_repository_is_an_error(fresh_venv, tmp_path):
     assert proc.returncode == 1
     assert "RuntimeError: could not install gflow_lib from file://" in proc.stderr
     assert not list(fresh_venv.site.glob("gflow_lib*"))
+
+
+def test_set_citations_writes_the_version_in_the_citation_file_and_the_intro(tmp_path):
+    """CITATION.cff and the intro's BibTeX entry (source and notebook) follow the release;
+    a file that lost its version line stops the release by name."""
+    for rel in (release.CITATION, *release.INTRO):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text((ROOT / rel).read_text())
+    current = release.version()
+    changed = release.set_citations("98.7.6", tmp_path)
+    assert sorted(changed) == sorted(tmp_path / rel for rel in (release.CITATION,
+                                                                 *release.INTRO))
+    cff = (tmp_path / release.CITATION).read_text()
+    assert 'version: "98.7.6"' in cff and f'version: "{current}"' not in cff
+    for rel in release.INTRO:
+        text = (tmp_path / rel).read_text()
+        assert "version = {98.7.6}," in text and f"version = {{{current}}}," not in text
+    (tmp_path / release.CITATION).write_text("cff-version: 1.2.0\n")
+    with pytest.raises(release.ReleaseError, match="CITATION.cff must state the version"):
+        release.set_citations("98.7.7", tmp_path)

@@ -151,6 +151,30 @@ def set_version(new: str, root: Path = ROOT) -> None:
     path.write_text(_VERSION.sub(f'__version__ = "{new}"', path.read_text(), count=1))
 
 
+CITATION = Path("CITATION.cff")
+INTRO = (Path("book") / "md" / "intro.md", Path("book") / "intro.ipynb")
+_CFF_VERSION = re.compile(r'^version: "[^"]*"$', re.MULTILINE)
+_BIBTEX_VERSION = re.compile(r"(version = \{)[^}]*(\},)")
+
+
+def set_citations(new: str, root: Path = ROOT) -> list[Path]:
+    """The version in ``CITATION.cff`` and in the introduction's "Cite this book" BibTeX
+    entry (source and notebook); the files changed."""
+    changed = []
+    for path, pattern, repl in [(root / CITATION, _CFF_VERSION, f'version: "{new}"'),
+                                *((root / p, _BIBTEX_VERSION, rf"\g<1>{new}\g<2>")
+                                  for p in INTRO)]:
+        text = path.read_text()
+        updated, n = pattern.subn(repl, text, count=1)
+        if n != 1:
+            raise ReleaseError(f"{path} must state the version once ({pattern.pattern}); "
+                               "found no such line")
+        if updated != text:
+            path.write_text(updated)
+            changed.append(path)
+    return changed
+
+
 def rewrite_markdown(text: str, cell: str) -> str:
     """A MyST chapter with its install cell replaced (unchanged when it has none)."""
     return _MD_CELL.sub(lambda m: m.group(1) + cell + m.group(3), text, count=1)
@@ -278,13 +302,14 @@ def release(new: str, skip_checks: bool = False, root: Path = ROOT,
     new_changelog = release_changelog(changelog.read_text(), new, date)
 
     # Everything the release may write, as it was, to put back when a check fails.
-    paths = [root / INIT, changelog, *sorted((root / "book" / "md").glob("*.md")),
+    paths = [root / INIT, changelog, root / CITATION, *sorted((root / "book" / "md").glob("*.md")),
              *sorted((root / "book").glob("*.ipynb"))]
     before = {path: path.read_bytes() for path in paths}
     try:
         set_version(new, root)
         changelog.write_text(new_changelog)
         rewrite_chapters(root=root)
+        set_citations(new, root)
         if not skip_checks:
             run_checks(root)
         changed = [str(path.relative_to(root)) for path in paths
