@@ -222,15 +222,19 @@ def test_nesterov_gain_keeps_its_digits_against_mpmath(q):
     assert ek < 1e-14 and eg < 4 * K * np.finfo(float).eps  # a recursion: k roundings
 
 
+@pytest.mark.slow  # 50 mpmath recursions: about 3 s
 @given(beta=st.floats(0.0, 0.999), frac=st.floats(1e-6, 0.999), k=st.integers(0, 150))
 def test_heavy_ball_anywhere_in_the_stable_region_against_mpmath(beta, frac, k):
-    """Any stable (lr lam, beta), any k: keep to 1e-13 of its largest value, gain + keep = 1."""
+    """Any stable (lr lam, beta), any k: keep to 1e-13 of its largest value, gain + keep = 1
+    to the rounding of the two terms and their sum (4 eps of the larger; 2 eps failed on
+    beta = 0.984375, lr lam = 0.496, k = 20, where gain is 1.98 and keep -0.98)."""
     q = frac * 2 * (1 + beta)
     ref = _mp_heavy_ball(q, beta, k)
     gain, keep = HeavyBall(1.0, beta)(np.array([q]), np.arange(k + 1))
     rk = np.array([float(x) for x in ref])
     assert np.max(np.abs(keep[:, 0] - rk)) <= 1e-13 * np.max(np.abs(rk))
-    assert np.max(np.abs(gain + keep - 1)) <= 2 * np.finfo(float).eps * max(1, np.max(gain))
+    scale = max(1.0, np.max(np.abs(gain)), np.max(np.abs(keep)))
+    assert np.max(np.abs(gain + keep - 1)) <= 4 * np.finfo(float).eps * scale
 
 
 def _mp_oscillator(lam, gamma, t):

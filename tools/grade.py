@@ -433,9 +433,29 @@ class Kernel:
         self.kc.start_channels()
 
     def wait_ready(self, timeout: float) -> str | None:
-        """None when the kernel answers, else why not."""
-        status, _ = self.run("", timeout)
-        return None if status == "ok" else f"the kernel did not start ({status})"
+        """None when the kernel answers, else why not. A kernel_info request is sent again
+        every second until its idle status arrives on iopub: ZMQ drops what a kernel
+        publishes before the grader's subscription is connected (as jupyter_client's
+        wait_for_ready does), so a single request can wait forever on a started kernel."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            msg_id = self.kc.kernel_info()
+            retry = min(end, time.monotonic() + 1.0)
+            while time.monotonic() < retry:
+                if self.proc.poll() is not None:
+                    return "the kernel did not start (died)"
+                try:
+                    msg = self.kc.get_iopub_msg(timeout=0.05)
+                except queue.Empty:
+                    continue
+                except Exception:  # a malformed message: ignore it
+                    continue
+                if (msg.get("parent_header", {}).get("msg_id") == msg_id
+                        and msg.get("msg_type") == "status"
+                        and msg.get("content", {}).get("execution_state") == "idle"):
+                    self._drain_shell()
+                    return None
+        return "the kernel did not start (timeout)"
 
     def run(self, code: str, timeout: float, mime: str | None = None):
         """Execute ``code``; return (status, data) with status "ok", "timeout" or "died", and
