@@ -1,11 +1,13 @@
 """``make grade`` end to end, once: a class folder graded in one run of the grader.
 
-The folder holds the book's own chapter notebooks, a few students' completed copies (correct
+The folder holds the book's own solutions (each chapter notebook cut to its install, imports,
+solution and check cells: nbval executes the whole chapters once per run), a few students'
+completed copies (correct
 functions written in other ways, a named mistake, an untouched stub), and one notebook per
 attack: a handed-out student copy of the data chapter (cut to its install, imports, exercise
 and check cells, to keep the run short) with cells a student could append. Every attack must
 get 0 points, leave no process and no temporary file behind, and leave the result files as
-the grader wrote them; the book's notebooks and the correct variants get full marks.
+the grader wrote them; the book's solutions and the correct variants get full marks.
 
 Each attack was seen to get marks from the grader this replaces (otter-grader running the
 checks inside the student's kernel); see :data:`OLD_GRADER`.
@@ -283,6 +285,20 @@ for _ in range(300):
     }
 
 
+def book_solutions_only(chapter: str) -> nbformat.NotebookNode:
+    """The book's notebook of ``chapter`` cut to its install and imports cells, its solution
+    cells and its check cells (and the markdown): the book's own answers through the whole
+    grader, without executing the chapter a second time in a run (nbval executes it once)."""
+    nb = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    keep = {id(code[0]), id(code[1])} | {
+        id(c) for c in code
+        if "solution" in c.metadata.get("tags", []) or "print(check_" in c.source}
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or id(c) in keep]
+    assert any("solution" in c.metadata.get("tags", []) for c in nb.cells), chapter
+    return nb
+
+
 def variants() -> dict[str, tuple[str, nbformat.NotebookNode]]:
     """Correct functions written in other ways, each with the student it belongs to."""
     return {
@@ -314,10 +330,9 @@ def build_class(folder: Path, loot: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     loot.mkdir(parents=True, exist_ok=True)
     for chapter in tool.exercises(strict=True):
-        path = ROOT / "book" / f"{chapter}.ipynb"
         (folder / "book").mkdir(exist_ok=True)
-        (folder / "book" / path.name).write_bytes(path.read_bytes())
-        kinds[f"book/{path.name}"] = "book"
+        nbformat.write(book_solutions_only(chapter), folder / "book" / f"{chapter}.ipynb")
+        kinds[f"book/{chapter}.ipynb"] = "book"
     for name, (_, nb) in variants().items():
         (folder / name).parent.mkdir(exist_ok=True)
         nbformat.write(nb, folder / name)
@@ -362,7 +377,7 @@ def graded(tmp_path_factory):
     mp.setattr(tempfile, "tempdir", str(scratch))
     t0 = time.perf_counter()
     try:
-        rows = tool.grade_folder(folder, seed=SEED, jobs=2, limits=LIMITS)
+        rows = tool.grade_folder(folder, seed=SEED, jobs=3, limits=LIMITS)
     finally:
         mp.undo()
     seconds = time.perf_counter() - t0
