@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
@@ -308,8 +309,13 @@ def test_every_descendant_is_ended_also_a_detached_daemon():
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
 def test_an_orphan_of_a_dead_kernel_is_found_by_its_marker():
-    """Without a pid namespace, a daemon whose kernel has exited is re-parented to init and
-    leaves the tree; the run's marker in its environment still finds it."""
+    """Without a pid namespace, a daemon whose kernel has exited is re-parented out of the
+    kernel's tree (to init, or to a subreaper above it); the run's marker in its environment
+    still finds it.
+
+    The daemon is orphaned below a subreaper of the test's own (``holder``) rather than below
+    this machine's init, which may end adopted processes on its own: the daemon must leave the
+    kernel's tree and stay alive until ``end_all`` ends it."""
     marker = f"GFLOW-TEST-TREE-{os.urandom(6).hex()}"
     script = textwrap.dedent("""
         import os, sys
@@ -321,17 +327,36 @@ def test_an_orphan_of_a_dead_kernel_is_found_by_its_marker():
             os._exit(0)
         os._exit(0)
     """)
+    holder_script = textwrap.dedent("""
+        import os, subprocess, sys, time
+        sys.path.insert(0, sys.argv[1])
+        import grade_kernel
+        grade_kernel.subreaper()
+        kernel = subprocess.Popen(
+            [sys.executable, "-c", sys.argv[2], os.environ.pop("TEST_MARKER")],
+            start_new_session=True)
+        kernel.wait()
+        print(kernel.pid, flush=True)
+        time.sleep(600)
+    """)
     token = os.urandom(8).hex()
-    env = {**os.environ, tool.TOKEN: token}
-    proc = subprocess.Popen([sys.executable, "-c", script, marker], env=env,
-                            start_new_session=True)
-    proc.wait()
+    env = {**os.environ, tool.TOKEN: token, "TEST_MARKER": marker}
+    holder = subprocess.Popen([sys.executable, "-c", holder_script, str(ROOT / "tools"),
+                               script], env=env, stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    kernel_pid = int(holder.stdout.readline())
     try:
-        assert _wait_for(marker, 1) == 1 and tool.descendants(proc.pid) == set()
-        tool.end_all(proc, token=token)
+        assert _wait_for(marker, 1) == 1
+        (daemon,) = _marked(marker)
+        assert daemon not in tool.descendants(kernel_pid)
+        assert not os.path.exists(f"/proc/{kernel_pid}")  # the kernel has exited
+        fake_kernel = SimpleNamespace(pid=kernel_pid, poll=lambda: 0, wait=lambda timeout=None: 0)
+        tool.end_all(fake_kernel, token=token)
         assert _marked(marker) == []
     finally:
         _cleanup(marker)
+        holder.kill()
+        holder.wait()
 
 
 def test_a_changed_library_file_stops_the_grading(tmp_path, monkeypatch):
