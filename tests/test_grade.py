@@ -350,7 +350,8 @@ def test_an_orphan_of_a_dead_kernel_is_found_by_its_marker():
         (daemon,) = _marked(marker)
         assert daemon not in tool.descendants(kernel_pid)
         assert not os.path.exists(f"/proc/{kernel_pid}")  # the kernel has exited
-        fake_kernel = SimpleNamespace(pid=kernel_pid, poll=lambda: 0, wait=lambda timeout=None: 0)
+        fake_kernel = SimpleNamespace(pid=kernel_pid, returncode=0, poll=lambda: 0,
+                                      wait=lambda timeout=None: 0)  # reaped by the holder
         tool.end_all(fake_kernel, token=token)
         assert _marked(marker) == []
     finally:
@@ -444,3 +445,31 @@ def test_grade_needs_a_seed_and_a_folder(tmp_path):
     # without SEED, the target refuses before the grader starts, and says how to choose one
     assert re.search(r'test -n "\$\(SEED\)" \|\| \{ echo .*secrets\.randbelow', makefile,
                      re.DOTALL)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_a_reaped_kernels_pid_now_anothers_is_left_alone():
+    """pids are reused (pid_max is 32768 here, and a test run wraps it): once the grader has
+    reaped a kernel, its pid may be another process's, whose tree end_all must not touch.
+    Simulated by a reaped kernel whose pid is an unrelated live process with a child (the
+    grader before this killed that child: it walked the tree below a reaped pid)."""
+    marker = f"GFLOW-TEST-TREE-{os.urandom(6).hex()}"
+    script = textwrap.dedent("""
+        import os, subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)",
+                          os.environ.pop("TEST_MARKER")])
+        time.sleep(600)
+    """)
+    other = subprocess.Popen([sys.executable, "-c", script],
+                             env={**os.environ, "TEST_MARKER": marker}, start_new_session=True)
+    try:
+        assert _wait_for(marker, 1) == 1
+        reaped = SimpleNamespace(pid=other.pid, returncode=0, poll=lambda: 0,
+                                 wait=lambda timeout=None: 0)
+        tool.end_all(reaped, deadline=5.0, token=os.urandom(8).hex())
+        time.sleep(0.2)
+        assert len(_marked(marker)) == 1 and other.poll() is None
+    finally:
+        _cleanup(marker)
+        other.kill()
+        other.wait()

@@ -312,6 +312,12 @@ def end_all(proc: subprocess.Popen, deadline: float = 30.0, token: str | None = 
     With /proc: stop (SIGSTOP) every descendant, again and again until no new one appears
     (a stopped process cannot fork), then kill them all (SIGKILL) at once and wait until
     /proc lists none. Without /proc: kill the process group of the session.
+
+    A pid names a process only while that process is unreaped: pids are reused (pid_max is
+    32768 here, and a test run wraps it). So the tree below ``proc`` is walked only while
+    ``proc`` has not been reaped, and a process is signalled again only while its start time
+    is the one recorded when it was stopped; an unrelated process that got a freed pid is
+    never touched.
     """
     root = proc.pid
     if not os.path.isdir("/proc"):
@@ -321,35 +327,49 @@ def end_all(proc: subprocess.Popen, deadline: float = 30.0, token: str | None = 
             pass
         proc.wait()
         return
-    end = time.monotonic() + deadline
-    frozen: set[int] = set()
-    while time.monotonic() < end:
-        found = descendants(root)
+
+    def tree() -> set[int]:
+        found = set()
+        if proc.returncode is None and proc.poll() is None:  # root's pid is still its own
+            found = descendants(root) | {root}
         if token:
             for pid in marked(token):
                 found |= {pid} | descendants(pid)
-        if proc.poll() is None:
-            found.add(root)
-        new = found - frozen
+        return found
+
+    end = time.monotonic() + deadline
+    frozen: dict[int, int | None] = {}  # pid -> start time when it was stopped
+    while time.monotonic() < end:
+        new = tree() - frozen.keys()
         if not new:
             break
+        frozen.update({pid: _started(pid) for pid in new})
         _signal(new, signal.SIGSTOP)
-        frozen |= new
-    _signal(frozen, signal.SIGKILL)
+    _signal(frozen, signal.SIGKILL)  # all stopped since: none has died, no pid is reused
     try:
         proc.wait(timeout=max(1.0, end - time.monotonic()))
     except subprocess.TimeoutExpired:
         pass
     while time.monotonic() < end:
-        alive = [p for p in frozen if _alive(p)]
-        left = descendants(root) if proc.poll() is None else set()
-        if token:
-            left |= {p for p in marked(token) if _alive(p)}
+        alive = [p for p, t in frozen.items() if t is not None and _started(p) == t
+                 and _alive(p)]
+        left = {p for p in tree() - frozen.keys() if _alive(p)}
         if not alive and not left:
             return
         _signal(set(alive) | left, signal.SIGKILL)
         time.sleep(0.05)
     raise RuntimeError(f"processes {sorted(frozen)} of a submission could not be ended")
+
+
+def _started(pid: int) -> int | None:
+    """The start time of ``pid`` (clock ticks after boot, field 22 of /proc/PID/stat), or
+    None when it is gone: with the pid it names one process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode(errors="replace")
+        return int(stat[stat.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _alive(pid: int) -> bool:
