@@ -459,22 +459,9 @@ class Kernel:
         wait_for_ready does), so a single request can wait forever on a started kernel."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            msg_id = self.kc.kernel_info()
-            retry = min(end, time.monotonic() + 1.0)
-            while time.monotonic() < retry:
-                if self.proc.poll() is not None:
-                    return "the kernel did not start (died)"
-                try:
-                    msg = self.kc.get_iopub_msg(timeout=0.05)
-                except queue.Empty:
-                    continue
-                except Exception:  # a malformed message: ignore it
-                    continue
-                if (msg.get("parent_header", {}).get("msg_id") == msg_id
-                        and msg.get("msg_type") == "status"
-                        and msg.get("content", {}).get("execution_state") == "idle"):
-                    self._drain_shell()
-                    return None
+            status, _ = self._follow(self.kc.kernel_info(), min(end, time.monotonic() + 1.0))
+            if status != "timeout":
+                return None if status == "ok" else f"the kernel did not start ({status})"
         return "the kernel did not start (timeout)"
 
     def run(self, code: str, timeout: float, mime: str | None = None):
@@ -482,7 +469,11 @@ class Kernel:
         data the ``mime`` payloads of display messages that the request produced."""
         msg_id = self.kc.execute(code, store_history=mime is None, allow_stdin=False,
                                  stop_on_error=False)
-        end = time.monotonic() + timeout
+        return self._follow(msg_id, time.monotonic() + timeout, mime)
+
+    def _follow(self, msg_id: str, end: float, mime: str | None = None):
+        """The iopub messages of request ``msg_id`` until its idle status ("ok"), the time
+        ``end`` ("timeout") or the kernel's death ("died"), with the ``mime`` payloads."""
         data = []
         while True:
             if self.proc.poll() is not None:
