@@ -28,7 +28,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from install_support import copy_package
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -135,12 +135,7 @@ def colab_site(tmp_path_factory):
     repository and the install cannot point back into it.
     """
     base = tmp_path_factory.mktemp("colab")
-    src = base / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "gflow_lib", src / "gflow_lib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    src = copy_package(base / "src")
     site = base / "site"
     proc = subprocess.run(
         # pyproject.toml's build back end in an isolated build environment, as on Colab.

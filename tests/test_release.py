@@ -30,6 +30,7 @@ import nbformat
 import pytest
 import tomllib
 import yaml
+from install_support import copy_package
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # tools/ is not installed: import it from the repository
@@ -585,12 +586,7 @@ def _bare_repository(tmp: Path, tag: bool) -> Path:
     """A bare repository holding the package at the current version, tagged v<version> (an
     annotated tag, as make release makes) or not, then a later commit on main that calls
     itself 9.9.9."""
-    work = tmp / "work"
-    work.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(ROOT / name, work / name)
-    shutil.copytree(ROOT / "gflow_lib", work / "gflow_lib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    work = copy_package(tmp / "work")
     _git(work, "init", "-q")
     _git(work, "add", ".")
     _git(work, "commit", "-q", "-m", "release")
