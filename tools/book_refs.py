@@ -16,6 +16,8 @@ says:
   and ``{cite}`` becomes ``[Author, Year](URL)`` from ``book/references.bib``
   (``{cite:t}``: ``Author (Year)``); URL is the published book
   (``https://OWNER.github.io/REPO/``, from the repository URL of ``_config.yml``);
+  ``{glue:text}`name``` becomes the value the executed chapter glued under that name
+  (``gflow_lib.prose.glue``; names are unique in the book);
 * ``$$ ... $$ (label)`` gets ``\\tag{N}``, so the notebook shows the book's number;
 * ``(label)=`` targets are dropped and an ``{admonition}`` becomes a quoted block;
 * :data:`BOOK_ONLY` rewrites the sentences that are true only in the book (the solution
@@ -36,7 +38,8 @@ import yaml
 from tools.myst import blocks, options_and_body, parser
 
 ROOT = Path(__file__).resolve().parent.parent
-ROLE = re.compile(r"\{(?P<role>eq|numref|ref|doc|cite|cite:t|cite:p|term)\}`(?P<body>[^`]+)`")
+ROLE = re.compile(r"\{(?P<role>eq|numref|ref|doc|cite|cite:t|cite:p|term|glue|glue:text)\}"
+                  r"`(?P<body>[^`]+)`")
 _TEXT_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 _EQ_LABEL = re.compile(r"\$\$[ \t]*\((?P<label>[\w:-]+)\)[ \t]*$", re.MULTILINE)
 _TARGET_LINE = re.compile(r"^\([\w:-]+\)=[ \t]*\n?", re.MULTILINE)
@@ -200,8 +203,28 @@ def _cite(keys: str, textual: bool) -> str:
     return "; ".join(refs) if textual else "(" + "; ".join(refs) + ")"
 
 
+@lru_cache(maxsize=1)
+def glue_values() -> dict[str, str]:
+    """{name: text} of every value glued in the executed chapters (``book/*.ipynb``)."""
+    import json
+
+    from gflow_lib.prose import GLUE_PREFIX
+
+    out = {}
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                text = output.get("data", {}).get(GLUE_PREFIX + "text/plain")
+                if name and text is not None:
+                    out[name] = "".join(text)
+    return out
+
+
 def resolve_role(role: str, body: str, index: dict[str, Target] | None = None) -> str:
     """The markdown that stands for one MyST role outside the book."""
+    if role.startswith("glue"):
+        return glue_values().get(body.strip(), body.strip())
     index = book_index() if index is None else index
     if role.startswith("cite"):
         return _cite(body, textual=role == "cite:t")
