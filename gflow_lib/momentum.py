@@ -3,7 +3,9 @@ each mode's distance to the minimum is a two-term recursion (:class:`HeavyBall`,
 :class:`Nesterov`), a damped oscillator (:class:`HeavyBallFlow`) or a Bessel function
 (:class:`NesterovFlow`). The closed forms pass continuously through repeated roots and critical
 damping (written with :math:`\sinh x/x`, :math:`\sin x/x`, :math:`(1 - e^{-x})/x`, never a
-quotient by a difference of roots). Introduced in the chapter on momentum (to come).
+quotient by a difference of roots). :class:`Chebyshev` is the best any k-step method can do on an
+interval of eigenvalues; :func:`adagrad` a preconditioner that moves with the data.
+Introduced in the chapter on momentum (``book/momentum.ipynb``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from . import _docs
 from . import _validation as v
 from .spectrum import Descent, Filter
 
-__all__ = ["HeavyBall", "HeavyBallFlow", "Nesterov", "NesterovFlow", "heavy_ball_stable",
-           "heavy_ball_threshold", "optimal_descent", "optimal_heavy_ball"]
+__all__ = ["Chebyshev", "HeavyBall", "HeavyBallFlow", "Nesterov", "NesterovFlow", "adagrad",
+           "chebyshev_rate", "heavy_ball_rate", "heavy_ball_stable", "heavy_ball_threshold",
+           "optimal_descent", "optimal_heavy_ball"]
 
 #: The longest recursion :class:`Nesterov` runs (about 10 s for a few modes).
 MAX_NESTEROV_STEPS = 10**7
@@ -98,20 +102,26 @@ def _heavy_ball(q, beta, k):
     return gain, keep, log_keep
 
 
+@_docs.fill
 @dataclass(frozen=True)
 class HeavyBall:
-    r"""Heavy ball, step ``lr``, momentum ``beta``, k steps from rest (:math:`\phi_{-1}=\phi_0`):
+    r"""Heavy ball from rest (:math:`\phi_{-1}=\phi_0`), k steps; keep :math:`p_k(\lambda)`:
 
-    .. math::
+    .. math:: p_{k+1} = (1 + \beta - lr\lambda)p_k - \beta p_{k-1}, \ p_0 = 1,\ p_1 = 1 - lr\lambda
 
-        \phi_{k+1} = \phi_k - lr\,\nabla L(\phi_k) + \beta(\phi_k - \phi_{k-1}), \qquad
-        \kappa_{k+1} = (1 + \beta - lr\lambda)\kappa_k - \beta\kappa_{k-1},
-        \quad \kappa_0 = 1,\ \kappa_1 = 1 - lr\lambda.
+    in closed form from the roots, exact also at repeated and complex roots. Introduced in
+    the chapter on momentum (``book/momentum.ipynb``).
 
-    Introduced in the chapter on momentum (to come). ``f(lam, k)``: ``lam`` (r,), ``k`` (T,)
-    -> ``Filter(gain, keep)`` (T, r), in closed form from the roots, exact also at repeated
-    and complex roots; small gains keep their digits (to about eps / (1 - sqrt(beta)));
-    ``beta = 0`` is :class:`~gflow_lib.Descent`; diverging modes overflow to infinities.
+    Parameters
+    ----------
+    %(lr)s
+    beta : float
+        Momentum, in [0, 1) (0 is :class:`~gflow_lib.Descent`).
+
+    Attributes
+    ----------
+    index_kind : str
+        ``"steps"``.
     """
 
     lr: float
@@ -140,20 +150,24 @@ class HeavyBall:
 
 
 # ------------------------------------------------------------------------------- Nesterov
+@_docs.fill
 @dataclass(frozen=True)
 class Nesterov:
-    r"""Nesterov's accelerated gradient with step ``lr`` after ``k`` steps from rest:
+    r"""Nesterov's method from rest, momentum :math:`\tfrac{k-1}{k+2}`, by its recursion:
 
-    .. math::
+    .. math:: \psi_k = \phi_k + \tfrac{k-1}{k+2}(\phi_k - \phi_{k-1}), \quad
+        \phi_{k+1} = \psi_k - lr\,\nabla L(\psi_k).
 
-        \psi_k = \phi_k + \tfrac{k-1}{k+2}(\phi_k - \phi_{k-1}), \quad
-        \phi_{k+1} = \psi_k - lr\,\nabla L(\psi_k), \qquad
-        \kappa_{k+1} = (1 - lr\lambda)(\kappa_k + \tfrac{k-1}{k+2}(\kappa_k - \kappa_{k-1})).
+    Introduced in the chapter on momentum (``book/momentum.ipynb``).
 
-    Introduced in the chapter on momentum (to come). ``f(lam, k)``: ``lam`` (r,), ``k`` (T,)
-    -> ``Filter(gain, keep)`` (T, r). No constant-coefficient closed form exists: the
-    recursion (and its twin for small gains) runs to ``max(k) <= MAX_NESTEROV_STEPS`` for all
-    modes at once, exact as the iterates are; diverging modes overflow to infinities.
+    Parameters
+    ----------
+    %(lr)s
+
+    Attributes
+    ----------
+    index_kind : str
+        ``"steps"``.
     """
 
     lr: float
@@ -206,20 +220,26 @@ class Nesterov:
 
 
 # ------------------------------------------------------------------------------ the flows
+@_docs.fill
 @dataclass(frozen=True)
 class HeavyBallFlow:
-    r"""Heavy-ball flow with damping ``gamma`` from rest, each mode a damped oscillator:
+    r"""Heavy-ball flow from rest, :math:`\phi'' + \gamma\phi' = -\nabla L`: per mode
 
-    .. math::
+    .. math:: p = e^{-\gamma t/2}\big(\cos\omega t + \tfrac{\gamma}{2\omega}\sin\omega t\big),
+        \ \omega^2 = \lambda - \gamma^2/4,
 
-        \phi'' + \gamma\phi' = -\nabla L, \ \phi'(0) = 0; \qquad
-        \kappa = e^{-\gamma t/2}\big(C(\omega^2 t^2) + \tfrac{\gamma t}{2} S(\omega^2 t^2)\big),
-        \ \omega^2 = \lambda - \tfrac{\gamma^2}{4},
+    continuous through critical damping :math:`\gamma = 2\sqrt\lambda` (hyperbolic beyond).
+    Introduced in the chapter on momentum (``book/momentum.ipynb``).
 
-    :math:`C(w) = \cos\sqrt w`, :math:`S(w) = \sin\sqrt w/\sqrt w` (hyperbolic for w < 0):
-    under-, over- and critically damped (:math:`\gamma = 2\sqrt\lambda`) in one continuous
-    form. Introduced in the chapter on momentum (to come). ``f(lam, t)``: ``lam`` (r,),
-    ``t`` (T,) -> ``Filter(gain, keep)`` (T, r); small gains keep their digits.
+    Parameters
+    ----------
+    damping : float
+        :math:`\gamma \ge 0`.
+
+    Attributes
+    ----------
+    index_kind : str
+        ``"time"``.
     """
 
     damping: float
@@ -275,19 +295,20 @@ def _phi2_series(e1, e2, terms=24):
     return total
 
 
+@_docs.fill
 @dataclass(frozen=True)
 class NesterovFlow:
-    r"""The ODE of Nesterov's method (Su, Boyd and Candès 2016), from rest:
+    r"""The ODE of Nesterov's method (Su, Boyd and Candès 2016) from rest:
 
-    .. math::
+    .. math:: \phi'' + \tfrac{3}{t}\phi' = -\nabla L, \qquad
+        p = 2 J_1(\sqrt\lambda\, t)/(\sqrt\lambda\, t).
 
-        \phi'' + \tfrac{3}{t}\phi' = -\nabla L, \ \phi'(0) = 0; \qquad
-        \kappa = 2 J_1(\sqrt\lambda\, t)/(\sqrt\lambda\, t).
+    Introduced in the chapter on momentum (``book/momentum.ipynb``).
 
-    Introduced in the chapter on momentum (to come). ``f(lam, t)``: ``lam`` (r,), ``t`` (T,)
-    -> ``Filter(gain, keep)`` (T, r); the series where :math:`\sqrt\lambda t \le 1` (small
-    gains keep their digits), ``scipy.special.j1`` elsewhere. :class:`Nesterov` with step
-    ``lr`` approaches it at :math:`t = k\sqrt{lr}`.
+    Attributes
+    ----------
+    index_kind : str
+        ``"time"``.
     """
 
     index_kind = "time"
@@ -319,17 +340,13 @@ def _extremes(eigenvalues):
 
 
 def optimal_descent(eigenvalues):
-    r"""The step of descent with the fastest worst-case rate, and that rate:
-
-    .. math:: lr = \frac{2}{\lambda_{\min} + \lambda_{\max}}, \qquad
-        \text{rate} = \frac{\kappa - 1}{\kappa + 1}, \ \kappa = \lambda_{\max}/\lambda_{\min}.
-
-    Introduced in the chapter on momentum (to come).
+    r"""Descent's step of fastest worst-case rate, :math:`lr = 2/(\lambda_{\min} + \lambda_{\max})`,
+    and that rate, :math:`(\kappa - 1)/(\kappa + 1)`. Introduced in the chapter on momentum.
 
     Parameters
     ----------
     eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
-        Finite, non-negative, one positive at least; zeros are left out.
+        One positive at least; zeros are left out.
 
     Returns
     -------
@@ -340,14 +357,13 @@ def optimal_descent(eigenvalues):
 
 
 def optimal_heavy_ball(eigenvalues):
-    r"""Polyak's step and momentum for heavy ball, and their rate (every mode's root modulus):
+    r"""Polyak's heavy ball, :math:`lr = 4/(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2`,
+    :math:`\beta = (\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1})^2`, rate :math:`\sqrt\beta` (both
+    extreme modes at repeated roots). Introduced in the chapter on momentum.
 
-    .. math:: lr = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}, \qquad
-        \beta = \Big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Big)^2, \qquad
-        \text{rate} = \sqrt\beta.
-
-    Introduced in the chapter on momentum (to come). ``eigenvalues`` as for
-    :func:`optimal_descent`; both extreme modes sit at repeated roots.
+    Parameters
+    ----------
+    eigenvalues : as for :func:`optimal_descent`
 
     Returns
     -------
@@ -360,18 +376,13 @@ def optimal_heavy_ball(eigenvalues):
 
 
 def heavy_ball_stable(eigenvalues, lr, beta):
-    r"""Where heavy ball converges (both roots inside the unit circle):
-
-    .. math:: 0 < lr\,\lambda < 2(1 + \beta), \qquad 0 \le \beta < 1.
-
-    Introduced in the chapter on momentum (to come).
+    r"""Where heavy ball converges, :math:`0 < lr\,\lambda < 2(1 + \beta)`, per mode.
+    Introduced in the chapter on momentum.
 
     Parameters
     ----------
     eigenvalues : array_like, shape (n,)
-        Finite, non-negative (a zero eigenvalue's mode stays put: False).
-    lr : float
-    beta : float
+    lr, beta : float
 
     Returns
     -------
@@ -384,10 +395,200 @@ def heavy_ball_stable(eigenvalues, lr, beta):
 
 
 def heavy_ball_threshold(eigenvalues, beta) -> float:
-    r"""The step above which heavy ball with momentum ``beta`` diverges,
-    :math:`2(1 + \beta)/\lambda_{\max}` (descent's 2/lambda_max at beta = 0, twice that as
-    beta -> 1). Introduced in the chapter on momentum (to come); ``eigenvalues`` as for
-    :func:`optimal_descent`.
+    r"""The step above which heavy ball diverges, :math:`2(1 + \beta)/\lambda_{\max}`.
+    Introduced in the chapter on momentum.
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,), or Spectrum
+    beta : float
+
+    Returns
+    -------
+    float
     """
     beta = v.momentum(beta, "beta")
     return 2.0 * (1.0 + beta) / _extremes(eigenvalues)[1]
+
+
+def heavy_ball_rate(eigenvalues, lr, beta):
+    r"""The worst mode's factor per step in the long run, :math:`\max_\lambda \max|z|` over
+    the roots of :math:`z^2 - (1 + \beta - lr\lambda)z + \beta`.
+
+    Introduced in the chapter on momentum (``book/momentum.ipynb``).
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,), or Spectrum
+    lr, beta : float or array_like
+        Steps (> 0) and momenta (in [0, 1)), broadcast together.
+
+    Returns
+    -------
+    ndarray, the broadcast shape of ``lr`` and ``beta``
+    """
+    lam = np.asarray(_extremes_all(eigenvalues))
+    lr = _in_range(lr, "lr", np.finfo(float).tiny, np.inf, "positive (steps)")
+    beta = _in_range(beta, "beta", 0.0, 1.0, "in [0, 1) (momentum)")
+    lr, beta = np.broadcast_arrays(lr, beta)
+    m = 0.5 * (1 + beta[..., None] - lr[..., None] * lam)  # half the sum of the roots
+    disc = m * m - beta[..., None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mod = np.where(disc >= 0, np.abs(m) + np.sqrt(np.maximum(disc, 0.0)),
+                       np.sqrt(beta[..., None]))
+    return mod.max(axis=-1)
+
+
+def _in_range(value, name, lo, hi, what):
+    """A finite real scalar or array, every entry in [lo, hi) (``what`` names the range)."""
+    arr = v.as_real_array(value, name)
+    v.check_finite(arr, name)
+    if arr.size and not (np.all(arr >= lo) and np.all(arr < hi)):
+        bad = arr[(arr < lo) | (arr >= hi)].flat[0]
+        raise ValueError(f"{name} must be {what}; got {float(bad)!r}")
+    return arr
+
+
+def _extremes_all(eigenvalues):
+    """The nonzero eigenvalues of an array or a built spectrum."""
+    lam = getattr(eigenvalues, "lam", None)
+    lam = v.spectrum_values(eigenvalues if lam is None else lam, "eigenvalues")
+    return lam[lam > 0]
+
+
+def _chebyshev_sigma(lo, hi):
+    """sigma = (sqrt(hi) - sqrt(lo)) / (sqrt(hi) + sqrt(lo)), the decay per step."""
+    a, b = np.sqrt(hi), np.sqrt(lo)
+    return (a - b) / (a + b)
+
+
+@_docs.fill
+def chebyshev_rate(eigenvalues, k):
+    r"""The least worst-case factor of any k-step method on :math:`[\lambda_{\min},
+    \lambda_{\max}]`, :math:`1/T_k(\frac{\kappa+1}{\kappa-1}) = 2\sigma^k/(1 + \sigma^{2k})`,
+    :math:`\sigma = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}`.
+
+    Introduced in the chapter on momentum (``book/momentum.ipynb``).
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,), or Spectrum
+    %(k)s
+
+    Returns
+    -------
+    float or ndarray, shape (K,)
+    """
+    lo, hi = _extremes(eigenvalues)
+    if not lo < hi:
+        raise ValueError(f"eigenvalues must have two distinct positive values; got only {lo!r}")
+    k_arr, scalar = v.step_counts(k)
+    sig = _chebyshev_sigma(lo, hi)
+    with np.errstate(under="ignore"):
+        out = 2.0 * sig**k_arr / (1.0 + sig ** (2.0 * k_arr))
+    return v.unbatch(out, scalar)
+
+
+@_docs.fill
+@dataclass(frozen=True)
+class Chebyshev:
+    r"""The Chebyshev method on [lo, hi]: each mode keeps :math:`p_k(\lambda) = T_k(u)/T_k(u_0)`,
+    :math:`u = \frac{hi + lo - 2\lambda}{hi - lo}`, :math:`u_0 = u(0)`, the least on the
+    interval of the polynomials with :math:`p_k(0) = 1`. Introduced in the chapter on
+    momentum (``book/momentum.ipynb``).
+
+    Parameters
+    ----------
+    lo, hi : float
+        ``0 < lo < hi``.
+
+    Attributes
+    ----------
+    index_kind : str
+        ``"steps"``.
+    """
+
+    lo: float
+    hi: float
+    index_kind = "steps"
+
+    def __post_init__(self):
+        lo, hi = v.positive_scalar(self.lo, "lo"), v.positive_scalar(self.hi, "hi")
+        if not lo < hi:
+            raise ValueError(f"lo must be below hi; got lo={lo!r}, hi={hi!r}")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+
+    def _parts(self, lam, k):
+        k, lam = _grid(lam, k)
+        lo, hi = self.lo, self.hi
+        w = hi - lo
+        u0 = (hi + lo) / w
+        a = -np.log(_chebyshev_sigma(lo, hi))  # arccosh(u0)
+        delta = -2.0 * lam / w  # u - u0, without rounding u0 away
+        u = u0 + delta
+        with np.errstate(**_ERR):
+            log_inv = -k * a + np.log(2.0) - np.log1p(np.exp(-2 * k * a))  # -log T_k(u0)
+            # inside [lo, hi]: cos(k theta) / T_k(u0)
+            c = np.cos(k * np.arccos(np.clip(u, -1.0, 1.0)))
+            lk_in = np.log(np.abs(c)) + log_inv
+            # below lo (u > 1): b - a as log1p, no cancellation as lam -> 0
+            s_u, s_0 = np.sqrt(np.maximum(u * u - 1, 0.0)), np.sqrt(u0 * u0 - 1)
+            ba_lo = np.log1p(delta * (1 + (u + u0) / (s_u + s_0)) / (u0 + s_0))
+            ba_hi = np.arccosh(np.maximum(-u, 1.0)) - a  # above hi (u < -1)
+            ba = np.where(u > 1, ba_lo, ba_hi)
+            # log1p(e^{-2kb}) - log1p(e^{-2ka}) as one log1p: no cancellation near lo
+            e2a = np.exp(-2 * k * a)
+            lk_out = k * ba + np.log1p(e2a * np.expm1(-2 * k * ba) / (1 + e2a))
+            inside = np.abs(u) <= 1
+            log_keep = np.where(inside, lk_in, lk_out)
+            sign = np.where(inside, np.where(c < 0, -1.0, 1.0),
+                            np.where((u < -1) & (np.mod(k, 2) == 1), -1.0, 1.0))
+            keep = sign * np.exp(log_keep)
+            gain = np.where(u > 1, -np.expm1(log_keep), 1.0 - keep)
+            keep = np.where(k == 0, 1.0, keep)
+            gain = np.where(k == 0, 0.0, gain)
+            log_keep = np.where(k == 0, 0.0, log_keep)
+        return gain, keep, log_keep
+
+    def __call__(self, lam, k) -> Filter:
+        gain, keep, _ = self._parts(lam, k)
+        return Filter(gain, keep)
+
+    def log_keep(self, lam, k):
+        return self._parts(lam, k)[2]
+
+
+# ------------------------------------------------------------------ adaptive methods
+@_docs.fill
+def adagrad(X, y, phi0, lr, n_steps, eps=1e-8):
+    r"""AdaGrad, :math:`G_k = G_{k-1} + g_k^2`, :math:`\phi_{k+1} = \phi_k - lr\,g_k/(\sqrt{G_k}
+    + \epsilon)` entrywise, :math:`g_k = \nabla L(\phi_k)`. Introduced in the chapter on
+    momentum (``book/momentum.ipynb``).
+
+    Parameters
+    ----------
+    %(X_y)s
+    %(phi0)s
+    %(lr)s
+    %(n_steps)s
+    eps : float
+
+    Returns
+    -------
+    ndarray, shape (n_steps + 1, D)
+    """
+    X, y, phi0 = v.problem(X, y, phi0)
+    lr = v.positive_scalar(lr, "lr")
+    n_steps = v.non_negative_int(n_steps, "n_steps")
+    eps = v.non_negative_scalar(eps, "eps")
+    out = np.empty((n_steps + 1, X.shape[0]))
+    out[0] = phi = phi0
+    G = np.zeros_like(phi0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(n_steps):
+            g = X @ (X.T @ phi - y)
+            G = G + g * g
+            phi = phi - lr * np.where(G > 0, g / (np.sqrt(G) + eps), 0.0)
+            out[k + 1] = phi
+    return out
