@@ -1,20 +1,8 @@
 r"""Finite-width ReLU networks with hand-written gradients: the objects the neural tangent
-kernel describes.
-
-Introduced in the chapter on wide networks (``book/ntk.ipynb``). The shallow network sees
-:math:`u = (x, 1)` of a scalar :math:`x` and has D hidden units (NTK parameterization):
-
-.. math::
-
-    f(x) = \beta + \frac{1}{\sqrt D}\sum_{j=1}^D v_j\,\mathrm{ReLU}(w_j\cdot u),
-    \qquad w_j \sim N(0, I_2),\; v_j \sim N(0, 1),\; \beta \sim N(0, \sigma_\beta^2).
-
-Its parameters, flattened as ``(W[:, 0], W[:, 1], v, beta)``, form :math:`\phi` of length
-P = 3D + 1; the gradient :math:`J = \partial f/\partial\phi` (P, M) is the feature map of the
-linearized network :math:`f_0 + J^T(\phi - \phi_0)`. The loss is
-:math:`\tfrac12\sum_i (f(x_i) - y_i)^2`. Parameters may carry a leading batch axis of N
-networks; results then do too. The deep network (:func:`init_deep`) follows neural-tangents'
-``stax`` (``Dense`` with ``W_std``, ``b_std``, then ``Relu``).
+kernel describes. Introduced in the chapter on wide networks (``book/ntk.ipynb``): the shallow
+network in the NTK parameterization (:func:`shallow_forward`), its parameters flattened as
+:math:`\phi = (W_{:,0}, W_{:,1}, v, \beta)` of length P = 3D + 1 (a leading batch axis of N
+networks allowed), and a deep network in the conventions of neural-tangents' ``stax``.
 """
 
 from __future__ import annotations
@@ -32,14 +20,17 @@ from .spectrum import kernel_eigen
 __all__ = [
     "DeepParams",
     "DivergenceWarning",
+    "KernelChange",
     "LinearizedNetwork",
     "ShallowParams",
     "Training",
+    "active_units",
     "deep_empirical_ntk",
     "deep_forward",
     "empirical_ntk",
     "init_deep",
     "init_shallow",
+    "kernel_change_parts",
     "last_layer_features",
     "last_layer_flow",
     "linearized_flow",
@@ -237,6 +228,77 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
     return (dot * grad_w + grad_v) / params.width + 1.0
 
 
+@_docs.fill
+def active_units(params, x) -> int | np.ndarray:
+    r"""The number of hidden units with :math:`w_j\cdot u > 0` at one input of ``x`` or more.
+
+    Introduced in the chapter on training wide networks in closed form.
+
+    Parameters
+    ----------
+    %(params_shallow)s
+    x : array_like, shape (M,)
+
+    Returns
+    -------
+    int, or ndarray of int, shape (N,), for a batch
+    """
+    params, x = _params(params), v.scalar_inputs(x)
+    count = np.sum(np.any(_hidden(params, x) > 0, axis=-1), axis=-1)
+    return int(count) if np.ndim(count) == 0 else count
+
+
+class KernelChange(NamedTuple):
+    """Two parts of a change of the empirical NTK that add up to it, each (M1, M2)."""
+
+    smooth: np.ndarray
+    switching: np.ndarray
+
+
+def _ntk_with_pattern(params, pattern, x1, x2):
+    """:func:`empirical_ntk` of ``params`` with the steps ``s_j`` taken from ``pattern``."""
+    sides = []
+    for x in (x1, x2):
+        s = np.where(_hidden(pattern, x) > 0, np.abs(params.v)[..., None], 0.0)  # (..., D, M)
+        sides.append((s, np.maximum(_hidden(params, x), 0.0)))
+    (s1, a1), (s2, a2) = sides
+    grads = np.swapaxes(s1, -1, -2) @ s2 * (np.multiply.outer(x1, x2) + 1.0)
+    return (grads + np.swapaxes(a1, -1, -2) @ a2) / params.width + 1.0
+
+
+@_docs.fill
+def kernel_change_parts(params0, params1, x1, x2=None) -> KernelChange:
+    r"""The change :math:`\Theta_1 - \Theta_0` of the empirical NTK between two sets of weights,
+    split into the part of the units that switched on or off and the rest.
+
+    Introduced in the chapter on wide networks. With :math:`\Theta(\phi; s)` the kernel of
+    weights :math:`\phi` with the ReLU steps :math:`s_j` of other weights:
+
+    .. math:: \text{smooth} = \Theta(\phi_1; s^{(0)}) - \Theta(\phi_0; s^{(0)}), \quad
+        \text{switching} = \Theta(\phi_1; s^{(1)}) - \Theta(\phi_1; s^{(0)}).
+
+    Parameters
+    ----------
+    params0, params1 : ShallowParams
+        Of equal shapes (one network, or a batch).
+    %(x1_x2)s
+
+    Returns
+    -------
+    KernelChange
+        ``smooth`` and ``switching``, each (M1, M2), or (N, M1, M2) for a batch.
+    """
+    p0, p1 = _params(params0), _params(params1)
+    if p0.W.shape != p1.W.shape:
+        raise ValueError("params0 and params1 must have the same shapes; got W of shapes "
+                         f"{p0.W.shape} and {p1.W.shape}")
+    x1 = v.scalar_inputs(x1, "x1")
+    x2 = x1 if x2 is None else v.scalar_inputs(x2, "x2")
+    mixed = _ntk_with_pattern(p1, p0, x1, x2)
+    return KernelChange(mixed - _ntk_with_pattern(p0, p0, x1, x2),
+                        _ntk_with_pattern(p1, p1, x1, x2) - mixed)
+
+
 # ----------------------------------------------------------------------- linearization
 class LinearizedNetwork:
     r"""The network linearized at its start: a linear model over the Jacobian features.
@@ -245,9 +307,7 @@ class LinearizedNetwork:
     :class:`~gflow_lib.LinearFlow` with ``X = J`` (P, I), targets ``y - c`` and start
     :math:`\phi_0`; outputs add the offset :math:`c` back.
 
-    .. math::
-
-        f_{\mathrm{lin}}(x; \phi) = f_0(x) + J(x)^T(\phi - \phi_0)
+    .. math:: f_{\mathrm{lin}}(x; \phi) = f_0(x) + J(x)^T(\phi - \phi_0)
         = J(x)^T\phi + c(x), \qquad c = f_0 - J^T\phi_0 .
 
     Attributes

@@ -1,18 +1,6 @@
-r"""Infinite-width kernels of ReLU networks and the distribution of trained networks.
-
-Introduced in the chapter on wide networks (``book/ntk.ipynb``). For the shallow network of
-:mod:`gflow_lib.network` (input :math:`u = (x, 1)`, weights N(0, 1), NTK parameterization),
-with :math:`\theta` the angle between :math:`u` and :math:`u'`, the NNGP kernel K (covariance
-at initialisation) and the neural tangent kernel :math:`\Theta` (of the gradients) are
-
-.. math::
-
-    K(x, x') = \tfrac12\lVert u\rVert\lVert u'\rVert\,\kappa_1 + \sigma_\beta^2, \qquad
-    \Theta(x, x') = \tfrac12 (u\cdot u')\,\kappa_0 + \tfrac12\lVert u\rVert\lVert u'\rVert
-    \,\kappa_1 + 1,
-
-with :math:`\kappa_0, \kappa_1` of :mod:`gflow_lib.kernels`. Entries keep every digit near
-:math:`\theta = 0, \pi` and are inf only beyond the float range.
+"""Infinite-width kernels of ReLU networks (the NNGP kernel and the NTK) and the distribution
+of trained wide networks over random starts. Introduced in the chapters on wide networks
+(``book/ntk.ipynb``) and on training them in closed form (``book/ntk_training.ipynb``).
 """
 
 from __future__ import annotations
@@ -33,10 +21,13 @@ __all__ = [
     "NTK_X",
     "NTK_Y",
     "Kernels",
+    "label_complexity",
     "ntk_data",
     "ntk_prediction_distribution",
+    "output_excess_kurtosis",
     "parameter_movement",
     "relu_kernels",
+    "residual_norm",
     "shallow_nngp",
     "shallow_ntk",
 ]
@@ -47,15 +38,13 @@ NTK_Y = (-0.05, -0.2, 0.3)
 
 
 def ntk_data():
-    """The data of the chapters on wide networks: inputs (0.2, 0.4, 0.8), targets
-    (-0.05, -0.2, 0.3).
+    """Fresh copies of the inputs (0.2, 0.4, 0.8) and targets (-0.05, -0.2, 0.3).
 
     Introduced in the chapter on wide networks.
 
     Returns
     -------
     x, y : ndarray, shape (3,)
-        Fresh copies.
     """
     return np.array(NTK_X), np.array(NTK_Y)
 
@@ -174,14 +163,12 @@ def _theta_minus_sin(theta):
 
 
 def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
-    r"""NNGP and NTK of a deep fully connected ReLU network, as neural-tangents' ``stax``
-    computes them (NTK parameterization).
+    r"""NNGP and NTK of a deep ReLU network as neural-tangents' ``stax`` computes them.
 
-    Introduced in the chapter on wide networks. The network is ``stax.serial(Dense(n, W_std,
-    b_std), [Relu(), Dense(n, W_std, b_std)] * depth)`` (:func:`gflow_lib.network.init_deep`),
-    ``W_std = sigma_w``, ``b_std = sigma_b``. With the input kernel
-    :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2` and :math:`c` the correlation
-    of :math:`K_l`, each ``Relu`` and ``Dense`` maps
+    Introduced in the chapter on wide networks. The network is :func:`gflow_lib.network.init_deep`'s
+    (NTK parameterization, ``W_std = sigma_w``, ``b_std = sigma_b``). From
+    :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2`, with :math:`c` the
+    correlation of :math:`K_l`, each ``Relu`` and ``Dense`` maps
 
     .. math::
 
@@ -189,15 +176,10 @@ def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
         \qquad
         \Theta_{l+1} = K_{l+1} + \tfrac{\sigma_w^2}{2}\,\kappa_0(c)\,\Theta_l .
 
-    ``depth=1``, ``sigma_w = sigma_b = 1`` gives :func:`shallow_ntk` and :func:`shallow_nngp`
-    (``bias_var=1``).
-
     Parameters
     ----------
-    x1 : array_like, shape (M1,) or (M1, d)
-        Scalar inputs, or rows of d-dimensional inputs.
-    x2 : array_like, shape (M2,) or (M2, d), optional
-        Default ``x1``.
+    x1, x2 : array_like, shapes (M1,) or (M1, d) and (M2,) or (M2, d)
+        Scalar inputs, or rows of d-dimensional inputs (``x2`` default ``x1``).
     depth : int
         Number of hidden layers, >= 1.
     sigma_w, sigma_b : float
@@ -346,10 +328,8 @@ def parameter_movement(Theta, residual0, t):
 
     Parameters
     ----------
-    Theta : array_like, shape (I, I)
-        The (empirical) NTK at the training inputs.
-    residual0 : array_like, shape (I,)
-        The residuals :math:`f_0 - y` at the start.
+    Theta, residual0 : array_like, shapes (I, I) and (I,)
+        The NTK at the training inputs and the residuals :math:`f_0 - y` at the start.
     %(t)s
 
     Returns
@@ -360,3 +340,65 @@ def parameter_movement(Theta, residual0, t):
     r0 = v.vector(residual0, "residual0", U.shape[0], what=" (one per row of Theta)")
     w = U.T @ r0
     return v.unbatch(np.sqrt(np.sum(lam * g * g * w * w, axis=-1)), scalar)
+
+
+@_docs.fill
+def residual_norm(Theta, residual0, t):
+    r"""The residual's length :math:`\lVert f(t) - y\rVert` under the linearized flow.
+
+    Introduced in the chapter on training wide networks in closed form.
+
+    .. math:: \lVert r(t)\rVert^2 = \sum_k e^{-2\lambda_k t}\,(u_k^T r_0)^2
+
+    Parameters
+    ----------
+    Theta, residual0 : array_like, shapes (I, I) and (I,)
+        The NTK at the training inputs and the residuals :math:`r_0 = f_0 - y` at the start.
+    %(t)s
+
+    Returns
+    -------
+    float or ndarray, shape (T,)
+    """
+    lam, U = kernel_eigen(Theta, "Theta")
+    tt, scalar = v.times(t)
+    r0 = v.vector(residual0, "residual0", U.shape[0], what=" (one per row of Theta)")
+    keep = Flow()(lam, tt).keep  # e^{-lam t}, (T, I)
+    return v.unbatch(np.sqrt(np.sum((keep * (U.T @ r0)) ** 2, axis=-1)), scalar)
+
+
+@_docs.fill
+def label_complexity(Theta, y) -> float:
+    r"""How hard the labels are for the kernel (Arora et al.), :math:`\sqrt{2y^T\Theta^+y/n}`.
+
+    Introduced in the chapter on training wide networks in closed form.
+
+    Parameters
+    ----------
+    Theta : array_like, shape (n, n)
+    %(y)s
+
+    Returns
+    -------
+    float
+    """
+    lam, U = kernel_eigen(Theta, "Theta")
+    y = v.vector(y, "y", U.shape[0], what=" (one per row of Theta)")
+    w = U.T @ y
+    return float(np.sqrt(2.0 * np.sum(kernel_coefficients(lam, w * w)) / y.size))
+
+
+def output_excess_kurtosis(width) -> float:
+    """The excess kurtosis 15/D of the shallow network's output at initialisation (bias 0).
+
+    Introduced in the chapter on wide networks, which derives it.
+
+    Parameters
+    ----------
+    width : int
+
+    Returns
+    -------
+    float
+    """
+    return 15.0 / v.positive_int(width, "width")

@@ -17,11 +17,13 @@ from gflow_lib.network import (
     DivergenceWarning,
     LinearizedNetwork,
     ShallowParams,
+    active_units,
     deep_empirical_ntk,
     deep_forward,
     empirical_ntk,
     init_deep,
     init_shallow,
+    kernel_change_parts,
     last_layer_features,
     last_layer_flow,
     linearized_flow,
@@ -303,6 +305,74 @@ def test_deep_ntk_against_central_differences(widths, sigma_w, sigma_b):
     assert np.allclose(deep_empirical_ntk(p, x1), jac(x1).T @ jac(x1), atol=1e-7)
 
 
+# --------------------------------------------------------------- active units, kernel change
+def test_active_units_against_the_jacobian():
+    """A unit is active at some input iff its output-weight gradient ReLU(a)/sqrt(D) is."""
+    for seed in range(4):
+        p = init_shallow(40, seed=seed)
+        x = np.array([-3.0, -1.0, 0.2, 2.0])[: seed + 1]
+        rows = shallow_jacobian(p, x)[80:120]  # d f / d v_j
+        assert active_units(p, x) == int(np.sum(np.any(rows > 0, axis=1)))
+    batch = init_shallow(30, seed=5, n_networks=3)
+    want = [active_units(ShallowParams(batch.W[i], batch.v[i], batch.beta[i]), X)
+            for i in range(3)]
+    assert active_units(batch, X).tolist() == want
+
+
+def test_a_dead_unit_never_trains_again():
+    W = np.array([[1.0, 1.0], [-1.0, -5.0]])  # unit 2: w.u < 0 on all of X
+    p = ShallowParams(W, np.array([0.5, 2.0]), np.array(0.0))
+    assert active_units(p, X) == 1
+    run = train_shallow(p, X, Y, 0.1, 20)
+    assert np.array_equal(run.final.W[1], W[1]) and run.final.v[1] == 2.0
+    assert active_units(run.final, X) == 1
+
+
+def _ntk_from_jacobians(p_weights, p_pattern, x1, x2):
+    """J^T J with the ReLU steps of another network: the Jacobian written out here."""
+    def jac(x):
+        a = p_weights.W[:, 0:1] * x + p_weights.W[:, 1:2]
+        s = (p_pattern.W[:, 0:1] * x + p_pattern.W[:, 1:2]) > 0
+        D = p_weights.width
+        g = p_weights.v[:, None] * s / np.sqrt(D)
+        return np.vstack([g * x, g, np.maximum(a, 0) / np.sqrt(D), np.ones((1, x.size))])
+    return jac(x1).T @ jac(x2)
+
+
+def test_kernel_change_parts_against_jacobians():
+    p0 = init_shallow(300, seed=2)
+    p1 = train_shallow(p0, X, Y, 0.2, 40, record_params=False).final
+    x1, x2 = np.array([-1.0, 0.2, 0.5, 1.5]), X
+    parts = kernel_change_parts(p0, p1, x1, x2)
+    mixed = _ntk_from_jacobians(p1, p0, x1, x2)
+    assert np.allclose(parts.smooth, mixed - _ntk_from_jacobians(p0, p0, x1, x2), atol=1e-13)
+    assert np.allclose(parts.switching, _ntk_from_jacobians(p1, p1, x1, x2) - mixed,
+                       atol=1e-13)
+    total = empirical_ntk(p1, x1, x2) - empirical_ntk(p0, x1, x2)
+    assert np.allclose(parts.smooth + parts.switching, total, atol=1e-13)
+    assert np.any(parts.switching != 0)  # some unit switched in 40 steps at D = 300
+
+
+def test_no_switching_when_no_unit_changes_sides():
+    p0 = init_shallow(50, seed=3)
+    p1 = ShallowParams(p0.W * 1.001, p0.v + 0.1, p0.beta)  # same signs of every w.u
+    parts = kernel_change_parts(p0, p1, X)
+    assert np.all(parts.switching == 0)
+    assert np.allclose(parts.smooth, empirical_ntk(p1, X) - empirical_ntk(p0, X), atol=1e-14)
+    same = kernel_change_parts(p0, p0, X)
+    assert np.all(same.smooth == 0) and np.all(same.switching == 0)
+
+
+def test_kernel_change_parts_of_a_batch():
+    p0 = init_shallow(20, seed=4, n_networks=2)
+    p1 = train_shallow(p0, X, Y, 0.3, 10, record_params=False).final
+    parts = kernel_change_parts(p0, p1, X)
+    assert parts.smooth.shape == (2, 3, 3)
+    one = kernel_change_parts(ShallowParams(p0.W[1], p0.v[1], p0.beta[1]),
+                              ShallowParams(p1.W[1], p1.v[1], p1.beta[1]), X)
+    assert np.allclose(parts.switching[1], one.switching, atol=1e-14)
+
+
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     "call, exc, words",
@@ -330,6 +400,11 @@ def test_deep_ntk_against_central_differences(widths, sigma_w, sigma_b):
         (lambda: init_deep([3], sigma_w=0.0), ValueError, "sigma_w"),
         (lambda: init_deep([3], sigma_b=-1.0), ValueError, "sigma_b"),
         (lambda: deep_forward(init_shallow(2), X), TypeError, "DeepParams"),
+        (lambda: active_units(init_shallow(2), [[0.1]]), ValueError, "x must be a 1-D"),
+        (lambda: kernel_change_parts(init_shallow(2), init_shallow(3), X), ValueError,
+         "params0 and params1 must have the same shapes"),
+        (lambda: kernel_change_parts(init_shallow(2), (1, 2), X), TypeError,
+         "params must be ShallowParams"),
     ],
 )
 def test_bad_input(call, exc, words):

@@ -26,10 +26,13 @@ from gflow_lib.network import (
     train_shallow,
 )
 from gflow_lib.ntk import (
+    label_complexity,
     ntk_data,
     ntk_prediction_distribution,
+    output_excess_kurtosis,
     parameter_movement,
     relu_kernels,
+    residual_norm,
     shallow_nngp,
     shallow_ntk,
 )
@@ -333,6 +336,54 @@ def test_parameter_movement_against_the_linearized_flow():
     assert isinstance(parameter_movement(Theta, r0, 1.0), float)
 
 
+def test_residual_norm_against_an_ode_solve_and_the_trained_network():
+    Theta = shallow_ntk(X)
+    r0 = -Y
+    t = np.array([0.0, 0.3, 2.0, 20.0])
+    sol = scipy.integrate.solve_ivp(lambda _, r: -Theta @ r, (0.0, t[-1]), r0, t_eval=t,
+                                    method="DOP853", rtol=1e-12, atol=1e-14)
+    assert np.allclose(residual_norm(Theta, r0, t), np.linalg.norm(sol.y, axis=0),
+                       rtol=1e-9, atol=1e-13)
+    assert isinstance(residual_norm(Theta, r0, 1.0), float)
+    # a zero mode keeps its part of the residual for ever
+    x_rep = np.array([0.2, 0.2, 0.8])
+    r_rep = np.array([0.1, -0.1, 0.0])  # along the zero mode (1, -1, 0)/sqrt(2)
+    assert np.isclose(residual_norm(shallow_ntk(x_rep), r_rep, 1e6), np.linalg.norm(r_rep))
+    # a wide network trained by small steps follows it
+    p = init_shallow(2000, seed=8)
+    run = train_shallow(p, X, Y, 0.01, 300, record_every=100, record_params=False)
+    want = residual_norm(empirical_ntk(p, X), run.outputs[0] - Y, run.t)
+    assert np.allclose(np.linalg.norm(run.outputs - Y, axis=1), want, rtol=0.02)
+
+
+def test_label_complexity_against_a_solve():
+    Theta = shallow_ntk(X)
+    assert np.isclose(label_complexity(Theta, Y), np.sqrt(2 * Y @ np.linalg.solve(Theta, Y) / 3),
+                      rtol=1e-12)
+    # the squared distance the flow moves from outputs 0 is y^T Theta^-1 y
+    assert np.isclose(parameter_movement(Theta, -Y, 1e9) ** 2,
+                      1.5 * label_complexity(Theta, Y) ** 2, rtol=1e-9)
+    # labels along a slow mode are harder than labels along the fast mode, at equal length
+    lam, U = np.linalg.eigh(Theta)
+    assert label_complexity(Theta, U[:, 0]) > label_complexity(Theta, U[:, -1])
+    assert np.isclose(label_complexity(Theta, U[:, 0]), np.sqrt(2 / (3 * lam[0])), rtol=1e-9)
+
+
+def test_output_excess_kurtosis_against_quadrature_and_monte_carlo():
+    # E[z^2], E[z^4] of z = v relu(a), a ~ N(0, s^2), by quadrature, not by the formula
+    s = 1.7
+    pdf = lambda a: np.exp(-0.5 * (a / s) ** 2) / (s * np.sqrt(2 * np.pi))  # noqa: E731
+    m2 = scipy.integrate.quad(lambda a: a**2 * pdf(a), 0, np.inf)[0]
+    m4 = 3.0 * scipy.integrate.quad(lambda a: a**4 * pdf(a), 0, np.inf)[0]  # E[v^4] = 3
+    kurt_one = m4 / m2**2 - 3.0
+    for D in (1, 4, 10, 1000):
+        assert np.isclose(output_excess_kurtosis(D), kurt_one / D, rtol=1e-9)
+    # Monte Carlo at D = 3 (fourth moments: loose tolerance, many draws)
+    f = shallow_forward(init_shallow(3, seed=9, n_networks=400_000), np.array([0.5]))[:, 0]
+    z = f / f.std()
+    assert abs(np.mean(z**4) - 3.0 - output_excess_kurtosis(3)) < 0.3
+
+
 def test_trained_networks_really_train():
     """The check is not vacuous: untrained networks fail the Monte Carlo agreement."""
     nets = init_shallow(100, seed=1, n_networks=300)
@@ -363,6 +414,12 @@ def test_trained_networks_really_train():
          "Theta must be a non-empty square matrix"),
         (lambda: parameter_movement(np.eye(2), [1.0], 1.0), ValueError,
          "residual0 must have length 2"),
+        (lambda: residual_norm(np.eye(2), [1.0], 1.0), ValueError, "residual0 must have length 2"),
+        (lambda: residual_norm(np.eye(2), [1.0, 0.0], -1.0), ValueError, "t must be non-negative"),
+        (lambda: residual_norm(np.ones((2, 3)), [1.0, 0.0], 1.0), ValueError,
+         "Theta must be a non-empty square matrix"),
+        (lambda: label_complexity(np.eye(2), [1.0, 2.0, 3.0]), ValueError, "y must have length 2"),
+        (lambda: output_excess_kurtosis(0), ValueError, "width must be a positive integer"),
     ],
 )
 def test_bad_input(call, exc, words):
