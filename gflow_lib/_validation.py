@@ -453,3 +453,67 @@ def metric(value, D: int, name: str = "metric") -> np.ndarray:
         raise ValueError(f"{name} must be positive definite; got smallest eigenvalue "
                          f"{float(w[0]):.3g} (largest {float(w[-1]):.3g})")
     return P
+
+
+# --- stochastic gradient descent (issue 21)
+def sampling(replace, name: str = "replace") -> bool:
+    """Sampling with (True) or without (False) replacement: a bool."""
+    if not isinstance(replace, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True (draws with replacement) or False (distinct "
+                        f"points); got {describe(replace)}")
+    return bool(replace)
+
+
+def batch_size(value, I: int, replace: bool = True, name: str = "batch_size") -> int:  # noqa: E741
+    """A minibatch size B >= 1; at most I, the number of points, without replacement."""
+    B = positive_int(value, name)
+    if not sampling(replace) and B > I:
+        raise ValueError(f"{name} must be at most I = {I} (the number of data points) when "
+                         f"drawing distinct points (replace=False); got {B}")
+    return B
+
+
+def reshuffle_batch(value, I: int, name: str = "batch_size") -> int:  # noqa: E741
+    """A batch size B that divides I, for random reshuffling (I/B batches per epoch)."""
+    B = positive_int(value, name)
+    if I % B:
+        raise ValueError(f"{name} must divide I = {I} (random reshuffling cuts each epoch into "
+                         f"I / batch_size batches); got {B}")
+    return B
+
+
+# --- deep linear and diagonal networks (issue 22)
+def correlation_matrix(value, name: str = "Sigma_yx") -> np.ndarray:
+    """A finite, non-empty (N_out, N_in) input-output correlation matrix."""
+    S = as_real_array(value, name)
+    if S.ndim != 2 or S.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array of shape (N_out, N_in); got "
+                         f"shape {S.shape}")
+    check_finite(S, name)
+    return S
+
+
+def singular_values(value, name: str = "s") -> np.ndarray:
+    """Finite singular values >= 0, a scalar or 1-D array -> a 1-D array."""
+    s = as_real_array(value, name)
+    if s.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array of singular values; got shape "
+                         f"{s.shape}")
+    return spectrum_values(np.atleast_1d(s), name, positive=False)
+
+
+def increasing_times(t, limit: float, name: str = "t") -> np.ndarray:
+    """Strictly increasing finite times >= 0, the last at most ``limit`` (an ODE solve)."""
+    tt = times(t, name)[0]
+    if np.any(np.diff(tt) <= 0) or tt[-1] > limit:
+        raise ValueError(f"{name} must be increasing, with its last time at most {limit:g}; got "
+                         f"{describe(t)}")
+    return tt
+
+
+def choice(value, options: tuple, name: str):
+    """One of ``options`` (strings)."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got "
+                         f"{describe(value)}")
+    return value
