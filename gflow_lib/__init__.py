@@ -8,13 +8,22 @@ needs numpy and scipy only: ``plotting``, ``widgets``, ``checks``, ``frames`` an
 
 import importlib
 
-from . import data, features, landscape, regularization, spectrum  # noqa: F401
+from . import (  # noqa: F401
+    data,
+    deep_linear,
+    diagonal,
+    features,
+    landscape,
+    regularization,
+    spectrum,
+)
 from .bayes import (
     ensemble_params,
     posterior_distribution,
     posterior_predictive,
     prediction_distribution,
 )
+from .deep_linear import deep_linear_half_times, deep_linear_product, deep_linear_strength
 from .descent import (
     descent_closed_form,
     gradient_descent,
@@ -22,6 +31,7 @@ from .descent import (
     modified_loss,
     stability_thresholds,
 )
+from .diagonal import diagonal_network_limit
 from .flow import KernelFlow, LinearFlow, gram_eigen, mode_factors
 from .momentum import (
     HeavyBall,
@@ -46,7 +56,8 @@ from .spectrum import (
 
 __all__ = ["Descent", "ExactModifiedFlow", "Flow", "HeavyBall", "HeavyBallFlow", "KernelFlow",
            "KernelSpectrum", "LinearFlow", "ModifiedFlow", "Nesterov", "NesterovFlow", "Ridge",
-           "Spectrum", "descent_closed_form",
+           "Spectrum", "deep_linear_half_times", "deep_linear_product", "deep_linear_strength",
+           "descent_closed_form", "diagonal_network_limit",
            "ensemble_params", "gradient_descent", "gram_eigen", "heavy_ball_stable",
            "heavy_ball_threshold", "map_params", "ml_params", "mode_factors",
            "modified_flow_params", "modified_loss", "optimal_descent", "optimal_heavy_ball",
