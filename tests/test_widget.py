@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 import traitlets
 
-from gflow_lib import LinearFlow
+from gflow_lib import HeavyBall, LinearFlow, Spectrum
 from gflow_lib.data import design_matrix, running_example
 from gflow_lib.widgets import Explorer, explorer_js
 
@@ -45,7 +45,7 @@ def test_defaults_are_the_books_problem():
     np.testing.assert_array_equal(ex.X, X)
     np.testing.assert_array_equal(ex.y, y)
     assert ex.phi0 == list(phi0)
-    assert (ex.t, ex.lr, ex.sigma_sq_p, ex.show_descent) == (0.3, 0.1, 0.04, True)
+    assert (ex.t, ex.lr, ex.beta, ex.sigma_sq_p, ex.show_descent) == (0.3, 0.1, 0.0, 0.04, True)
     np.testing.assert_array_equal(ex.flow().params(0.3), LinearFlow(X, y, phi0).params(0.3))
 
 
@@ -56,6 +56,25 @@ def test_set_data_and_traits_reach_the_flow():
     ex.t = 2.0
     want = LinearFlow(design_matrix([0.1, 0.5]), [0.0, 1.0], [1.0, 2.0]).params(2.0)
     np.testing.assert_allclose(ex.flow().params(ex.t), want, rtol=0, atol=0)
+
+
+def test_iterates_are_heavy_ball_and_descent_at_beta_zero():
+    X, y, phi0 = running_example()
+    ex = Explorer(lr=0.3, beta=0.6)
+    k = np.array([0, 1, 4, 30])
+    want = Spectrum(X, y).path(HeavyBall(0.3, 0.6), phi0).params(k)
+    np.testing.assert_array_equal(ex.iterates(k), want)
+    ex.beta = 0.0
+    np.testing.assert_allclose(ex.iterates(k), [gl_descent(X, y, phi0, 0.3, kk) for kk in k],
+                               rtol=1e-12, atol=1e-15)
+
+
+def gl_descent(X, y, phi0, lr, k):
+    """k plain descent steps, one at a time (an independent check)."""
+    phi = np.array(phi0, dtype=float)
+    for _ in range(int(k)):
+        phi = phi - lr * X @ (X.T @ phi - y)
+    return phi
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -73,6 +92,9 @@ def test_bad_problems_are_refused(kwargs, match):
     ("t", -1.0, "t must be a number from 0 to 1000"),
     ("t", float("nan"), "t must be"),
     ("lr", 0.0, "lr must be a number from 0.001 to 10"),
+    ("beta", 1.0, r"beta must be a number in \[0, 1\)"),
+    ("beta", -0.1, "beta must be"),
+    ("beta", float("nan"), "beta must be"),
     ("sigma_sq_p", 20.0, "sigma_sq_p must be"),
     ("phi0", [1.0], "phi0 must be two finite numbers"),
     ("points", [[0.1, float("inf")]], r"points\[0\] must be a pair of finite numbers"),
@@ -96,7 +118,7 @@ def test_static_html_is_deterministic_and_self_contained():
 def test_the_bundle_offers_the_widget_and_the_static_page():
     data, _ = Explorer()._repr_mimebundle_()
     assert {"application/vnd.jupyter.widget-view+json", "text/html", "text/plain"} <= set(data)
-    assert data["text/plain"] == ("Explorer(I=3, phi0=[-0.05, -0.4], t=0.3, lr=0.1, "
+    assert data["text/plain"] == ("Explorer(I=3, phi0=[-0.05, -0.4], t=0.3, lr=0.1, beta=0, "
                                   "sigma_sq_p=0.04)")
 
 
@@ -229,6 +251,16 @@ return root && root.gflowLive ? root.gflowLive.state() : null;
 """
 
 
+NUMBER_BOXES = """
+const root = document.querySelector('.jp-OutputArea .gflow-live');
+const box = (e) => { const r = e.getBoundingClientRect();
+                     return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+return Array.from(root.querySelectorAll('dl.gl-numbers > div')).map(
+    (d) => [d.querySelector('dt').textContent, box(d.querySelector('dt')),
+            box(d.querySelector('dd'))]);
+"""
+
+
 def _python_state(driver):
     out = driver.execute_async_script(
         RUN_IN_KERNEL, "import json; print(json.dumps({'t': explorer.t, 'points': "
@@ -273,15 +305,35 @@ def test_explorer_runs_in_jupyterlab_and_syncs_both_ways(lab, chrome):
     assert seen["t"] == 1000.0, f"Python sees t = {seen['t']}"
     assert seen["points"] == page["points"], (seen, page)
 
-    # Python sets the time; the page follows.
-    out = chrome.execute_async_script(RUN_IN_KERNEL, "explorer.t = 2.0")
+    # Python sets the time and the momentum; the page follows.
+    out = chrome.execute_async_script(RUN_IN_KERNEL, "explorer.t = 2.0; explorer.beta = 0.5")
     assert "ERROR" not in out, out
     _wait(chrome, PAGE_STATE.replace("return root &&", "return !!root &&").replace(
-        ".state() : null;", ".state().t === 2.0 : false;"), 15,
-        "the page to follow explorer.t = 2.0 set in Python")
+        ".state() : null;", ".state().t === 2.0 && root.gflowLive.state().beta === 0.5 "
+        ": false;"), 15, "the page to follow explorer.t = 2.0 and explorer.beta = 0.5")
+    # The reader moves the momentum slider (keys); Python sees it.
+    beta = root.find_elements(By.CSS_SELECTOR, "input[type=range]")[2]
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", beta)
+    beta.send_keys(Keys.END)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        out = chrome.execute_async_script(RUN_IN_KERNEL, "print(explorer.beta)")
+        if out.strip() == "0.99":
+            break
+        time.sleep(0.3)
+    assert out.strip() == "0.99", f"Python sees beta = {out!r} with the slider at its end"
+    # Lab's styles for dl, dt and dd must not lay the numbers' labels over their values.
+    boxes = chrome.execute_script(NUMBER_BOXES)
+    assert boxes, "no numbers block"
+    for label, dt, dd in boxes:
+        assert dt["bottom"] <= dd["top"] + 0.5 and dt["left"] == dd["left"], (label, dt, dd)
     LIVE = Path(os.environ.get("GFLOW_BOOK_ROOT") or ROOT) / "_build" / "screenshots"
     LIVE.mkdir(parents=True, exist_ok=True)
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'start'});", root)
     root.screenshot(str(LIVE / "explorer-jupyterlab.png"))
+    numbers = root.find_element(By.CSS_SELECTOR, "dl.gl-numbers")
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", numbers)
+    numbers.screenshot(str(LIVE / "explorer-jupyterlab-numbers.png"))
     errors = [e["message"] for e in chrome.get_log("browser")
               if e.get("level") == "SEVERE" and "gflow" in e["message"].lower()]
     assert not errors, errors

@@ -2,10 +2,12 @@
 
 Introduced in the chapter on exploring the flow (``book/explorer.ipynb``). One JavaScript file,
 ``explorer.js`` beside this module, is the whole front end: the flow of the two-parameter model
-in closed form (2 x 2 eigendecomposition, no time stepping), four linked panels in plain SVG.
+in closed form (2 x 2 eigendecomposition, no time stepping) with descent or heavy ball beside
+it, four linked panels in plain SVG.
 It serves Jupyter and Colab (:class:`Explorer`, an anywidget whose state syncs both ways), the
 static page (:meth:`Explorer.static_html`, which runs with no kernel, offline), and the tests
-(``window.gflowLive.params(X, y, phi0, t)`` against :class:`gflow_lib.LinearFlow`).
+(``window.gflowLive.params(X, y, phi0, t)`` against :class:`gflow_lib.LinearFlow`,
+``window.gflowLive.heavyBall(X, y, phi0, lr, beta, k)`` against :class:`gflow_lib.HeavyBall`).
 After editing ``explorer.js`` or ``explorer.css``, regenerate the chapter
 (``python -m tools.notebooks explorer``); nbval fails until then.
 """
@@ -22,14 +24,17 @@ import traitlets as tl
 
 from .. import _docs
 from ..flow import LinearFlow
+from ..momentum import HeavyBall
+from ..spectrum import Spectrum
 
 __all__ = ["Explorer", "explorer_css", "explorer_js"]
 
 _HERE = Path(__file__).resolve().parent
 
-#: Defaults of the explorer: the book's three points and start, and the crowd of random starts
-#: N(phi0, sigma_sq_p I) of the introduction.
-DEFAULTS = {"t": 0.3, "lr": 0.1, "sigma_sq_p": 0.04, "show_descent": True}
+#: Defaults of the explorer: the book's three points and start, plain descent (beta = 0), and a
+#: crowd of random starts N(phi0, sigma_sq_p I) around the start, small enough to read on the
+#: panels (the book's prior N(0, 2 I) would not fit them: see the explorer chapter).
+DEFAULTS = {"t": 0.3, "lr": 0.1, "beta": 0.0, "sigma_sq_p": 0.04, "show_descent": True}
 
 
 def explorer_js() -> str:
@@ -81,8 +86,9 @@ class Explorer(anywidget.AnyWidget):
         \phi(t) = e^{-At}\phi_0 + \Big(\int_0^t e^{-As}\,ds\Big) X y, \qquad A = XX^T,
 
     on the loss landscape, as the fitted line, as residuals over time, and as predictions with
-    the band :math:`m \pm 2\sqrt{v}` over starts :math:`N(\phi_0, \sigma_p^2 I)`; gradient
-    descent's iterates (:math:`k \le t/lr`) are overlaid.
+    the band :math:`m \pm 2\sqrt{v}` over starts :math:`N(\phi_0, \sigma_p^2 I)`; the
+    iterates (:math:`k \le t/lr`) of gradient descent, or of heavy ball
+    (:class:`gflow_lib.HeavyBall`) when ``beta > 0``, are overlaid.
 
     Parameters
     ----------
@@ -95,6 +101,8 @@ class Explorer(anywidget.AnyWidget):
         Time, 0 to 1000.
     lr : float
         Learning rate of gradient descent, 0.001 to 10.
+    beta : float
+        Momentum of heavy ball, in [0, 1) (0: plain descent).
     sigma_sq_p : float
         Variance of each entry of a random start, 0.001 to 10.
     show_descent : bool
@@ -105,7 +113,7 @@ class Explorer(anywidget.AnyWidget):
     points : list of [x, y]
         The data points (synced with the page).
     phi0 : list of 2 floats
-    t, lr, sigma_sq_p : float
+    t, lr, beta, sigma_sq_p : float
     show_descent : bool
 
     Examples
@@ -121,13 +129,14 @@ class Explorer(anywidget.AnyWidget):
     phi0 = tl.List(tl.Float()).tag(sync=True)
     t = tl.Float(DEFAULTS["t"]).tag(sync=True)
     lr = tl.Float(DEFAULTS["lr"]).tag(sync=True)
+    beta = tl.Float(DEFAULTS["beta"]).tag(sync=True)
     sigma_sq_p = tl.Float(DEFAULTS["sigma_sq_p"]).tag(sync=True)
     show_descent = tl.Bool(DEFAULTS["show_descent"]).tag(sync=True)
     palette = tl.Dict().tag(sync=True)
 
     def __init__(self, X=None, y=None, phi0=None, t=DEFAULTS["t"], lr=DEFAULTS["lr"],
-                 sigma_sq_p=DEFAULTS["sigma_sq_p"], show_descent=DEFAULTS["show_descent"],
-                 **kwargs):
+                 beta=DEFAULTS["beta"], sigma_sq_p=DEFAULTS["sigma_sq_p"],
+                 show_descent=DEFAULTS["show_descent"], **kwargs):
         if X is None and y is None:
             from ..data import running_example
 
@@ -138,7 +147,7 @@ class Explorer(anywidget.AnyWidget):
         if phi0 is None:
             phi0 = np.zeros(2)
         points, start = _line_problem(X, y, phi0)
-        super().__init__(points=points, phi0=start, t=t, lr=lr, sigma_sq_p=sigma_sq_p,
+        super().__init__(points=points, phi0=start, t=t, lr=lr, beta=beta, sigma_sq_p=sigma_sq_p,
                          show_descent=show_descent, palette=_palette(), **kwargs)
 
     # ------------------------------------------------------------ checks of what is set
@@ -168,6 +177,13 @@ class Explorer(anywidget.AnyWidget):
     def _check_lr(self, proposal):
         return self._in_range(proposal, "lr", 0.001, 10.0)
 
+    @tl.validate("beta")
+    def _check_beta(self, proposal):
+        value = proposal["value"]
+        if not (np.isfinite(value) and 0.0 <= value < 1.0):
+            raise tl.TraitError(f"beta must be a number in [0, 1) (momentum); got {value!r}")
+        return value
+
     @tl.validate("sigma_sq_p")
     def _check_sigma_sq_p(self, proposal):
         return self._in_range(proposal, "sigma_sq_p", 0.001, 10.0)
@@ -195,6 +211,13 @@ class Explorer(anywidget.AnyWidget):
         """The flow the explorer shows now, as a :class:`gflow_lib.LinearFlow`."""
         return LinearFlow(self.X, self.y, np.asarray(self.phi0, dtype=float))
 
+    def iterates(self, k) -> np.ndarray:
+        """The orange iterates the explorer shows, phi_k for steps ``k``, shape (len(k), 2):
+        heavy ball with ``lr`` and ``beta`` from rest (descent at ``beta = 0``)."""
+        path = Spectrum(self.X, self.y).path(HeavyBall(self.lr, self.beta),
+                                             np.asarray(self.phi0, dtype=float))
+        return path.params(np.atleast_1d(k))
+
     def set_data(self, X, y, phi0=None):
         """Replace the points (and optionally the start) in one update of the page."""
         points, start = _line_problem(X, y, self.phi0 if phi0 is None else phi0)
@@ -206,7 +229,7 @@ class Explorer(anywidget.AnyWidget):
     def state(self) -> dict:
         """The synced state as plain Python values (what the page starts from)."""
         return {"points": [list(p) for p in self.points], "phi0": list(self.phi0),
-                "t": self.t, "lr": self.lr, "sigma_sq_p": self.sigma_sq_p,
+                "t": self.t, "lr": self.lr, "beta": self.beta, "sigma_sq_p": self.sigma_sq_p,
                 "show_descent": self.show_descent, "palette": dict(self.palette)}
 
     def static_html(self) -> str:
@@ -235,4 +258,5 @@ class Explorer(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return (f"Explorer(I={len(self.points)}, phi0=[{self.phi0[0]:.4g}, {self.phi0[1]:.4g}], "
-                f"t={self.t:.4g}, lr={self.lr:.4g}, sigma_sq_p={self.sigma_sq_p:.4g})")
+                f"t={self.t:.4g}, lr={self.lr:.4g}, beta={self.beta:.4g}, "
+                f"sigma_sq_p={self.sigma_sq_p:.4g})")

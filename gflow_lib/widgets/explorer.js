@@ -30,6 +30,7 @@ var gflowLive = (function () {
   var VAR_MIN = 0.001;
   var VAR_MAX = 10;
   var STEPS = 1000; // slider positions
+  var BETA_STEPS = 100; // momentum from 0 to 0.99 in steps of 0.01
   var PATH_TIMES = 160;
   var MAX_ITERATES = 240;
   var LEVELS = 10;
@@ -151,6 +152,45 @@ var gflowLive = (function () {
     return [keep, 1 - keep];
   }
 
+  function sinc(x) { return x === 0 ? 1 : Math.sin(x) / x; }
+
+  /*
+   * Per-mode factors after k steps of heavy ball from rest (phi_{-1} = phi_0), as
+   * gflow_lib.HeavyBall(lr, beta): the keep solves kappa_{k+1} = (1 + beta - q) kappa_k -
+   * beta kappa_{k-1}, kappa_{-1} = kappa_0 = 1, q = lr lam. Its roots are sigma R1 and sigma R2
+   * (sigma the sign of their mean m = (1 + beta - q) / 2, R1 >= R2, R1 R2 = beta), and with
+   * S_n = sum_{j <= n} (R2 / R1)^j, kappa_k = sigma^k R1^(k-1) (R1 S_k - sigma beta S_(k-1));
+   * for complex roots sigma sqrt(beta) e^(+-i th), S_n = sin((n + 1) th) / sin th. Both S_n are
+   * written to pass through the repeated root (S_n = n + 1) with no quotient by a difference
+   * of roots: expm1((n + 1) L) / expm1(L), L = log(R2 / R1) = -2 atanh(d / |m|), and
+   * (n + 1) sinc((n + 1) th) / sinc(th). For sigma = 1, R1 S_k - beta S_(k-1) is
+   * R1 (R1 + (1 - R1) S_k) with 1 - R1 = q / (1 - R2): two positive terms.
+   */
+  function heavyBallFactor(lam, lr, beta, k) {
+    if (!(lam > 0) || k === 0) { return [1, 0]; }
+    if (beta === 0) { return descentFactor(lam, lr, k); }
+    var q = lr * lam, rb = Math.sqrt(beta);
+    var f1 = (1 - rb) * (1 - rb) - q, f2 = (1 + rb) * (1 + rb) - q; // 4 d^2 = f1 f2
+    var m = 0.5 * (1 + beta - q), am = Math.abs(m), sg = m < 0 ? -1 : 1;
+    var d = 0.5 * Math.sqrt(Math.abs(f1)) * Math.sqrt(Math.abs(f2));
+    var logR, br;
+    if (f1 >= 0 || f2 <= 0) { // real roots
+      var R1 = am + d, R2 = beta / R1, x = d / am;
+      var L = x < 0.5 ? -2 * Math.atanh(x) : Math.log(R2) - Math.log(R1);
+      var S = function (n) { return L === 0 ? n + 1 : Math.expm1((n + 1) * L) / Math.expm1(L); };
+      logR = Math.log(R1);
+      br = sg > 0 ? R1 * (R1 + q / (1 - R2) * S(k)) : R1 * S(k) + beta * S(k - 1);
+    } else { // complex roots
+      var th = Math.atan2(d, am);
+      var Sc = function (n) { return (n + 1) * sinc((n + 1) * th) / sinc(th); };
+      logR = 0.5 * Math.log(beta);
+      br = rb * (Sc(k) - sg * rb * Sc(k - 1));
+    }
+    var sign = (sg < 0 && k % 2 === 1 ? -1 : 1) * (br < 0 ? -1 : 1);
+    var keep = sign * Math.exp((k - 1) * logR + Math.log(Math.abs(br)));
+    return [keep, 1 - keep];
+  }
+
   /* Coordinates keep a + gain z; a diverging mode (keep infinite) as z + keep (a - z). */
   function move(s, a, factor) {
     var c = [0, 0];
@@ -172,6 +212,10 @@ var gflowLive = (function () {
 
   function descentAt(s, a, lr, k) {
     return move(s, a, function (lam) { return descentFactor(lam, lr, k); });
+  }
+
+  function heavyBallAt(s, a, lr, beta, k) {
+    return move(s, a, function (lam) { return heavyBallFactor(lam, lr, beta, k); });
   }
 
   function residualsOf(s, phi) {
@@ -236,6 +280,30 @@ var gflowLive = (function () {
     });
   }
 
+  function checkStep(lr, beta) {
+    if (typeof lr !== "number" || !(lr > 0) || !isFinite(lr)) {
+      fail("lr must be a positive number; got " + lr);
+    }
+    if (typeof beta !== "number" || !(beta >= 0 && beta < 1)) {
+      fail("beta must be a number in [0, 1) (momentum); got " + beta);
+    }
+  }
+
+  /**
+   * The parameters phi_k after k steps of heavy ball with step lr and momentum beta from rest
+   * (phi_{-1} = phi0), in closed form per mode: the test seam, as gflow_lib.HeavyBall.
+   * X: 2 rows of I inputs; y: I targets; phi0: 2 numbers; k: a whole number or an array.
+   */
+  function heavyBall(X, y, phi0, lr, beta, k) {
+    checkProblem(X, y, phi0);
+    checkStep(lr, beta);
+    var s = solve(X, y), a = coords(s, phi0);
+    return eachTime(k, "k", function (kk) {
+      if (Math.floor(kk) !== kk) { fail("k must be a whole number of steps; got " + kk); }
+      return heavyBallAt(s, a, lr, beta, kk);
+    });
+  }
+
   /** The loss 1/2 |X^T phi(t) - y|^2 along the flow. */
   function loss(X, y, phi0, t) {
     checkProblem(X, y, phi0);
@@ -279,6 +347,35 @@ var gflowLive = (function () {
       text = v.toFixed(d);
     }
     return text.replace("-", "−");
+  }
+
+  /*
+   * What descent (beta = 0) or heavy ball does to the fast mode, q = lr lambda_max: real
+   * positive roots below (1 - sqrt(beta))^2 (no overshoot), complex ones up to
+   * (1 + sqrt(beta))^2 (rings, modulus sqrt(beta)), negative real ones up to 2 (1 + beta),
+   * where a root reaches -1; beyond it the mode diverges.
+   */
+  function regime(lr, beta, lamMax) {
+    var q = lr * lamMax, rb = Math.sqrt(beta), hi = 2 * (1 + beta), text;
+    var head = "lr·λmax = " + fmt(q, 2);
+    if (!(lamMax > 0)) { return {text: "no data direction: nothing moves", diverges: false}; }
+    if (beta === 0) {
+      if (q < 1) { text = head + " < 1: moves monotonically"; }
+      else if (q < 2) { text = head + " in (1, 2): oscillates, converges"; }
+      else if (q === 2) { text = "lr·λmax = 2: oscillates forever"; }
+      else { text = head + " > 2: diverges"; }
+    } else if (q <= (1 - rb) * (1 - rb)) {
+      text = head + " ≤ (1−√β)² = " + fmt((1 - rb) * (1 - rb), 2) + ": real roots, no ringing";
+    } else if (q < (1 + rb) * (1 + rb)) {
+      text = head + ": complex roots, rings at rate √β = " + fmt(rb, 2) + ", converges";
+    } else if (q < hi) {
+      text = head + " in [(1+√β)², 2(1+β)): flips sign each step, converges";
+    } else if (q === hi) {
+      text = "lr·λmax = 2(1+β): oscillates forever";
+    } else {
+      text = head + " > 2(1+β) = " + fmt(hi, 2) + ": diverges";
+    }
+    return {text: text, diverges: q > hi};
   }
 
   function logPos(v, lo, hi) { return STEPS * Math.log(v / lo) / Math.log(hi / lo); }
@@ -390,7 +487,77 @@ var gflowLive = (function () {
                    "text-anchor": "middle", "aria-hidden": "true",
                    transform: "rotate(-90 12 " + (MARGIN.top + H - MARGIN.bottom) / 2 + ")",
                    text: ylabel}, svg);
-    return {fig: fig, svg: svg, desc: desc, axes: axes, plot: plot, over: over, key: ""};
+    // a visible sign when the iterates diverge (hidden otherwise)
+    var warnBox = svgEl("g", {"class": "gl-warn", style: "display: none"}, svg);
+    svgEl("rect", {x: MARGIN.left + 4, y: MARGIN.top + 4, width: W - MARGIN.left - MARGIN.right - 8,
+                   height: 20, rx: 3}, warnBox);
+    var warn = svgEl("text", {x: (MARGIN.left + W - MARGIN.right) / 2, y: MARGIN.top + 18,
+                              "text-anchor": "middle"}, warnBox);
+    var legendBox = el("figcaption", {"class": "gl-legend"}, fig);
+    return {fig: fig, svg: svg, desc: desc, axes: axes, plot: plot, over: over, key: "",
+            warn: warn, warnBox: warnBox, legend: legendBox};
+  }
+
+  /*
+   * The legend of a panel, under it (it never covers data): one swatch and a name per kind of
+   * mark. kind: "line", "dash", "dot" (dotted line), "gd" (line with squares), "start", "star",
+   * "ring" (dashed ellipse), "band", "points" (the data's colours and markers), "vline".
+   * On the landscape the swatches sit on a chip of the contours' colour (white marks).
+   */
+  function legend(panel, items, palette) {
+    var box = panel.legend, out = {};
+    items.forEach(function (it) {
+      var item = el("span", {"class": "gl-key"}, box);
+      var sw = svgEl("svg", {viewBox: "0 0 28 14", width: 28, height: 14, "aria-hidden": "true",
+                             "class": "gl-swatch"}, item);
+      if (it.chip) { svgEl("rect", {x: 0, y: 0, width: 28, height: 14, rx: 2, fill: it.chip}, sw); }
+      var c = it.color || "#1a1a1a";
+      if (it.kind === "line" || it.kind === "dash" || it.kind === "dot" || it.kind === "gd") {
+        svgEl("path", {d: "M2 7H26", stroke: c, fill: "none",
+                       "stroke-width": it.kind === "line" ? 3 : 1.8,
+                       "stroke-dasharray": it.kind === "dash" ? "5 3" : it.kind === "dot" ? "2 3" : "none"}, sw);
+        if (it.kind === "gd") {
+          svgEl("path", {d: "M4 5h4v4h-4ZM12 5h4v4h-4ZM20 5h4v4h-4Z", fill: c,
+                         stroke: "#ffffff", "stroke-width": 0.4}, sw);
+        }
+      } else if (it.kind === "start") {
+        svgEl("circle", {cx: 14, cy: 7, r: 5, fill: "#ffffff", stroke: "#1a1a1a", "stroke-width": 2}, sw);
+      } else if (it.kind === "star") {
+        var d = "";
+        for (var m = 0; m < 10; m++) {
+          var ang = -Math.PI / 2 + m * Math.PI / 5, rr = m % 2 ? 2.6 : 6.4;
+          d += (m ? "L" : "M") + (14 + rr * Math.cos(ang)).toFixed(2) + " " +
+               (7.5 + rr * Math.sin(ang)).toFixed(2);
+        }
+        svgEl("path", {d: d + "Z", fill: "#ffd84d", stroke: "#1a1a1a", "stroke-width": 1}, sw);
+      } else if (it.kind === "ring") {
+        svgEl("ellipse", {cx: 14, cy: 7, rx: 11, ry: 5, fill: "rgba(255,255,255,0.22)",
+                          stroke: "#ffffff", "stroke-width": 1.2, "stroke-dasharray": "3 2"}, sw);
+      } else if (it.kind === "band") {
+        svgEl("rect", {x: 1, y: 2, width: 26, height: 10, fill: c, opacity: 0.85}, sw);
+        svgEl("path", {d: "M1 7H27", stroke: it.line, "stroke-width": 2.5}, sw);
+      } else if (it.kind === "points") {
+        for (var j = 0; j < 3; j++) {
+          svgEl("path", {d: marker(palette.markers[j % palette.markers.length], 3.6),
+                         transform: "translate(" + (5 + 9 * j) + " 7)", "class": "gl-dot",
+                         fill: palette.points[j % palette.points.length]}, sw);
+        }
+      } else if (it.kind === "curves") {
+        for (var n = 0; n < 3; n++) {
+          svgEl("path", {d: "M2 " + (3 + 4 * n) + "H26", "stroke-width": 1.8,
+                         stroke: palette.points[n % palette.points.length]}, sw);
+        }
+      } else if (it.kind === "squares") {
+        for (var r = 0; r < 3; r++) {
+          svgEl("path", {d: "M" + (4 + 8 * r) + " 5h4v4h-4Z", opacity: 0.75,
+                         fill: palette.points[r % palette.points.length]}, sw);
+        }
+      } else if (it.kind === "vline") {
+        svgEl("path", {d: "M14 0V14", stroke: c, "stroke-width": 1.2, "stroke-dasharray": "3 2"}, sw);
+      }
+      out[it.name || it.text] = el("span", {text: it.text}, item);
+    });
+    return out;
   }
 
   function drawAxes(panel, sx, sy, xt, yt) {
@@ -451,13 +618,14 @@ var gflowLive = (function () {
       phi0: (s.phi0 || [-0.05, -0.4]).map(Number),
       t: s.t === undefined ? 0.3 : +s.t,
       lr: s.lr === undefined ? 0.1 : +s.lr,
+      beta: s.beta === undefined ? 0 : +s.beta,
       sigma_sq_p: s.sigma_sq_p === undefined ? 0.04 : +s.sigma_sq_p,
       show_descent: s.show_descent === undefined ? true : !!s.show_descent,
       palette: s.palette || {}
     };
   }
 
-  var SYNCED = ["points", "phi0", "t", "lr", "sigma_sq_p", "show_descent"];
+  var SYNCED = ["points", "phi0", "t", "lr", "beta", "sigma_sq_p", "show_descent"];
   var instances = [];
 
   /*
@@ -489,11 +657,11 @@ var gflowLive = (function () {
     // ---- controls
     var controls = el("div", {"class": "gl-controls"}, root);
 
-    function slider(name, label, pos) {
+    function slider(name, label, pos, max) {
       var row = el("div", {"class": "gl-row"}, controls);
       el("label", {"for": id + "-" + name, text: label}, row);
-      var input = el("input", {type: "range", id: id + "-" + name, min: 0, max: STEPS, step: 1,
-                               value: pos}, row);
+      var input = el("input", {type: "range", id: id + "-" + name, min: 0, max: max || STEPS,
+                               step: 1, value: pos}, row);
       var out = el("output", {"for": id + "-" + name, id: id + "-" + name + "-out"}, row);
       input.setAttribute("aria-describedby", out.id);
       return {row: row, input: input, out: out};
@@ -504,19 +672,63 @@ var gflowLive = (function () {
                              text: "Play"}, time.row);
     var lr = slider("lr", "learning rate lr", logPos(st.lr, LR_MIN, LR_MAX));
     var marks = el("div", {"class": "gl-marks", "aria-hidden": "true"}, controls);
-    var mark1 = el("span", {"class": "gl-mark", text: "1/λmax"}, marks);
-    var mark2 = el("span", {"class": "gl-mark gl-mark2", text: "2/λmax"}, marks);
+    var mark1 = el("span", {"class": "gl-mark gl-mark1"}, marks);
+    var mark2 = el("span", {"class": "gl-mark gl-mark2"}, marks);
+    var mark3 = el("span", {"class": "gl-mark gl-mark3"}, marks);
+    var markKey = "", markSpecs = null;
+    /*
+     * Each mark at its step on the slider's log scale, its label on the preferred side of the
+     * tick unless it would leave the slider, in the first row where it overlaps no other label
+     * (the marks move with the data and beta, not with lr: placed again only when they change).
+     */
+    function placeMarks(specs) {
+      markSpecs = specs;
+      var width = marks.clientWidth;
+      var key = JSON.stringify(specs.map(function (m) { return [m[1], m[2]]; })) + "|" + width;
+      if (key === markKey) { return; }
+      markKey = key;
+      var rows = [[], [], []], used = 1;
+      specs.forEach(function (m) {
+        var span = m[0], pos = m[1] > 0 ? logPos(m[1], LR_MIN, LR_MAX) / STEPS : Infinity;
+        span.textContent = m[2];
+        span.title = m[2] + " = " + fmt(m[1], 4);
+        if (!(pos >= 0 && pos <= 1)) { span.style.display = "none"; return; }
+        span.style.display = "";
+        var x = pos * width, w = span.offsetWidth;
+        var left = m[3] ? x - w >= 0 || x + w > width : x + w > width && x - w >= 0;
+        var box = left ? [x - w, x] : [x, x + w], row = 0;
+        while (row < 2 && rows[row].some(function (b) { return b[0] < box[1] + 4 && box[0] < b[1] + 4; })) {
+          row++;
+        }
+        rows[row].push(box);
+        used = Math.max(used, row + 1);
+        span.classList.toggle("gl-left", left);
+        span.style.left = (100 * pos).toFixed(2) + "%";
+        span.style.top = (1.1 * row).toFixed(1) + "rem";
+      });
+      marks.style.height = (1.1 * used).toFixed(1) + "rem";
+    }
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () { if (markSpecs) { placeMarks(markSpecs); } }).observe(marks);
+    }
+    var beta = slider("beta", "momentum β", Math.round(st.beta * BETA_STEPS),
+                      BETA_STEPS - 1);
+    var polyak = el("button", {type: "button", "class": "gl-button",
+                               title: "Polyak's step and momentum for these data: the " +
+                                      "fastest heavy ball (optimal_heavy_ball)",
+                               text: "Polyak"}, beta.row);
     var prior = slider("var", "prior variance σp²", logPos(st.sigma_sq_p, VAR_MIN, VAR_MAX));
     var buttons = el("div", {"class": "gl-row gl-buttons"}, controls);
     var showBox = el("input", {type: "checkbox", id: id + "-gd"}, buttons);
     showBox.checked = st.show_descent;
-    el("label", {"for": id + "-gd", text: "show gradient descent"}, buttons);
+    el("label", {"for": id + "-gd", text: "show descent (heavy ball if β > 0)"}, buttons);
     var addBtn = el("button", {type: "button", "class": "gl-button", text: "Add point"}, buttons);
     var removeBtn = el("button", {type: "button", "class": "gl-button",
                                   text: "Remove selected point"}, buttons);
     var resetBtn = el("button", {type: "button", "class": "gl-button", text: "Reset"}, buttons);
     var initial = JSON.parse(JSON.stringify({points: st.points, phi0: st.phi0, t: st.t,
-                                             lr: st.lr, sigma_sq_p: st.sigma_sq_p}));
+                                             lr: st.lr, beta: st.beta,
+                                             sigma_sq_p: st.sigma_sq_p}));
 
     // ---- panels
     var grid = el("div", {"class": "gl-grid"}, root);
@@ -568,15 +780,36 @@ var gflowLive = (function () {
     var band = svgEl("path", {"class": "gl-band", fill: palette.band}, pp.plot);
     var meanLine = svgEl("path", {"class": "gl-fit", stroke: palette.flow}, pp.plot);
     var predPts = svgEl("g", {}, pp.plot);
-    var bandText = svgEl("text", {x: MARGIN.left + 6, y: MARGIN.top + 14, "class": "gl-small"},
-                         pp.svg);
+    var chip = palette.levels[Math.floor(palette.levels.length / 2)];
+    var keysL = legend(pl, [
+      {kind: "line", color: palette.flow, text: "gradient flow φ(t)"},
+      {kind: "gd", color: palette.descent, text: "descent φₖ", name: "gd"},
+      {kind: "start", chip: chip, text: "start φ₀ (drag)"},
+      {kind: "star", chip: chip, text: "limit"},
+      {kind: "ring", chip: chip, text: "random starts at t (2 sd)"},
+      {kind: "dash", color: "#ffffff", chip: chip, text: "eigen-directions"}], palette);
+    var keysF = legend(pf, [
+      {kind: "points", text: "data (drag)"},
+      {kind: "line", color: palette.flow, text: "line at t"},
+      {kind: "dash", color: palette.descent, text: "descent's line", name: "gd"},
+      {kind: "dot", color: "#6b6b6b", text: "limit line"},
+      {kind: "dash", color: "#1a1a1a", text: "residual f − y"}], palette);
+    var keysR = legend(pr, [
+      {kind: "curves", text: "one per point (its colour)"},
+      {kind: "squares", text: "descent at t = k·lr", name: "gd"},
+      {kind: "vline", text: "time t"}], palette);
+    var keysP = legend(pp, [
+      {kind: "line", color: palette.flow, text: "mean prediction"},
+      {kind: "band", color: palette.band, line: palette.flow,
+       text: "± 2 sd over starts N(φ₀, σp² I)", name: "band"},
+      {kind: "points", text: "data"}], palette);
 
     // ---- numbers and the text alternative
     var numbersBox = el("dl", {"class": "gl-numbers"}, root);
     var numberCells = {};
     [["t", "time t"], ["loss", "loss L(t)"], ["limit", "loss as t → ∞"],
      ["lam", "eigenvalues λmax, λmin"], ["tau", "time constants 1/λ"],
-     ["gd", "gradient descent"], ["bandw", "band half-width at x = 0.5"]].forEach(function (p) {
+     ["gd", "descent (heavy ball if β > 0)"], ["bandw", "band half-width at x = 0.5"]].forEach(function (p) {
       var item = el("div", {}, numbersBox);
       el("dt", {text: p[1]}, item);
       numberCells[p[0]] = el("dd", {"data-gflow": p[0]}, item);
@@ -602,6 +835,7 @@ var gflowLive = (function () {
           model.set("phi0", st.phi0.slice());
           model.set("t", st.t);
           model.set("lr", st.lr);
+          model.set("beta", st.beta);
           model.set("sigma_sq_p", st.sigma_sq_p);
           model.set("show_descent", st.show_descent);
           model.save_changes();
@@ -618,7 +852,7 @@ var gflowLive = (function () {
       SYNCED.forEach(function (k) { next[k] = model.get(k); });
       var s = defaults(next);
       var dataChanged = JSON.stringify(s.points) !== JSON.stringify(st.points);
-      st.points = s.points; st.phi0 = s.phi0; st.t = s.t; st.lr = s.lr;
+      st.points = s.points; st.phi0 = s.phi0; st.t = s.t; st.lr = s.lr; st.beta = s.beta;
       st.sigma_sq_p = s.sigma_sq_p; st.show_descent = s.show_descent;
       if (st.selected >= st.points.length) { st.selected = -1; }
       if (dataChanged) { win = dataWindow(st.points); rebuildPoints(); }
@@ -636,6 +870,7 @@ var gflowLive = (function () {
     function syncControls() {
       time.input.value = posFromTime(st.t);
       lr.input.value = Math.round(logPos(st.lr, LR_MIN, LR_MAX));
+      beta.input.value = Math.min(BETA_STEPS - 1, Math.round(st.beta * BETA_STEPS));
       prior.input.value = Math.round(logPos(st.sigma_sq_p, VAR_MIN, VAR_MAX));
       showBox.checked = st.show_descent;
     }
@@ -760,7 +995,7 @@ var gflowLive = (function () {
       startG.setAttribute("aria-label", "Start φ₀: slope " + fmt(st.phi0[0]) + ", intercept " +
                           fmt(st.phi0[1]) + ". Arrow keys move it.");
 
-      // gradient descent: iterates k = 0 .. floor(t / lr), each in closed form
+      // descent (heavy ball when beta > 0): iterates k = 0 .. floor(t / lr), each in closed form
       var K = Math.floor(st.t / st.lr + 1e-9);
       var ks = [];
       if (K + 1 <= MAX_ITERATES) {
@@ -774,7 +1009,7 @@ var gflowLive = (function () {
       var gdPts = [], gdPhi = st.phi0, dots = "";
       if (st.show_descent) {
         ks.forEach(function (kk) {
-          var g = descentAt(s, a, st.lr, kk), q = [sx(g[1]), sy(g[0])];
+          var g = heavyBallAt(s, a, st.lr, st.beta, kk), q = [sx(g[1]), sy(g[0])];
           gdPts.push(q);
           gdPhi = g;
           if (isFinite(q[0]) && isFinite(q[1]) && Math.abs(q[0]) < BIG && Math.abs(q[1]) < BIG) {
@@ -831,7 +1066,7 @@ var gflowLive = (function () {
       tLine.setAttribute("d", polyline([[tpx, py0], [tpx, py1]]));
       var gdRes = st.show_descent ? ks.filter(function (kk) { return kk * st.lr >= T_MIN; })
         .slice(-80).map(function (kk) {
-          return [kk * st.lr, residualsOf(s, descentAt(s, a, st.lr, kk))];
+          return [kk * st.lr, residualsOf(s, heavyBallAt(s, a, st.lr, st.beta, kk))];
         }) : [];
       st.points.forEach(function (p, i) {
         var e = pointEls[i];
@@ -865,36 +1100,48 @@ var gflowLive = (function () {
       band.setAttribute("d", polyline(upper.concat(lower)) + "Z");
       meanLine.setAttribute("d", polyline(xs.map(function (xv, b) { return [fx(xv), fy(spread.mean[b])]; })));
       var half = 2 * Math.sqrt(spreadAt(s, a, st.t, st.sigma_sq_p, [0.5], [1]).variance[0]);
-      bandText.textContent = "band: mean ± 2 sd over starts N(φ₀, " + fmt(st.sigma_sq_p, 3) + " I)";
+      keysP.band.textContent = "± 2 sd over starts N(φ₀, " + fmt(st.sigma_sq_p, 3) + " I)";
+      var hb = st.beta > 0 ? "heavy ball" : "descent";
+      keysL.gd.textContent = hb + " φₖ";
+      keysF.gd.textContent = hb + "'s line";
+      keysR.gd.textContent = hb + " at t = k·lr";
+      [keysL, keysF, keysR].forEach(function (keys) {
+        keys.gd.parentNode.style.display = st.show_descent ? "" : "none";
+      });
 
       // numbers
       var lamMax = s.lam[0], lamMin = s.lam[1];
-      var q = st.lr * lamMax, regime;
-      if (!(lamMax > 0)) { regime = "no data direction: nothing moves"; }
-      else if (q < 1) { regime = "lr·λmax = " + fmt(q, 2) + " < 1: moves monotonically"; }
-      else if (q < 2) { regime = "lr·λmax = " + fmt(q, 2) + " in (1, 2): oscillates, converges"; }
-      else if (q === 2) { regime = "lr·λmax = 2: oscillates forever"; }
-      else { regime = "lr·λmax = " + fmt(q, 2) + " > 2: diverges"; }
+      var reg = regime(st.lr, st.beta, lamMax);
       numberCells.t.textContent = fmt(st.t, 3);
       numberCells.loss.textContent = fmt(L, 6);
       numberCells.limit.textContent = fmt(Linf, 6);
       numberCells.lam.textContent = fmt(lamMax, 4) + ", " + fmt(lamMin, 4);
       numberCells.tau.textContent = (lamMax > 0 ? fmt(1 / lamMax, 3) : "∞") + ", " +
                                     (lamMin > 0 ? fmt(1 / lamMin, 3) : "∞ (λmin = 0)");
+      var method = st.beta > 0 ? "heavy ball, β " + fmt(st.beta, 2) + ", " : "";
       numberCells.gd.textContent = st.show_descent
-        ? K + " steps of lr " + fmt(st.lr, 3) + ": loss " + fmt(gdLoss, 6) + "; " + regime
-        : "hidden; " + regime;
+        ? method + K + " steps of lr " + fmt(st.lr, 3) + ": loss " + fmt(gdLoss, 6) + "; " +
+          reg.text
+        : "hidden; " + reg.text;
+      var diverging = st.show_descent && reg.diverges;
+      [pl, pr].forEach(function (panel) {
+        panel.warn.textContent = diverging ? "⚠ " + (st.beta > 0 ? "heavy ball" : "descent") +
+          " diverges: lr > " + (st.beta > 0 ? "2(1+β)" : "2") + "/λmax" : "";
+        panel.warnBox.style.display = diverging ? "" : "none";
+      });
+      root.classList.toggle("gl-diverged", diverging);
       numberCells.bandw.textContent = fmt(half, 4);
       time.out.textContent = "t = " + fmt(st.t, 3);
       lr.out.textContent = "lr = " + fmt(st.lr, 4);
+      beta.out.textContent = "β = " + fmt(st.beta, 2);
       prior.out.textContent = "σp² = " + fmt(st.sigma_sq_p, 3);
-      // threshold marks under the learning-rate slider
-      [[mark1, 1], [mark2, 2]].forEach(function (mk) {
-        var v = lamMax > 0 ? mk[1] / lamMax : Infinity;
-        var pos = logPos(v, LR_MIN, LR_MAX) / STEPS;
-        mk[0].style.left = (100 * clamp(pos, 0, 1)).toFixed(2) + "%";
-        mk[0].style.visibility = pos >= 0 && pos <= 1 ? "visible" : "hidden";
-      });
+      // thresholds under the learning-rate slider: where the fast mode's roots stop being real
+      // and positive, (1 - sqrt(beta))^2 / lambda_max, and where each mode diverges,
+      // 2 (1 + beta) / lambda (descent's 1/lambda_max and 2/lambda at beta = 0)
+      var b0 = st.beta === 0, rb = Math.sqrt(st.beta);
+      placeMarks([[mark1, (1 - rb) * (1 - rb) / lamMax, b0 ? "1/λmax" : "(1−√β)²/λmax", true],
+                  [mark2, 2 * (1 + st.beta) / lamMax, b0 ? "2/λmax" : "2(1+β)/λmax", false],
+                  [mark3, 2 * (1 + st.beta) / lamMin, b0 ? "2/λmin" : "2(1+β)/λmin", false]]);
       removeBtn.disabled = st.selected < 0 || st.points.length <= 1;
 
       // the text alternative of each panel
@@ -902,8 +1149,10 @@ var gflowLive = (function () {
         fmt(st.phi0[0]) + ", intercept " + fmt(st.phi0[1]) + ". At t = " + fmt(st.t) +
         " the flow is at slope " + fmt(phi[0]) + ", intercept " + fmt(phi[1]) + "; its limit is " +
         "slope " + fmt(lim[0]) + ", intercept " + fmt(lim[1]) + "." +
-        (st.show_descent ? " Gradient descent after " + K + " steps: slope " + fmt(gdPhi[0]) +
-         ", intercept " + fmt(gdPhi[1]) + "." : "");
+        (st.show_descent ? (st.beta > 0 ? " Heavy ball with momentum " + fmt(st.beta, 2)
+                                        : " Gradient descent") + " after " + K +
+         " steps: slope " + fmt(gdPhi[0]) + ", intercept " + fmt(gdPhi[1]) + "; " + reg.text +
+         "." : "");
       pf.desc.textContent = "The line y = " + fmt(phi[0]) + " x + " + fmt(phi[1]) + " at t = " +
         fmt(st.t) + " through " + st.points.length + " points; residuals " +
         res.map(function (r) { return fmt(r); }).join(", ") + "; loss " + fmt(L, 6) + ".";
@@ -914,7 +1163,8 @@ var gflowLive = (function () {
         fmt(phi[0] * 0.5 + phi[1]) + " and the half-width " + fmt(half) + ".";
 
       last = {t: st.t, loss: L, lossLimit: Linf, params: phi, limit: lim, eigenvalues: s.lam.slice(),
-              descent: gdPhi, descentLoss: gdLoss, steps: K, halfWidth: half,
+              descent: gdPhi, descentLoss: gdLoss, steps: K, halfWidth: half, lr: st.lr,
+              beta: st.beta, diverges: reg.diverges,
               ms: (typeof performance !== "undefined") ? performance.now() - t0 : 0};
       return last;
     }
@@ -955,6 +1205,13 @@ var gflowLive = (function () {
         g.focus({preventScroll: true});
         g.classList.add("gl-dragging");
       });
+      // On touch, a finger that lands on a handle drags it and never scrolls the page.
+      // Chrome ignores touch-action on SVG children, and touch-action on the whole panel
+      // would stop the page from scrolling under any finger on it; a touchstart that is not
+      // passive, cancelled on the handle alone, keeps the scroll everywhere else.
+      g.addEventListener("touchstart", function (evt) {
+        if (evt.cancelable) { evt.preventDefault(); }
+      }, {passive: false});
       g.addEventListener("pointermove", function (evt) {
         if (!drag || drag.kind !== kind || drag.i !== i) { return; }
         moveTo(kind, i, toView(svg, evt), svg);
@@ -1025,6 +1282,24 @@ var gflowLive = (function () {
       save(false);
     });
     lr.input.addEventListener("change", function () { save(true); });
+    beta.input.addEventListener("input", function () {
+      st.beta = +beta.input.value / BETA_STEPS;
+      update();
+      save(false);
+    });
+    beta.input.addEventListener("change", function () { save(true); announce(); });
+    polyak.addEventListener("click", function () {
+      var lam = solve(xy().X, xy().y).lam.filter(function (l) { return l > 0; });
+      if (!lam.length) { return; }
+      var hi = Math.sqrt(lam[0]), lo = Math.sqrt(lam[lam.length - 1]);
+      st.lr = clamp(4 / ((hi + lo) * (hi + lo)), LR_MIN, LR_MAX);
+      st.beta = Math.pow((hi - lo) / (hi + lo), 2);
+      st.show_descent = true;
+      syncControls();
+      update();
+      save(true);
+      announce();
+    });
     prior.input.addEventListener("input", function () {
       st.sigma_sq_p = +logVal(+prior.input.value, VAR_MIN, VAR_MAX).toPrecision(4);
       update();
@@ -1052,7 +1327,7 @@ var gflowLive = (function () {
     removeBtn.addEventListener("click", removeSelected);
     resetBtn.addEventListener("click", function () {
       var s0 = JSON.parse(JSON.stringify(initial));
-      st.points = s0.points; st.phi0 = s0.phi0; st.t = s0.t; st.lr = s0.lr;
+      st.points = s0.points; st.phi0 = s0.phi0; st.t = s0.t; st.lr = s0.lr; st.beta = s0.beta;
       st.sigma_sq_p = s0.sigma_sq_p; st.selected = -1;
       win = dataWindow(st.points);
       lwin = null;
@@ -1090,15 +1365,47 @@ var gflowLive = (function () {
     syncControls();
     update();
 
+    var stopWatching = watchBackToTop(root);
     var handle = {el: root, state: function () { return JSON.parse(JSON.stringify(st)); },
                   update: update, last: function () { return last; }};
     instances.push(handle);
     root.gflowLive = handle;
     return function cleanup() {
       if (playing !== null) { cancelAnimationFrame(playing); }
+      stopWatching();
       handlers.forEach(function (h) { model.off(h[0], h[1]); });
       var at = instances.indexOf(handle);
       if (at >= 0) { instances.splice(at, 1); }
+    };
+  }
+
+  /*
+   * The book theme's "Back to top" button (#pst-back-to-top, fixed at 90 % of the screen's
+   * height, 2.5 rem tall) would cover a panel: while an explorer crosses that band, the page's
+   * root element has the class gflow-live-under-button, and explorer.css hides the button.
+   */
+  var under = [];
+  function watchBackToTop(root) {
+    if (typeof IntersectionObserver === "undefined" || typeof document === "undefined") {
+      return function () {};
+    }
+    var mark = function () {
+      document.documentElement.classList.toggle("gflow-live-under-button", under.length > 0);
+    };
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        var at = under.indexOf(root);
+        if (e.isIntersecting && at < 0) { under.push(root); }
+        if (!e.isIntersecting && at >= 0) { under.splice(at, 1); }
+      });
+      mark();
+    }, {rootMargin: "-88% 0px -2% 0px"});
+    observer.observe(root);
+    return function () {
+      observer.disconnect();
+      var at = under.indexOf(root);
+      if (at >= 0) { under.splice(at, 1); }
+      mark();
     };
   }
 
@@ -1145,6 +1452,7 @@ var gflowLive = (function () {
     version: VERSION,
     params: params,
     descent: descent,
+    heavyBall: heavyBall,
     loss: loss,
     prediction: prediction,
     spectrum: spectrum,

@@ -50,6 +50,12 @@ for (const c of cases) {
       }
     });
   });
+  test(`heavyBall equals HeavyBall(lr, beta): ${c.name}`, () => {
+    const got = live.heavyBall(c.X, c.y, c.phi0, c.lr, c.beta, c.k);
+    got.forEach((g, i) => close(g, c.heavy_ball[i], 1e-10, `k=${c.k[i]}`));
+    c.k.forEach((k, i) => close(live.heavyBall(c.X, c.y, c.phi0, c.lr, c.beta, k),
+                                c.heavy_ball[i], 1e-10, `k=${k} alone`));
+  });
   test(`prediction equals prediction_distribution: ${c.name}`, () => {
     const got = live.prediction(c.X, c.y, c.Xnew, c.t, c.phi0, c.sigma_sq_p);
     got.forEach((g, i) => {
@@ -95,6 +101,54 @@ test("descent above 2/lambda_max diverges, below 1/lambda_max it does not", () =
   assert.ok(Math.hypot(near[0], near[1]) < 10, `diverged: ${near}`);
 });
 
+// Heavy ball step by step, phi_{k+1} = phi_k - lr grad L(phi_k) + beta (phi_k - phi_{k-1}),
+// from rest: an independent check of the closed form (no eigendecomposition).
+function iterate(X, y, phi0, lr, beta, K) {
+  let prev = phi0.slice(), cur = phi0.slice();
+  for (let k = 0; k < K; k++) {
+    const r = y.map((yi, i) => X[0][i] * cur[0] + X[1][i] * cur[1] - yi);
+    const g = [0, 1].map((d) => r.reduce((s, ri, i) => s + X[d][i] * ri, 0));
+    const next = [0, 1].map((d) => cur[d] - lr * g[d] + beta * (cur[d] - prev[d]));
+    prev = cur;
+    cur = next;
+  }
+  return cur;
+}
+
+test("heavyBall equals the heavy-ball iterates, also at repeated and complex roots", () => {
+  const X = [[0.2, 0.4, 0.8], [1, 1, 1]];
+  const y = [-0.1, 0.15, 0.3];
+  const phi0 = [-0.05, -0.4];
+  const lam = live.spectrum(X, y, phi0).eigenvalues;
+  const [hi, lo] = lam.map(Math.sqrt);
+  const polyak = [4 / (hi + lo) ** 2, ((hi - lo) / (hi + lo)) ** 2]; // both modes repeated
+  const cases = [polyak, [0.1, 0.5], [0.5, 0.9], [1.2, 0.3], [0.9, 0.2], [0.3, 0.99],
+                 [(1 + Math.sqrt(0.3)) ** 2 / lam[0], 0.3], [(1 - Math.sqrt(0.6)) ** 2 / lam[1], 0.6],
+                 [0.2, 1e-9], [2.3 / lam[0], 0.2]];
+  let n = 0;
+  for (const [lr, beta] of cases) {
+    for (const k of [1, 2, 3, 7, 25, 120]) {
+      close(live.heavyBall(X, y, phi0, lr, beta, k), iterate(X, y, phi0, lr, beta, k), 1e-11,
+            `lr ${lr}, beta ${beta}, k ${k}`);
+      n++;
+    }
+  }
+  assert.strictEqual(n, 60);
+});
+
+test("heavyBall with beta = 0 is descent, and beyond 2(1 + beta)/lambda_max it diverges", () => {
+  const X = [[0.2, 0.4, 0.8], [1, 1, 1]];
+  const y = [-0.1, 0.15, 0.3];
+  const phi0 = [-0.05, -0.4];
+  const ks = [0, 1, 5, 40];
+  assert.deepStrictEqual(live.heavyBall(X, y, phi0, 0.3, 0, ks), live.descent(X, y, phi0, 0.3, ks));
+  const lamMax = live.spectrum(X, y, phi0).eigenvalues[0];
+  const far = live.heavyBall(X, y, phi0, 2.1 * 1.5 / lamMax, 0.5, 300);
+  assert.ok(Math.hypot(far[0], far[1]) > 1e6, `no divergence: ${far}`);
+  const near = live.heavyBall(X, y, phi0, 1.9 * 1.5 / lamMax, 0.5, 300);
+  assert.ok(Math.hypot(near[0] - 0.625, near[1] + 0.175) < 1e-3, `not converged: ${near}`);
+});
+
 test("bad input is refused with a message naming the argument", () => {
   const X = [[0.2, 0.4], [1, 1]];
   assert.throws(() => live.params([[0.2, 0.4]], [1, 2], [0, 0], 1), /X must be a list of 2 rows/);
@@ -104,4 +158,8 @@ test("bad input is refused with a message naming the argument", () => {
   assert.throws(() => live.params(X, [1, 2], [0, 0], -1), /t must be a non-negative number/);
   assert.throws(() => live.descent(X, [1, 2], [0, 0], 0, 1), /lr must be a positive number/);
   assert.throws(() => live.descent(X, [1, 2], [0, 0], 0.1, 1.5), /k must be a whole number/);
+  assert.throws(() => live.heavyBall(X, [1, 2], [0, 0], 0.1, 1, 3), /beta must be a number in \[0, 1\)/);
+  assert.throws(() => live.heavyBall(X, [1, 2], [0, 0], 0.1, -0.1, 3), /beta must be/);
+  assert.throws(() => live.heavyBall(X, [1, 2], [0, 0], -1, 0.5, 3), /lr must be a positive/);
+  assert.throws(() => live.heavyBall(X, [1, 2], [0, 0], 0.1, 0.5, 2.5), /k must be a whole/);
 });
