@@ -364,6 +364,10 @@ var gflowLive = (function () {
       else if (q < 2) { text = head + " in (1, 2): oscillates, converges"; }
       else if (q === 2) { text = "lr·λmax = 2: oscillates forever"; }
       else { text = head + " > 2: diverges"; }
+    } else if (Math.abs(q - (1 - rb) * (1 - rb)) <= 1e-12 * q ||
+               Math.abs(q - (1 + rb) * (1 + rb)) <= 1e-12 * q) {
+      text = head + " = (1" + (q > 1 ? "+" : "−") + "√β)²: a repeated root, converges at " +
+        "rate √β = " + fmt(rb, 2);
     } else if (q <= (1 - rb) * (1 - rb)) {
       text = head + " ≤ (1−√β)² = " + fmt((1 - rb) * (1 - rb), 2) + ": real roots, no ringing";
     } else if (q < (1 + rb) * (1 + rb)) {
@@ -675,7 +679,7 @@ var gflowLive = (function () {
     var mark1 = el("span", {"class": "gl-mark gl-mark1"}, marks);
     var mark2 = el("span", {"class": "gl-mark gl-mark2"}, marks);
     var mark3 = el("span", {"class": "gl-mark gl-mark3"}, marks);
-    var markKey = "", markSpecs = null;
+    var markKey = "", markSpecs = null, markWidth = 0;
     /*
      * Each mark at its step on the slider's log scale, its label on the preferred side of the
      * tick unless it would leave the slider, in the first row where it overlaps no other label
@@ -683,10 +687,11 @@ var gflowLive = (function () {
      */
     function placeMarks(specs) {
       markSpecs = specs;
-      var width = marks.clientWidth;
-      var key = JSON.stringify(specs.map(function (m) { return [m[1], m[2]]; })) + "|" + width;
+      // the width from the ResizeObserver below: reading it here would force a layout
+      var key = JSON.stringify(specs.map(function (m) { return [m[1], m[2]]; })) + "|" + markWidth;
       if (key === markKey) { return; }
       markKey = key;
+      var width = markWidth || marks.clientWidth;
       var rows = [[], [], []], used = 1;
       specs.forEach(function (m) {
         var span = m[0], pos = m[1] > 0 ? logPos(m[1], LR_MIN, LR_MAX) / STEPS : Infinity;
@@ -709,7 +714,10 @@ var gflowLive = (function () {
       marks.style.height = (1.1 * used).toFixed(1) + "rem";
     }
     if (typeof ResizeObserver !== "undefined") {
-      new ResizeObserver(function () { if (markSpecs) { placeMarks(markSpecs); } }).observe(marks);
+      new ResizeObserver(function (entries) {
+        markWidth = entries[entries.length - 1].contentRect.width;
+        if (markSpecs) { placeMarks(markSpecs); }
+      }).observe(marks);
     }
     var beta = slider("beta", "momentum β", Math.round(st.beta * BETA_STEPS),
                       BETA_STEPS - 1);
