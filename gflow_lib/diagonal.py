@@ -215,7 +215,7 @@ MAX_SIZE, MAX_TIME = 100_000, 1e7
 
 @_docs.fill
 def diagonal_network_flow(X, y, alpha, t, rtol=1e-11, atol=1e-14) -> DiagonalRun:
-    r"""Gradient flow of the weights u, v by Radau (exact Jacobian). Introduced in the chapter
+    r"""Gradient flow of the weights u, v by LSODA (exact Jacobian). Introduced in the chapter
     on deep linear networks.
 
     .. math:: \dot u = -2u\odot g, \quad \dot v = 2v\odot g, \quad g = X(X^T\beta - y)
@@ -256,7 +256,7 @@ def diagonal_network_flow(X, y, alpha, t, rtol=1e-11, atol=1e-14) -> DiagonalRun
 
     from scipy.integrate import solve_ivp  # on first use: import gflow_lib stays light
 
-    sol = solve_ivp(rhs, (0.0, tt[-1]), np.full(2 * D, alpha), method="Radau", t_eval=tt,
+    sol = solve_ivp(rhs, (0.0, tt[-1]), np.full(2 * D, alpha), method="LSODA", t_eval=tt,
                     jac=jac, rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(f"the ODE solver failed: {sol.message}")

@@ -75,7 +75,6 @@ def test_limit_matches_a_long_integration_of_the_weights(alpha, T):
     np.testing.assert_allclose(diagonal_network_limit(X, y, alpha), want, atol=1e-8)
 
 
-@pytest.mark.slow
 def test_the_library_flow_matches_the_one_written_here():
     X, y = sparse_problem(D=6, I=3, seed=2)
     run = diagonal_network_flow(X, y, 0.2, [0.0, 5.0, 3000.0])
