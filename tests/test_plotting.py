@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.colors import to_hex, to_rgba  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
 import gflow_lib.plotting as gp  # noqa: E402
@@ -741,8 +741,12 @@ def test_ntk_training_figures_draw_what_they_are_given():
     lam = np.array([0.1, 2.0])
     pred = np.exp(-np.outer(t, lam))
     ax = gp.plot_residual_modes(t, pred * 1.1, pred, lam)
-    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 1.1 * pred[:, 0])
+    # numbered largest first (the notation page): line 0 is lambda_1 = 2.0, lam[1]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 1.1 * pred[:, 1])
+    assert ax.get_lines()[0].get_label() == "$\\lambda_1 = 2$"
     assert ax.get_yscale() == "log"
+    # nothing clipped to a floor: the bottom is a decade under the smallest measured value
+    assert ax.get_ylim()[0] == pytest.approx(1.1 * pred.min() / 10)
 
     steps = np.arange(5.0)
     ax = gp.plot_loss_curves(steps, [np.exp(-steps), np.r_[1.0, 10.0, np.inf, np.inf, np.nan]],
@@ -845,3 +849,341 @@ def test_plot_mode_variances_draws_what_it_is_given():
     assert ax.get_yscale() == "log"
     with pytest.raises(ValueError, match="shapes"):
         gp.plot_mode_variances(t, crowd[:, :1], post, ["slow", "fast"])
+
+
+# --------------------------------------------------- figures for every screen (issue 19)
+# The page's column shows an image at its natural width up to 672 px at 1280 px, and at
+# 342 px on a 390 px phone (measured in headless Chromium on the built book); the body's
+# small text is 14.4 px. Figures are drawn at 100 dpi and saved with a tight box (0.1 in pad).
+COLUMN_PX = {1280: 672.0, 390: 342.0}
+MIN_TEXT_PX = {1280: 14.4, 390: 8.0}
+
+# Machado, Oliveira and Fernandes (2009), severity 1: linear-RGB matrices of the three
+# dichromacies, with normal vision for comparison.
+CVD = {
+    "normal": np.eye(3),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+# CIEDE2000 distances that two category colours keep (Okabe-Ito's hardest pairs are 10.9
+# under tritanopia and 22.2 with normal vision; two neighbouring browns of the map, 15.9).
+MIN_DE = {"normal": 20.0, "protanopia": 10.0, "deuteranopia": 10.0, "tritanopia": 10.0}
+
+
+def _lab(colors, kind="normal"):
+    """CIELAB (D65) of sRGB colours as seen with ``kind`` of colour vision."""
+    rgb = np.array([to_rgba(c)[:3] for c in colors])
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    lin = np.clip(lin @ CVD[kind].T, 0.0, 1.0)
+    to_xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                       [0.0193, 0.1192, 0.9505]])
+    xyz = lin @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]),
+                     200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def _de2000(lab1, lab2):
+    """CIEDE2000 colour difference (Sharma, Wu and Dalal 2005) of two (N, 3) Lab arrays."""
+    (L1, a1, b1), (L2, a2, b2) = lab1.T, lab2.T
+    c_mean = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_mean**7 / (c_mean**7 + 25.0**7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
+    h1, h2 = np.degrees(np.arctan2(b1, a1)) % 360, np.degrees(np.arctan2(b2, a2)) % 360
+    dh = (h2 - h1 + 180) % 360 - 180
+    dh = np.where(c1 * c2 == 0, 0.0, dh)
+    dL, dC = L2 - L1, c2 - c1
+    dH = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh) / 2)
+    L_, C_ = (L1 + L2) / 2, (c1 + c2) / 2
+    h_ = np.where(np.abs(h1 - h2) <= 180, (h1 + h2) / 2, (h1 + h2 + 360) / 2 % 360)
+    h_ = np.where(c1 * c2 == 0, h1 + h2, h_)
+    T = (1 - 0.17 * np.cos(np.radians(h_ - 30)) + 0.24 * np.cos(np.radians(2 * h_))
+         + 0.32 * np.cos(np.radians(3 * h_ + 6)) - 0.20 * np.cos(np.radians(4 * h_ - 63)))
+    sL = 1 + 0.015 * (L_ - 50) ** 2 / np.sqrt(20 + (L_ - 50) ** 2)
+    sC, sH = 1 + 0.045 * C_, 1 + 0.015 * C_ * T
+    rT = (-2 * np.sqrt(C_**7 / (C_**7 + 25.0**7))
+          * np.sin(np.radians(60 * np.exp(-(((h_ - 275) / 25) ** 2)))))
+    return np.sqrt((dL / sL) ** 2 + (dC / sC) ** 2 + (dH / sH) ** 2
+                   + rT * (dC / sC) * (dH / sH))
+
+
+def _too_close(colors):
+    """Pairs of ``colors`` closer than MIN_DE under some kind of colour vision."""
+    colors = list(dict.fromkeys(to_hex(c) for c in colors))
+    bad = []
+    for kind, limit in MIN_DE.items():
+        lab = _lab(colors, kind)
+        for i in range(len(colors)):
+            for j in range(i + 1, len(colors)):
+                d = float(_de2000(lab[i:i + 1], lab[j:j + 1])[0])
+                if d < limit:
+                    bad.append(f"{kind}: {colors[i]} vs {colors[j]}, dE00 {d:.1f} < {limit}")
+    return bad
+
+
+def test_de2000_matches_sharma_reference_pairs():
+    """Three pairs of the published CIEDE2000 test data (Sharma et al. 2005, table 1)."""
+    pairs = [((50, 2.6772, -79.7751), (50, 0, -82.7485), 2.0425),
+             ((50, -1.3802, -84.2814), (50, 0, -82.7485), 1.0000),
+             ((50, 2.5, 0), (73, 25, -18), 27.1492)]
+    for p, q, d in pairs:
+        assert _de2000(np.array([p], float), np.array([q], float))[0] == pytest.approx(d, abs=1e-4)
+
+
+def test_category_palettes_are_told_apart_with_every_kind_of_colour_vision():
+    assert _too_close(gp.CATEGORY_COLORS) == []
+    assert _too_close(COLORS["points"]) == []
+    assert _too_close([COLORS[k] for k in ("flow", "ridge", "descent", "ml")]) == []
+
+
+def test_the_colour_check_catches_neighbouring_browns():
+    """Fig. 5.2 drew four inputs in four browns of the map: two of them too close."""
+    browns = gp.BOOK_CMAP(np.linspace(0.05, 0.8, 4))
+    assert _too_close(browns)
+
+
+def _texts(fig):
+    """Every drawn, non-empty text of ``fig``: tick labels, labels, titles, legends, notes."""
+    out = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis._update_ticks():  # the ticks drawn (inside the view)
+                out += [lab for lab in (tick.label1, tick.label2)
+                        if lab.get_visible() and lab.get_text()]
+            if axis.label.get_visible() and axis.label.get_text():
+                out.append(axis.label)
+        out += [t for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+        out += [t for t in ax.texts if t.get_visible() and t.get_text()]
+    for legend in _legends(fig):
+        out += [t for t in legend.get_texts() if t.get_text()]
+    out += [t for t in fig.texts if t.get_visible() and t.get_text()]
+    return out
+
+
+def _legends(fig):
+    found = [ax.get_legend() for ax in fig.axes if ax.get_visible()] + list(fig.legends)
+    return [lg for lg in found if lg is not None and lg.get_visible()]
+
+
+def _natural_px(fig, draw=True):
+    """Width of the saved PNG (tight box and its 0.1 in pad), in pixels."""
+    if draw:
+        fig.canvas.draw()
+    return (fig.get_tightbbox().width + 0.2) * fig.dpi
+
+
+def _small_text(fig, natural=None):
+    """Texts that would render smaller than MIN_TEXT_PX on a desktop or a phone."""
+    natural = _natural_px(fig) if natural is None else natural
+    bad = []
+    for width, column in COLUMN_PX.items():
+        scale = fig.dpi / 72 * min(1.0, column / natural)
+        for t in _texts(fig):
+            px = t.get_fontsize() * scale
+            if px < MIN_TEXT_PX[width] - 1e-9:
+                bad.append(f"{t.get_text()!r} {px:.1f} px at {width} px")
+    return bad
+
+
+def _covered(fig):
+    """Legends drawn over a plotting area (data, bands or maps)."""
+    renderer = fig.canvas.get_renderer()
+    bad = []
+    for legend in _legends(fig):
+        box = legend.get_window_extent(renderer).shrunk(0.99, 0.99)
+        for ax in fig.axes:
+            if ax.get_visible() and ax.axison and box.overlaps(ax.bbox):
+                bad.append(f"legend {[t.get_text() for t in legend.get_texts()]} over a panel")
+    return bad
+
+
+def _collisions(fig):
+    """Pairs of texts that overlap (more than a pixel each way)."""
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer).padded(-1.0)) for t in _texts(fig)]
+    return [f"{a!r} overlaps {b!r}" for i, (a, p) in enumerate(boxes)
+            for b, q in boxes[i + 1:] if p.overlaps(q)]
+
+
+def _columns(fig):
+    """Number of panel columns (colour bars and hidden slots not counted)."""
+    lefts = {round(ax.get_position().x0, 2) for ax in fig.axes
+             if ax.get_visible() and ax.get_label() != "<colorbar>"}
+    return len(lefts)
+
+
+def _screen_figures():
+    """One call per public figure, drawn with the book's kind of numbers; each returns a
+    Figure and whether its lines are categories (whose colours must be told apart)."""
+    from gflow_lib.kernels import KernelGap
+
+    flow = LinearFlow(X, Y, PHI0)
+    surface = loss_surface(X, Y, n=41)
+    lam, vecs = gram_eigen(X, outer=True)
+    x = np.linspace(-0.5, 1.5, 41)
+    xs, ys = X[0], Y
+    t = np.linspace(0.0, 20.0, 81)
+    decay = np.exp(-np.outer(t, [6.47, 0.251, 0.029]))
+    ridge = np.array([ml_params(X, Y) * s for s in np.linspace(0.0, 1.0, 20)])
+    gap = KernelGap(n_features=np.array([10, 100, 1000]), gap=np.array([0.3, 0.1, 0.03]),
+                    expected=np.array([0.32, 0.1, 0.032]), slope=-0.5)
+    risk = (flow_risk(np.random.default_rng(0).normal(size=(3, 7)), np.ones(3), 1.0,
+                      np.geomspace(1e-2, 1e3, 30)),
+            ridge_risk(np.random.default_rng(0).normal(size=(3, 7)), np.ones(3), 1.0,
+                       1 / np.geomspace(1e-2, 1e3, 30)))
+    band = (x, 0.2 * x, 0.05 + 0.1 * x**2)
+    f = lambda obj: obj if isinstance(obj, plt.Figure) else obj.figure  # noqa: E731
+
+    def landscape():
+        ax = plot_landscape(surface, colorbar=True)
+        plot_path(flow.params(t), ax, color=COLORS["flow"])
+        return plot_eigen_directions(lam, vecs, flow.limit(), ax, away=PHI0)
+
+    return {
+        "data": (lambda: f(plot_data(X, Y)), False),
+        "fits": (lambda: f(plot_fits(flow, [0.0, 0.1, 0.3, 2.0, 20.0], limit=True)), False),
+        "start": (lambda: f(plot_fits(flow, [0.0], residuals=True)), False),
+        "outputs": (lambda: f(plot_outputs(flow, t)), True),
+        "residuals": (lambda: f(plot_residuals(flow, t)), True),
+        "loss": (lambda: f(plot_loss(flow, t)), True),
+        "loss_modes": (lambda: f(plot_loss_modes(t, 0.5 * lam * np.exp(-np.outer(t, lam)),
+                                                 lam)), True),
+        "params": (lambda: f(plot_params(flow, t)), True),
+        "four_views": (lambda: plot_four_views(four_views(
+            X, Y, np.zeros(2), 2.0 * np.eye(2), band_times=(0.0, 0.4, 2.0, 20.0),
+            n_samples=10, extent=(-4.0, 4.0, -4.0, 4.0))), False),
+        "landscape": (lambda: f(landscape()), False),
+        "descent": (lambda: f(plot_descent_vs_flow(
+            surface, flow, gradient_descent(X, Y, PHI0, 0.4, 15), 0.4)), True),
+        "rates": (lambda: f(gp.plot_modified_rates(
+            np.linspace(0, 0.99, 100), -np.log1p(-np.linspace(1e-9, 0.99, 100))
+            / np.linspace(1e-9, 0.99, 100), 1 + np.linspace(0, 0.99, 100) / 2,
+            marks=[(0.37, 1.25, "lr = 0.1"), (0.74, 1.82, "lr = 0.2")])), True),
+        "ml_map": (lambda: plot_ml_map(surface, X, Y, PHI_ML, 0.9 * PHI_ML), True),
+        "paths": (lambda: f(plot_paths_vs_ridge(surface, ridge, [(flow.params(t), "flow")],
+                                                marks=[(PHI_ML, "ML", "ml")])), True),
+        "filters": (lambda: f(plot_filters(lam, 1 / 60)), True),
+        "distance": (lambda: f(plot_distance_over_time(
+            t[1:], [(1 / t[1:], "a"), (2 / t[1:], "b")], minima=[(1.0, 1.0), (2.0, 1.0)],
+            vline=(5.0, "t = 5"))), True),
+        "risk": (lambda: plot_risk_ratio(np.geomspace(1e-2, 1e3, 30), *risk, AKT_CONSTANT),
+                 True),
+        "band": (lambda: f(plot_prediction_band(*band, sigma_sq=0.05, data=(xs, ys))), True),
+        "grid6": (lambda: plot_prediction_grid(
+            x, np.tile(band[1], (6, 1)), np.tile(band[2], (6, 1)), list("abcdef"),
+            sigma_sq=0.05, data=(xs, ys)), True),
+        "grid4": (lambda: plot_prediction_grid(
+            x, np.tile(band[1], (4, 1)), np.tile(band[2], (4, 1)), list("abcd"),
+            data=(xs, ys), ncols=4, panel_size=(2.5, 2.2)), True),
+        "grid2": (lambda: plot_prediction_grid(
+            x, np.tile(band[1], (2, 1)), np.tile(band[2], (2, 1)), ["flow", "posterior"],
+            data=(xs, ys), ncols=2, color=[COLORS["flow"], COLORS["map"]],
+            panel_size=(4.2, 3.0)), True),
+        "spread": (lambda: f(plot_spread_over_time(
+            t, np.exp(-np.outer(t, [0.2, 0.3, 0.25, 0.1])),
+            ["x = 0", "x = 0.5", "x = 1", "x = 2"])), True),
+        "mode_variances": (lambda: f(gp.plot_mode_variances(
+            t, 2 * decay[:, :2] ** 2, np.array([0.3, 0.01]), ["slow", "fast"],
+            np.array([6.4, 0.6]))), True),
+        "eigenfunctions": (lambda: gp.plot_eigenfunctions(
+            x, np.cos(np.outer(x, np.arange(6))), np.geomspace(18, 0.8, 6), x_data=xs), False),
+        "mode_residuals": (lambda: f(gp.plot_mode_residuals(
+            t[1:], decay[1:], np.array([6.47, 0.251, 0.029]))), False),
+        "fits_over_time": (lambda: f(gp.plot_fits_over_time(
+            x, np.outer([0.1, 0.5, 0.9, 1.0], np.sin(x)), np.array([0.01, 0.1, 1.0, 10.0]),
+            data=(xs, ys), target=np.sin(x))), False),
+        "functions": (lambda: f(gp.plot_functions(
+            x, [np.sin(x), np.cos(x)], ["a", "b"], data=(xs, ys), target=np.sin(x),
+            span=(0.0, 1.0))), True),
+        "held_out": (lambda: f(gp.plot_held_out_error(
+            t[1:], 0.1 + 1 / t[1:], 1 / t[1:], 0.1 + 1.2 / t[1:], best=(5.0, 0.3),
+            noise_floor=0.1)), True),
+        "mode_filters": (lambda: f(gp.plot_mode_filters(
+            np.geomspace(1e-3, 10, 8), np.vstack([np.linspace(0, 1, 8),
+                                                  np.linspace(0, 0.9, 8)]),
+            ["flow", "ridge"])), True),
+        "kernel_gap": (lambda: f(gp.plot_kernel_gap([gap, gap], ["ReLU", "Fourier"])), True),
+        "network_functions": (lambda: gp.plot_network_functions(
+            x, [np.outer([1, -1, 0.5], x)] * 3, ["D = 10", "D = 100", "D = 10000"],
+            data=(xs, ys), ylim=(-3.5, 3.5)), False),
+        "kernel_maps": (lambda: gp.plot_kernel_maps(
+            x, [np.outer(x, x) + 2, np.outer(x, x) + 1], ["NTK", "NNGP"]), False),
+        "width_scaling": (lambda: f(gp.plot_width_scaling(
+            np.array([10.0, 100, 1000]), [np.array([1, 0.3, 0.1]), np.array([0.5, 0.2, 0.05]),
+                                          np.array([0.8, 0.2, 0.06])], ["a", "b", "c"])), True),
+        "network_vs_linear": (lambda: f(gp.plot_network_vs_linear(
+            x, np.outer([1.0, 0.5, 0.2], np.sin(x)), np.outer([1.0, 0.5, 0.2], np.sin(x)),
+            np.array([0.0, 2.0, 10.0]), data=(xs, ys), ylim=(-1, 1))), False),
+        "outputs_over_time": (lambda: f(gp.plot_outputs_over_time(
+            t, 1 - decay, Y)), True),
+        "residual_modes": (lambda: f(gp.plot_residual_modes(
+            t, decay + 1e-5, decay, np.array([6.47, 0.251, 0.029]))), True),
+        "loss_curves": (lambda: f(gp.plot_loss_curves(
+            np.arange(61.0), [np.exp(-np.arange(61.0) / 9), np.exp(np.arange(61.0) / 9)],
+            ["network", "linearization"], styles=["-", "--"])), True),
+        "ntk_band": (lambda: f(gp.plot_ntk_band(
+            *band, data=(xs, ys), samples=(np.array([0.0, 0.5]), np.array([0.0, 0.1]),
+                                           np.array([0.2, 0.3]), 400), ylim=(-2, 2))), True),
+        "function_curves": (lambda: f(gp.plot_function_curves(
+            x, [np.sin(x), np.cos(x), x], ["a", "b", "c"], data=(xs, ys),
+            styles=["-", "--", ":"])), True),
+    }
+
+
+_SCREEN = _screen_figures()
+SCREEN_FIGURES = sorted(_SCREEN)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "four_views"
+                                  else n for n in SCREEN_FIGURES])
+def test_figure_reads_on_a_phone_and_a_desktop(name):
+    """At most two panel columns, no wider than the desktop column, text at least the
+    body's small text at 1280 px and 8 px at 390 px, no legend over a panel, no two texts
+    overlapping, and category colours told apart under every kind of colour vision."""
+    gp.apply_style()
+    draw, categories = _SCREEN[name]
+    fig = draw()
+    natural = _natural_px(fig)  # draws once: the layout is final from here
+    problems = _small_text(fig, natural) + _covered(fig) + _collisions(fig)
+    if _columns(fig) > 2:
+        problems.append(f"{_columns(fig)} columns of panels")
+    if natural > COLUMN_PX[1280]:
+        problems.append(f"{natural:.0f} px wide, scaled down on a desktop")
+    if categories:
+        for ax in fig.axes:
+            shown = [ln.get_color() for ln in ax.get_lines()
+                     if not ln.get_label().startswith("_") and to_hex(ln.get_color()) != "#ffffff"]
+            problems += _too_close(shown)
+    assert problems == [], f"{name}: " + "; ".join(problems[:6])
+
+
+def test_the_screen_checks_catch_what_they_are_for():
+    """Each check fails on a figure with the defect it names (the figures before issue 19)."""
+    gp.apply_style()
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.9))  # fig. 3.3 before: three columns
+    fig.canvas.draw()
+    assert _columns(fig) == 3 and _natural_px(fig) > COLUMN_PX[1280]
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="line")
+    assert _small_text(fig)  # 11 pt scaled from ~1050 px to 342 px on a phone
+    plt.rcParams["legend.fontsize"] = 8  # the legends of about 7 px
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.legend(loc="upper left")  # over the panel (figs. 4.2, 4.6, 8.6)
+    assert any("px at 1280" in p for p in _small_text(fig))
+    assert _covered(fig)
+    gp.apply_style()
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    ax.annotate("one", (0.5, 0.5))
+    ax.annotate("two", (0.5, 0.5), xytext=(4, 0), textcoords="offset points")  # fig. 3.4
+    assert _collisions(fig)
+    # two panels side by side with shared tick labels touching (fig. 3.3's "1.0 -1.0")
+    fig, axes = plt.subplots(1, 2, figsize=(3.0, 2.0), gridspec_kw={"wspace": 0.0})
+    assert _collisions(fig)

@@ -59,7 +59,9 @@ from .regularization import (
 )
 from .style import (
     BOOK_CMAP,
+    CATEGORY_COLORS,
     COLORS,
+    WIDE_WIDTH,
     apply_style,
     book_cmap,
     new_axes,
@@ -69,7 +71,9 @@ from .style import (
 
 __all__ = [
     "BOOK_CMAP",
+    "CATEGORY_COLORS",
     "COLORS",
+    "WIDE_WIDTH",
     "apply_style",
     "book_cmap",
     "new_axes",

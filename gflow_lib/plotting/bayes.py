@@ -4,11 +4,20 @@ spread shrinks (``book/bayes_over_time.ipynb``).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import _docs
-from .style import BOOK_CMAP, COLORS, new_axes, point_colors, point_markers
+from .style import (
+    CATEGORY_COLORS,
+    COLORS,
+    TEXT_PT,
+    legend_below,
+    new_axes,
+    panel_grid,
+    point_colors,
+    point_markers,
+)
 
 __all__ = ["plot_mode_variances", "plot_prediction_band", "plot_prediction_grid",
            "plot_spread_over_time"]
@@ -82,8 +91,8 @@ def plot_prediction_band(
 
 @_docs.fill
 def plot_prediction_grid(
-    x, means, variances, titles, sigma_sq=None, data=None, ncols=3, ylim=(-1.5, 1.5),
-    color=None, panel_size=(2.7, 2.2),
+    x, means, variances, titles, sigma_sq=None, data=None, ncols=2, ylim=(-1.5, 1.5),
+    color=None, panel_size=(3.1, 2.3),
 ):
     """A grid of small panels, one prediction band each (for example one per time).
 
@@ -98,12 +107,12 @@ def plot_prediction_grid(
     sigma_sq, data :
         As in :func:`plot_prediction_band`.
     ncols : int
-        Panels per row.
+        Panels per row, at most 2 (more are drawn as 2: the book's figures read on a phone).
     ylim : (float, float)
         Shared vertical range.
     color : str or sequence of P str, optional
     panel_size : (float, float)
-        Width and height of one panel in inches.
+        Width and height of one panel in inches (scaled down to fit the widest figure).
 
     Returns
     -------
@@ -125,28 +134,28 @@ def plot_prediction_grid(
         colors = list(color)
         if len(colors) != P:
             raise ValueError(f"color must be one colour or {P} colours; got {len(colors)}")
-    ncols = min(int(ncols), P)
-    nrows = -(-P // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.5),
-        sharex=True, sharey=True, squeeze=False,
+    ncols = max(1, min(int(ncols), P, 2))
+    fig, flat = panel_grid(
+        -(-P // ncols) * ncols, panel_size=panel_size, extra_height=0.4, sharex=True,
+        sharey=True,
     )
-    for k, ax in enumerate(axes.flat):
+    for k, ax in enumerate(flat):
         if k >= P:
             ax.set_visible(False)
             continue
         plot_prediction_band(
             x, means[k], variances[k], ax=ax, sigma_sq=sigma_sq, data=data, color=colors[k]
         )
-        ax.set_title(titles[k], fontsize=10)
+        ax.set_title(titles[k], fontsize=TEXT_PT)
         ax.set_ylim(*ylim)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
         if k % ncols == 0:
             ax.set_ylabel("prediction")
-        if k // ncols == nrows - 1:
+        if k + ncols >= P:
             ax.set_xlabel("input $x$")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+            ax.xaxis.set_tick_params(labelbottom=True)
+    handles, labels = flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2)
     return fig
 
 
@@ -175,12 +184,13 @@ def plot_spread_over_time(t, var, labels, ax=None):
             f"labels; got shape {var.shape}"
         )
     ax = new_axes(ax)
-    colors = BOOK_CMAP(np.linspace(0.05, 0.8, var.shape[1]))
+    styles = ["-", "--", "-.", ":"]  # categories: colours told apart by every reader, and dashes
     for m in range(var.shape[1]):
-        ax.semilogy(t, var[:, m], color=colors[m], lw=1.8, label=labels[m])
+        ax.semilogy(t, var[:, m], color=CATEGORY_COLORS[m % len(CATEGORY_COLORS)], lw=2,
+                    ls=styles[m % len(styles)], label=labels[m])
     ax.set_xlabel("time $t$")
     ax.set_ylabel("variance of the prediction")
-    ax.legend()
+    legend_below(ax, ncol=4)
     return ax
 
 
@@ -217,7 +227,7 @@ def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
             f"t, crowd and posterior must have shapes (T,), (T, {K}) and ({K},) for {K} "
             f"labels; got {t.shape}, {crowd.shape} and {posterior.shape}"
         )
-    ax = new_axes(ax, figsize=(6.0, 3.8))
+    ax = new_axes(ax)
     colors = [COLORS["flow"], COLORS["descent"], COLORS["map"], COLORS["ml"]]
     for k in range(K):
         c = colors[k % len(colors)]
@@ -229,5 +239,5 @@ def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
     ax.set_ylim(max(float(np.min(posterior)) * 1e-3, 1e-12), float(np.max(crowd)) * 2)
     ax.set_xlabel("time $t$")
     ax.set_ylabel("variance along the direction")
-    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    legend_below(ax, ncol=2)
     return ax

@@ -16,7 +16,17 @@ from .. import _validation as v
 from ..frames import FourViews
 from ..spectrum import SpectrumPath
 from .landscape import plot_landscape, plot_path
-from .style import COLORS, OKABE_ITO, new_axes, point_colors, point_markers, time_colors
+from .style import (
+    COLORS,
+    OKABE_ITO,
+    TEXT_PT,
+    WIDE_WIDTH,
+    legend_below,
+    new_axes,
+    point_colors,
+    point_markers,
+    time_colors,
+)
 
 __all__ = [
     "plot_data",
@@ -85,8 +95,8 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
                    linewidths=1.0)
     if annotate:
         for i, (xi, yi) in enumerate(zip(x, y, strict=True)):
-            ax.annotate(f"$i={i + 1}$", (xi, yi), xytext=(6, -12), textcoords="offset points",
-                        fontsize=9, color=colors[i])
+            ax.annotate(f"$i={i + 1}$", (xi, yi), xytext=(6, -14), textcoords="offset points",
+                        fontsize=TEXT_PT, color=colors[i])
     pad_x = 0.05 * (xlim[1] - xlim[0])
     pad_y = 0.05 * (ylim[1] - ylim[0])
     ax.set_xlim(min(xlim[0], x.min() - pad_x), max(xlim[1], x.max() + pad_x))
@@ -144,7 +154,7 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
                   linestyles=":", lw=1.5, label=f"residuals at $t={tt[0]:g}$")
     plot_data(flow.X, flow.y, ax=ax, xlim=xlim, ylim=ylim, annotate=residuals)
     if legend:
-        ax.legend(fontsize=8, loc="upper left", ncol=2 if len(ax.get_lines()) > 6 else 1)
+        legend_below(ax, ncol=3)
     return ax
 
 
@@ -177,7 +187,7 @@ def plot_outputs(flow, t, ax=None):
     ax.set_xlim(tt.min(), tt.max())
     ax.set_xlabel("time $t$")
     ax.set_ylabel("output $f_i(t)$")
-    ax.legend(ncol=2, fontsize=8, loc="lower right")
+    legend_below(ax, ncol=3)
     return ax
 
 
@@ -210,7 +220,7 @@ def plot_residuals(flow, t, ax=None):
     ax.set_xlim(tt.min(), tt.max())
     ax.set_xlabel("time $t$")
     ax.set_ylabel("residual $f_i(t) - y_i$")
-    ax.legend(fontsize=8, loc="lower right")
+    legend_below(ax, ncol=3)
     return ax
 
 
@@ -233,14 +243,14 @@ def plot_loss(flow, t, ax=None):
     """
     tt, L = _over_time(flow, "loss", t)
     ax = new_axes(ax)
-    ax.plot(tt, L, color=COLORS["loss"], lw=2, label="$L(t)$")
+    ax.plot(tt, L, color=COLORS["flow"], lw=2, label="$L(t)$")
     ax.axhline(flow.loss_limit(), color=COLORS["ml"], ls="--", lw=1,
                label=r"$L_{\min}$ (least squares)")
     ax.set_xlim(tt.min(), tt.max())
     ax.set_ylim(0.0, 1.05 * float(L.max()))
     ax.set_xlabel("time $t$")
     ax.set_ylabel("loss $L(t)$")
-    ax.legend(fontsize=9)
+    legend_below(ax)
     return ax
 
 
@@ -284,14 +294,15 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
                    OKABE_ITO["reddish purple"]]
     k_nz = [k for k in range(lam.size) if lam[k] > 0]
     for j, k in enumerate(k_nz):
+        rank = int(np.sum(lam > lam[k])) + 1  # lambda_1 the largest (notation page)
         ax.semilogy(t, mode_loss[:, k], ls="--", lw=1.5, color=mode_colors[j % len(mode_colors)],
-                    label=rf"mode $\lambda_{k + 1}={lam[k]:.3f}$")
+                    label=rf"mode $\lambda_{rank}={lam[k]:.3f}$")
     top = float(total.max())
     ax.set_ylim(max(top * 1e-8, float(total.min()) / 2, 1e-300), top * 3)
     ax.set_xlim(t.min(), t.max())
     ax.set_xlabel("time $t$")
     ax.set_ylabel(r"excess loss $L(t) - L_{\min}$")
-    ax.legend(fontsize=9)
+    legend_below(ax, ncol=3)
     return ax
 
 
@@ -327,7 +338,7 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1
     ax.set_xlim(tt.min(), tt.max())
     ax.set_xlabel("time $t$")
     ax.set_ylabel(r"parameter $\phi[d](t)$")
-    ax.legend(fontsize=9, loc="lower right")
+    legend_below(ax)
     return ax
 
 
@@ -371,7 +382,7 @@ def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
             f"got {type(views).__name__}"
         )
     if fig is None:
-        fig = plt.figure(figsize=(10, 8.6), layout="constrained")
+        fig = plt.figure(figsize=(WIDE_WIDTH, 7.4), layout="constrained")
     axes = fig.subplots(2, 2)
     flow = views.flow
     colors_b = time_colors(views.band_times.size, 0.0, 0.7)
@@ -382,8 +393,7 @@ def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
     half = max(1.0, 1.1 * float(np.max(np.abs(views.path))))
     rows, cols = np.abs(slopes) <= half, np.abs(intercepts) <= half  # the part of the grid
     plot_landscape((slopes[rows], intercepts[cols], loss[np.ix_(rows, cols)]), ax=ax, levels=25)
-    plot_path(views.path, ax, color="white", lw=2, label="gradient flow $\\phi(t)$")
-    ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor="white", framealpha=0.85)
+    plot_path(views.path, ax, color="white", lw=2)
 
     # Top right: one start, in function space.
     plot_fits(flow, views.times, ax=axes[0, 1])
@@ -407,25 +417,29 @@ def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
         ax.add_patch(_sd_ellipse(mean, views.param_cov[k], fill=False, lw=2, color=colors_b[k],
                                  label=f"$t={tk:g}$"))
         ax.plot(mean[1], mean[0], "+", color=colors_b[k], ms=8, mew=2)
-    ax.legend(loc="lower left", fontsize=8, frameon=True, facecolor="white", framealpha=0.85)
+    legend_below(ax, ncol=4, handlelength=1.0, columnspacing=1.0)
 
-    # Bottom right: the distribution over random starts, in function space.
+    # Bottom right: the distribution over random starts, in function space. Each band is its
+    # two edges (thin) over a faint fill, widest first, so a wide early band does not hide the
+    # narrow late ones.
     ax = axes[1, 1]
     xs = views.x_new
     sd = np.sqrt(views.pred_var)
+    for k in range(views.band_times.size):
+        c, m = colors_b[k], views.pred_mean[k]
+        ax.fill_between(xs, m - 2 * sd[k], m + 2 * sd[k], color=c, alpha=0.07, lw=0)
+        ax.plot(xs, m - 2 * sd[k], xs, m + 2 * sd[k], color=c, lw=1.0, ls=(0, (4, 2)))
     for k, tk in enumerate(views.band_times):
-        c = colors_b[k]
-        m = views.pred_mean[k]
-        ax.fill_between(xs, m - 2 * sd[k], m + 2 * sd[k], color=c, alpha=0.18, lw=0)
-        ax.plot(xs, m, color=c, lw=1.8, label=f"$t={tk:g}$")
+        ax.plot(xs, views.pred_mean[k], color=colors_b[k], lw=2.0, label=f"$t={tk:g}$")
     plot_data(flow.X, flow.y, ax=ax, annotate=False, ylim=ylim)
-    ax.legend(fontsize=8, loc="upper left", ncol=2)
+    legend_below(ax, ncol=4, handlelength=1.0, columnspacing=1.0)
 
     titles = ["parameter space", "function space"]
     rows = ["one start", "random starts"]
     for j in range(2):
-        axes[0, j].set_title(titles[j], fontsize=13, fontweight="bold")
-    for i in range(2):
-        axes[i, 0].annotate(rows[i], xy=(-0.28, 0.5), xycoords="axes fraction", rotation=90,
-                            ha="center", va="center", fontsize=13, fontweight="bold")
+        axes[0, j].set_title(titles[j], fontsize=TEXT_PT + 2, fontweight="bold")
+    for i in range(2):  # the row's name left of its y label
+        axes[i, 0].annotate(rows[i], xy=(0.0, 0.5), xycoords=axes[i, 0].yaxis.label,
+                            xytext=(-6, 0), textcoords="offset points", rotation=90,
+                            ha="right", va="center", fontsize=TEXT_PT + 2, fontweight="bold")
     return fig

@@ -5,12 +5,20 @@ random features and their kernel. They draw arrays the caller computed with the 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import _docs
 from ..kernels import KernelGap
-from .style import BOOK_CMAP, COLORS, new_axes, time_colors
+from .style import (
+    BOOK_CMAP,
+    CATEGORY_COLORS,
+    COLORS,
+    TEXT_PT,
+    legend_below,
+    new_axes,
+    panel_grid,
+    time_colors,
+)
 from .style import checked_array as _array
 
 __all__ = [
@@ -37,7 +45,7 @@ def _mode_colors(n):
 
 
 @_docs.fill
-def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.0)):
+def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=2, panel_size=(3.1, 2.0)):
     r"""Eigenvectors of a kernel matrix drawn as functions of the input, one panel each.
 
     Introduced in the chapter on function space.
@@ -52,6 +60,7 @@ def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.
     x_data : array_like, shape (I,), optional
         Training inputs, marked on each curve's zero line.
     ncols : int
+        Panels per row, at most 2 (the book's figures read on a phone).
     panel_size : (float, float)
 
     %(returns_fig)s
@@ -61,13 +70,11 @@ def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.
         raise ValueError(f"funcs must have shape (M, P) = ({x.size}, {lam.size}) to match x "
                          f"and lam; got shape {funcs.shape}")
     P = lam.size
-    ncols = min(int(ncols), P)
+    ncols = max(1, min(int(ncols), P, 2))
     nrows = -(-P // ncols)
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True,
-                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.3),
-                             layout="constrained")
+    fig, flat = panel_grid(nrows * ncols, panel_size=panel_size, sharex=True, sharey=True)
     colors = _mode_colors(P)
-    for k, ax in enumerate(axes.flat):
+    for k, ax in enumerate(flat):
         if k >= P:
             ax.set_visible(False)
             continue
@@ -76,9 +83,10 @@ def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=3, panel_size=(2.8, 2.
         if x_data is not None:
             xd = np.asarray(x_data, dtype=float)
             ax.plot(xd, np.zeros_like(xd), "|", color=COLORS["data"], ms=6)
-        ax.set_title(f"mode {k + 1}: $\\lambda = {lam[k]:.3g}$", fontsize=10)
-        if k // ncols == nrows - 1:
+        ax.set_title(f"mode {k + 1}: $\\lambda = {lam[k]:.3g}$", fontsize=TEXT_PT)
+        if k + ncols >= P:
             ax.set_xlabel("input $x$")
+            ax.xaxis.set_tick_params(labelbottom=True)
     return fig
 
 
@@ -118,7 +126,7 @@ def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
     if len(modes) != lam.size:
         raise ValueError(f"modes must have {lam.size} entries, one per column of coords; got "
                          f"{len(modes)}")
-    ax = new_axes(ax, figsize=(6.5, 4.0))
+    ax = new_axes(ax)
     size = np.abs(coords)
     for k, c in enumerate(_mode_colors(lam.size)):
         shown = np.where(size[:, k] >= floor, size[:, k], np.nan)
@@ -129,7 +137,7 @@ def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
     ax.set_ylim(floor, None)
     ax.set_xlabel("time $t$")
     ax.set_ylabel(r"$|u_k^T (f(t) - y)|$")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    legend_below(ax, ncol=4)
     return ax
 
 
@@ -161,7 +169,7 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
     if fits.shape != (t.size, x.size):
         raise ValueError(f"fits must have shape (T, M) = ({t.size}, {x.size}) to match t and "
                          f"x; got shape {fits.shape}")
-    ax = new_axes(ax, figsize=(6.5, 4.0))
+    ax = new_axes(ax)
     for f, tk, c in zip(fits, t, time_colors(t.size), strict=True):
         ax.plot(x, f, color=c, lw=1.8, label=f"$t = {tk:g}$")
     if target is not None:
@@ -173,13 +181,13 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
         ax.set_ylim(*ylim)
     ax.set_xlabel("input $x$")
     ax.set_ylabel("prediction $f(x)$")
-    ax.legend(fontsize=8, ncol=2, loc="lower left")
+    legend_below(ax, ncol=4)
     return ax
 
 
 @_docs.fill
 def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None, ylim=None,
-                   colors=None, styles=None, legend_loc="lower left"):
+                   colors=None, styles=None, legend_loc="below"):
     """A few functions of the input over the data, with the data's span shaded.
 
     Introduced in the chapter on function space.
@@ -197,8 +205,10 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
     %(ax)s
     ylim : (float, float), optional
     colors, styles : sequence of C, optional
-        Line colours (default along the book's colour map) and styles (default solid).
+        Line colours (default the category colours, or along the map for more than 6) and
+        styles (default solid).
     legend_loc : str
+        ``"below"`` (under the axes, covering nothing) or a matplotlib location inside.
 
     Returns
     -------
@@ -211,12 +221,13 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
         raise ValueError(f"curves must have shape (C, M) = ({len(labels)}, {x.size}) to match "
                          f"labels and x; got shape {curves.shape}")
     n = len(labels)
+    colors = CATEGORY_COLORS[:n] if colors is None and n <= 6 else colors
     colors = list(BOOK_CMAP(np.linspace(0.1, 0.7, n))) if colors is None else list(colors)
     styles = ["-"] * n if styles is None else list(styles)
     if len(colors) != n or len(styles) != n:
         raise ValueError(f"colors and styles must have {n} entries; got {len(colors)} and "
                          f"{len(styles)}")
-    ax = new_axes(ax, figsize=(6.5, 4.0))
+    ax = new_axes(ax)
     if span is not None:
         ax.axvspan(*span, color=COLORS["band"], alpha=0.35, lw=0, label="span of the data")
     for f, lab, c, s in zip(curves, labels, colors, styles, strict=True):
@@ -230,7 +241,10 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
         ax.set_ylim(*ylim)
     ax.set_xlabel("input $x$")
     ax.set_ylabel("prediction $f(x)$")
-    ax.legend(fontsize=8, loc=legend_loc)
+    if legend_loc == "below":
+        legend_below(ax, ncol=3)
+    else:
+        ax.legend(loc=legend_loc)
     return ax
 
 
@@ -267,7 +281,7 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
                          f"{flow_error.shape}, {t.shape}, {ridge_error.shape}, {penalty.shape}")
     if np.any(t <= 0) or np.any(penalty <= 0):
         raise ValueError("t and penalty must be positive to be drawn on a log axis")
-    ax = new_axes(ax, figsize=(6.5, 4.0))
+    ax = new_axes(ax)
     ax.loglog(t, flow_error, color=COLORS["flow"], lw=2, label="gradient flow, time $t$")
     ax.loglog(1.0 / penalty, ridge_error, "--", color=COLORS["ridge"], lw=2,
               label=r"ridge, penalty $\mu = 1/t$")
@@ -280,7 +294,7 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
         ax.axhline(noise_floor, color="0.4", lw=1, ls=":", label=r"noise variance $\sigma^2$")
     ax.set_xlabel(r"time $t$ (flow), $1/\mu$ (ridge)")
     ax.set_ylabel("held-out mean squared error")
-    ax.legend(fontsize=8, loc="upper right")
+    legend_below(ax, ncol=2)
     return ax
 
 
@@ -311,7 +325,7 @@ def plot_mode_filters(lam, gains, labels, ax=None):
                          f"labels and lam; got shape {gains.shape}")
     if np.any(lam <= 0):
         raise ValueError("lam must be positive to be drawn on a log axis")
-    ax = new_axes(ax, figsize=(6.5, 4.0))
+    ax = new_axes(ax)
     order = np.argsort(lam)
     styles = [("-", "o", COLORS["flow"]), ("--", "s", COLORS["ridge"]),
               (":", "^", COLORS["descent"]), ("-.", "D", COLORS["slope"])]
@@ -322,7 +336,7 @@ def plot_mode_filters(lam, gains, labels, ax=None):
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel(r"eigenvalue $\lambda_k$ of $K$")
     ax.set_ylabel("fraction of the mode fitted")
-    ax.legend(fontsize=8, loc="upper left")
+    legend_below(ax, ncol=1)
     return ax
 
 
@@ -351,7 +365,7 @@ def plot_kernel_gap(gaps, labels, ax=None):
         raise TypeError("gaps must be KernelGap results of random_feature_gap, one per label; "
                         f"got {len(gaps)} gaps ({', '.join(type(g).__name__ for g in gaps)}) "
                         f"and {len(labels)} labels")
-    ax = new_axes(ax, figsize=(6.5, 4.0))
+    ax = new_axes(ax)
     colors = [COLORS["flow"], COLORS["descent"], COLORS["slope"], COLORS["map"]]
     for k, (g, lab) in enumerate(zip(gaps, labels, strict=True)):
         c = colors[k % len(colors)]
@@ -361,5 +375,5 @@ def plot_kernel_gap(gaps, labels, ax=None):
                   label=f"{lab}: expected $\\propto n^{{-1/2}}$")
     ax.set_xlabel("number of random features $n$")
     ax.set_ylabel(r"rms of $F^TF - K$")
-    ax.legend(fontsize=8, loc="lower left")
+    legend_below(ax, ncol=1)
     return ax

@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import _docs
 from ..flow import LinearFlow
-from .style import BOOK_CMAP, COLORS, new_axes
+from .style import BOOK_CMAP, COLORS, TEXT_PT, legend_below, new_axes
 
 __all__ = [
     "plot_descent_vs_flow",
@@ -70,7 +70,7 @@ def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     slopes, intercepts, L = _surface(surface)
     if not 0 < gamma <= 1:
         raise ValueError(f"gamma must be in (0, 1]; got {gamma!r}")
-    ax = new_axes(ax, figsize=(6, 6))
+    ax = new_axes(ax, figsize=(5.0, 5.0))
     lo, hi = float(L.min()), float(L.max())
     u = np.linspace(0.0, 1.0, 129)
     fill_levels = lo + (hi - lo) * u ** (1.0 / gamma)
@@ -140,7 +140,7 @@ def plot_eigen_directions(
     crosses the valley's walls, the slow one runs along its floor; along each, the loss is a
     parabola of curvature :math:`\lambda_j`:
 
-    .. math:: L(\phi^* + s\, v_j) = L(\phi^*) + \tfrac12 \lambda_j s^2 .
+    .. math:: L(\phi_{ML} + s\, v_j) = L(\phi_{ML}) + \tfrac12 \lambda_j s^2 .
 
     Parameters
     ----------
@@ -206,7 +206,7 @@ def plot_eigen_directions(
         ax.annotate(
             f"{names[j]}\n$\\lambda$ = {lam[j]:.3f}",
             xy=(tip[1], tip[0]), xytext=(6 if right else -6, 0), textcoords="offset points",
-            ha="left" if right else "right", va="center", color=color, fontsize=9,
+            ha="left" if right else "right", va="center", color=color, fontsize=TEXT_PT,
             path_effects=[pe.withStroke(linewidth=2.5, foreground="black")],
         )
     return ax
@@ -284,21 +284,23 @@ def plot_modified_rates(q, exact, first_order, marks=None, ax=None):
             "q, exact and first_order must be 1-D arrays of the same length; got shapes "
             f"{q.shape}, {exact.shape} and {first_order.shape}"
         )
-    ax = new_axes(ax, figsize=(6.0, 3.8))
+    ax = new_axes(ax)
     ax.plot(q, exact, color=COLORS["descent"], lw=2,
             label=r"exact: $-\log(1 - q)/q$")
     ax.plot(q, first_order, "--", color=COLORS["flow"], lw=2,
             label=r"first order: $1 + q/2$")
     ax.axvline(1.0, color="0.35", ls=":", lw=1.2)
-    ax.annotate(r"$\mathrm{lr} = 1/\lambda$", xy=(1.0, 0.97), xycoords=("data", "axes fraction"),
-                ha="right", va="top", fontsize=9, color="0.25", xytext=(-4, 0),
+    # labels where no curve runs: low right of the divergence, above left of each mark
+    ax.annotate(r"$\mathrm{lr} = 1/\lambda$", xy=(1.0, 0.03), xycoords=("data", "axes fraction"),
+                ha="right", va="bottom", fontsize=TEXT_PT, color="0.25", xytext=(-4, 0),
                 textcoords="offset points")
     for qk, rk, label in marks or ():
         ax.plot(qk, rk, "o", color=COLORS["descent"], ms=7, mec="white")
-        ax.annotate(label, (qk, rk), xytext=(6, -12), textcoords="offset points", fontsize=9)
+        ax.annotate(label, (qk, rk), xytext=(-6, 6), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=TEXT_PT)
     ax.set_xlim(0.0, 1.02)
     ax.set_ylim(0.9, max(4.0, float(np.nanmax(first_order)) * 1.1))
     ax.set_xlabel(r"$q = \mathrm{lr}\,\lambda$ (step times eigenvalue)")
     ax.set_ylabel(r"rate of the mode $/\ \lambda$")
-    ax.legend(loc="upper left")
+    legend_below(ax, ncol=2)
     return ax

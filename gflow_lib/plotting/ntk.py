@@ -7,16 +7,20 @@ with :mod:`gflow_lib.network` and :mod:`gflow_lib.ntk`; none computes.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import _docs
 from .bayes import plot_prediction_band
 from .style import (
     BOOK_CMAP,
+    CATEGORY_COLORS,
     COLORS,
     OKABE_ITO,
+    TEXT_PT,
+    legend_below,
     new_axes,
+    panel_grid,
     point_colors,
     point_markers,
     time_colors,
@@ -50,7 +54,7 @@ def _draw_data(ax, data):
 
 
 @_docs.fill
-def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_size=(3.0, 2.4)):
+def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_size=(3.1, 2.4)):
     """Random network functions, one panel per width.
 
     Introduced in the chapter on wide networks.
@@ -75,20 +79,20 @@ def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_siz
         raise ValueError(f"functions must hold arrays of shape (N, {x.size}), one per title; got "
                          f"{[f.shape for f in functions]} and {len(titles)} titles")
     P = len(functions)
-    fig, axes = plt.subplots(1, P, figsize=(panel_size[0] * P, panel_size[1]), sharey=True,
-                             squeeze=False)
-    for ax, f, title in zip(axes[0], functions, titles, strict=True):
+    fig, axes = panel_grid(P, panel_size=panel_size, sharey=True)
+    for k, (ax, f, title) in enumerate(zip(axes, functions, titles, strict=True)):
         colors = BOOK_CMAP(np.linspace(0.1, 0.75, f.shape[0]))
         for row, c in zip(f, colors, strict=True):
             ax.plot(x, row, color=c, lw=1.2)
         _draw_data(ax, data)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=TEXT_PT)
         ax.set_xlabel("input $x$")
         ax.set_xlim(x[0], x[-1])
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         if ylim is not None:
             ax.set_ylim(*ylim)
-    axes[0, 0].set_ylabel("$f_0(x)$")
-    fig.tight_layout()
+        if k % 2 == 0:
+            ax.set_ylabel("$f_0(x)$")
     return fig
 
 
@@ -114,19 +118,20 @@ def plot_kernel_maps(x, kernels, titles, axes=None):
         raise ValueError(f"kernels must be arrays of shape ({x.size}, {x.size}), one per title; "
                          f"got {[k.shape for k in kernels]} and {len(titles)} titles")
     if axes is None:
-        fig, axes = plt.subplots(1, len(kernels), figsize=(3.6 * len(kernels), 3.0),
-                                 squeeze=False)
-        axes = axes[0]
+        _, axes = panel_grid(len(kernels), panel_size=(3.1, 2.7))
     fig = axes[0].figure
     extent = (x[0], x[-1], x[0], x[-1])
     for ax, k, title in zip(axes, kernels, titles, strict=True):
         im = ax.imshow(k, origin="lower", extent=extent, cmap=BOOK_CMAP, aspect="equal")
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=TEXT_PT)
         ax.set_xlabel("$x'$")
         ax.set_ylabel("$x$")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.grid(False)
-        fig.colorbar(im, ax=ax, shrink=0.85)
-    fig.tight_layout()
+        cb = fig.colorbar(im, ax=ax, shrink=0.85)
+        cb.locator = MaxNLocator(5)
+        cb.update_ticks()
     return fig
 
 
@@ -168,7 +173,7 @@ def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None
                   label=f"slope {slope:g}")
     ax.set_xlabel("width $D$")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    legend_below(ax, ncol=2)
     return ax
 
 
@@ -186,6 +191,7 @@ def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None
     %(data_xy)s
     %(ax)s
     ylim : (float, float), optional
+        Vertical range, widened to hold every curve and data point.
 
     %(returns_ax)s
     """
@@ -197,16 +203,20 @@ def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None
                          f"{f_net.shape} and {f_lin.shape}")
     ax = new_axes(ax)
     for k, c in enumerate(time_colors(times.size)):
-        ax.plot(x, f_net[k], color=c, lw=2.2, label=f"t = {times[k]:g}")
+        ax.plot(x, f_net[k], color=c, lw=2.2, label=f"$t = {times[k]:g}$")
         ax.plot(x, f_lin[k], color="black", lw=1.0, ls="--",
                 label="linearized" if k == times.size - 1 else None)
     _draw_data(ax, data)
     ax.set_xlim(x[0], x[-1])
-    if ylim is not None:
-        ax.set_ylim(*ylim)
+    if ylim is not None:  # widened to what is drawn, with a margin
+        shown = [f_net, f_lin] + ([np.asarray(data[1], dtype=float)] if data is not None else [])
+        lo = min(ylim[0], *(float(np.min(a)) for a in shown))
+        hi = max(ylim[1], *(float(np.max(a)) for a in shown))
+        pad = 0.05 * (hi - lo) if (lo, hi) != tuple(ylim) else 0.0
+        ax.set_ylim(lo - pad * (lo < ylim[0]), hi + pad * (hi > ylim[1]))
     ax.set_xlabel("input $x$")
     ax.set_ylabel("output $f(x)$")
-    ax.legend(fontsize=8, ncol=2)
+    legend_below(ax, ncol=3)
     return ax
 
 
@@ -242,16 +252,19 @@ def plot_outputs_over_time(t, outputs, y, ax=None, logx=False):
     ax.set_xlim(t[0], t[-1])
     ax.set_xlabel("time $t$")
     ax.set_ylabel("output at the data")
-    ax.legend(fontsize=8, loc="lower right")
+    legend_below(ax, ncol=3)
     return ax
 
 
 @_docs.fill
-def plot_residual_modes(t, measured, predicted, lam, ax=None):
+def plot_residual_modes(t, measured, predicted, lam, ax=None,
+                        predicted_label="predicted from the start"):
     r"""The residual along each eigenvector of :math:`\Theta`, measured (solid) and predicted
     (dashed), on a log scale.
 
-    Introduced in the chapter on training wide networks in closed form.
+    Introduced in the chapter on training wide networks in closed form. Modes are numbered
+    largest eigenvalue first; values under the axis (a prediction falling past the
+    measurement's floor) leave the plot through its bottom.
 
     Parameters
     ----------
@@ -261,6 +274,8 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None):
     lam : array_like, shape (K,)
         The eigenvalues, for the labels.
     %(ax)s
+    predicted_label : str
+        Legend label of the dashed predictions.
 
     %(returns_ax)s
     """
@@ -271,17 +286,24 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None):
         raise ValueError(f"measured and predicted must have shape ({t.size}, {lam.size}); got "
                          f"{measured.shape} and {predicted.shape}")
     ax = new_axes(ax)
-    colors = time_colors(lam.size, 0.1, 0.65)
-    floor = 1e-12
-    for k in range(lam.size):
-        ax.semilogy(t, np.maximum(measured[:, k], floor), color=colors[k], lw=2,
-                    label=f"$\\lambda_{k + 1} = {lam[k]:.3g}$")
-        ax.semilogy(t, np.maximum(predicted[:, k], floor), color="black", lw=0.9, ls="--",
-                    label=r"$e^{-\lambda t}$ from the start" if k == lam.size - 1 else None)
+    order = np.argsort(-lam, kind="stable")  # lambda_1 the largest (the notation page)
+    colors = [CATEGORY_COLORS[j % len(CATEGORY_COLORS)] for j in range(lam.size)]
+    for rank, k in enumerate(order):
+        shown = np.where(measured[:, k] > 0, measured[:, k], np.nan)
+        ax.semilogy(t, shown, color=colors[rank], lw=2,
+                    label=f"$\\lambda_{rank + 1} = {lam[k]:.3g}$")
+    for rank, k in enumerate(order):
+        shown = np.where(predicted[:, k] > 0, predicted[:, k], np.nan)
+        ax.semilogy(t, shown, color="black", lw=0.9, ls="--",
+                    label=predicted_label if rank == 0 else None)
+    positive = measured[measured > 0]
+    if positive.size:  # from a decade under the smallest measured value to above the largest
+        top = max(float(positive.max()), float(np.nanmax(np.where(predicted > 0, predicted, 0))))
+        ax.set_ylim(float(positive.min()) / 10, 2 * top)
     ax.set_xlim(t[0], t[-1])
     ax.set_xlabel("time $t$")
     ax.set_ylabel(r"$|u_k^T (f(t) - y)|$")
-    ax.legend(fontsize=8)
+    legend_below(ax, ncol=2)
     return ax
 
 
@@ -318,7 +340,7 @@ def plot_loss_curves(steps, losses, labels, ax=None, styles=None):
     ax.set_xlim(steps[0], steps[-1])
     ax.set_xlabel("step $k$")
     ax.set_ylabel("loss")
-    ax.legend(fontsize=8)
+    legend_below(ax, ncol=1)
     return ax
 
 
@@ -357,8 +379,9 @@ def plot_ntk_band(x, mean, var, data=None, samples=None, ax=None, color=None, la
                 color=OKABE_ITO["black"], zorder=6)
     if ylim is not None:
         ax.set_ylim(*ylim)
+    ax.set_xlabel("input $x$")
     ax.set_ylabel("output $f(x)$")
-    ax.legend(fontsize=8, loc="upper left")
+    legend_below(ax, ncol=2)
     return ax
 
 
@@ -398,5 +421,5 @@ def plot_function_curves(x, curves, labels, data=None, ax=None, ylim=None, style
         ax.set_ylim(*ylim)
     ax.set_xlabel("input $x$")
     ax.set_ylabel("output $f(x)$")
-    ax.legend(fontsize=8)
+    legend_below(ax, ncol=2)
     return ax

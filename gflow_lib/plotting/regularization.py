@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import LogLocator
 
 from .. import _docs
 from ..regularization import flow_filter, ridge_filter
 from .landscape import plot_landscape, plot_path
-from .style import COLORS, point_colors, point_markers
+from .style import COLORS, FIG_WIDTH, WIDE_WIDTH, legend_below, point_colors, point_markers
 
 __all__ = [
     "plot_distance_over_time",
@@ -49,14 +50,14 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
 
     %(returns_fig)s
     """
-    fig, axes = _figure(axes, 2, (9.0, 4.0))
+    fig, axes = _figure(axes, 2, (WIDE_WIDTH, 3.9))
     X, y = np.asarray(X, float), np.asarray(y, float)
     ax = plot_landscape(surface, ax=axes[0], levels=30)
     for phi, key, label, marker in ((phi_ml, "ml", "ML", "*"), (phi_map, "map", "MAP", "D")):
         ax.plot(phi[1], phi[0], marker, color=COLORS[key], ms=12 if marker == "*" else 7,
                 mec="white", label=label)
-    ax.legend(loc="lower left", frameon=True)
-    ax.set_title("The two estimates on the loss landscape")
+    legend_below(ax, ncol=2)
+    ax.set_title("on the loss landscape")
 
     ax = axes[1]
     x = np.linspace(0.0, 1.0, 101)
@@ -70,8 +71,8 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
     ax.set_ylim(-0.5, 0.5)
     ax.set_xlabel("input $x$")
     ax.set_ylabel("output $y$")
-    ax.legend(loc="upper left")
-    ax.set_title("The two estimates as lines")
+    legend_below(ax, ncol=3)
+    ax.set_title("as lines over the data")
     return fig
 
 
@@ -104,7 +105,7 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
     for point, label, key in marks or ():
         ax.plot(point[1], point[0], "*" if key == "ml" else "D", color=COLORS[key],
                 ms=12 if key == "ml" else 6, mec="white", label=label)
-    ax.legend(loc="lower right", frameon=True, fontsize=8)
+    legend_below(ax, ncol=1)
     return ax
 
 
@@ -128,7 +129,7 @@ def plot_filters(lam=None, penalty=None, ax=None):
     %(returns_ax)s
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+        _, ax = plt.subplots(figsize=(FIG_WIDTH, 3.6), layout="constrained")
     x = np.geomspace(1e-2, 1e3, 400)
     # The filters as functions of lambda t: flow_filter(lambda t, 1), ridge_filter(lambda t, 1).
     ax.plot(x, flow_filter(x, 1.0), color=COLORS["flow"], lw=2,
@@ -142,10 +143,10 @@ def plot_filters(lam=None, penalty=None, ax=None):
         for xk in xs:
             ax.axvline(xk, color="0.6", lw=0.8, ls=":")
     ax.set_xscale("log")
-    ax.set_xlabel(r"$\lambda t$ (eigenvalue times stopping time)")
-    ax.set_ylabel("fraction of the way to $\\phi^*$")
+    ax.set_xlabel(r"$\tau = \lambda t$ (eigenvalue times stopping time)")
+    ax.set_ylabel("fraction of the way to $\\phi_{ML}$")
     ax.set_ylim(-0.02, 1.05)
-    ax.legend(loc="upper left")
+    legend_below(ax, ncol=2)
     return ax
 
 
@@ -171,7 +172,7 @@ def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=
     %(returns_ax)s
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+        _, ax = plt.subplots(figsize=(FIG_WIDTH, 3.6), layout="constrained")
     t = np.asarray(t, float)
     for i, (values, label) in enumerate(curves):
         ls, color = _FLOW_STYLES[i % len(_FLOW_STYLES)]
@@ -185,7 +186,7 @@ def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=
     ax.set_yscale("log")
     ax.set_xlabel("time $t$")
     ax.set_ylabel(ylabel or "distance")
-    ax.legend(loc="best")
+    legend_below(ax, ncol=2)
     return ax
 
 
@@ -207,7 +208,7 @@ def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
 
     %(returns_fig)s
     """
-    fig, axes = _figure(axes, 2, (9.0, 3.8))
+    fig, axes = _figure(axes, 2, (WIDE_WIDTH, 4.4))
     t = np.asarray(t, float)
     ax = axes[0]
     ax.plot(t, risk_flow.risk, color=COLORS["flow"], lw=2, label="flow: risk")
@@ -217,10 +218,11 @@ def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
             label="ridge: variance")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(LogLocator(numticks=5))
     ax.set_xlabel("time $t$ (ridge penalty $1/t$)")
-    ax.set_ylabel(r"$\mathbb{E}\,\|\hat\phi - \beta_0\|^2$")
-    ax.legend(loc="lower left", fontsize=9)
-    ax.set_title("Estimation risk")
+    ax.set_ylabel(r"$\mathbb{E}\,\|\hat\phi - \phi_{\mathrm{true}}\|^2$")
+    legend_below(ax, ncol=2)
+    ax.set_title("estimation risk")
 
     ax = axes[1]
     ratio = np.asarray(risk_flow.risk) / np.asarray(risk_ridge.risk)
@@ -228,9 +230,10 @@ def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
     ax.axhline(bound, color=COLORS["data"], ls="--", lw=1.2, label=f"bound {bound:.4f}")
     ax.axhline(1.0, color="0.5", lw=0.8)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(numticks=5))
     ax.set_ylim(0.0, bound * 1.15)
     ax.set_xlabel("time $t$ (ridge penalty $1/t$)")
     ax.set_ylabel("risk ratio")
-    ax.legend(loc="lower left")
-    ax.set_title("Ratio of the two risks")
+    legend_below(ax, ncol=1)
+    ax.set_title("ratio of the two risks")
     return fig

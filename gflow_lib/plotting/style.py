@@ -10,20 +10,42 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import offset_copy
 
 __all__ = [
     "BOOK_CMAP",
+    "CATEGORY_COLORS",
     "COLORS",
+    "FIG_WIDTH",
     "MARKERS",
+    "MAX_COLUMNS",
     "OKABE_ITO",
+    "TEXT_PT",
+    "WIDE_WIDTH",
     "apply_style",
     "book_cmap",
     "checked_array",
+    "legend_below",
     "new_axes",
+    "panel_grid",
     "point_colors",
     "point_markers",
     "time_colors",
 ]
+
+# Sizes for every screen. The page's column shows an image at its natural width up to 672 px
+# at 1280 px and scales it to 342 px on a 390 px phone; figures are drawn at 100 dpi. Text of
+# TEXT_PT points is then 15 px on a desktop (the body's small text is 14.4 px) and, in a
+# figure at most WIDE_WIDTH wide, at least 8 px on a phone.
+#: Text size of ticks, legends and annotations, in points.
+TEXT_PT = 11.0
+#: Width of a one-panel figure, inches.
+FIG_WIDTH = 5.2
+#: Width of the widest figure (two columns of panels), inches.
+WIDE_WIDTH = 6.2
+#: Panels side by side, at most: more panels wrap into rows.
+MAX_COLUMNS = 2
 
 # Anchor colours of the warm map, from deep umber through terracotta to pale sand.
 # Matplotlib interpolates between them; nothing else in the book defines colours for maps.
@@ -84,6 +106,12 @@ COLORS = {
     "loss": "#222222",
 }
 
+#: Colours of lines that are categories (inputs, methods, widths), in order: Okabe-Ito without
+#: yellow, which vanishes on white. Told apart under protanopia, deuteranopia and tritanopia
+#: (tests/test_plotting.py simulates them).
+CATEGORY_COLORS = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish green",
+                                          "reddish purple", "orange", "sky blue", "black")]
+
 #: One marker per data point, in the order of ``COLORS["points"]``: circle, square, triangle.
 MARKERS = ["o", "s", "^"]
 
@@ -129,15 +157,19 @@ def apply_style() -> None:
     Introduced in the chapter on the introduction; every chapter calls it first."""
     plt.rcParams.update(
         {
-            "figure.figsize": (6.0, 4.0),
+            "figure.figsize": (FIG_WIDTH, 3.6),
             "figure.dpi": 100,
             "savefig.dpi": 150,
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.grid": True,
             "grid.alpha": 0.25,
-            "axes.titlesize": 12,
-            "axes.labelsize": 11,
+            "font.size": TEXT_PT,
+            "axes.titlesize": TEXT_PT + 1,
+            "axes.labelsize": TEXT_PT + 0.5,
+            "xtick.labelsize": TEXT_PT,
+            "ytick.labelsize": TEXT_PT,
+            "legend.fontsize": TEXT_PT,
             "legend.frameon": False,
             "image.cmap": "gflow_warm",
         }
@@ -145,11 +177,51 @@ def apply_style() -> None:
 
 
 def new_axes(ax=None, figsize=None):
-    """Return ``ax`` or a fresh ``Axes`` on a new figure."""
+    """Return ``ax`` or a fresh ``Axes`` on a new figure of the book's width."""
     if ax is not None:
         return ax
-    _, ax = plt.subplots(figsize=figsize)
+    _, ax = plt.subplots(figsize=figsize or (FIG_WIDTH, 3.6), layout="constrained")
     return ax
+
+
+def panel_grid(n, panel_size=(3.0, 2.4), extra_height=0.0, **kw):
+    """``n`` panels in rows of at most :data:`MAX_COLUMNS`, shrunk to fit
+    :data:`WIDE_WIDTH`; unused slots hidden. Returns the figure and a flat array of the ``n``
+    Axes (``extra_height`` inches for a legend; ``**kw`` to ``plt.subplots``)."""
+    ncols = min(int(n), MAX_COLUMNS)
+    nrows = -(-int(n) // ncols)
+    width = min(panel_size[0] * ncols, WIDE_WIDTH if ncols > 1 else FIG_WIDTH)
+    height = panel_size[1] * width / (panel_size[0] * ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
+                             figsize=(width, height * nrows + extra_height), **kw)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n]
+
+
+def legend_below(ax, ncol=2, **kw):
+    """A legend under the axes and its x label, where it covers no data."""
+    rc = plt.rcParams
+    # the height of the tick labels and the x label, with their pads, in points
+    drop = 1.25 * (_points(rc["xtick.labelsize"]) + _points(rc["axes.labelsize"])) + 12.0
+    if not ax.get_xlabel():
+        drop -= 1.25 * _points(rc["axes.labelsize"])
+    at = offset_copy(ax.transAxes, fig=ax.figure, y=-drop, units="points")
+    kw.setdefault("handlelength", 1.5)
+    kw.setdefault("columnspacing", 1.0)
+    renderer = ax.figure.canvas.get_renderer()
+    width = ax.get_window_extent(renderer).width
+    for n in range(max(int(ncol), 1), 0, -1):  # fewer columns until it is no wider than ax
+        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=at,
+                           ncol=n, borderaxespad=0.0, **kw)
+        if legend.get_window_extent(renderer).width <= 1.05 * width:
+            break
+    return legend
+
+
+def _points(size):
+    """A matplotlib font size (number or name such as "large") in points."""
+    return FontProperties(size=size).get_size_in_points()
 
 
 def checked_array(value, name, ndim):
