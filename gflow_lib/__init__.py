@@ -44,6 +44,13 @@ from .momentum import (
     optimal_heavy_ball,
 )
 from .regression import map_params, ml_params, ridge_params
+from .sgd import (
+    sgd_moments,
+    sgd_ou_covariance,
+    sgd_simulate,
+    sgd_stability_threshold,
+    sgd_stationary_covariance,
+)
 from .spectrum import (
     Descent,
     ExactModifiedFlow,
@@ -63,7 +70,8 @@ __all__ = ["Descent", "ExactModifiedFlow", "Flow", "HeavyBall", "HeavyBallFlow",
            "modified_flow_params", "modified_loss", "optimal_descent", "optimal_heavy_ball",
            "posterior_distribution",
            "posterior_predictive", "prediction_distribution", "ridge_params",
-           "stability_thresholds"]
+           "sgd_moments", "sgd_ou_covariance", "sgd_simulate", "sgd_stability_threshold",
+           "sgd_stationary_covariance", "stability_thresholds"]
 __version__ = "0.2.0"
 
 _LAZY = ("plotting", "checks", "frames", "numerics", "kernels", "network", "ntk",

@@ -65,7 +65,7 @@ def _one_draw_cov(X, y, mean, cov):
 
 @_fill
 def gradient_noise_covariance(X, y, phi):
-    r"""The covariance of one draw's gradient at ``phi``, introduced in the chapter on SGD:
+    r"""The covariance of one draw's gradient at ``phi``, Introduced in the chapter on SGD:
     :math:`\Gamma(\phi) = I\sum_i (x_i^T\phi - y_i)^2 x_ix_i^T - \nabla L\,\nabla L^T`.
 
     Parameters
@@ -95,7 +95,7 @@ def _step(X, y, mean, cov, lr, eta):
 @_fill
 def sgd_moment_step(X, y, mean, cov, lr, batch_size=1, replace=True) -> Moments:
     """Mean and covariance (:class:`Moments`) after one SGD step from an iterate with ``mean``
-    (D,) and ``cov`` (D, D): the recursion of the module docstring (chapter on SGD)."""
+    (D,) and ``cov`` (D, D), by the module's recursion. Introduced in the chapter on SGD."""
     X, y, mean = v.problem(X, y, mean, "mean")
     v.check_finite(X, "X")
     cov = v.covariance(cov, X.shape[0], "cov")
@@ -107,7 +107,7 @@ def sgd_moment_step(X, y, mean, cov, lr, batch_size=1, replace=True) -> Moments:
 @_fill
 def sgd_moments(X, y, phi0, lr, steps, batch_size=1, replace=True, cov0=None) -> Moments:
     r"""Exact mean and covariance of SGD's iterates over the sampling, by the recursion of
-    :func:`sgd_moment_step` (no simulation); introduced in the chapter on SGD.
+    :func:`sgd_moment_step` (no simulation). Introduced in the chapter on SGD.
 
     Parameters
     ----------
@@ -209,8 +209,8 @@ def second_moment_operator(X, lr, batch_size=1, replace=True):
 @_fill
 def sgd_stability_threshold(X, batch_size=1, replace=True) -> float:
     r"""The largest step with bounded second moments, at most descent's
-    :math:`2/\lambda_{\max}` (chapter on SGD). With :math:`\mathcal T = \mathrm{id} -
-    lr(A\cdot + \cdot A) + lr^2\mathcal Q`, :math:`\mathcal Q(S) = (1 - \eta)ASA + \eta
+    :math:`2/\lambda_{\max}`. Introduced in the chapter on SGD. With :math:`\mathcal T = \mathrm{id}
+    - lr(A\cdot + \cdot A) + lr^2\mathcal Q`, :math:`\mathcal Q(S) = (1 - \eta)ASA + \eta
     I\sum_i (x_i^TSx_i)x_ix_i^T`, the stable steps are an interval ending at
     :math:`lr_{ms} = 1/\mu_{\max}`, :math:`\mathcal Q(S) = \mu(AS + SA)`.
 
@@ -251,8 +251,8 @@ def _stationary_setup(X, y, lr, batch_size, replace):
 @_fill
 def sgd_stationary_covariance(X, y, lr, batch_size=1, replace=True):
     r"""The exact stationary covariance of SGD around :math:`\phi_{ML}`, one linear solve
-    (:math:`\Sigma_\infty = \mathcal T(\Sigma_\infty) + lr^2\eta\,\Gamma(\phi_{ML})`);
-    introduced in the chapter on SGD.
+    (:math:`\Sigma_\infty = \mathcal T(\Sigma_\infty) + lr^2\eta\,\Gamma(\phi_{ML})`).
+    Introduced in the chapter on SGD.
 
     Parameters
     ----------
@@ -284,7 +284,8 @@ def sgd_stationary_covariance(X, y, lr, batch_size=1, replace=True):
 @_fill
 def sgd_ou_covariance(X, y, lr, batch_size=1, replace=True):
     r"""The small-lr (Ornstein-Uhlenbeck) approximation of :func:`sgd_stationary_covariance`,
-    :math:`A\Sigma_{OU} + \Sigma_{OU}A = lr\,\eta\,\Gamma(\phi_{ML})` (chapter on SGD).
+    :math:`A\Sigma_{OU} + \Sigma_{OU}A = lr\,\eta\,\Gamma(\phi_{ML})`. Introduced in the
+    chapter on SGD.
 
     Parameters
     ----------
@@ -331,6 +332,7 @@ def _simulation_inputs(X, y, phi0, lr, n_runs, seed):
 @_fill
 def sgd_simulate(X, y, phi0, lr, steps, batch_size=1, replace=True, n_runs=1000, seed=0):
     """``n_runs`` seeded runs of SGD, every step kept (Monte Carlo for :func:`sgd_moments`).
+    Introduced in the chapter on SGD.
 
     Parameters
     ----------
@@ -360,8 +362,23 @@ def sgd_simulate(X, y, phi0, lr, steps, batch_size=1, replace=True, n_runs=1000,
 
 @_fill
 def sgd_reshuffled(X, y, phi0, lr, epochs, batch_size=1, n_runs=1000, seed=0):
-    """``n_runs`` seeded runs of SGD with random reshuffling (a new order every epoch, B | I):
-    (N, E * I / B + 1, D), every step; epochs end at multiples of I / B."""
+    """``n_runs`` seeded runs of SGD with random reshuffling (a new order every epoch).
+    Introduced in the chapter on SGD.
+
+    Parameters
+    ----------
+    %(X_y)s
+    %(phi0)s
+    %(lr)s
+    epochs, batch_size, n_runs : int
+        E >= 0; B, a divisor of I; N >= 1.
+    %(seed)s
+
+    Returns
+    -------
+    ndarray, shape (N, E * I / B + 1, D)
+        Every step; epochs end at multiples of I / B.
+    """
     X, y, phi0, lr, n, rng = _simulation_inputs(X, y, phi0, lr, n_runs, seed)
     E = v.non_negative_int(epochs, "epochs")
     I = X.shape[1]  # noqa: E741
@@ -385,7 +402,7 @@ def sgd_reshuffled(X, y, phi0, lr, epochs, batch_size=1, n_runs=1000, seed=0):
 def reshuffled_epoch_means(X, y, phi0, lr, epochs, batch_size=1):
     """Exact means of reshuffled SGD at the epochs' ends: an epoch is an affine map, random
     through its order alone, so the mean is the map averaged over all I! orders (at most
-    ``MAX_ORDERINGS``), applied once per epoch.
+    ``MAX_ORDERINGS``), applied once per epoch. Introduced in the chapter on SGD.
 
     Parameters
     ----------
@@ -431,16 +448,12 @@ def reshuffled_epoch_means(X, y, phi0, lr, epochs, batch_size=1):
 
 @_fill
 def rr_modified_problem(X, y, lr, batch_size=1):
-    r"""``(X_mod, y_mod)``, shapes (D, 2I + D), (2I + D,), whose loss
-    :math:`\tfrac12\lVert X_{mod}^T\phi - y_{mod}\rVert^2` is SGD's modified loss under random
-    reshuffling (Smith et al. 2021), :math:`L_\beta` the loss of a random set of B | I points,
-    :math:`\tfrac IB\sum_{i\in\beta}\tfrac12(x_i^T\phi - y_i)^2`, :math:`\eta` without
-    replacement:
-
-    .. math:: \tilde L_{RR} = L + \tfrac{lr}{4}\mathbb{E}_\beta\lVert\nabla L_\beta\rVert^2
-        = L + \tfrac{lr}{4}\big((1 - \eta)\lVert\nabla L\rVert^2
-        + \eta I\textstyle\sum_i \lVert x_i\rVert^2 (x_i^T\phi - y_i)^2\big)
-    """
+    r"""``(X_mod, y_mod)``, (D, 2I + D) and (2I + D,), whose least-squares loss is SGD's
+    modified loss under random reshuffling (Smith et al. 2021), with :math:`L_\beta` the loss
+    of a random set of B | I points and :math:`\eta` without replacement:
+    :math:`\tilde L_{RR} = L + \tfrac{lr}{4}\mathbb{E}_\beta\lVert\nabla L_\beta\rVert^2
+    = L + \tfrac{lr}{4}((1 - \eta)\lVert\nabla L\rVert^2 + \eta I\sum_i \lVert x_i\rVert^2
+    (x_i^T\phi - y_i)^2)`."""
     X, y = v.problem(X, y)
     v.check_finite(X, "X")
     lr = v.positive_scalar(lr, "lr")
@@ -469,6 +482,7 @@ def rr_modified_loss(X, y, phi, lr, batch_size=1):
 def rr_modified_flow(X, y, phi0, lr, t, batch_size=1):
     r"""The flow of :math:`\tilde L_{RR}` (:class:`~gflow_lib.Flow` on the modified data), which
     reshuffled SGD's mean follows to :math:`O(lr^3)` per epoch at :math:`t = e\,(I/B)\,lr`.
+    Introduced in the chapter on SGD.
 
     Parameters
     ----------

@@ -22,6 +22,7 @@ from gflow_lib.checks import (
     landscape,
     ml_map,
     ntk,
+    sgd,
 )
 
 CHECKS = {
@@ -34,6 +35,7 @@ CHECKS = {
     "kernel_predict": (checks.check_kernel_predict, function_space.KERNEL_PREDICT),
     "empirical_ntk": (checks.check_empirical_ntk, ntk.EMPIRICAL_NTK),
     "last_layer": (checks.check_last_layer, ntk.LAST_LAYER),
+    "sgd_covariance_step": (checks.check_sgd_covariance_step, sgd.SGD_COVARIANCE_STEP),
 }
 PREFIXES = ("Correct: ", "Not yet: ", "Error: ")
 

@@ -170,6 +170,21 @@ def last_layer_outputs_loops(W, v, beta, x, y, x_new, t):
     return np.array([Fn[:, m] @ phi for m in range(Fn.shape[1])])
 
 
+def sgd_covariance_step_loops(X, y, m, S, lr):
+    """The covariance after one draw of SGD as an average over the I points of the outer
+    products of each point's step, minus the new mean's outer product."""
+    D, I = X.shape  # noqa: E741
+    first, second = np.zeros(D), np.zeros((D, D))
+    for i in range(I):
+        x = X[:, i]
+        J = np.eye(D) - lr * I * np.outer(x, x)  # the step from phi is J phi + c
+        c = lr * I * x * y[i]
+        mean_i = J @ m + c
+        first += mean_i / I
+        second += (J @ S @ J.T + np.outer(mean_i, mean_i)) / I
+    return second - np.outer(first, first)
+
+
 LOOPS = {
     "check_loss": loss_loops,
     "check_residuals_at": residuals_loops,
@@ -180,6 +195,7 @@ LOOPS = {
     "check_kernel_predict": kernel_predict_loops,
     "check_empirical_ntk": empirical_ntk_loops,
     "check_last_layer": last_layer_outputs_loops,
+    "check_sgd_covariance_step": sgd_covariance_step_loops,
 }
 
 

@@ -267,7 +267,8 @@ def radius(T):
     return float(np.max(np.abs(np.linalg.eigvals(T))))
 
 
-@pytest.mark.parametrize("B, replace", [(1, True), (2, True), (3, True), (2, False)])
+@pytest.mark.parametrize("B, replace", [(1, True), (2, True), (2, False),
+                                        pytest.param(3, True, marks=pytest.mark.slow)])
 def test_threshold_is_where_the_spectral_radius_crosses_one(B, replace):
     """Bisection on the spectral radius of the operator built here, and the library's own
     operator at the threshold. Seen failing with eta = 1/B in place of the finite-population

@@ -16,6 +16,7 @@ from .harness import Case, Check, CheckResult, Mistake, run_check
 from .landscape import check_gd_step
 from .ml_map import check_map_estimate
 from .ntk import check_empirical_ntk, check_last_layer
+from .sgd import check_sgd_covariance_step
 
 __all__ = [
     "Case",
@@ -31,5 +32,6 @@ __all__ = [
     "check_map_estimate",
     "check_predictive_variance",
     "check_residuals_at",
+    "check_sgd_covariance_step",
     "run_check",
 ]

@@ -200,6 +200,19 @@ def _last_layer(seed):
                    ("D = 3, I = 2, M = 5, t = 0.05", 3, 2, 5, 0.05, 0.0)], make)
 
 
+def _sgd_covariance_step(seed):  # (issue 21)
+    def make(k, D, I, lr):  # noqa: E741
+        def draw(rng):
+            L = rng.normal(size=(D, D))
+            return (rng.normal(size=(D, I)) / np.sqrt(I), rng.normal(size=I),
+                    rng.normal(size=D), 0.1 * (L @ L.T / D + np.eye(D)), lr)
+
+        return _first_good(seed, k, draw, lambda X, *_: _well_split(X))
+
+    return _cases([("D = 3, I = 4, lr = 0.1", 3, 4, 0.1), ("D = 4, I = 7, lr = 0.03", 4, 7, 0.03),
+                   ("D = 2, I = 6, lr = 0.15", 2, 6, 0.15)], make)
+
+
 HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
     "check_loss": _loss,
     "check_residuals_at": _residuals,
@@ -210,4 +223,5 @@ HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
     "check_kernel_predict": _kernel_predict,
     "check_empirical_ntk": _empirical_ntk,
     "check_last_layer": _last_layer,
+    "check_sgd_covariance_step": _sgd_covariance_step,
 }
