@@ -36,6 +36,7 @@ CHECKS = {
     "empirical_ntk": (checks.check_empirical_ntk, ntk.EMPIRICAL_NTK),
     "last_layer": (checks.check_last_layer, ntk.LAST_LAYER),
     "sgd_covariance_step": (checks.check_sgd_covariance_step, sgd.SGD_COVARIANCE_STEP),
+    "heavy_ball_gain": (checks.check_heavy_ball_gain, momentum.HEAVY_BALL_GAIN),
 }
 PREFIXES = ("Correct: ", "Not yet: ", "Error: ")
 

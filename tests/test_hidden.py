@@ -185,6 +185,18 @@ def sgd_covariance_step_loops(X, y, m, S, lr):
     return second - np.outer(first, first)
 
 
+def heavy_ball_gain_loops(lam, lr, beta, k):
+    """The recursion p_{j+1} = (1 + beta - lr lam) p_j - beta p_{j-1} from rest, one mode at a
+    time."""
+    out = np.zeros(len(lam))
+    for i, lam_i in enumerate(lam):
+        prev = p = 1.0
+        for _ in range(k):
+            prev, p = p, (1 + beta - lr * lam_i) * p - beta * prev
+        out[i] = 1 - p
+    return out
+
+
 LOOPS = {
     "check_loss": loss_loops,
     "check_residuals_at": residuals_loops,
@@ -196,6 +208,7 @@ LOOPS = {
     "check_empirical_ntk": empirical_ntk_loops,
     "check_last_layer": last_layer_outputs_loops,
     "check_sgd_covariance_step": sgd_covariance_step_loops,
+    "check_heavy_ball_gain": heavy_ball_gain_loops,
 }
 
 

@@ -15,6 +15,7 @@ from .function_space import check_kernel_predict
 from .harness import Case, Check, CheckResult, Mistake, run_check
 from .landscape import check_gd_step
 from .ml_map import check_map_estimate
+from .momentum import check_heavy_ball_gain
 from .ntk import check_empirical_ntk, check_last_layer
 from .sgd import check_sgd_covariance_step
 
@@ -26,6 +27,7 @@ __all__ = [
     "check_empirical_ntk",
     "check_frame_losses",
     "check_gd_step",
+    "check_heavy_ball_gain",
     "check_kernel_predict",
     "check_last_layer",
     "check_loss",

@@ -213,6 +213,28 @@ def _sgd_covariance_step(seed):  # (issue 21)
                    ("D = 2, I = 6, lr = 0.15", 2, 6, 0.15)], make)
 
 
+def _heavy_ball_gain(seed):
+    """r modes of heavy ball after k steps: a repeated root (positive, negative or both) with
+    sqrt(beta) a multiple of 1/8 and lr a power of two, so that its discriminant is exactly 0
+    however it is written; a complex pair; a slow mode; the others anywhere in the stable band.
+    k from 5 (at k = 0 every gain is 0: nothing to judge rounding against) to where the
+    repeated and complex modes keep 1e-4 at least, so that every mistake shows."""
+    def make(k, r, which):
+        rng = _rng(seed, k)
+        s = float(rng.choice([0.375, 0.5, 0.625]))  # sqrt(beta)
+        beta, lr = s * s, float(rng.choice([0.125, 0.25, 0.5, 2.0]))
+        q = [(1 - s) ** 2] * (which != "negative") + [(1 + s) ** 2] * (which != "positive")
+        q += [rng.uniform((1 - s) ** 2, (1 + s) ** 2), rng.uniform(0.01, 0.05) * (1 - s) ** 2]
+        q.extend(rng.uniform(0.02, 1.95 * (1 + beta), r - len(q)))
+        z = min(1 - s, s) if which != "negative" else s  # the smallest root modulus shown
+        steps = int(rng.integers(5, max(5, int(np.log(1e-4) / np.log(z))) + 1))
+        return np.array(q)[rng.permutation(r)] / lr, lr, beta, steps
+
+    return _cases([("5 modes, a repeated positive root", 5, "positive"),
+                   ("6 modes, a repeated negative root", 6, "negative"),
+                   ("8 modes, both repeated roots", 8, "both")], make)
+
+
 HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
     "check_loss": _loss,
     "check_residuals_at": _residuals,
@@ -224,4 +246,5 @@ HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
     "check_empirical_ntk": _empirical_ntk,
     "check_last_layer": _last_layer,
     "check_sgd_covariance_step": _sgd_covariance_step,
+    "check_heavy_ball_gain": _heavy_ball_gain,
 }
