@@ -4,7 +4,9 @@ Colab cannot be reached from here, so JupyterLab stands in for it: the test star
 (pinned in requirements.txt) headless on 127.0.0.1, opens the explorer chapter in Debian's
 Chromium, runs every cell, finds the widget rendered by anywidget's front end, moves the time
 slider and drags a data point with real key and pointer events, and asks the kernel what it
-sees: Python must hold the new state. Then Python sets the time and the page must follow.
+sees: Python must hold the new state. Then Python sets the time and the momentum and the page
+must follow; the momentum slider moved by keys reaches Python; and Lab's own rules for dl, dt
+and dd must leave each label of the numbers block above its value (they floated it beside).
 
 The Python side (validation, the static HTML, the state) is tested without a browser first.
 """
