@@ -264,3 +264,22 @@ def test_the_time_checks_catch_a_wrong_total():
     rows, last = times_table(table)
     assert rows == {"a": (10, 20, 30), "b": (5, 5, 10)} and last == (15, 25, 41)
     assert tuple(sum(r[i] for r in rows.values()) for i in range(3)) != last
+
+
+# ------------------------------------------------------------------------- citations
+def test_every_citation_label_is_unambiguous():
+    """Seven sources by Prince (2024) once all read "[Prince, 2024]" (issue 18): the book's
+    bibliography style (tools/sphinx_bib.py) gives each entry its own label, with a letter
+    where author and year are equal, and the student copies use the same labels."""
+    from pybtex.database import parse_file
+
+    from tools.sphinx_bib import _with_letters, labels
+
+    assert _with_letters(["A, 1", "B, 2", "A, 1"]) == ["A, 1a", "B, 2", "A, 1b"]
+    entries = parse_file(str(BOOK / "references.bib")).entries
+    found = labels(entries.values())
+    assert sorted(found) == sorted(entries), "an entry has no label"
+    assert len(set(found.values())) == len(found), f"labels repeat: {sorted(found.values())}"
+    prince = sorted(v for k, v in found.items() if k.startswith("prince2024"))
+    assert prince == [f"Prince, 2024{c}" for c in "abcdefg"[:len(prince)]], prince
+

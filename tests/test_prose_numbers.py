@@ -20,17 +20,7 @@ CHAPTERS = sorted(p.stem for p in (tool.BOOK / "md").glob("*.md"))
 #: Chapters whose prose still types computed numbers, and why they may for now. A chapter
 #: leaves this list when it glues them (its test then passes; for the chapters marked strict it
 #: must, as an unexpected pass fails).
-PENDING = {
-    "bayes_over_time": "being converted (issue 18)",
-    "closed_form": "being converted (issue 18)",
-    "data": "being converted (issue 18)",
-    "function_space": "being converted (issue 18)",
-    "landscape": "being converted (issue 18)",
-    "ml_vs_map": "being converted (issue 18)",
-    "explorer": "the explorer's prose is converted by its owner (issue 18)",
-    "ntk": "the NTK chapters are converted by their owner (issue 18)",
-    "ntk_training": "the NTK chapters are converted by their owner (issue 18)",
-}
+PENDING = {}
 
 
 def _nb(markdown: str, code: str, output: str) -> dict:

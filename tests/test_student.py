@@ -891,7 +891,7 @@ def test_roles_become_the_books_numbers_and_links():
     assert out.startswith(f"By [(1.3)]({url}#equation-eq-loss), [Fig. 1.7]({url}#fig-x) and "
                           f"[Figure 1.7]({url}#fig-x) in the\n[first chapter]({url}), "
                           f"[The data and the model]({url}), no-such-label "
-                          "([Prince, 2024](https://")
+                          "([Prince, 2024c](https://")  # the bibliography's label
     assert out.endswith("$$\nx\n\\tag{1.3}\n$$") and "(data)=" not in out
 
 

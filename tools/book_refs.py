@@ -13,9 +13,11 @@ says:
   ``[Fig. N](URL#fig-x)`` (``%s`` or ``{number}`` in a custom text is the number, ``{name}``
   the target's title; a chapter's number is its place in the numbered parts), ``{ref}``
   and ``{doc}`` become links to the book's pages with the target's title or the given text,
-  and ``{cite}`` becomes ``[Author, Year](URL)`` from ``book/references.bib``
-  (``{cite:t}``: ``Author (Year)``); URL is the published book
-  (``https://OWNER.github.io/REPO/``, from the repository URL of ``_config.yml``);
+  and ``{cite}`` becomes ``[Author, Year](URL)`` from ``book/references.bib``, with the
+  bibliography's letter where two are equal ("Prince, 2024c", ``tools/sphinx_bib.py``)
+  (``{cite:t}``: ``Author (Year)``), linked to the entry's URL, else the book's references
+  page; the book's URL is ``https://OWNER.github.io/REPO/``, from the repository URL of
+  ``_config.yml``;
   ``{glue:text}`name``` becomes the value the executed chapter glued under that name
   (``gflow_lib.prose.glue``; names are unique in the book);
 * ``$$ ... $$ (label)`` gets ``\\tag{N}``, so the notebook shows the book's number;
@@ -180,26 +182,25 @@ def book_index() -> dict[str, Target]:
 
 
 @lru_cache(maxsize=1)
-def _bibliography() -> dict[str, tuple[str, str, str]]:
-    """{key: (authors, year, url)} from book/references.bib."""
+def _bibliography() -> dict[str, tuple[str, str]]:
+    """{key: (label, url)} from book/references.bib, labelled as the book's bibliography
+    labels them (``tools/sphinx_bib.py``: "Prince, 2024c", "Cho and Saul, 2009")."""
     from pybtex.database import parse_file
 
-    out = {}
-    for key, entry in parse_file(str(ROOT / "book" / "references.bib")).entries.items():
-        people = [" ".join(p.last_names).replace("{", "").replace("}", "")
-                  for p in entry.persons.get("author", [])]
-        authors = (people[0] if len(people) == 1 else " and ".join(people) if len(people) == 2
-                   else f"{people[0]} et al." if people else key)
-        url = entry.fields.get("url") or page_url("book/references")
-        out[key] = (authors, entry.fields.get("year", "n.d."), url)
-    return out
+    from tools.sphinx_bib import labels
+
+    entries = parse_file(str(ROOT / "book" / "references.bib")).entries
+    return {key: (label, entries[key].fields.get("url") or page_url("book/references"))
+            for key, label in labels(entries.values()).items()}
 
 
 def _cite(keys: str, textual: bool) -> str:
     refs = []
     for key in (k.strip() for k in keys.split(",")):
-        authors, year, url = _bibliography().get(key, (key, "", page_url("book/references")))
-        refs.append(f"[{authors} ({year})]({url})" if textual else f"[{authors}, {year}]({url})")
+        label, url = _bibliography().get(key, (key, page_url("book/references")))
+        if textual:  # "Cho and Saul (2009)"
+            label = "{} ({})".format(*label.rsplit(", ", 1)) if ", " in label else label
+        refs.append(f"[{label}]({url})")
     return "; ".join(refs) if textual else "(" + "; ".join(refs) + ")"
 
 
