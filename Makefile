@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# npm ci of package.json (KaTeX for the build): see the target below.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: test quick book bench notebooks freeze lint clean assets chromium
 
@@ -29,12 +31,20 @@ quick: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow" -n auto -q $(PYTEST_ARGS)
 
 # The stamp tells the built-book tests that _build/html is as fresh as its sources.
-book: $(STAMP) assets
+book: $(STAMP) assets $(NODE_STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@touch _build/.book-built
 
-# MathJax and the widget manager, fetched with npm pack into _vendor/ and checksum-verified:
-# the site loads nothing from a CDN. Fails loudly when an asset cannot be fetched.
+# KaTeX, which renders the math at build time (tools/sphinx_math.py): npm ci installs exactly
+# what package-lock.json pins, integrity-checked, into node_modules/ (the build's, not the
+# pages'); Lighthouse (a devDependency, for make bench) is left out here.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make book needs Node.js and npm (Debian: apt-get install -y npm)"; exit 1; }
+	npm ci --omit=dev --no-audit --no-fund
+	@touch $@
+
+# The widget manager and Font Awesome, fetched with npm pack into _vendor/ and
+# checksum-verified: the site loads nothing from a CDN. Fails loudly when an asset cannot be fetched.
 assets: $(STAMP)
 	$(BIN)/python -m tools.fetch_assets
 

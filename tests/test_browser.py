@@ -11,8 +11,8 @@ in Debian's Chromium through Selenium; Chromium resolves every other host to not
 page that still needed a CDN would show it as console errors, raw TeX, or empty widgets. For
 every page listed in ``_toc.yml`` the tests check that
 
-* the math is typeset (MathJax containers inside every math element, no raw ``\\(``, ``\\[``
-  or ``$$`` left in the visible text),
+* the math was rendered at build time (KaTeX's HTML inside every math element, no raw
+  ``\\(``, ``\\[`` or ``$$`` left in the visible text) and no math script is loaded,
 * every ``<img>`` has loaded,
 * the console shows no error except the known, harmless
   ``Identifier 'THEBE_JS_URL' has already been declared``,
@@ -184,14 +184,54 @@ def test_external_load_detector_catches_a_cdn_script():
     ]
 
 
-def test_math_and_widgets_are_served_locally(site):
+def math_problems(html: str) -> list[str]:
+    """What is wrong with a built page's math: a math element without KaTeX's HTML and MathML
+    in it, KaTeX's error markup, a script that is MathJax or KaTeX, math without KaTeX's
+    stylesheet."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = []
+    for el in soup.select(".math"):
+        if not el.select_one(".katex .katex-mathml math") or not el.select_one(
+                '.katex-html[aria-hidden="true"]'):
+            found.append(f"not rendered: {el.get_text()[:80]!r}")
+    found += [f"KaTeX error: {el.get_text()[:80]!r}" for el in soup.select(".katex-error")]
+    for script in soup.find_all("script"):
+        text = (script.get("src") or "") + (script.string or "")
+        if re.search(r"mathjax|katex", text, re.I):
+            found.append(f"math script: {text[:80]!r}")
+    stylesheet = re.compile(r"_static/katex/katex\.min\.css")
+    if soup.select(".math") and not soup.find("link", href=stylesheet):
+        found.append("math without _static/katex/katex.min.css")
+    return found
+
+
+def test_math_is_rendered_at_build_time_and_widgets_served_locally(site):
+    """Every page's math is HTML and MathML written by the build (tools/sphinx_math.py): no
+    MathJax or KaTeX script on any page; the widget manager is served from the site."""
+    problems = {}
+    for page in sorted(site.glob("**/*.html")):
+        found = math_problems(page.read_text())
+        if found:
+            problems[str(page.relative_to(site))] = found[:3]
+    assert not problems, json.dumps(problems, indent=1)
+    assert (site / "_static" / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").is_file()
+    assert not (site / "_static" / "mathjax").exists(), "MathJax is still copied into the site"
     for doc in PAGES:
         html = built_page(doc).read_text()
-        if 'class="math' in html:
-            assert "_static/mathjax/es5/tex-mml-chtml.js" in html, f"{doc}: MathJax not local"
         if "application/vnd.jupyter.widget-state+json" in html:
             assert "_static/requirejs/require.js" in html, f"{doc}: require.js not local"
             assert "_static/html-manager/dist/embed-amd.js" in html, f"{doc}: embed-amd not local"
+
+
+def test_math_problems_detector_can_fail():
+    good = ('<link href="_static/katex/katex.min.css"><span class="math"><span class="katex">'
+            '<span class="katex-mathml"><math></math></span>'
+            '<span class="katex-html" aria-hidden="true">x</span></span></span>')
+    assert math_problems(good) == []
+    assert math_problems(good.replace("katex-mathml", "k")) == ["not rendered: 'x'"]
+    assert math_problems(good + '<script src="_static/mathjax/es5/tex-mml-chtml.js"></script>')
+    assert math_problems(good.replace("_static/katex/katex.min.css", "x.css"))
+    assert math_problems(good + '<span class="katex-error">\\frac</span>')
 
 
 @pytest.mark.parametrize("doc", PAGES)
@@ -326,24 +366,24 @@ const start = Date.now();
     if (Date.now() - start > 30000) break;
     await new Promise(r => setTimeout(r, 50));
   }
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    try { await MathJax.startup.promise; } catch (e) {}
-  }
   done(true);
 })();
 """
 
 PAGE_FACTS = """
 const clone = document.querySelector('main, article, body').cloneNode(true);
-clone.querySelectorAll('pre, code, script, style, mjx-container, .MathJax, textarea, '
+clone.querySelectorAll('pre, code, script, style, .katex, textarea, '
                        + '.cell_input, .highlight').forEach(e => e.remove());
 const mathEls = Array.from(document.querySelectorAll('.math'));
 return {
   text: clone.textContent,
   math: mathEls.length,
-  untypeset: mathEls.filter(e => !e.querySelector('mjx-container'))
+  untypeset: mathEls.filter(e => !e.querySelector('.katex'))
       .map(e => e.outerHTML.slice(0, 120)),
-  containers: document.querySelectorAll('mjx-container').length,
+  containers: document.querySelectorAll('.katex').length,
+  mathScripts: performance.getEntriesByType('resource').map(r => r.name)
+      .filter(n => /mathjax|katex[^/]*\\.js|tex-(mml|chtml|svg)/i.test(n))
+      .concat(window.MathJax || window.katex ? ['a MathJax or KaTeX global'] : []),
   brokenImages: Array.from(document.images)
       .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120)),
   images: document.images.length,
@@ -407,7 +447,9 @@ def test_page_in_browser(browser, server, doc):
                         f"{facts['text'][max(0, at - 40):at + 60]!r}")
     if facts["untypeset"]:
         problems.append(f"{len(facts['untypeset'])} of {facts['math']} math elements were not "
-                        f"typeset by MathJax, e.g. {facts['untypeset'][0]!r}")
+                        f"rendered at build time, e.g. {facts['untypeset'][0]!r}")
+    if facts["mathScripts"]:
+        problems.append(f"math JavaScript loaded: {facts['mathScripts']}")
     if facts["brokenImages"]:
         problems.append(f"images that did not load: {facts['brokenImages']}")
     errors = unexpected_console_errors(facts["console"])
@@ -421,6 +463,107 @@ def test_page_in_browser(browser, server, doc):
             problems.append(f"Colab link should be {want}; the page has {facts['colab']}")
     screenshot(browser, doc)
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
+
+
+# Every display equation fits its column or scrolls inside its own box (with the shadow cue
+# of book/site/gflow.css); no inline math is cut by a box that does not scroll; no element of
+# the article sticks out of the screen (the page never scrolls sideways). Solutions folded in
+# dropdowns are opened first, so their math is measured too.
+LAYOUT_FACTS = """
+document.querySelectorAll('details').forEach(d => { d.open = true; });
+document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+const vw = document.documentElement.clientWidth;
+const article = document.querySelector('article.bd-article') || document.body;
+const label = e => (e.querySelector('annotation') || e).textContent.trim().slice(0, 60);
+const scrolls = b => /(auto|scroll)/.test(getComputedStyle(b).overflowX)
+    && b.scrollWidth > b.clientWidth + 1;
+function cutBy(el) {  // the box that hides part of el, or null
+  const r = el.getBoundingClientRect();
+  for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+    const s = getComputedStyle(a);
+    if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+    if (scrolls(a) || (/(auto|scroll)/.test(s.overflowY) && a.scrollHeight > a.clientHeight + 1))
+      return null;  // reachable by scrolling that box
+    const c = a.getBoundingClientRect();
+    if (r.left < c.left - 1 || r.right > c.right + 1 || r.top < c.top - 1
+        || r.bottom > c.bottom + 1) return a.tagName + '.' + String(a.className).slice(0, 40);
+  }
+  return (r.right > vw + 1 || r.left < -1) ? 'the screen' : null;
+}
+const visible = e => e.getClientRects().length > 0 && e.getBoundingClientRect().width > 0;
+const display = Array.from(article.querySelectorAll('div.math')).filter(visible);
+const boxes = display.map(d => d.querySelector(':scope > .gflow-math-scroll'));
+return {
+  pageWidth: document.documentElement.scrollWidth, vw,
+  sticksOut: Array.from(article.querySelectorAll('*')).filter(e => visible(e)
+      && !e.closest('.katex-mathml') && e.getBoundingClientRect().right > vw + 1
+      && cutBy(e) === 'the screen').slice(0, 3).map(e => e.tagName + ' ' + label(e)),
+  displays: display.length,
+  noBox: display.filter((d, i) => !boxes[i]).map(label).slice(0, 3),
+  scrolling: boxes.filter(b => b && scrolls(b)).length,
+  noCue: boxes.filter(b => b && scrolls(b)
+      && !/radial-gradient/.test(getComputedStyle(b).backgroundImage)).map(label).slice(0, 3),
+  displayCut: display.map(d => d.querySelector('.katex-html')).filter(k => k && cutBy(k))
+      .map(k => label(k.parentElement) + ' (by ' + cutBy(k) + ')').slice(0, 3),
+  inlineCut: Array.from(article.querySelectorAll('span.math .katex-html')).filter(visible)
+      .filter(k => cutBy(k)).map(k => label(k.parentElement) + ' (by ' + cutBy(k) + ')')
+      .slice(0, 3),
+};
+"""
+
+
+def layout_problems(facts: dict) -> list[str]:
+    problems = []
+    if facts["pageWidth"] > facts["vw"] + 1:
+        problems.append(f"the page is {facts['pageWidth']} px wide on a {facts['vw']} px screen "
+                        f"({facts['sticksOut']})")
+    for key, what in (("noBox", "display equations without their scroll box"),
+                      ("noCue", "scrolling equations without the shadow cue"),
+                      ("displayCut", "display equations cut off"),
+                      ("inlineCut", "inline math cut off")):
+        if facts[key]:
+            problems.append(f"{what}: {facts[key]}")
+    return problems
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("doc", [*PAGES, "genindex", "py-modindex", "search"])
+def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width):
+    """At 390 px (a phone) and 1280 px: no sideways scroll, every display equation fits or
+    scrolls in its own box with a visible cue, no inline math clipped."""
+    try:
+        browser.set_window_size(width, 844 if width == 390 else 1000)
+        browser.get(f"{server}/{doc}.html")
+        browser.execute_async_script(WAIT_FOR_PAGE)
+        facts = browser.execute_script(LAYOUT_FACTS)
+    finally:
+        browser.set_window_size(1280, 1000)
+    problems = layout_problems(facts)
+    assert not problems, f"{doc} at {width} px:\n  " + "\n  ".join(problems)
+
+
+def test_layout_detector_can_fail(browser, tmp_path):
+    """The measurements above see a page wider than the screen, a display equation cut
+    without a scroll box, and inline math cut by its box, on a made-up page."""
+    katex = ('<span class="katex"><span class="katex-html" aria-hidden="true" '
+             'style="display:inline-block;width:{w}px">x</span></span>')
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<html><body style="margin:0"><article class="bd-article">'
+        '<div class="math" style="overflow:hidden;width:200px">' + katex.format(w=600) + "</div>"
+        '<p><span class="math" style="display:inline-block;overflow:hidden;max-width:50px">'
+        + katex.format(w=300) + "</span></p>"
+        '<pre style="width:900px">wide</pre></article></body></html>')
+    try:
+        browser.set_window_size(390, 844)
+        browser.get(page.as_uri())
+        facts = browser.execute_script(LAYOUT_FACTS)
+    finally:
+        browser.set_window_size(1280, 1000)
+    problems = " ".join(layout_problems(facts))
+    for what in ("px wide on a", "without their scroll box", "display equations cut off",
+                 "inline math cut off"):
+        assert what in problems, (what, facts)
 
 
 def test_raw_tex_detector():

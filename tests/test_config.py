@@ -8,7 +8,7 @@ Each test checks a relation between files or a property that a wrong edit breaks
 that disagrees with the README, an asset path the fetcher does not provide, a cited key
 missing from the bibliography); none restates a value of the configuration. What the
 configuration produces is checked on the built site by tests/test_browser.py (Colab links,
-local MathJax and widgets, the API reference).
+local widgets, math rendered at build time, the API reference).
 """
 
 from __future__ import annotations
@@ -68,16 +68,17 @@ def test_contributing_install_cell_uses_the_configured_url():
 
 
 # ---------------------------------------------------------------- a self-contained site
-def test_mathjax_and_widget_manager_are_the_fetched_assets():
-    """MathJax and the widget manager are served from the folder fetch_assets fills, at paths
-    that fetch_assets requires to exist after unpacking: no URL, no file it does not check."""
+def test_widget_manager_is_the_fetched_assets():
+    """The widget manager is served from the folder fetch_assets fills, at paths that
+    fetch_assets requires to exist after unpacking: no URL, no file it does not check. (The
+    math needs no script: tests/test_math.py.)"""
     static = SPHINX["html_static_path"]
     assert static[0] == fa.VENDOR.relative_to(ROOT).as_posix()
     for folder in static[1:]:  # the book's own files, in the repository, not named _static
         assert (ROOT / folder).is_dir() and "_static" not in folder, folder
     required = {f"{a.dest}/{rel}" for a in fa.ASSETS for rel, _ in a.required}
-    paths = [SPHINX["mathjax_path"], *SPHINX["nb_ipywidgets_js"]]
-    assert len(paths) >= 2, "MathJax and at least one widget-manager script"
+    paths = list(SPHINX["nb_ipywidgets_js"])
+    assert len(paths) >= 2, "require.js and the widget manager"
     for path in paths:
         assert "://" not in path and not path.startswith("//"), path
         assert path in required, f"{path} is not a file that tools/fetch_assets.py checks"
@@ -89,7 +90,7 @@ def test_vendor_folder_is_not_a_static_folder_and_is_ignored():
     assert fa.VENDOR.name != "_static"
     assert not (ROOT / "_static").exists(), (
         "a top-level _static/ folder makes Jupyter Book inject every .js/.css of every "
-        "html_static_path folder (all of MathJax) into every page"
+        "html_static_path folder into every page"
     )
     ignored = (ROOT / ".gitignore").read_text().split()
     vendor = fa.VENDOR.relative_to(ROOT).as_posix()
@@ -172,12 +173,22 @@ def test_missing_or_truncated_file_fails(tmp_path, capsys):
 @pytest.mark.skipif(shutil.which("npm") is None and not in_ci(),
                     reason="npm is not installed (in CI, where make book needs it, this fails)")
 def test_a_version_that_does_not_exist_fails(tmp_path, capsys):
-    """Asks the npm registry for mathjax@0.0.404 (no such version): a loud failure."""
+    """Asks the npm registry for requirejs@0.0.404 (no such version): a loud failure."""
     bogus = replace(fa.ASSETS[0], version="0.0.404")
     status = fa.main([], assets=(bogus,), vendor=tmp_path / "vendor", cache=tmp_path / "c")
     err = capsys.readouterr().err
     assert status == 1
-    assert "mathjax@0.0.404" in err and "npm pack" in err
+    assert f"{bogus.name}@0.0.404" in err and "npm pack" in err
+
+
+def test_folders_no_asset_fills_are_removed(tmp_path):
+    """A folder left in _vendor/ by an asset no longer fetched (MathJax) would be copied into
+    every built site: fetch_assets removes it and keeps the others."""
+    vendor = tmp_path / "vendor"
+    for name in ("mathjax", fa.ASSETS[0].dest):
+        (vendor / name).mkdir(parents=True)
+    assert fa.prune(vendor) == ["mathjax"]
+    assert sorted(p.name for p in vendor.iterdir()) == [fa.ASSETS[0].dest]
 
 
 def test_missing_npm_names_the_package(tmp_path, monkeypatch):

@@ -1,11 +1,13 @@
 """Fetch the JavaScript the built book needs, so that no page loads anything from a CDN.
 
-Jupyter Book 1 loads MathJax 3 and the ipywidgets manager (require.js + embed-amd.js) from
-CDNs by default, and matplotlib's JavaScript animations link Font Awesome 4.4.0 from one.
+Jupyter Book 1 loads the ipywidgets manager (require.js + embed-amd.js) from CDNs by default,
+and matplotlib's JavaScript animations link Font Awesome 4.4.0 from one. (The math needs no
+script: ``tools/sphinx_math.py`` renders it at build time with KaTeX, which ``npm ci`` installs
+from ``package.json``.)
 ``make book`` runs this script first: it fetches pinned npm tarballs with ``npm pack
 NAME@VERSION``, checks each tarball's SHA-512 against the pin below, and unpacks only the
 files the pages use into ``_vendor/`` (git-ignored). ``_config.yml`` points
-``html_static_path`` at that folder and ``mathjax_path`` / ``nb_ipywidgets_js`` at the copies,
+``html_static_path`` at that folder and ``nb_ipywidgets_js`` at the copies,
 so they are served from ``_static/`` of the built site (``tools/sphinx_gflow.py`` rewrites
 the Font Awesome link).
 
@@ -63,21 +65,6 @@ class Asset:
 
 
 ASSETS = (
-    Asset(
-        name="mathjax",
-        version="3.2.2",
-        integrity="sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
-        dest="mathjax",
-        # The combined TeX/MathML-to-CommonHTML component, its fonts, and the components it
-        # loads on demand (TeX extensions such as boldsymbol, the menu, a11y, speech).
-        members=("es5/",),
-        required=(
-            ("es5/tex-mml-chtml.js", 1_000_000),
-            ("es5/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff", 20_000),
-            ("es5/output/chtml/fonts/woff-v2/MathJax_Math-Italic.woff", 10_000),
-            ("es5/input/tex/extensions/boldsymbol.js", 1_000),
-        ),
-    ),
     Asset(
         name="requirejs",
         version="2.3.4",
@@ -226,11 +213,25 @@ def fetch(asset: Asset, vendor: Path = VENDOR, cache: Path = CACHE, force: bool 
     return "fetched and verified" if fetched else "unpacked from cache and verified"
 
 
+def prune(vendor: Path, assets=ASSETS) -> list[str]:
+    """Remove folders of ``vendor`` that no asset fills any more (MathJax, before the math
+    was rendered at build time): everything in it is copied into the built site."""
+    keep = {asset.dest for asset in assets}
+    removed = []
+    for folder in sorted(vendor.iterdir()) if vendor.is_dir() else ():
+        if folder.is_dir() and folder.name not in keep:
+            shutil.rmtree(folder)
+            removed.append(folder.name)
+    return removed
+
+
 def main(argv=None, assets=ASSETS, vendor: Path = VENDOR, cache: Path = CACHE) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="fetch and unpack again")
     args = parser.parse_args(argv)
     vendor.mkdir(parents=True, exist_ok=True)
+    for name in prune(vendor, assets):
+        print(f"removed _vendor/{name}: no asset uses it")
     for asset in assets:
         try:
             what = fetch(asset, vendor, cache, force=args.force)

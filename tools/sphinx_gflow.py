@@ -18,10 +18,10 @@
    copies that ``tools/fetch_assets.py`` vendors into ``_vendor/`` (served from ``_static/``).
    The site must load nothing from another host.
 3. Embedded ipywidgets work with the local widget manager (``@jupyter-widgets/html-manager``
-   1.0.6): it typesets widget labels with the MathJax 2 call ``MathJax.Hub.Queue``, which
-   MathJax 3 lacks, so pages get a small shim mapping it to ``MathJax.typesetPromise``; and
-   it loads its icon fonts from ``@jupyter-widgets/html-manager/dist/`` relative to the page,
-   so those fonts are copied there next to every page that embeds widgets.
+   1.0.6): it loads its icon fonts from ``@jupyter-widgets/html-manager/dist/`` relative to
+   the page, so those fonts are copied there next to every page that embeds widgets. (Math
+   is rendered at build time by ``tools/sphinx_math.py``, set up from here: pages load no
+   MathJax, so the widget manager's MathJax 2 calls find none and do nothing.)
 4. Lighter and more accessible pages, by small rewrites of what the theme writes: the theme's
    Font Awesome script (1.5 MB, it only turns icon ``<i>`` elements into inline SVG, which
    the theme's CSS already draws from web fonts) is not loaded, nor, outside the search page,
@@ -175,22 +175,6 @@ def rewrite_cdn_urls(app, pagename, templatename, context, doctree):
             body = body.replace(cdn, context["pathto"](local, 1))
     context["body"] = body
 
-
-#: MathJax 2's ``MathJax.Hub.Queue(["Typeset", MathJax.Hub, element])`` on MathJax 3, for the
-#: widget manager. Runs after MathJax (a deferred script) and before the widgets render (on load).
-MATHJAX2_SHIM = """
-document.addEventListener("DOMContentLoaded", function () {
-  var mj = window.MathJax;
-  if (!mj || mj.Hub || typeof mj.typesetPromise !== "function") { return; }
-  mj.Hub = {Queue: function () {
-    Array.prototype.forEach.call(arguments, function (job) {
-      if (Array.isArray(job) && job[0] === "Typeset" && job[2]) {
-        mj.typesetPromise([job[2]]).catch(function () {});
-      }
-    });
-  }};
-});
-"""
 
 WIDGET_FONTS = ("*.woff", "*.woff2", "*.ttf", "*.eot", "*.svg")
 
@@ -346,6 +330,8 @@ def drop_namedtuple_alias_docs(app, what, name, obj, options, lines):
 
 
 def setup(app):
+    # tools/sphinx_math.py: every equation rendered at build time (KaTeX); no math script.
+    app.setup_extension("sphinx_math")
     app.connect("config-inited", footer_version)
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(ReprSafeDataDocumenter, override=True)
@@ -356,7 +342,6 @@ def setup(app):
     app.connect("build-finished", copy_widget_fonts)
     app.connect("html-page-context", meta_description)
     app.connect("build-finished", lighter_pages)
-    app.add_js_file(None, body=MATHJAX2_SHIM)
     # book/site/gflow-nav.js: the visible sidebar buttons (hamburger, "Contents") work.
     app.add_js_file("gflow-nav.js", loading_method="defer")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
