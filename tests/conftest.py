@@ -124,10 +124,11 @@ def pytest_collection_modifyitems(config, items):
 
 def _book_sources():
     """What the built pages are made from (what `make book` reads)."""
-    paths = [BOOK_ROOT / "_config.yml", BOOK_ROOT / "_toc.yml",
-             BOOK_ROOT / "tools" / "sphinx_gflow.py"]
+    paths = [BOOK_ROOT / "_config.yml", BOOK_ROOT / "_toc.yml", BOOK_ROOT / "package-lock.json"]
+    tools = BOOK_ROOT / "tools"  # the Sphinx extensions and the math renderer they call
+    paths += [*tools.glob("sphinx_*.py"), *tools.glob("*.js")]
     book = BOOK_ROOT / "book"
-    for pattern in ("*.ipynb", "*.md", "*.bib"):
+    for pattern in ("*.ipynb", "*.md", "*.bib", "site/*"):
         paths += book.glob(pattern)
     paths += (BOOK_ROOT / "gflow_lib").rglob("*.py")
     return [p for p in paths if p.is_file()]
