@@ -17,10 +17,12 @@ from gflow_lib.checks import (
     CheckResult,
     basics,
     bayes,
+    deep_linear,
     explorer,
     function_space,
     landscape,
     ml_map,
+    momentum,
     ntk,
     sgd,
 )
@@ -35,8 +37,9 @@ CHECKS = {
     "kernel_predict": (checks.check_kernel_predict, function_space.KERNEL_PREDICT),
     "empirical_ntk": (checks.check_empirical_ntk, ntk.EMPIRICAL_NTK),
     "last_layer": (checks.check_last_layer, ntk.LAST_LAYER),
-    "sgd_covariance_step": (checks.check_sgd_covariance_step, sgd.SGD_COVARIANCE_STEP),
+    "mode_strength": (checks.check_mode_strength, deep_linear.MODE_STRENGTH),
     "heavy_ball_gain": (checks.check_heavy_ball_gain, momentum.HEAVY_BALL_GAIN),
+    "sgd_covariance_step": (checks.check_sgd_covariance_step, sgd.SGD_COVARIANCE_STEP),
 }
 PREFIXES = ("Correct: ", "Not yet: ", "Error: ")
 

@@ -170,6 +170,18 @@ def last_layer_outputs_loops(W, v, beta, x, y, x_new, t):
     return np.array([Fn[:, m] @ phi for m in range(Fn.shape[1])])
 
 
+def heavy_ball_gain_loops(lam, lr, beta, k):
+    """The recursion p_{j+1} = (1 + beta - lr lam) p_j - beta p_{j-1} from rest, one mode at a
+    time."""
+    out = np.zeros(len(lam))
+    for i, lam_i in enumerate(lam):
+        prev = p = 1.0
+        for _ in range(k):
+            prev, p = p, (1 + beta - lr * lam_i) * p - beta * prev
+        out[i] = 1 - p
+    return out
+
+
 def sgd_covariance_step_loops(X, y, m, S, lr):
     """The covariance after one draw of SGD as an average over the I points of the outer
     products of each point's step, minus the new mean's outer product."""
@@ -185,15 +197,14 @@ def sgd_covariance_step_loops(X, y, m, S, lr):
     return second - np.outer(first, first)
 
 
-def heavy_ball_gain_loops(lam, lr, beta, k):
-    """The recursion p_{j+1} = (1 + beta - lr lam) p_j - beta p_{j-1} from rest, one mode at a
-    time."""
-    out = np.zeros(len(lam))
-    for i, lam_i in enumerate(lam):
-        prev = p = 1.0
-        for _ in range(k):
-            prev, p = p, (1 + beta - lr * lam_i) * p - beta * prev
-        out[i] = 1 - p
+def mode_strength_loops(s, u0, t):
+    """Each mode and time on its own, in the harmonic-mean form 1/u = e^{-2st}/u0 + (1 -
+    e^{-2st})/s."""
+    out = np.zeros((len(t), len(s)))
+    for i, ti in enumerate(t):
+        for k, sk in enumerate(s):
+            decay = np.exp(-2 * sk * ti)
+            out[i, k] = 1.0 / (decay / u0 + (1 - decay) / sk)
     return out
 
 
@@ -207,8 +218,9 @@ LOOPS = {
     "check_kernel_predict": kernel_predict_loops,
     "check_empirical_ntk": empirical_ntk_loops,
     "check_last_layer": last_layer_outputs_loops,
-    "check_sgd_covariance_step": sgd_covariance_step_loops,
+    "check_mode_strength": mode_strength_loops,
     "check_heavy_ball_gain": heavy_ball_gain_loops,
+    "check_sgd_covariance_step": sgd_covariance_step_loops,
 }
 
 

@@ -10,6 +10,7 @@ re-exported here.
 
 from .basics import check_loss, check_residuals_at
 from .bayes import check_predictive_variance
+from .deep_linear import check_mode_strength
 from .explorer import check_frame_losses
 from .function_space import check_kernel_predict
 from .harness import Case, Check, CheckResult, Mistake, run_check
@@ -32,6 +33,7 @@ __all__ = [
     "check_last_layer",
     "check_loss",
     "check_map_estimate",
+    "check_mode_strength",
     "check_predictive_variance",
     "check_residuals_at",
     "check_sgd_covariance_step",

@@ -200,19 +200,6 @@ def _last_layer(seed):
                    ("D = 3, I = 2, M = 5, t = 0.05", 3, 2, 5, 0.05, 0.0)], make)
 
 
-def _sgd_covariance_step(seed):  # (issue 21)
-    def make(k, D, I, lr):  # noqa: E741
-        def draw(rng):
-            L = rng.normal(size=(D, D))
-            return (rng.normal(size=(D, I)) / np.sqrt(I), rng.normal(size=I),
-                    rng.normal(size=D), 0.1 * (L @ L.T / D + np.eye(D)), lr)
-
-        return _first_good(seed, k, draw, lambda X, *_: _well_split(X))
-
-    return _cases([("D = 3, I = 4, lr = 0.1", 3, 4, 0.1), ("D = 4, I = 7, lr = 0.03", 4, 7, 0.03),
-                   ("D = 2, I = 6, lr = 0.15", 2, 6, 0.15)], make)
-
-
 def _heavy_ball_gain(seed):
     """r modes of heavy ball after k steps: a repeated root (positive, negative or both) with
     sqrt(beta) a multiple of 1/8 and lr a power of two, so that its discriminant is exactly 0
@@ -234,6 +221,32 @@ def _heavy_ball_gain(seed):
                    ("6 modes, a repeated negative root", 6, "negative"),
                    ("8 modes, both repeated roots", 8, "both")], make)
 
+def _sgd_covariance_step(seed):  # (issue 21)
+    def make(k, D, I, lr):  # noqa: E741
+        def draw(rng):
+            L = rng.normal(size=(D, D))
+            return (rng.normal(size=(D, I)) / np.sqrt(I), rng.normal(size=I),
+                    rng.normal(size=D), 0.1 * (L @ L.T / D + np.eye(D)), lr)
+
+        return _first_good(seed, k, draw, lambda X, *_: _well_split(X))
+
+    return _cases([("D = 3, I = 4, lr = 0.1", 3, 4, 0.1), ("D = 4, I = 7, lr = 0.03", 4, 7, 0.03),
+                   ("D = 2, I = 6, lr = 0.15", 2, 6, 0.15)], make)
+
+
+def _mode_strength(seed):  # (issue 22)
+    """K modes of a two-layer linear network at T times: s in [0.2, 4], u0 from 1e-4 to 0.5
+    (some modes start above half their value), 2 s t <= 48 so that the plain formula stays in
+    range, and K != T so that a transposed answer shows."""
+    def make(k, T, K):  # noqa: N803
+        rng = _rng(seed, k)
+        s = np.sort(rng.uniform(0.2, 4.0, K))[::-1]
+        u0 = float(10 ** rng.uniform(-4, np.log10(0.5)))
+        return s, u0, np.sort(rng.uniform(0.0, 6.0, T))
+
+    return _cases([("T = 5 times, K = 2 modes", 5, 2), ("T = 3, K = 6", 3, 6),
+                   ("T = 9, K = 1", 9, 1)], make)
+
 
 HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
     "check_loss": _loss,
@@ -245,6 +258,7 @@ HIDDEN: dict[str, Callable[[int], tuple[Case, ...]]] = {
     "check_kernel_predict": _kernel_predict,
     "check_empirical_ntk": _empirical_ntk,
     "check_last_layer": _last_layer,
-    "check_sgd_covariance_step": _sgd_covariance_step,
+    "check_mode_strength": _mode_strength,
     "check_heavy_ball_gain": _heavy_ball_gain,
+    "check_sgd_covariance_step": _sgd_covariance_step,
 }
