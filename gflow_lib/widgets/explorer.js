@@ -424,6 +424,11 @@ var gflowLive = (function () {
 
   function svgEl(tag, attrs, parent) { return el(tag, attrs, parent, true); }
 
+  /* Text and styles that rarely change are written only when they do (a write, even of the
+     same text, would make the browser lay the legends out again at every move). */
+  function setText(node, text) { if (node.textContent !== text) { node.textContent = text; } }
+  function setStyle(node, key, value) { if (node.style[key] !== value) { node.style[key] = value; } }
+
   function linear(d0, d1, r0, r1) {
     var f = function (v) { return r0 + (v - d0) * (r1 - r0) / (d1 - d0); };
     f.invert = function (p) { return d0 + (p - r0) * (d1 - d0) / (r1 - r0); };
@@ -1108,41 +1113,41 @@ var gflowLive = (function () {
       band.setAttribute("d", polyline(upper.concat(lower)) + "Z");
       meanLine.setAttribute("d", polyline(xs.map(function (xv, b) { return [fx(xv), fy(spread.mean[b])]; })));
       var half = 2 * Math.sqrt(spreadAt(s, a, st.t, st.sigma_sq_p, [0.5], [1]).variance[0]);
-      keysP.band.textContent = "± 2 sd over starts N(φ₀, " + fmt(st.sigma_sq_p, 3) + " I)";
+      setText(keysP.band, "± 2 sd over starts N(φ₀, " + fmt(st.sigma_sq_p, 3) + " I)");
       var hb = st.beta > 0 ? "heavy ball" : "descent";
-      keysL.gd.textContent = hb + " φₖ";
-      keysF.gd.textContent = hb + "'s line";
-      keysR.gd.textContent = hb + " at t = k·lr";
+      setText(keysL.gd, hb + " φₖ");
+      setText(keysF.gd, hb + "'s line");
+      setText(keysR.gd, hb + " at t = k·lr");
       [keysL, keysF, keysR].forEach(function (keys) {
-        keys.gd.parentNode.style.display = st.show_descent ? "" : "none";
+        setStyle(keys.gd.parentNode, "display", st.show_descent ? "" : "none");
       });
 
       // numbers
       var lamMax = s.lam[0], lamMin = s.lam[1];
       var reg = regime(st.lr, st.beta, lamMax);
-      numberCells.t.textContent = fmt(st.t, 3);
-      numberCells.loss.textContent = fmt(L, 6);
-      numberCells.limit.textContent = fmt(Linf, 6);
-      numberCells.lam.textContent = fmt(lamMax, 4) + ", " + fmt(lamMin, 4);
-      numberCells.tau.textContent = (lamMax > 0 ? fmt(1 / lamMax, 3) : "∞") + ", " +
-                                    (lamMin > 0 ? fmt(1 / lamMin, 3) : "∞ (λmin = 0)");
+      setText(numberCells.t, fmt(st.t, 3));
+      setText(numberCells.loss, fmt(L, 6));
+      setText(numberCells.limit, fmt(Linf, 6));
+      setText(numberCells.lam, fmt(lamMax, 4) + ", " + fmt(lamMin, 4));
+      setText(numberCells.tau, (lamMax > 0 ? fmt(1 / lamMax, 3) : "∞") + ", " +
+                             (lamMin > 0 ? fmt(1 / lamMin, 3) : "∞ (λmin = 0)"));
       var method = st.beta > 0 ? "heavy ball, β " + fmt(st.beta, 2) + ", " : "";
-      numberCells.gd.textContent = st.show_descent
+      setText(numberCells.gd, st.show_descent
         ? method + K + " steps of lr " + fmt(st.lr, 3) + ": loss " + fmt(gdLoss, 6) + "; " +
           reg.text
-        : "hidden; " + reg.text;
+        : "hidden; " + reg.text);
       var diverging = st.show_descent && reg.diverges;
       [pl, pr].forEach(function (panel) {
-        panel.warn.textContent = diverging ? "⚠ " + (st.beta > 0 ? "heavy ball" : "descent") +
-          " diverges: lr > " + (st.beta > 0 ? "2(1+β)" : "2") + "/λmax" : "";
-        panel.warnBox.style.display = diverging ? "" : "none";
+        setText(panel.warn, !diverging ? "" : "⚠ " + (st.beta > 0 ? "heavy ball" : "descent") +
+          " diverges: lr > " + (st.beta > 0 ? "2(1+β)" : "2") + "/λmax");
+        setStyle(panel.warnBox, "display", diverging ? "" : "none");
       });
       root.classList.toggle("gl-diverged", diverging);
-      numberCells.bandw.textContent = fmt(half, 4);
-      time.out.textContent = "t = " + fmt(st.t, 3);
-      lr.out.textContent = "lr = " + fmt(st.lr, 4);
-      beta.out.textContent = "β = " + fmt(st.beta, 2);
-      prior.out.textContent = "σp² = " + fmt(st.sigma_sq_p, 3);
+      setText(numberCells.bandw, fmt(half, 4));
+      setText(time.out, "t = " + fmt(st.t, 3));
+      setText(lr.out, "lr = " + fmt(st.lr, 4));
+      setText(beta.out, "β = " + fmt(st.beta, 2));
+      setText(prior.out, "σp² = " + fmt(st.sigma_sq_p, 3));
       // thresholds under the learning-rate slider: where the fast mode's roots stop being real
       // and positive, (1 - sqrt(beta))^2 / lambda_max, and where each mode diverges,
       // 2 (1 + beta) / lambda (descent's 1/lambda_max and 2/lambda at beta = 0)
