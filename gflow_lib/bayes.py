@@ -47,13 +47,13 @@ def _finite_or_raise(arrays, X_new, S):
 @_docs.fill
 def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction:
     r"""Mean and variance of predictions at ``X_new`` when
-    :math:`\phi_0 \sim N(\mu_0, \Sigma_0)` is trained by gradient flow for time ``t``.
+    :math:`\phi_0 \sim N(m_0, \Sigma_0)` is trained by gradient flow for time ``t``.
 
     Introduced in the chapter on the Bayesian view over time. With :math:`E = e^{-X X^T t}` and
-    :math:`c = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + c`, so the model
+    :math:`g = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + g`, so the model
     output (no observation noise) has
 
-    .. math:: \text{mean} = X_*^T (E \mu_0 + c), \qquad
+    .. math:: \text{mean} = X_*^T (E m_0 + g), \qquad
         \text{var} = \operatorname{diag}(X_*^T E \Sigma_0 E^T X_*).
 
     Parameters

@@ -14,13 +14,15 @@ features (``n`` of them)                             limit of ``F(x1).T @ F(x2)`
 =================================================  ====================================
 
 Both limits include the ``+ 1`` of the features' row of ones (``bias_var=1.0``). The ReLU
-kernel is the arc-cosine kernel of Cho and Saul (2009) of :math:`u = (x, 1)`, with
-:math:`\theta` the angle between :math:`u` and :math:`u'`:
+kernel is the arc-cosine kernel of Cho and Saul (2009) of the lifted input :math:`\tilde x = (x, 1)`,
+with :math:`\theta` the angle between :math:`\tilde x` and :math:`\tilde x'` and
+:math:`\rho = \cos\theta`:
 
 .. math::
 
-    k_n(u, u') = 2\,\mathbb{E}_{w \sim N(0, I)}\big[\Theta(w^Tu)\Theta(w^Tu')
-    (w^Tu)^n (w^Tu')^n\big] = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta),
+    k_n(\tilde x, \tilde x') = 2\,\mathbb{E}_{w \sim N(0, I)}\big[\Theta(w^T\tilde x)
+    \Theta(w^T\tilde x')(w^T\tilde x)^n (w^T\tilde x')^n\big]
+    = \tfrac{1}{\pi}\lVert \tilde x\rVert^n\lVert \tilde x'\rVert^n J_n(\theta),
 
     J_0 = \pi - \theta, \quad J_1 = \sin\theta + (\pi - \theta)\cos\theta, \quad
     J_2 = 3\sin\theta\cos\theta + (\pi - \theta)(1 + 2\cos^2\theta).
@@ -133,12 +135,12 @@ def kappa0(c):
     r"""The order-0 arc-cosine function: the chance that a random hyperplane through 0
     leaves two vectors on the same side.
 
-    .. math:: \kappa_0(c) = 1 - \frac{\arccos c}{\pi}
+    .. math:: \kappa_0(\rho) = 1 - \frac{\arccos \rho}{\pi}
 
     Parameters
     ----------
     c : array_like
-        Cosines, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+        Cosines :math:`\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
 
     Returns
     -------
@@ -149,15 +151,15 @@ def kappa0(c):
 
 def kappa1(c):
     r"""The order-1 arc-cosine function, the normalised ReLU kernel:
-    :math:`2\,\mathbb{E}[\max(0, w^Tu)\max(0, w^Tu')] = \kappa_1(u^Tu')` for unit vectors.
+    :math:`2\,\mathbb{E}[\max(0, w^Ta)\max(0, w^Tb)] = \kappa_1(a^Tb)` for unit vectors.
 
-    .. math:: \kappa_1(c) = \frac{\sqrt{1 - c^2} + (\pi - \arccos c)\,c}{\pi}, \qquad
+    .. math:: \kappa_1(\rho) = \frac{\sqrt{1 - \rho^2} + (\pi - \arccos \rho)\,\rho}{\pi}, \qquad
         \kappa_1' = \kappa_0
 
     Parameters
     ----------
     c : array_like
-        Cosines, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+        Cosines :math:`\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
 
     Returns
     -------
@@ -168,11 +170,11 @@ def kappa1(c):
 
 @_docs.fill
 def arccos_kernel(x1, x2=None, order=1):
-    r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`u = (x, 1)`.
+    r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`\tilde x = (x, 1)`.
 
     Accurate for nearly equal and nearly opposite inputs; inf only beyond the float range.
 
-    .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert u\rVert^n\lVert u'\rVert^n J_n(\theta)
+    .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert \tilde x\rVert^n\lVert \tilde x'\rVert^n J_n(\theta)
 
     Parameters
     ----------
@@ -180,7 +182,7 @@ def arccos_kernel(x1, x2=None, order=1):
     x2 : array_like, shape (M2,), optional
         Default ``x1``.
     order : {0, 1, 2}
-        0: :math:`\kappa_0(\cos\theta)`; 1: the ReLU kernel; 2: the second moment of its Monte
+        0: :math:`\kappa_0(\rho)`; 1: the ReLU kernel; 2: the second moment of its Monte
         Carlo terms.
 
     Returns
@@ -204,8 +206,8 @@ def relu_kernel(x1, x2=None, bias_var=1.0):
     relu_features(x2, n, seed)`` tends to it as ``n`` grows. The NNGP of a ReLU network with
     unit-variance weights is ``0.5 * relu_kernel(x1, x2, 0.0) + var(bias)``.
 
-    .. math:: k(x, x') = \lVert u\rVert\lVert u'\rVert\,\kappa_1(\cos\theta) + \sigma_b^2,
-        \qquad \cos\theta = \frac{xx' + 1}{\lVert u\rVert\lVert u'\rVert}
+    .. math:: k(x, x') = \lVert \tilde x\rVert\lVert \tilde x'\rVert\,\kappa_1(\rho) + \sigma_b^2,
+        \qquad \rho = \frac{xx' + 1}{\lVert \tilde x\rVert\lVert \tilde x'\rVert}
 
     Parameters
     ----------

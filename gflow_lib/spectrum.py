@@ -144,12 +144,17 @@ class Flow(_Rate):
     index_scale = 1
 
 
+@_docs.fill
 @dataclass(frozen=True)
 class ModifiedFlow(_Rate):
     r"""The flow of the modified loss :math:`L + \tfrac{lr}{4}\lVert\nabla L\rVert^2`, which
     descent with step ``lr`` follows to second order: rate :math:`\lambda(1 + lr\,\lambda/2)`.
 
     Introduced in the chapter on the loss landscape.
+
+    Parameters
+    ----------
+    %(lr)s
     """
 
     lr: float
@@ -160,6 +165,7 @@ class ModifiedFlow(_Rate):
             return lam * (1.0 + 0.5 * self.lr * lam)
 
 
+@_docs.fill
 @dataclass(frozen=True)
 class ExactModifiedFlow(_Rate):
     r"""The gradient flow that gradient descent with step ``lr`` lies on exactly, with rate
@@ -169,8 +175,12 @@ class ExactModifiedFlow(_Rate):
 
     so at :math:`t = k\,lr` it equals :class:`Descent` after ``k`` steps.
 
-    Introduced in the chapter on the loss landscape. Defined for :math:`lr\,\lambda < 1` (a
-    ``ValueError`` names ``lr`` otherwise).
+    Introduced in the chapter on the loss landscape.
+
+    Parameters
+    ----------
+    %(lr)s
+        Below :math:`1/\lambda_{\max}` (else a ``ValueError`` names ``lr``).
     """
 
     lr: float
