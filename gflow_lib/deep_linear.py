@@ -1,5 +1,5 @@
 r"""Two-layer linear networks in closed form (Saxe, McClelland & Ganguli 2014), and the kernel
-of a ReLU network leaving the lazy regime; introduced in the chapter on deep linear networks.
+of a ReLU network leaving the lazy regime. Introduced in the chapter on deep linear networks.
 
 Loss :math:`\tfrac12\lVert\Sigma_{yx} - W_2W_1\rVert_F^2` (whitened inputs), balanced start
 :math:`W_1 = O\sqrt{u_0}V^T`, :math:`W_2 = U\sqrt{u_0}O^T` in the SVD basis of
@@ -47,7 +47,7 @@ def _strength(s, u0, t):
 
 @_docs.fill
 def deep_linear_strength(s, u0, t) -> np.ndarray:
-    r"""The strength of each mode over time; introduced in the chapter on deep linear networks.
+    r"""The strength of each mode over time. Introduced in the chapter on deep linear networks.
 
     .. math:: u(t) = \frac{s e^{2st}}{e^{2st} - 1 + s/u_0}
         = \Big(\frac{e^{-2st}}{u_0} + \frac{1 - e^{-2st}}{s}\Big)^{-1}
@@ -75,7 +75,7 @@ def deep_linear_strength(s, u0, t) -> np.ndarray:
 
 @_docs.fill
 def deep_linear_half_times(s, u0) -> np.ndarray:
-    r"""When each mode reaches half its singular value; introduced in the chapter on deep
+    r"""When each mode reaches half its singular value. Introduced in the chapter on deep
     linear networks. :class:`UndefinedHalfTimeError` where u0 >= s/2 (no such time after 0).
 
     .. math:: \tau = \frac{\ln(s/u_0 - 1)}{2s}
@@ -128,8 +128,8 @@ def _svd(Sigma_yx):
 
 @_docs.fill
 def deep_linear_product(Sigma_yx, u0, t) -> np.ndarray:
-    r"""The product :math:`W_2W_1` at times t, in closed form (:func:`deep_linear_strength`);
-    introduced in the chapter on deep linear networks.
+    r"""The product :math:`W_2W_1` at times t, in closed form (:func:`deep_linear_strength`).
+    Introduced in the chapter on deep linear networks.
 
     .. math:: W_2W_1(t) = U\,\mathrm{diag}(u(t))\,V^T
 

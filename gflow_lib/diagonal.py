@@ -43,8 +43,8 @@ def _beta_and_weight(z, log_a2):
 
 @_docs.fill
 def diagonal_dual_step(X, y, alpha, nu) -> np.ndarray:
-    r"""One undamped Newton step on the dual (introduced in the chapter on deep linear
-    networks, its coding exercise): with
+    r"""One undamped Newton step on the dual. Introduced in the chapter on deep linear
+    networks (its coding exercise). With
     :math:`z = X\nu`, :math:`\beta = 2\alpha^2\sinh z`, :math:`H = X^T\mathrm{diag}(2\alpha^2
     \cosh z)X`, it returns :math:`\nu - H^{-1}(X^T\beta - y)`.
 
@@ -85,7 +85,7 @@ def _interpolant_l2(X, y):
 def diagonal_network_limit(X, y, alpha, max_iter=500) -> np.ndarray:
     r"""The interpolant the diagonal network's flow converges to, exactly: damped Newton on the
     convex dual, in logarithms and by continuation in :math:`\ln(1/\alpha^2)`, so that any
-    representable answer is reached; introduced in the chapter on deep linear networks.
+    representable answer is reached. Introduced in the chapter on deep linear networks.
 
     .. math:: \min_\nu \sum_d 2\alpha^2\cosh((X\nu)_d) - y^T\nu,
         \qquad \beta = 2\alpha^2\sinh(X\nu)
