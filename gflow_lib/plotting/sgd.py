@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import _docs
 from .style import COLORS, OKABE_ITO, new_axes
@@ -72,18 +73,19 @@ def plot_sgd_spread(mean, cov, runs, marks, axes=None):
                 label="exact 2 sd ellipses" if j == 0 else None)
     ax.set_xlabel(r"intercept $\phi[1]$")
     ax.set_ylabel(r"slope $\phi[0]$")
+    ax.xaxis.set_major_locator(MaxNLocator(3))
     _legend_below(ax, 1)
     ax = axes[1]
     k = np.arange(mean.shape[0])
     sd_mc = runs.std(axis=0, ddof=1)
     for d, name in ((0, "slope"), (1, "intercept")):
         c = COLORS[name]
-        ax.plot(k, np.sqrt(cov[:, d, d]), "-", color=c, lw=2, label=f"{name}, exact")
-        ax.plot(k[::2], sd_mc[::2, d], "o", color=c, ms=4, mfc="none",
-                label=f"{name}, Monte Carlo")
+        ax.plot(k, np.sqrt(cov[:, d, d]), "-", color=c, lw=2, label=name)
+        ax.plot(k[::2], sd_mc[::2, d], "o", color=c, ms=4, mfc="none", label="Monte Carlo")
     ax.set_xlabel("step k")
     ax.set_ylabel("standard deviation")
     _legend_below(ax, 2)
+    ax.get_legend().set(title="exact (lines)")
     return axes
 
 
