@@ -265,6 +265,9 @@ def test_polyak_button_sets_the_optimal_step_and_momentum(chrome, page):
     gd = chrome.execute_script(
         "return document.querySelector('[data-gflow=\"gd\"]').textContent;")
     assert "= (1+√β)²: a repeated root, converges at rate √β = 0.66" in gd, gd
+    heard = chrome.execute_script(
+        "return document.querySelector('.gflow-live .gl-sr').textContent;")
+    assert heard.startswith("Learning rate 0.7495, momentum 0.44:") and "repeated" in heard
 
 
 # ---------------------------------------------------------------- touch, widths, legends

@@ -1188,6 +1188,13 @@ var gflowLive = (function () {
         fmt(last.params[0]) + ", intercept " + fmt(last.params[1]) + ".";
     }
 
+    /* What a screen reader hears after the step or the momentum changed: the regime. */
+    function announceSteps() {
+      if (!last) { return; }
+      live.textContent = "Learning rate " + fmt(last.lr, 4) + ", momentum " + fmt(last.beta, 2) +
+        ": " + regime(last.lr, last.beta, last.eigenvalues[0]).text + ".";
+    }
+
     // ---- dragging and keys
     var drag = null;
     function toView(svg, evt) {
@@ -1294,13 +1301,13 @@ var gflowLive = (function () {
       update();
       save(false);
     });
-    lr.input.addEventListener("change", function () { save(true); });
+    lr.input.addEventListener("change", function () { save(true); announceSteps(); });
     beta.input.addEventListener("input", function () {
       st.beta = +beta.input.value / BETA_STEPS;
       update();
       save(false);
     });
-    beta.input.addEventListener("change", function () { save(true); announce(); });
+    beta.input.addEventListener("change", function () { save(true); announceSteps(); });
     polyak.addEventListener("click", function () {
       var lam = solve(xy().X, xy().y).lam.filter(function (l) { return l > 0; });
       if (!lam.length) { return; }
@@ -1311,7 +1318,7 @@ var gflowLive = (function () {
       syncControls();
       update();
       save(true);
-      announce();
+      announceSteps();
     });
     prior.input.addEventListener("input", function () {
       st.sigma_sq_p = +logVal(+prior.input.value, VAR_MIN, VAR_MAX).toPrecision(4);
