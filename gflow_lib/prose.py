@@ -18,8 +18,23 @@ _NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 
 def glue(name, value, fmt=""):
-    """Show ``value`` (a real number or a str, written ``format(value, fmt)``, e.g.
-    ``fmt=".4f"``) under ``name`` (letters, digits, ``_``, ``-``), the key the text uses."""
+    """Show ``value`` under ``name`` for the chapter's text to paste.
+
+    Introduced in the chapter on data; every chapter uses it.
+
+    Parameters
+    ----------
+    name : str
+        The key the text uses (letters, digits, ``_``, ``-``), unique in the book.
+    value : real number or str
+        Written as ``format(value, fmt)``.
+    fmt : str
+        A format spec such as ``".4f"``.
+
+    Returns
+    -------
+    None
+    """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"name must be a word such as 'gap_max' (letters, digits, _ or -); "
                          f"got {name!r}")

@@ -139,11 +139,17 @@ RETIRED = {
     r"\lambda_{\text{ridge}}": r"\mu (the ridge penalty; lambda is for eigenvalues)",
     r"\phi_1": r"\phi[1] (a subscript of phi is a time)",
     r"L_\infty": r"L_{\min}",
+    # issue 18: one symbol, one meaning
+    r"\lambda \approx 1/t": r"\mu \approx 1/t (the penalty is mu)",
+    r"u = (x, 1)": r"\tilde x = (x, 1) (u_k are eigenvectors)",
+    r"\kappa_1(c)": r"\kappa_1(\rho) (c_k are eigen-coordinates)",
+    r"\kappa_0(c)": r"\kappa_0(\rho) (c_k are eigen-coordinates)",
+    r"\bar v": r"\overline{\operatorname{Var}}",
 }
 
 
-@pytest.mark.parametrize("path", [*SOURCES, BOOK / "notation.md"],
-                         ids=[*_ids(SOURCES), "notation"])
+@pytest.mark.parametrize("path", [*SOURCES, BOOK / "notation.md", BOOK / "instructors.md"],
+                         ids=[*_ids(SOURCES), "notation", "instructors"])
 def test_retired_symbols_are_not_used(path):
     text = _all_text(path) if path.parent.name == "md" else path.read_text()
     found = [f"{tex} -> write {instead}" for tex, instead in RETIRED.items()
@@ -283,3 +289,10 @@ def test_every_citation_label_is_unambiguous():
     prince = sorted(v for k, v in found.items() if k.startswith("prince2024"))
     assert prince == [f"Prince, 2024{c}" for c in "abcdefg"[:len(prince)]], prince
 
+
+def test_the_book_uses_the_unambiguous_style():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    sphinx = config["sphinx"]
+    assert sphinx["local_extensions"].get("sphinx_bib") == "tools"
+    assert sphinx["config"]["bibtex_default_style"] == "gflow"
+    assert sphinx["config"]["bibtex_reference_style"] == "label"
