@@ -157,6 +157,7 @@ class _Range(NamedTuple):
 
     Xr: np.ndarray
     A: np.ndarray
+    lam: np.ndarray
     V: np.ndarray
     rs: np.ndarray
     e: int
@@ -179,7 +180,8 @@ def _range(X, y=None):
     V = np.asarray(spec.range_basis)
     e = int(np.frexp(np.max(np.abs(X)))[1])  # X = 2**e Xs, |Xs| < 1: products stay finite
     Xr = V.T @ np.ldexp(X, -e)
-    return _Range(Xr, Xr @ Xr.T, V, np.ldexp(X.T @ spec.solution - y, -e), e)
+    lam = np.ldexp(np.asarray(spec.lam), -2 * e)  # A's eigenvalues, V its eigenvectors
+    return _Range(Xr, Xr @ Xr.T, lam, V, np.ldexp(X.T @ spec.solution - y, -e), e)
 
 
 def _kron_parts(Xr):
@@ -299,9 +301,8 @@ def sgd_ou_covariance(X, y, lr, batch_size=1, replace=True):
     ndarray, shape (D, D)
     """
     rg, lr, eta = _stationary_setup(X, y, lr, batch_size, replace)
-    lam, W = np.linalg.eigh(rg.A)
-    S = lr * (W.T @ _noise_at_solution(rg, eta) @ W) / np.add.outer(lam, lam)
-    S = rg.V @ (W @ S @ W.T) @ rg.V.T
+    S = lr * _noise_at_solution(rg, eta) / np.add.outer(rg.lam, rg.lam)  # V: A's eigenbasis
+    S = rg.V @ S @ rg.V.T
     return 0.5 * (S + S.T)
 
 

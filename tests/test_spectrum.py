@@ -187,10 +187,26 @@ def test_decompositions_only_in_the_spectrum_module():
     for path, src in _sources().items():
         if path.name == "spectrum.py" or "checks" in path.parts or path.name == "_validation.py":
             continue
-        for node in ast.walk(ast.parse(src)):
-            if isinstance(node, ast.Attribute) and node.attr in names:
+        tree = ast.parse(src)
+        exempt = _exempt_lines(tree, OPERATOR_SOLVES.get(str(path.relative_to(LIB)), ()))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in names \
+                    and node.lineno not in exempt:
                 offenders.append(f"{path.relative_to(LIB)}:{node.lineno} {node.attr}")
     assert not offenders, offenders
+
+
+#: Functions that solve with or decompose an operator that is not a spectrum of the data: SGD's
+#: second-moment map on r x r matrices (r^2 x r^2), whose fixed point is the stationary
+#: covariance (a linear solve) and whose stable steps end at a generalized eigenvalue; the
+#: data's own eigenbasis comes from Spectrum (issue 21).
+OPERATOR_SOLVES = {"sgd.py": ("sgd_stationary_covariance", "sgd_stability_threshold")}
+
+
+def _exempt_lines(tree, functions):
+    """The line numbers of the named top-level functions."""
+    return {n for node in tree.body if isinstance(node, ast.FunctionDef)
+            and node.name in functions for n in range(node.lineno, node.end_lineno + 1)}
 
 
 def test_no_private_name_is_imported_across_modules():
