@@ -1005,11 +1005,18 @@ def _covered(fig):
 
 
 def _collisions(fig):
-    """Pairs of texts that overlap (more than a pixel each way)."""
+    """Pairs of texts that overlap, or touch side by side on one line (closer than 3 px)."""
     renderer = fig.canvas.get_renderer()
-    boxes = [(t.get_text(), t.get_window_extent(renderer).padded(-1.0)) for t in _texts(fig)]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _texts(fig)]
+
+    def clash(p, q):
+        if p.padded(-1.0).overlaps(q.padded(-1.0)):
+            return True
+        shared = min(p.y1, q.y1) - max(p.y0, q.y0)  # same line: most of the height shared
+        return shared >= 0.5 * min(p.height, q.height) and p.padded(1.5).overlaps(q.padded(1.5))
+
     return [f"{a!r} overlaps {b!r}" for i, (a, p) in enumerate(boxes)
-            for b, q in boxes[i + 1:] if p.overlaps(q)]
+            for b, q in boxes[i + 1:] if clash(p, q)]
 
 
 def _columns(fig):
@@ -1111,7 +1118,8 @@ def _screen_figures():
             ["flow", "ridge"])), True),
         "kernel_gap": (lambda: f(gp.plot_kernel_gap([gap, gap], ["ReLU", "Fourier"])), True),
         "network_functions": (lambda: gp.plot_network_functions(
-            x, [np.outer([1, -1, 0.5], x)] * 3, ["D = 10", "D = 100", "D = 10000"],
+            3 * x - 1.5, [np.outer([1, -1, 0.5], x)] * 3,  # on [-3, 3] (fig-ntk-functions)
+            ["D = 10", "D = 100", "D = 10000"],
             data=(xs, ys), ylim=(-3.5, 3.5)), False),
         "kernel_maps": (lambda: gp.plot_kernel_maps(
             x, [np.outer(x, x) + 2, np.outer(x, x) + 1], ["NTK", "NNGP"]), False),

@@ -194,6 +194,7 @@ def panel_grid(n, panel_size=(3.0, 2.4), extra_height=0.0, **kw):
     height = panel_size[1] * width / (panel_size[0] * ncols)
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
                              figsize=(width, height * nrows + extra_height), **kw)
+    fig.get_layout_engine().set(wspace=0.08)  # room between the end tick labels of neighbours
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes.flat[:n]
