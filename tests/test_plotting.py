@@ -1124,8 +1124,9 @@ def _screen_figures():
         "kernel_maps": (lambda: gp.plot_kernel_maps(
             x, [np.outer(x, x) + 2, np.outer(x, x) + 1], ["NTK", "NNGP"]), False),
         "width_scaling": (lambda: f(gp.plot_width_scaling(
-            np.array([10.0, 100, 1000]), [np.array([1, 0.3, 0.1]), np.array([0.5, 0.2, 0.05]),
-                                          np.array([0.8, 0.2, 0.06])], ["a", "b", "c"])), True),
+            np.array([10.0, 100, 1000]), [np.array([1, 0.3, 0.1]) * s for s in (1, 0.5, 0.8, 0.3,
+                                                                              0.2)],
+            list("abcde"))), True),  # five series, as fig-ntk-lazy-scaling
         "network_vs_linear": (lambda: f(gp.plot_network_vs_linear(
             x, np.outer([1.0, 0.5, 0.2], np.sin(x)), np.outer([1.0, 0.5, 0.2], np.sin(x)),
             np.array([0.0, 2.0, 10.0]), data=(xs, ys), ylim=(-1, 1))), False),
