@@ -209,7 +209,9 @@ def deep_linear_simulate(Sigma_yx, u0, t, hidden=None, seed=0, W1_0=None, W2_0=N
     -------
     DeepLinearRun
     """
-    U, s, Vt = _svd(Sigma_yx)
+    S = v.correlation_matrix(Sigma_yx)
+    v.size_limit(min(S.shape) * sum(S.shape), "the number of weights", MAX_WEIGHTS)
+    U, s, Vt = _svd(S)
     S = U * s @ Vt
     N_out, N_in = S.shape
     r = s.size
