@@ -91,5 +91,6 @@ def test_hidden_problems_pass_a_correct_answer_and_fail_each_mistake(seed):
     visible = {tuple(np.shape(a) for a in c.make()) for c in MODE_STRENGTH.cases}
     assert not visible & {tuple(np.shape(a) for a in c.make()) for c in cases}
     assert run_check(MODE_STRENGTH, by_hand, cases).passed
-    for mistake in MODE_STRENGTH.mistakes:
-        assert not run_check(MODE_STRENGTH, mistake.answer, cases).passed, mistake.name
+    for mistake in MODE_STRENGTH.mistakes:  # each told apart by the hidden problems alone
+        result = run_check(MODE_STRENGTH, mistake.answer, cases)
+        assert not result.passed and result.mistake == mistake.name, (mistake.name, result)
