@@ -42,10 +42,14 @@ __all__ = [
 
 # -------------------------------------------------------------------------- parameters
 class ShallowParams(NamedTuple):
-    """Parameters of the shallow network (read-only arrays): ``W`` (D, 2), ``v`` (D,),
-    ``beta`` (); a batch of N networks adds a leading axis N to each.
+    """Parameters of the shallow network (read-only when the library makes them).
 
     Introduced in the chapter on wide networks.
+
+    Parameters
+    ----------
+    W, v, beta : ndarray, shapes (D, 2), (D,) and ()
+        A batch of N networks adds a leading axis N to each.
 
     Attributes
     ----------
