@@ -65,6 +65,15 @@ chromium:
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+# The whole book as one PDF, _build/pdf/book.pdf (tools/pdf.py): the book built as a single
+# HTML page (same sources and extensions, warnings fail), printed by headless Chromium, then
+# read back (every chapter title, figure, equation number, exercise and reference must be in
+# it, and its cross-references must be links inside it). When _build/html exists the PDF is
+# also copied there as gradient-flow.pdf, which every page's footer links to. A few minutes.
+.PHONY: pdf
+pdf: $(STAMP) assets $(NODE_STAMP) chromium
+	$(BIN)/python -m tools.pdf
+
 # Regenerate every chapter notebook from its MyST source and execute it in order.
 notebooks: $(STAMP)
 	$(BIN)/python -m tools.notebooks

@@ -137,3 +137,17 @@ def test_every_page_has_an_issue_button_naming_it(built_book):
         assert f"{url.scheme}://{url.netloc}{url.path}" == f"{repo}/issues/new", hrefs[0]
         title = parse_qs(url.query)["title"][0]
         assert f"book/{page.name}" in title, f"{page.name}: the issue title {title!r}"
+
+
+def test_the_footer_links_the_pdf_relative_to_each_page(tmp_path):
+    """``{pdf}`` in the footer becomes a link to gradient-flow.pdf at the site's top, from
+    pages at the top and in book/ (make pdf puts the PDF there)."""
+    footer = '<footer><a href="{pdf}">The whole book as a PDF</a></footer>'
+    (tmp_path / "book").mkdir()
+    (tmp_path / "index.html").write_text(footer)
+    (tmp_path / "book" / "a.html").write_text(footer)
+    ext.lighter_pages(_app(tmp_path), None)
+    assert f'href="{ext.PDF_NAME}"' in (tmp_path / "index.html").read_text()
+    assert f'href="../{ext.PDF_NAME}"' in (tmp_path / "book" / "a.html").read_text()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert 'href="{pdf}"' in config["html"]["extra_footer"]

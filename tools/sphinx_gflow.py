@@ -31,10 +31,12 @@
    bibliography's entries get the role ``listitem`` their list requires (docutils writes the
    deprecated ``doc-biblioentry``); and a page without a meta description gets one, from its
    first paragraph.
-5. The version and the date in the footer: ``{version}`` and ``{date}`` in ``html.extra_footer``
-   of ``_config.yml`` become ``gflow_lib.__version__`` (read from the source next to the book)
-   and the build's date, from ``SOURCE_DATE_EPOCH`` when it is set, else the date of the last
-   commit, so that building one commit twice gives the same pages. Sphinx's ``version``,
+5. The version, the date and the PDF in the footer: ``{version}`` and ``{date}`` in
+   ``html.extra_footer`` of ``_config.yml`` become ``gflow_lib.__version__`` (read from the
+   source next to the book) and the build's date, from ``SOURCE_DATE_EPOCH`` when it is set,
+   else the date of the last commit, so that building one commit twice gives the same pages;
+   ``{pdf}`` becomes a link, relative to each page, to ``gradient-flow.pdf`` at the site's
+   top (``make pdf`` puts the book's PDF there, tools/pdf.py). Sphinx's ``version``,
    ``release`` and ``today`` get the same values (a LaTeX title page shows them).
 6. Working sidebar buttons: ``book/site/gflow-nav.js`` passes clicks on the hamburger and
    "Contents" buttons that a reader sees to the theme's first, hidden, copies, the only ones
@@ -216,15 +218,18 @@ SEARCH_FIELD_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[
 #: An icon inside the theme's colour-mode button, which has its own aria-label.
 THEME_SWITCH_ICON = re.compile(r'<i class="(theme-switch [^"]*)"')
 DESCRIPTION_LENGTH = 160
+#: The book as one PDF, at the site's top folder (tools/pdf.py, make pdf).
+PDF_NAME = "gradient-flow.pdf"
 
 
 def lighter_pages(app, exception):
     """Rewrite the built pages: no Font Awesome script, no search scripts outside the search
     page, icons hidden from screen readers in the labelled colour-mode button, bibliography
-    entries as list items."""
+    entries as list items, the footer's link to the PDF made relative to the page."""
     if exception is not None or app.builder.format != "html":
         return
-    for page in Path(app.outdir).rglob("*.html"):
+    outdir = Path(app.outdir)
+    for page in outdir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         new = FONTAWESOME_JS.sub("", text)
         if page.name != "search.html" and "search_as_you_type = true" not in new:
@@ -234,6 +239,9 @@ def lighter_pages(app, exception):
         # name is now that text, which it shows.
         new = SEARCH_FIELD_LABEL.sub(r"\1", new)
         new = new.replace('role="doc-biblioentry"', 'role="listitem"')
+        # The footer's link to the PDF (make pdf copies it to the site's top folder).
+        pdf = posixpath.relpath(PDF_NAME, page.parent.relative_to(outdir).as_posix() or ".")
+        new = new.replace('href="{pdf}"', f'href="{pdf}"')
         if new != text:
             page.write_text(new, encoding="utf-8")
 
