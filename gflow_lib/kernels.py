@@ -14,9 +14,9 @@ features (``n`` of them)                             limit of ``F(x1).T @ F(x2)`
 =================================================  ====================================
 
 Both limits include the ``+ 1`` of the features' row of ones (``bias_var=1.0``). The ReLU
-kernel is the arc-cosine kernel of Cho and Saul (2009) of the lifted input :math:`\tilde x = (x, 1)`,
-with :math:`\theta` the angle between :math:`\tilde x` and :math:`\tilde x'` and
-:math:`\rho = \cos\theta`:
+kernel is the arc-cosine kernel of Cho and Saul (2009) of the lifted input
+:math:`\tilde x = (x, 1)`, with :math:`\theta` the angle between :math:`\tilde x` and
+:math:`\tilde x'` and :math:`\rho = \cos\theta`:
 
 .. math::
 
