@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .. import _docs
-from .style import COLORS, OKABE_ITO, new_axes
+from .style import COLORS, FIG_WIDTH, OKABE_ITO, WIDE_WIDTH, legend_below, new_axes
 
 __all__ = ["plot_crowd_shapes", "plot_crowd_size", "plot_rr_errors", "plot_sgd_spread",
            "plot_sgd_thresholds"]
@@ -34,14 +34,10 @@ def _ellipse(cov, center, n_sd=2.0, n=200):
     return intercept, slope
 
 
-def _legend_below(ax, ncol=2):
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=ncol, frameon=False)
-
-
 def _pair(axes):
     if axes is not None:
         return axes
-    _, axes = plt.subplots(1, 2, figsize=(6.2, 3.6), layout="constrained")
+    _, axes = plt.subplots(1, 2, figsize=(WIDE_WIDTH, 3.6), layout="constrained")
     return axes
 
 
@@ -74,7 +70,7 @@ def plot_sgd_spread(mean, cov, runs, marks, axes=None):
     ax.set_xlabel(r"intercept $\phi[1]$")
     ax.set_ylabel(r"slope $\phi[0]$")
     ax.xaxis.set_major_locator(MaxNLocator(3))
-    _legend_below(ax, 1)
+    legend_below(ax, 1)
     ax = axes[1]
     k = np.arange(mean.shape[0])
     sd_mc = runs.std(axis=0, ddof=1)
@@ -84,7 +80,7 @@ def plot_sgd_spread(mean, cov, runs, marks, axes=None):
         ax.plot(k[::2], sd_mc[::2, d], "o", color=c, ms=4, mfc="none", label="Monte Carlo")
     ax.set_xlabel("step k")
     ax.set_ylabel("standard deviation")
-    _legend_below(ax, 2)
+    legend_below(ax, 2)
     ax.get_legend().set(title="exact (lines)")
     return axes
 
@@ -102,7 +98,7 @@ def plot_sgd_thresholds(batch_sizes, with_replacement, distinct, descent, ax=Non
 
     %(returns_ax)s
     """
-    ax = new_axes(ax, figsize=(5.2, 3.6))
+    ax = new_axes(ax, figsize=(FIG_WIDTH, 3.6))
     B = np.asarray(batch_sizes, dtype=float)
     ax.axhline(descent, color=OKABE_ITO["black"], lw=1.2, ls="--",
                label=r"descent, $2/\lambda_{\max}$")
@@ -111,7 +107,7 @@ def plot_sgd_thresholds(batch_sizes, with_replacement, distinct, descent, ax=Non
     ax.set_xscale("log", base=2)
     ax.set_xlabel("batch size B")
     ax.set_ylabel(r"largest stable step $\mathrm{lr}_{ms}$")
-    _legend_below(ax, 2)
+    legend_below(ax, 2)
     return ax
 
 
@@ -128,7 +124,7 @@ def plot_crowd_shapes(covs, center, ax=None):
 
     %(returns_ax)s
     """
-    ax = new_axes(ax, figsize=(5.2, 4.4))
+    ax = new_axes(ax, figsize=(FIG_WIDTH, 4.4))
     center = np.asarray(center, dtype=float)
     for j, (label, C) in enumerate(covs.items()):
         C = np.asarray(C, dtype=float)
@@ -138,7 +134,7 @@ def plot_crowd_shapes(covs, center, ax=None):
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(r"intercept $\phi[1]$")
     ax.set_ylabel(r"slope $\phi[0]$")
-    _legend_below(ax, 1)
+    legend_below(ax, 1)
     return ax
 
 
@@ -155,14 +151,14 @@ def plot_crowd_size(lrs, exact, approx, threshold, ax=None):
 
     %(returns_ax)s
     """
-    ax = new_axes(ax, figsize=(5.2, 4.4))
+    ax = new_axes(ax, figsize=(FIG_WIDTH, 4.4))
     ax.loglog(lrs, exact, "-", color=COLORS["descent"], lw=2, label="exact")
     ax.loglog(lrs, approx, "--", color=COLORS["flow"], lw=2, label="Lyapunov (small lr)")
     ax.axvline(threshold, color=OKABE_ITO["black"], lw=1, ls=":",
                label=r"$\mathrm{lr}_{ms}$")
     ax.set_xlabel("learning rate lr")
     ax.set_ylabel(r"total variance $\mathrm{tr}\,\Sigma_\infty$")
-    _legend_below(ax, 2)
+    legend_below(ax, 2)
     return ax
 
 
@@ -179,12 +175,12 @@ def plot_rr_errors(lrs, errors, ax=None):
 
     %(returns_ax)s
     """
-    ax = new_axes(ax, figsize=(5.2, 3.8))
+    ax = new_axes(ax, figsize=(FIG_WIDTH, 3.8))
     markers = ["o", "s", "^", "D"]
     for j, (label, e) in enumerate(errors.items()):
         ax.loglog(lrs, e, _DASHES[j % 4], marker=markers[j % 4], color=_SHAPES[j % 4],
                   label=label)
     ax.set_xlabel("learning rate lr")
     ax.set_ylabel("distance after one epoch")
-    _legend_below(ax, 1)
+    legend_below(ax, 1)
     return ax
