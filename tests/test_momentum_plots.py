@@ -94,3 +94,78 @@ def test_curves_take_their_own_points_and_a_log_axis():
     assert all(t.get_fontsize() >= 10.5 for t in ax.get_legend().get_texts())
     with pytest.raises(ValueError, match=r"curve 'a' has shape \(3,\); expected \(11,\)"):
         plot_curves(x, [("a", x[:3])])
+
+
+# ------------------------------------------------- the chapter's figures on every screen
+def _chapter_figures():
+    """Each figure of the chapter drawn as the chapter draws it (fewer points)."""
+    k = np.arange(31)
+    paths = {name: S.path(f, PHI0).params(k) for name, f in
+             [("descent", Descent(0.52)), ("heavy ball", HeavyBall(0.75, 0.44)),
+              ("too much momentum", HeavyBall(0.75, 0.9)), ("Nesterov", HeavyBall(0.27, 0.5))]}
+
+    def region():
+        lrs, betas = np.geomspace(0.01, 30, 60), np.linspace(0, 0.99, 40)
+        rate = heavy_ball_rate(S, lrs[None, :], betas[:, None])
+        return plot_stability_region(lrs, betas, rate, S.lam, optimum=(0.75, 0.44)).figure
+
+    def two_maps():
+        fig, axes = plt.subplots(1, 2, figsize=(6.2, 4.2), sharey=True, layout="constrained")
+        for ax, names in zip(axes, [["descent", "heavy ball"],
+                                    ["too much momentum", "Nesterov"]], strict=True):
+            plot_method_paths(SURFACE, [(n, paths[n]) for n in names], ax=ax)
+        axes[1].set_ylabel("")
+        return fig
+
+    def decay():
+        c = {n: np.abs(S.coords(p) - S.solution_coords) for n, p in paths.items()}
+        return plot_mode_decay(k, list(c.items()))[0].figure
+
+    def curves():
+        t = np.linspace(0, 30, 61)
+        return plot_curves(t, [("gradient flow", np.exp(-t / 5), "--"),
+                               ("under-damped", np.cos(t) * np.exp(-t / 9), "-"),
+                               ("critical", np.exp(-t / 3), "-"),
+                               ("over-damped", np.exp(-t / 12), "-")],
+                           xlabel="time t", ylabel="slow mode's $p(t)$").figure
+
+    def one_map():
+        return plot_method_paths(SURFACE, [("flow", paths["descent"]),
+                                           ("Newton", paths["heavy ball"])],
+                                 marks=[("minimum norm", (0.6, -0.2), "o")]).figure
+
+    return {"region": region, "two_maps": two_maps, "decay": decay, "curves": curves,
+            "one_map": one_map}
+
+
+@pytest.mark.parametrize("name", list(_chapter_figures()))
+def test_chapter_figure_reads_on_a_phone_and_a_desktop(name):
+    """The book's screen checks (tests/test_plotting.py): at most two panel columns, no wider
+    than the desktop column, text large enough at 1280 and 390 px, no legend over a panel,
+    no colliding texts, and distinct method colours."""
+    from matplotlib.colors import to_hex
+    from test_plotting import (
+        COLUMN_PX,
+        _collisions,
+        _columns,
+        _covered,
+        _natural_px,
+        _small_text,
+        _too_close,
+    )
+
+    from gflow_lib.plotting import apply_style
+
+    apply_style()
+    fig = _chapter_figures()[name]()
+    natural = _natural_px(fig)
+    problems = _small_text(fig, natural) + _covered(fig) + _collisions(fig)
+    if _columns(fig) > 2:
+        problems.append(f"{_columns(fig)} columns of panels")
+    if natural > COLUMN_PX[1280]:
+        problems.append(f"{natural:.0f} px wide, scaled down on a desktop")
+    for ax in fig.axes:
+        shown = [ln.get_color() for ln in ax.get_lines()
+                 if not ln.get_label().startswith("_") and to_hex(ln.get_color()) != "#ffffff"]
+        problems += _too_close(shown) if len(set(shown)) > 1 else []
+    assert problems == [], f"{name}: " + "; ".join(problems[:6])
