@@ -80,7 +80,7 @@ def test_every_problem_has_an_exact_repeated_root_and_a_complex_pair():
     hidden = [c.make() for seed in range(30) for c in HIDDEN[NAME](seed)]
     assert all(5 <= k <= 19 for *_, k in hidden)  # where every mistake still shows
     visible = [c.make() for c in HEAVY_BALL_GAIN.cases[1:]]  # the first is the book's data
-    for lam, lr, beta, k in visible + hidden:
+    for lam, lr, beta, _k in visible + hidden:
         for dtype in (np.float64, np.float32):
             lm, lrd, bd = lam.astype(dtype), dtype(lr), dtype(beta)
             s = 1 + bd - lrd * lm
