@@ -138,6 +138,7 @@ def _chapter_figures():
             "one_map": one_map}
 
 
+@pytest.mark.slow  # up to 5 s a figure: the colour and collision checks
 @pytest.mark.parametrize("name", list(_chapter_figures()))
 def test_chapter_figure_reads_on_a_phone_and_a_desktop(name):
     """The book's screen checks (tests/test_plotting.py): at most two panel columns, no wider
