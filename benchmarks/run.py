@@ -1,5 +1,5 @@
-"""Benchmarks P1, P2, K1, N1 and E1 (``make bench``). Every figure is a ratio measured within
-one run.
+"""Benchmarks P1, P2, K1, N1, E1 and W1 (``make bench``). Every figure is a ratio measured within
+one run, but E1's and W1's.
 
 P1  The seed notebook's workload (parameters, outputs and loss at t = 0, 0.01, ..., 19.99;
     predictive mean and variance at 100 inputs at the same times) through gflow_lib versus a
@@ -19,6 +19,10 @@ N1  Wide networks at D = 100,000 hidden units: ``empirical_ntk`` at 20 inputs ve
 E1  The live explorer (``gflow_lib.widgets``): one drag move to a redrawn frame in headless
     Chromium, timed in the page with ``performance.now()`` (``benchmarks/explorer.py``).
     Target: at most 16 ms (script and layout, 95th percentile; a time, not a ratio).
+W1  Every page of the built book (``_build/html``, from ``make book``) in Lighthouse's mobile
+    simulation: performance >= 0.90, accessibility 1.00, at most 600 KB downloaded without
+    figures and 1.5 MB with (``benchmarks/pages.py``; numbers per page in
+    ``_build/bench/pages.json``).
 
 Times are the minimum over repeats (the least disturbed run). Memory is measured in a fresh
 subprocess: tracemalloc's peak of NumPy allocations and the growth of the peak resident set.
@@ -276,6 +280,20 @@ def table(rows):
     return "\n".join(lines)
 
 
+def _pages():
+    """W1: Lighthouse on every built page (benchmarks/pages.py); a FAIL when there is no
+    built book to measure."""
+    from . import pages
+
+    try:
+        rows = pages.measure()
+    except SystemExit as exc:
+        return [(f"W1 pages measured ({exc})", False)]
+    pages.OUT.parent.mkdir(parents=True, exist_ok=True)
+    pages.OUT.write_text(json.dumps(rows, indent=1))
+    return pages.verdicts(rows)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
@@ -296,6 +314,7 @@ def main(argv=None):
             ("E1 explorer drag update, script + layout p95 <= 16 ms",
              rows[-1]["layout_p95_ms"] <= 16.0),
         ]
+        verdicts += _pages()
         for name, ok in verdicts:
             print(f"{'PASS' if ok else 'FAIL'}  {name}")
         return 0 if all(ok for _, ok in verdicts) else 1

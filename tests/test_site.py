@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import yaml
 from docutils import nodes
 
@@ -151,3 +152,31 @@ def test_the_footer_links_the_pdf_relative_to_each_page(tmp_path):
     assert f'href="../{ext.PDF_NAME}"' in (tmp_path / "book" / "a.html").read_text()
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert 'href="{pdf}"' in config["html"]["extra_footer"]
+
+
+@pytest.mark.slow  # subsets three fonts (about 2 s)
+def test_icon_fonts_are_cut_to_the_icons_the_pages_use(tmp_path):
+    """The theme's Font Awesome fonts become WOFFs of the icons named in the pages, and its
+    stylesheet points at them: an icon the pages use keeps its glyph, one they do not loses
+    it, and the font is a small fraction of the original."""
+    import shutil
+
+    import pydata_sphinx_theme
+    from fontTools.ttLib import TTFont
+
+    theme = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+    static = tmp_path / "_static"
+    shutil.copytree(theme / "styles", static / "styles")
+    shutil.copytree(theme / "vendor" / "fontawesome" / "webfonts",
+                    static / "vendor" / "fontawesome" / "webfonts")
+    (tmp_path / "page.html").write_text('<i class="fa-solid fa-bars"></i>'
+                                        '<i class="fa-brands fa-github"></i>')
+    ext.subset_icon_fonts(_app(tmp_path), None)
+    css = (static / "styles" / "pydata-sphinx-theme.css").read_text()
+    assert "fa-solid-900.icons.woff" in css and "fa-solid-900.woff2" not in css
+    webfonts = static / "vendor" / "fontawesome" / "webfonts"
+    solid = webfonts / "fa-solid-900.icons.woff"
+    cmap = TTFont(solid).getBestCmap()
+    assert 0xF0C9 in cmap and 0xF002 not in cmap  # fa-bars kept, fa-magnifying-glass not
+    assert 0xF09B in TTFont(webfonts / "fa-brands-400.icons.woff").getBestCmap()  # fa-github
+    assert solid.stat().st_size < (webfonts / "fa-solid-900.woff2").stat().st_size / 20

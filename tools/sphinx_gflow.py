@@ -26,6 +26,7 @@
    Font Awesome script (1.5 MB, it only turns icon ``<i>`` elements into inline SVG, which
    the theme's CSS already draws from web fonts) is not loaded, nor, outside the search page,
    the search index and scripts that the theme's search-as-you-type (off here) would need;
+   Font Awesome's icon fonts are cut to the icons the pages use (275 KB to a few KB a page);
    icons inside labelled buttons are hidden from screen readers, and the search field is
    named by the text it shows, so a button's accessible name matches what it shows; the
    bibliography's entries get the role ``listitem`` their list requires (docutils writes the
@@ -246,6 +247,66 @@ def lighter_pages(app, exception):
             page.write_text(new, encoding="utf-8")
 
 
+#: ``.fa-bars:before,.fa-navicon:before{content:"\f0c9"}`` in the theme's stylesheet.
+FA_GLYPH = re.compile(r'((?:\.fa-[a-z0-9-]+:(?:before|after),?)+)\{content:"\\([0-9a-fA-F]+)"\}')
+FA_CLASS = re.compile(r"\bfa-[a-z0-9-]+")
+#: Font Awesome 6 as the theme ships it: ``@font-face`` sources per font file.
+FA_FONT_SRC = re.compile(r"src:url\((?P<dir>[^)]*/webfonts/)(?P<name>fa-[a-z]+-\d+)\.woff2\) "
+                         r'format\("woff2"\),url\([^)]*\.ttf\) format\("truetype"\)')
+#: Scripts of the theme that add icons to a page (pydata-sphinx-theme's close button).
+ICON_SCRIPTS = ("scripts/pydata-sphinx-theme.js", "scripts/sphinx-book-theme.js")
+
+
+def icon_codepoints(css: str, texts) -> set[int]:
+    """The code points of the Font Awesome icons named (``fa-...`` classes) in ``texts``."""
+    glyphs = {}
+    for selectors, code in FA_GLYPH.findall(css):
+        for name in re.findall(r"\.(fa-[a-z0-9-]+):", selectors):
+            glyphs[name] = int(code, 16)
+    used = set().union(*(FA_CLASS.findall(text) for text in texts))
+    return {glyphs[name] for name in used if name in glyphs}
+
+
+def subset_icon_fonts(app, exception):
+    """The theme's icon fonts cut to the icons the pages use: Font Awesome's solid and brands
+    fonts are 275 KB that every page downloads for about twenty icons. Each font becomes a
+    WOFF of those glyphs (a few KB) and the theme's stylesheet points at it."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    static = Path(app.outdir) / "_static"
+    css_path = static / "styles" / "pydata-sphinx-theme.css"
+    if not css_path.is_file():
+        return
+    css = css_path.read_text(encoding="utf-8")
+    texts = [p.read_text(encoding="utf-8", errors="replace")
+             for p in Path(app.outdir).rglob("*.html")]
+    texts += [(static / js).read_text(encoding="utf-8") for js in ICON_SCRIPTS
+              if (static / js).is_file()]
+    codepoints = icon_codepoints(css, texts)
+
+    def cut(match):
+        folder = css_path.parent / match.group("dir")
+        source = folder / f"{match.group('name')}.ttf"
+        if not source.is_file():
+            return match.group(0)
+        font = TTFont(source)
+        options = subset.Options()
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=codepoints)
+        subsetter.subset(font)
+        font.flavor = "woff"
+        font.save(folder / f"{match.group('name')}.icons.woff")
+        return f'src:url({match.group("dir")}{match.group("name")}.icons.woff) format("woff")'
+
+    new = FA_FONT_SRC.sub(cut, css)
+    if new != css:
+        css_path.write_text(new, encoding="utf-8")
+
+
 def _first_paragraph(doctree) -> str:
     """The text of the first paragraph of a page's body (not in a caption, an admonition or a
     table), on one line."""
@@ -350,6 +411,7 @@ def setup(app):
     app.connect("build-finished", copy_widget_fonts)
     app.connect("html-page-context", meta_description)
     app.connect("build-finished", lighter_pages)
+    app.connect("build-finished", subset_icon_fonts)
     # book/site/gflow-nav.js: the visible sidebar buttons (hamburger, "Contents") work.
     app.add_js_file("gflow-nav.js", loading_method="defer")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
