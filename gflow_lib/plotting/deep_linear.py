@@ -1,11 +1,6 @@
-"""Figures of the chapter on deep linear networks: mode strengths against time, the kernel's
-growth, the diagonal network's path of interpolants, and kernel changes against the start's
-scale or the width.
-
-The caller computes every number with :mod:`gflow_lib.deep_linear` and
-:mod:`gflow_lib.diagonal`; these functions draw them. At most two panels side by side, legends
-under the axes, text at the book's size: the figures stay readable on a phone.
-"""
+"""Figures of the chapter on deep linear networks, drawn from numbers the caller computed with
+:mod:`gflow_lib.deep_linear` and :mod:`gflow_lib.diagonal`: at most two panels side by side,
+legends under the axes."""
 
 from __future__ import annotations
 
@@ -31,10 +26,9 @@ def _series(t, values, name):
 
 @_docs.fill
 def plot_mode_strengths(t, strengths, s, half_times=None, others=(), loss=None, axes=None):
-    r"""Each mode's strength :math:`u_k(t)` against time, its singular value dotted and its
-    half-time marked; other models' strengths dashed; the loss in a second panel.
-
-    Introduced in the chapter on deep linear networks.
+    r"""Each mode's strength against time (singular values dotted, half-times marked, other
+    models dashed), the loss in a second panel. Introduced in the chapter on deep linear
+    networks.
 
     Parameters
     ----------
@@ -84,9 +78,7 @@ def plot_mode_strengths(t, strengths, s, half_times=None, others=(), loss=None, 
 
 @_docs.fill
 def plot_kernel_change(x, series, labels, xlabel, ylabel, slope=None, ax=None):
-    """Quantities against a scale (the width, a time or the start's size) on log-log axes,
-    with an optional dashed reference slope.
-
+    """Quantities against a scale on log-log axes, with an optional dashed reference slope.
     Introduced in the chapter on deep linear networks.
 
     Parameters
@@ -121,12 +113,10 @@ def plot_kernel_change(x, series, labels, xlabel, ylabel, slope=None, ax=None):
 
 @_docs.fill
 def plot_interpolant_path(alphas, betas, beta_l2, beta_l1, beta_true, ax=None):
-    r"""The diagonal network's limit :math:`\beta_\infty(\alpha)`, one line per coefficient,
-    against the start's scale (decreasing to the right); the true nonzero coefficients in
-    colour, the rest grey; the minimum-:math:`\ell_2` and :math:`\ell_1` interpolants as marks
-    at the two ends.
-
-    Introduced in the chapter on deep linear networks.
+    r"""The diagonal network's limit per coefficient against the start's scale (shrinking to the
+    right; true nonzero coefficients in colour), the minimum-:math:`\ell_2` and
+    :math:`\ell_1` interpolants marked at the ends. Introduced in the chapter on deep linear
+    networks.
 
     Parameters
     ----------
@@ -164,10 +154,8 @@ def plot_interpolant_path(alphas, betas, beta_l2, beta_l1, beta_true, ax=None):
 
 @_docs.fill
 def plot_alpha_sweep(alphas, error, kernel_change, axes=None):
-    r"""Test error and the kernel's relative change against the start's scale (decreasing to
-    the right): two panels.
-
-    Introduced in the chapter on deep linear networks.
+    r"""Test error and the kernel's relative change against the start's scale (shrinking to
+    the right). Introduced in the chapter on deep linear networks.
 
     Parameters
     ----------
