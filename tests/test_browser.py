@@ -505,6 +505,13 @@ return {
       && !/radial-gradient/.test(getComputedStyle(b).backgroundImage)).map(label).slice(0, 3),
   displayCut: display.map(d => d.querySelector('.katex-html')).filter(k => k && cutBy(k))
       .map(k => label(k.parentElement) + ' (by ' + cutBy(k) + ')').slice(0, 3),
+  tagOver: Array.from(article.querySelectorAll('.katex-tag')).filter(visible).filter(t => {
+    const r = t.getBoundingClientRect();
+    return Array.from(t.parentElement.querySelectorAll(':scope > .katex-base')).some(b => {
+      const q = b.getBoundingClientRect();
+      return q.right > r.left + 1 && q.left < r.right - 1;
+    });
+  }).map(t => label(t.closest('.katex'))).slice(0, 3),
   inlineCut: Array.from(article.querySelectorAll('span.math .katex-html')).filter(visible)
       .filter(k => cutBy(k)).map(k => label(k.parentElement) + ' (by ' + cutBy(k) + ')')
       .slice(0, 3),
@@ -520,7 +527,8 @@ def layout_problems(facts: dict) -> list[str]:
     for key, what in (("noBox", "display equations without their scroll box"),
                       ("noCue", "scrolling equations without the shadow cue"),
                       ("displayCut", "display equations cut off"),
-                      ("inlineCut", "inline math cut off")):
+                      ("inlineCut", "inline math cut off"),
+                      ("tagOver", "equation tags over their equation")):
         if facts[key]:
             problems.append(f"{what}: {facts[key]}")
     return problems
@@ -530,7 +538,8 @@ def layout_problems(facts: dict) -> list[str]:
 @pytest.mark.parametrize("doc", [*PAGES, "genindex", "py-modindex", "search"])
 def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width):
     """At 390 px (a phone) and 1280 px: no sideways scroll, every display equation fits or
-    scrolls in its own box with a visible cue, no inline math clipped."""
+    scrolls in its own box with a visible cue, no inline math clipped, no tag over its
+    equation."""
     try:
         browser.set_window_size(width, 844 if width == 390 else 1000)
         browser.get(f"{server}/{doc}.html")
@@ -544,7 +553,8 @@ def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width)
 
 def test_layout_detector_can_fail(browser, tmp_path):
     """The measurements above see a page wider than the screen, a display equation cut
-    without a scroll box, and inline math cut by its box, on a made-up page."""
+    without a scroll box, inline math cut by its box and an equation's tag over it, on a
+    made-up page."""
     katex = ('<span class="katex"><span class="katex-html" aria-hidden="true" '
              'style="display:inline-block;width:{w}px">x</span></span>')
     page = tmp_path / "bad.html"
@@ -553,6 +563,11 @@ def test_layout_detector_can_fail(browser, tmp_path):
         '<div class="math" style="overflow:hidden;width:200px">' + katex.format(w=600) + "</div>"
         '<p><span class="math" style="display:inline-block;overflow:hidden;max-width:50px">'
         + katex.format(w=300) + "</span></p>"
+        '<div class="math"><div class="gflow-math-scroll"><span class="katex">'
+        '<span class="katex-html" style="position:relative;display:block">'
+        '<span class="katex-base" style="display:inline-block;width:300px">x</span>'
+        '<span class="katex-tag" style="position:absolute;left:100px">(1)</span>'
+        "</span></span></div></div>"
         '<pre style="width:900px">wide</pre></article></body></html>')
     try:
         browser.set_window_size(390, 844)
@@ -562,7 +577,7 @@ def test_layout_detector_can_fail(browser, tmp_path):
         browser.set_window_size(1280, 1000)
     problems = " ".join(layout_problems(facts))
     for what in ("px wide on a", "without their scroll box", "display equations cut off",
-                 "inline math cut off"):
+                 "inline math cut off", "tags over their equation"):
         assert what in problems, (what, facts)
 
 
