@@ -180,3 +180,22 @@ def test_icon_fonts_are_cut_to_the_icons_the_pages_use(tmp_path):
     assert 0xF0C9 in cmap and 0xF002 not in cmap  # fa-bars kept, fa-magnifying-glass not
     assert 0xF09B in TTFont(webfonts / "fa-brands-400.icons.woff").getBestCmap()  # fa-github
     assert solid.stat().st_size < (webfonts / "fa-solid-900.woff2").stat().st_size / 20
+
+
+def test_scripts_that_wire_buttons_are_deferred(tmp_path):
+    """The head's scripts that only wire up buttons load with defer (in order, attributes
+    kept); documentation_options.js stays, since an inline script uses it at once."""
+    head = ('<script src="../_static/documentation_options.js?v=1"></script>\n'
+            '<script src="../_static/doctools.js?v=2"></script>\n'
+            '<script data-sd-tabs-storage-prefix="x-" src="../_static/design-tabs.js?v=3">'
+            '</script>\n<script async="async" src="../_static/sphinx-thebe.js?v=4"></script>\n'
+            "<script>DOCUMENTATION_OPTIONS.pagename = 'a';</script>")
+    page = tmp_path / "a.html"
+    page.write_text(head)
+    ext.lighter_pages(_app(tmp_path), None)
+    out = page.read_text()
+    assert '<script src="../_static/documentation_options.js?v=1"></script>' in out
+    assert '<script defer="defer" src="../_static/doctools.js?v=2"></script>' in out
+    assert ('<script data-sd-tabs-storage-prefix="x-" defer="defer" '
+            'src="../_static/design-tabs.js?v=3"></script>') in out
+    assert '<script async="async" src="../_static/sphinx-thebe.js?v=4"></script>' in out

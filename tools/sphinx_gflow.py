@@ -26,6 +26,7 @@
    Font Awesome script (1.5 MB, it only turns icon ``<i>`` elements into inline SVG, which
    the theme's CSS already draws from web fonts) is not loaded, nor, outside the search page,
    the search index and scripts that the theme's search-as-you-type (off here) would need;
+   the scripts that only wire up buttons (copy, toggles, tabs, the theme's) load deferred;
    Font Awesome's icon fonts are cut to the icons the pages use (275 KB to a few KB a page);
    icons inside labelled buttons are hidden from screen readers, and the search field is
    named by the text it shows, so a button's accessible name matches what it shows; the
@@ -213,6 +214,15 @@ SEARCH_SCRIPTS = re.compile(
     r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
     r'searchindex\.js)"></script>\n?'
 )
+#: Scripts that the theme and extensions load in the head, blocking the first paint, although
+#: they only wire up buttons once the page is there: loaded with ``defer`` instead (in the same
+#: order, after the inline scripts that configure them, before DOMContentLoaded). Not
+#: documentation_options.js, which an inline script of the head uses at once.
+DEFERRABLE_SCRIPTS = re.compile(
+    r'<script ((?:[a-z-]+="[^"]*" )*)src="([^"]*_static/(?:doctools|sphinx_highlight|'
+    r'clipboard\.min|copybutton|scripts/sphinx-book-theme|togglebutton|design-tabs)\.js'
+    r'[^"]*)"></script>'
+)
 #: The aria-label of the theme's search field, a button that shows more text than its label.
 SEARCH_FIELD_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) '
                                 r'aria-label="Search"')
@@ -236,6 +246,7 @@ def lighter_pages(app, exception):
         if page.name != "search.html" and "search_as_you_type = true" not in new:
             new = SEARCH_SCRIPTS.sub("", new)
         new = THEME_SWITCH_ICON.sub(r'<i aria-hidden="true" class="\1"', new)
+        new = DEFERRABLE_SCRIPTS.sub(r'<script \1defer="defer" src="\2"></script>', new)
         # The search field's aria-label "Search" hid its visible text "Search Ctrl + K": its
         # name is now that text, which it shows.
         new = SEARCH_FIELD_LABEL.sub(r"\1", new)
