@@ -129,3 +129,20 @@ def test_glue_names_are_unique_in_the_book():
                 if name:
                     assert name not in seen, f"{name} glued in {seen[name]} and {path.stem}"
                     seen[name] = path.stem
+
+
+def test_the_book_shows_a_glued_number_with_its_digits():
+    """MyST-NB's {glue:text} would print str(literal_eval(text)): '-0.40' as -0.4 and
+    '1.7e-04' as 0.00017; tools/sphinx_glue.py keeps the text (seen failing without it)."""
+    import yaml
+    from myst_nb.core.variables import format_plain_text
+
+    from tools.sphinx_glue import keep_digits
+
+    assert format_plain_text("-0.40", "") == "-0.4"  # why the extension exists
+    kept = keep_digits(format_plain_text)
+    for text in ("-0.40", "1.7e-04", "24", "0.0254"):
+        assert kept(text, "") == text
+    assert kept("'a str'", "") == "a str" and kept("0.0254", ".2f") == "0.03"
+    config = yaml.safe_load((tool.ROOT / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"].get("sphinx_glue") == "tools"
