@@ -14,10 +14,12 @@ from __future__ import annotations
 
 
 def keep_digits(format_plain_text):
-    """``format_plain_text`` that returns an unquoted glued text unchanged (no format spec)."""
+    """``format_plain_text`` that returns an unquoted glued text unchanged (no format spec of
+    its own: the role passes ``"s"``)."""
 
     def format_kept(text: str, fmt_spec: str) -> str:
-        if fmt_spec == "" and text.strip()[:1] not in ("'", '"'):
+        # the role passes "s" when the name has no format spec of its own
+        if fmt_spec in ("", "s") and text.strip()[:1] not in ("'", '"'):
             return text
         return format_plain_text(text, fmt_spec)
 
