@@ -296,3 +296,14 @@ def test_the_book_uses_the_unambiguous_style():
     assert sphinx["local_extensions"].get("sphinx_bib") == "tools"
     assert sphinx["config"]["bibtex_default_style"] == "gflow"
     assert sphinx["config"]["bibtex_reference_style"] == "label"
+
+
+def test_the_instructors_page_states_each_chapters_objectives():
+    """The outcome lists of book/instructors.md are the chapters' own learning objectives,
+    word for word (closed_form's and ml_vs_map's had drifted apart, issue 18)."""
+    page = " ".join((BOOK / "instructors.md").read_text().split())
+    for path in _toc_chapters():
+        text = path.read_text()
+        block = text[text.index("**Learning objectives.**"):text.index("**Estimated reading")]
+        objectives = " ".join(block.split(" can", 1)[1].split())
+        assert objectives in page, f"book/instructors.md does not state {path.stem}'s objectives"
