@@ -13,6 +13,7 @@ from __future__ import annotations
 import mpmath as mp
 import numpy as np
 import pytest
+from test_momentum import _grad, _problem, _rel  # the same random problems and error measure
 
 from gflow_lib import HeavyBall, KernelSpectrum, Spectrum, heavy_ball_stable, optimal_heavy_ball
 from gflow_lib.data import running_example
@@ -20,20 +21,6 @@ from gflow_lib.momentum import Chebyshev, adagrad, chebyshev_rate, heavy_ball_ra
 
 mp.mp.dps = 50
 
-
-def _problem(seed, D=4, I=7):  # noqa: E741
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((D, I)) / np.sqrt(I)
-    return X, rng.standard_normal(I), rng.standard_normal(D), np.linalg.eigvalsh(X @ X.T)
-
-
-def _rel(a, b):
-    a, b = np.atleast_2d(a), np.atleast_2d(b)
-    return float(np.max(np.abs(a - b) / np.max(np.abs(b), axis=1, keepdims=True)))
-
-
-def _grad(X, y, phi):
-    return X @ (X.T @ phi - y)
 
 
 # ------------------------------------------------------------------------- Chebyshev
