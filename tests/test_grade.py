@@ -460,3 +460,40 @@ def test_a_reaped_kernels_pid_now_anothers_is_left_alone():
         _cleanup(marker)
         other.kill()
         other.wait()
+
+
+def _data_solution_notebook():
+    """The data chapter's graded function, written out: a submission that earns full marks."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\n\ndef loss(X, y, phi):\n    r = X.T @ phi - y\n"
+        "    return 0.5 * float(r @ r)")]
+    return nb
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("deaths, marks", [(1, 10.0), (tool.STARTS, 0.0)])
+def test_a_kernel_that_dies_before_it_answers_is_started_again(tmp_path, monkeypatch, deaths,
+                                                               marks):
+    """No cell has run before the kernel first answers, so a kernel that dies then (a port
+    taken between its choice and the bind, seen once in a loaded full run) is started again,
+    up to STARTS times; after that the notebook gets nothing, saying why."""
+    folder = tmp_path / "class"
+    (folder / "ann").mkdir(parents=True)
+    nbformat.write(_data_solution_notebook(), folder / "ann" / "data.ipynb")
+    started, real_wait = [], tool.Kernel.wait_ready
+
+    def wait_ready(self, timeout):
+        started.append(self.proc.pid)
+        if len(started) <= deaths:  # this start "dies": end it as a crash would
+            self.proc.kill()
+            self.proc.wait()
+            return real_wait(self, timeout)
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(tool.Kernel, "wait_ready", wait_ready)
+    rows = tool.grade_folder(folder, seed=SEED, chapters=["data"])
+    assert [r["points"] for r in rows] == [marks]
+    assert len(started) == min(deaths + 1, tool.STARTS)
+    if not marks:
+        assert tool.DIED_AT_START in rows[0]["feedback"]

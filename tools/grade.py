@@ -401,6 +401,10 @@ def isolation_prefix() -> list[str]:
     return list(_UNSHARE)
 
 
+STARTS = 3  # attempts to start a kernel that dies before it first answers
+DIED_AT_START = "the kernel did not start (died)"  # Kernel.wait_ready's text for that case
+
+
 @dataclass
 class Limits:
     """Per notebook: seconds in all (``timeout``), per cell, per exercise's calls; memory in
@@ -463,7 +467,8 @@ class Kernel:
         while time.monotonic() < end:
             status, _ = self._follow(self.kc.kernel_info(), min(end, time.monotonic() + 0.2))
             if status != "timeout":
-                return None if status == "ok" else f"the kernel did not start ({status})"
+                return None if status == "ok" else (
+                    DIED_AT_START if status == "died" else f"the kernel did not start ({status})")
         return "the kernel did not start (timeout)"
 
     def run(self, code: str, timeout: float, mime: str | None = None):
@@ -721,11 +726,23 @@ def grade_notebook(sub: Submission, problems: list[Problems], seed: int, limits:
     results: dict[str, object] = {}
     try:
         start = time.monotonic()
-        try:
-            kernel = Kernel(tmp, sub.data, Path(sub.name).name, limits)
-            stop = kernel.wait_ready(min(60.0, limits.timeout))
-        except (OSError, RuntimeError) as exc:  # the grader's side: say so, grade nothing
-            stop = f"the grader could not start a kernel ({type(exc).__name__}: {exc})"
+        for _ in range(STARTS):
+            # A kernel that dies before it first answers has run none of the submission's
+            # code (the notebook's cells are sent only after): typically the ports it was
+            # given were taken by another process between their choice and its bind (a
+            # known race of jupyter_client under load). Start it again in a fresh folder.
+            if kernel is not None:
+                kernel.close()
+                kernel = None
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp = Path(tempfile.mkdtemp(prefix="nb-", dir=tmp_root))
+            try:
+                kernel = Kernel(tmp, sub.data, Path(sub.name).name, limits)
+                stop = kernel.wait_ready(min(60.0, limits.timeout))
+            except (OSError, RuntimeError) as exc:  # the grader's side: say so, grade nothing
+                stop = f"the grader could not start a kernel ({type(exc).__name__}: {exc})"
+            if stop != DIED_AT_START:
+                break
         for k, cell in enumerate(cells):
             if stop:
                 break
