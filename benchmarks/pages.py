@@ -31,13 +31,14 @@ import http.server
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
+
+from tools.myst import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
@@ -87,26 +88,7 @@ def serve(site: Path):
 
 
 def pages_of_the_book(site: Path) -> list[str]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        import yaml
-    finally:
-        sys.path.remove(str(ROOT / "tests"))
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if isinstance(entry, dict):
-                if "file" in entry:
-                    files.append(entry["file"])
-                walk(entry.get("sections"))
-                walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters"))
-    docs = [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
+    docs = toc_documents(ROOT / "_toc.yml")
     return [d for d in [*docs, *EXTRA_PAGES] if (site / f"{d}.html").is_file()]
 
 

@@ -56,6 +56,8 @@ import yaml
 from browsers import require_chrome
 from bs4 import BeautifulSoup
 
+from tools.myst import toc_documents
+
 # GFLOW_BOOK_ROOT points the tests at another copy of the book (a scratch build); default: here.
 ROOT = Path(os.environ.get("GFLOW_BOOK_ROOT") or Path(__file__).resolve().parent.parent)
 HTML = ROOT / "_build" / "html"
@@ -71,23 +73,7 @@ INSTALL_HINT = (
 # ---------------------------------------------------------------- the book's pages
 def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
     """Every document of the table of contents, in reading order (``book/intro`` ...)."""
-    toc = yaml.safe_load(toc_path.read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if not isinstance(entry, dict):
-                continue
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters"))
-    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
-
+    return toc_documents(toc_path)
 
 PAGES = toc_files()
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browsers import require_chrome
+from test_browser import SET_SLIDER  # move a slider as a reader does, one script
 
 from gflow_lib import HeavyBall, Spectrum, optimal_heavy_ball
 from gflow_lib.data import design_matrix, running_example
@@ -128,14 +129,6 @@ return root && root.gflowLive ? root.gflowLive.last() : null;
 
 STATE = "return document.querySelector('.gflow-live').gflowLive.state();"
 
-SET_SLIDER = """
-const root = document.querySelector('.gflow-live');
-const input = root.querySelectorAll('input[type=range]')[arguments[0]];
-input.value = arguments[1];
-input.dispatchEvent(new Event('input', {bubbles: true}));
-input.dispatchEvent(new Event('change', {bubbles: true}));
-return root.gflowLive.last();
-"""
 
 TIME, LR, BETA = 0, 1, 2  # the sliders, in the page's order
 

@@ -59,3 +59,28 @@ def options_and_body(content: str) -> tuple[dict, str]:
         opts[m.group("key")] = m.group("value").strip()
         i += 1
     return opts, "\n".join(lines[i:]).strip()
+
+
+def toc_documents(toc_path) -> list[str]:
+    """Every document of a ``_toc.yml``, in reading order, without its suffix
+    (``book/intro``, ``book/notation``, ...): the pages the site builds from it."""
+    from pathlib import Path
+
+    import yaml
+
+    toc = yaml.safe_load(Path(toc_path).read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if not isinstance(entry, dict):
+                continue
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts", []) or []:
+        walk(part.get("chapters"))
+    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
