@@ -54,6 +54,8 @@ phi0 : array_like, shape (D,)
     Scalar inputs.
 x2 : array_like, shape (M2,), optional
     Scalar inputs (default ``x1``).""",
+    "c": """c : array_like
+    Cosines :math:`\\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).""",
     "params_shallow": """params : ShallowParams
     One network, or a batch of N (leading axis N on every array).""",
     "seed": """seed : int

@@ -81,7 +81,6 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
 @_docs.fill
 def ensemble_params(X, y, phi0s, t):
     r"""Parameters at time(s) ``t`` of many flows at once, one per start.
-
     Introduced in the chapter on the Bayesian view over time (the Monte Carlo check).
 
     .. math:: \phi_n(t) = P_0\phi_{0,n} + V_r\big(e^{-\lambda t} V_r^T\phi_{0,n}

@@ -20,7 +20,6 @@ EXAMPLE_PHI0 = np.array([-0.05, -0.4])
 @_docs.fill
 def design_matrix(x) -> np.ndarray:
     r"""The data matrix of a line: the inputs, then a row of ones, so ``phi`` is (slope, intercept).
-
     Introduced in the chapter on data.
 
     .. math:: X = \begin{pmatrix} x_1 & \cdots & x_I \\ 1 & \cdots & 1 \end{pmatrix}
@@ -39,7 +38,6 @@ def design_matrix(x) -> np.ndarray:
 
 def running_example():
     """The book's running example: three data points and the start of the flow.
-
     Introduced in the chapter on data. Fresh arrays on every call.
 
     Returns

@@ -30,7 +30,6 @@ class Thresholds(NamedTuple):
 @_docs.fill
 def gradient_descent(X, y, phi0, lr, n_steps):
     r"""Plain gradient descent on :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`.
-
     Introduced in the chapter on the loss landscape.
 
     .. math:: \phi_{k+1} = \phi_k - \mathrm{lr}\, X (X^T \phi_k - y)
@@ -178,7 +177,6 @@ def exact_modified_flow_params(X, y, phi0, lr, t):
 @_docs.fill
 def modified_loss(X, y, phi, lr):
     r"""The modified loss that gradient descent with step ``lr`` follows more closely.
-
     Introduced in the chapter on the loss landscape.
 
     .. math:: \tilde L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2

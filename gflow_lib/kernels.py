@@ -131,16 +131,14 @@ def _kappa(order, c):
     return np.ldexp(mj, ej) / np.pi
 
 
+@_docs.fill
 def kappa0(c):
     r"""The order-0 arc-cosine function: the chance that a random hyperplane through 0
-    leaves two vectors on the same side.
-
-    .. math:: \kappa_0(\rho) = 1 - \frac{\arccos \rho}{\pi}
+    leaves two vectors on the same side, :math:`\kappa_0(\rho) = 1 - \arccos(\rho)/\pi`.
 
     Parameters
     ----------
-    c : array_like
-        Cosines :math:`\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+    %(c)s
 
     Returns
     -------
@@ -149,6 +147,7 @@ def kappa0(c):
     return _kappa(0, c)
 
 
+@_docs.fill
 def kappa1(c):
     r"""The order-1 arc-cosine function, the normalised ReLU kernel:
     :math:`2\,\mathbb{E}[\max(0, w^Ta)\max(0, w^Tb)] = \kappa_1(a^Tb)` for unit vectors.
@@ -158,8 +157,7 @@ def kappa1(c):
 
     Parameters
     ----------
-    c : array_like
-        Cosines :math:`\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).
+    %(c)s
 
     Returns
     -------
@@ -178,9 +176,7 @@ def arccos_kernel(x1, x2=None, order=1):
 
     Parameters
     ----------
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
-        Default ``x1``.
+    %(x1_x2)s
     order : {0, 1, 2}
         0: :math:`\kappa_0(\rho)`; 1: the ReLU kernel; 2: the second moment of its Monte
         Carlo terms.
@@ -211,9 +207,7 @@ def relu_kernel(x1, x2=None, bias_var=1.0):
 
     Parameters
     ----------
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
-        Default ``x1``.
+    %(x1_x2)s
     bias_var : float
         :math:`\sigma_b^2 \ge 0`; 1.0 is the features' row of ones, 0.0 the kernel alone.
 
@@ -236,9 +230,7 @@ def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
 
     Parameters
     ----------
-    x1 : array_like, shape (M1,)
-    x2 : array_like, shape (M2,), optional
-        Default ``x1``.
+    %(x1_x2)s
     lengthscale : float
         :math:`\ell > 0` (default that of ``fourier_features``).
     bias_var : float
@@ -258,10 +250,8 @@ def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
 @_docs.fill
 def kernel_ridge(K, y, K_new, penalty):
     r"""Kernel ridge regression at new inputs: the path of :class:`gflow_lib.Ridge` through
-    ``KernelSpectrum(K, y)`` from :math:`f_0 = 0`.
-
-    Introduced in the chapter on function space. ``penalty = 0`` is the minimum-norm
-    interpolant, the limit of :class:`gflow_lib.KernelFlow` from :math:`f_0 = 0`.
+    ``KernelSpectrum(K, y)`` from :math:`f_0 = 0`. Introduced in the chapter on function space;
+    ``penalty = 0`` is the minimum-norm interpolant, the limit of :class:`gflow_lib.KernelFlow`.
 
     .. math:: f_* = K_{*X}(K + \mu I)^{-1} y
         = K_{*X}\, U \operatorname{diag}\Big(\frac{1}{\lambda_k + \mu}\Big) U^T y
@@ -319,11 +309,10 @@ def random_feature_gap(x, n_features, kind="relu", n_seeds=20, lengthscale=0.2, 
     n_features : array_like of int, shape (N,)
         Numbers of features, each >= 1.
     kind : {"relu", "fourier"}
-    n_seeds : int
-        Seeds ``seed, ..., seed + n_seeds - 1`` per number of features, >= 1.
+    n_seeds, seed : int
+        Seeds ``seed, ..., seed + n_seeds - 1`` per number of features (n_seeds >= 1, seed >= 0).
     lengthscale : float
         For Fourier features.
-    %(seed)s
 
     Returns
     -------

@@ -414,7 +414,6 @@ def heavy_ball_threshold(eigenvalues, beta) -> float:
 def heavy_ball_rate(eigenvalues, lr, beta):
     r"""The worst mode's factor per step in the long run, :math:`\max_\lambda \max|z|` over
     the roots of :math:`z^2 - (1 + \beta - lr\lambda)z + \beta`.
-
     Introduced in the chapter on momentum (``book/momentum.ipynb``).
 
     Parameters
@@ -467,7 +466,6 @@ def chebyshev_rate(eigenvalues, k):
     r"""The least worst-case factor of any k-step method on :math:`[\lambda_{\min},
     \lambda_{\max}]`, :math:`1/T_k(\frac{\kappa+1}{\kappa-1}) = 2\sigma^k/(1 + \sigma^{2k})`,
     :math:`\sigma = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}`.
-
     Introduced in the chapter on momentum (``book/momentum.ipynb``).
 
     Parameters

@@ -43,7 +43,6 @@ __all__ = [
 # -------------------------------------------------------------------------- parameters
 class ShallowParams(NamedTuple):
     """Parameters of the shallow network (read-only when the library makes them).
-
     Introduced in the chapter on wide networks.
 
     Parameters
@@ -101,7 +100,6 @@ def _params(params) -> ShallowParams:
 @_docs.fill
 def init_shallow(width, seed=0, bias_var=0.0, n_networks=None) -> ShallowParams:
     r"""Random parameters of the shallow network in the NTK parameterization.
-
     Introduced in the chapter on wide networks.
 
     .. math:: W_{jk} \sim N(0, 1),\quad v_j \sim N(0, 1),\quad \beta \sim N(0, \sigma_\beta^2)
@@ -140,9 +138,7 @@ def _hidden(params, x):
 
 @_docs.fill
 def shallow_forward(params, x) -> np.ndarray:
-    r"""Outputs of the shallow network at scalar inputs.
-
-    Introduced in the chapter on wide networks.
+    r"""Outputs of the shallow network at scalar inputs. Introduced in the chapter on wide networks.
 
     .. math:: f(x) = \beta + \frac{1}{\sqrt D}\sum_j v_j\,\mathrm{ReLU}(w_{j0}x + w_{j1})
 
@@ -195,9 +191,7 @@ def shallow_jacobian(params, x) -> np.ndarray:
 @_docs.fill
 def empirical_ntk(params, x1, x2=None) -> np.ndarray:
     r"""The empirical neural tangent kernel :math:`\Theta = J(x_1)^T J(x_2)`, without the
-    Jacobian.
-
-    Introduced in the chapter on wide networks.
+    Jacobian. Introduced in the chapter on wide networks.
 
     .. math::
 
@@ -235,7 +229,6 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
 @_docs.fill
 def active_units(params, x) -> int | np.ndarray:
     r"""The number of hidden units with :math:`w_j\cdot u > 0` at one input of ``x`` or more.
-
     Introduced in the chapter on training wide networks in closed form.
 
     Parameters

@@ -39,7 +39,6 @@ NTK_Y = (-0.05, -0.2, 0.3)
 
 def ntk_data():
     """Fresh copies of the inputs (0.2, 0.4, 0.8) and targets (-0.05, -0.2, 0.3).
-
     Introduced in the chapter on wide networks.
 
     Returns
@@ -345,7 +344,6 @@ def parameter_movement(Theta, residual0, t):
 @_docs.fill
 def residual_norm(Theta, residual0, t):
     r"""The residual's length :math:`\lVert f(t) - y\rVert` under the linearized flow.
-
     Introduced in the chapter on training wide networks in closed form.
 
     .. math:: \lVert r(t)\rVert^2 = \sum_k e^{-2\lambda_k t}\,(u_k^T r_0)^2
@@ -370,7 +368,6 @@ def residual_norm(Theta, residual0, t):
 @_docs.fill
 def label_complexity(Theta, y) -> float:
     r"""How hard the labels are for the kernel (Arora et al.), :math:`\sqrt{2y^T\Theta^+y/n}`.
-
     Introduced in the chapter on training wide networks in closed form.
 
     Parameters
@@ -390,7 +387,6 @@ def label_complexity(Theta, y) -> float:
 
 def output_excess_kurtosis(width) -> float:
     """The excess kurtosis 15/D of the shallow network's output at initialisation (bias 0).
-
     Introduced in the chapter on wide networks, which derives it.
 
     Parameters

@@ -18,7 +18,6 @@ __all__ = ["solve_flow_numerically"]
 @_docs.fill
 def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853"):
     r"""Parameters of gradient flow at times ``t``, by numerical integration of the ODE.
-
     Introduced in the chapter on closed-form flow (the live check of the closed form).
 
     .. math:: \frac{d\phi}{dt} = -X\,(X^T \phi - y), \qquad \phi(0) = \phi_0

@@ -19,7 +19,6 @@ _NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 def glue(name, value, fmt=""):
     """Show ``value`` under ``name`` for the chapter's text to paste.
-
     Introduced in the chapter on data; every chapter uses it.
 
     Parameters

@@ -19,7 +19,6 @@ __all__ = ["ml_params", "map_params", "ridge_params"]
 @_docs.fill
 def ml_params(X, y):
     r"""Maximum-likelihood parameters: the minimum-norm least-squares solution.
-
     Introduced in the chapter on ML vs MAP. Exact also for rank-deficient X and D > I.
 
     .. math:: \phi_{ML} = (X^T)^+ y \;=\; (X X^T)^{-1} X y \text{ when } X X^T \text{ is invertible}
@@ -65,7 +64,6 @@ def ridge_params(X, y, penalty, center=None):
 def map_params(X, y, sigma_sq, sigma_sq_p):
     r"""MAP parameters under the prior :math:`N(0, \sigma_p^2 I)` and Gaussian noise of variance
     :math:`\sigma^2`: ridge with penalty :math:`p = \sigma^2 / \sigma_p^2`.
-
     Introduced in the chapter on ML vs MAP.
 
     .. math:: \phi_{MAP} = (X X^T + \tfrac{\sigma^2}{\sigma_p^2} I)^{-1} X y

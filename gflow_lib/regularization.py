@@ -48,7 +48,6 @@ def _gain(filt, lam, at, batch, name):
 @_docs.fill
 def flow_filter(lam, t):
     r"""The fraction of the way to the least-squares solution that the flow has gone, per mode.
-
     Introduced in the chapter on ML vs MAP.
 
     .. math:: F(\lambda, t) = 1 - e^{-\lambda t}
@@ -68,7 +67,6 @@ def flow_filter(lam, t):
 @_docs.fill
 def ridge_filter(lam, penalty):
     r"""The fraction of the way to the least-squares solution that ridge goes, per mode.
-
     Introduced in the chapter on ML vs MAP.
 
     .. math:: R(\lambda, \mu) = \frac{\lambda}{\lambda + \mu}
@@ -184,9 +182,7 @@ def _risk(X, beta0, sigma_sq, start, start_name, at, batch, filt, name):
 def flow_risk(X, beta0, sigma_sq, t, phi0=None):
     r"""Exact estimation risk :math:`E\lVert\phi(t) - \beta_0\rVert^2` of gradient flow over the
     noise, for :math:`y = X^T\beta_0 + \varepsilon`,
-    :math:`\operatorname{Cov}\varepsilon = \sigma^2 I`.
-
-    Introduced in the chapter on ML vs MAP.
+    :math:`\operatorname{Cov}\varepsilon = \sigma^2 I`. Introduced in the chapter on ML vs MAP.
 
     .. math:: \operatorname{Bias}^2(t)
         = \sum_k e^{-2\lambda_k t}\big(v_k^T(\phi_0 - \beta_0)\big)^2, \qquad
@@ -212,7 +208,6 @@ def flow_risk(X, beta0, sigma_sq, t, phi0=None):
 @_docs.fill
 def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
     r"""Exact estimation risk of ridge regression toward ``center``, as :func:`flow_risk`.
-
     Introduced in the chapter on ML vs MAP.
 
     .. math:: \operatorname{Bias}^2(\mu) = \sum_k \Big(\frac{\mu}{\lambda_k + \mu}\Big)^2
@@ -238,9 +233,7 @@ def ridge_risk(X, beta0, sigma_sq, penalty, center=None):
 
 def variance_ratio_sup():
     r"""The largest ratio, over one eigen-direction, of the flow's variance at time ``t`` to
-    ridge's at penalty ``1/t``: it bounds the risk ratio.
-
-    Introduced in the chapter on ML vs MAP.
+    ridge's at penalty ``1/t``: it bounds the risk ratio. Introduced in the chapter on ML vs MAP.
 
     .. math:: \sup_{x > 0} \Big(\frac{(1 - e^{-x})(1 + x)}{x}\Big)^2, \qquad x = \lambda_k t
 

@@ -135,10 +135,7 @@ def _lr(obj):
 @dataclass(frozen=True)
 class Flow(_Rate):
     r"""Gradient flow for times ``t``: :math:`\kappa = e^{-\lambda t}`,
-    :math:`F = -\mathrm{expm1}(-\lambda t)`.
-
-    Introduced in the chapter on closed-form flow.
-    """
+    :math:`F = -\mathrm{expm1}(-\lambda t)`. Introduced in the chapter on closed-form flow."""
 
     #: Homogeneous: the flow at eigenvalues c lam and time t is the flow at lam and c t.
     index_scale = 1
@@ -149,7 +146,6 @@ class Flow(_Rate):
 class ModifiedFlow(_Rate):
     r"""The flow of the modified loss :math:`L + \tfrac{lr}{4}\lVert\nabla L\rVert^2`, which
     descent with step ``lr`` follows to second order: rate :math:`\lambda(1 + lr\,\lambda/2)`.
-
     Introduced in the chapter on the loss landscape.
 
     Parameters
@@ -174,7 +170,6 @@ class ExactModifiedFlow(_Rate):
         = \lambda\Big(1 + \frac{lr\,\lambda}{2} + \frac{(lr\,\lambda)^2}{3} + \cdots\Big),
 
     so at :math:`t = k\,lr` it equals :class:`Descent` after ``k`` steps.
-
     Introduced in the chapter on the loss landscape.
 
     Parameters
@@ -202,18 +197,11 @@ class ExactModifiedFlow(_Rate):
 @dataclass(frozen=True)
 class Descent:
     r"""Gradient descent with step ``lr`` after ``k`` steps: :math:`\kappa = (1 - lr\,\lambda)^k`.
-
     Introduced in the chapter on the loss landscape. Diverging modes overflow to infinity.
 
     Parameters
     ----------
     %(lr)s
-
-    Attributes
-    ----------
-    lr : float
-    index_kind : str
-        ``"steps"``: the index is the step count k.
     """
 
     lr: float
@@ -241,10 +229,7 @@ class Descent:
 @dataclass(frozen=True)
 class Ridge:
     r"""Ridge regression with penalty ``p``: :math:`F = \lambda / (\lambda + p)`,
-    :math:`\kappa = p / (\lambda + p)`.
-
-    Introduced in the chapter on ML vs MAP.
-    """
+    :math:`\kappa = p / (\lambda + p)`. Introduced in the chapter on ML vs MAP."""
 
     index_kind = "penalty"
     #: Homogeneous: ridge at eigenvalues c lam and penalty p is ridge at lam and p / c.
@@ -290,11 +275,8 @@ def _evaluate(f, lam, idx, lam_s=None, ex=0):
 
 def kernel_coefficients(lam, gain):
     r"""What a filter puts on each kernel column :math:`K_{*X}u_k`: :math:`F(\lambda_k)/\lambda_k`,
-    0 at a zero eigenvalue (shape of ``gain``).
-
-    Introduced in the chapter on function space: predictions at new inputs are
-    :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`.
-    """
+    0 at a zero eigenvalue (shape of ``gain``). Introduced in the chapter on function space:
+    predictions at new inputs are :math:`K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0)`."""
     pos = lam > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(pos, gain / np.where(pos, lam, 1.0), 0.0)
@@ -358,7 +340,6 @@ class GramEigen(NamedTuple):
 @_docs.fill
 def gram_eigen(X, outer: bool | None = None) -> GramEigen:
     """Eigendecomposition of a Gram matrix of ``X``.
-
     Introduced in the chapter on closed-form flow (the eigen view).
 
     Parameters
@@ -410,7 +391,6 @@ def _kernel_decomposition(K, name):
 @_docs.fill
 def kernel_eigen(K, name: str = "K") -> GramEigen:
     """Eigendecomposition of a symmetric positive semidefinite kernel matrix.
-
     Introduced in the chapter on function space. Eigenvalues at or below
     ``max(I, 1) * eps * max(lam)`` (also slightly negative ones) are set to 0.
 
@@ -462,9 +442,7 @@ def _ldexp(x, e):
 @_docs.fill
 class Spectrum:
     r"""The decomposition of a data matrix, built once, through which every filter acts.
-
-    Introduced in the chapter on closed-form flow. ``Spectrum(X, y).path(filter, phi0)``
-    follows any filter (:class:`SpectrumPath`).
+    Introduced in the chapter on closed-form flow; ``.path(filter, phi0)`` follows any filter.
 
     Parameters
     ----------
@@ -475,12 +453,10 @@ class Spectrum:
     checked : bool
         True when the caller has validated ``X`` and ``y``.
     metric : array_like, shape (D, D), optional
-        A symmetric positive definite preconditioner P, for the flow
-        :math:`\dot\phi = -P\nabla L` (Newton's method is :math:`P = (XX^T)^{-1}`): the
-        spectrum of :math:`P^{1/2}X` in the coordinates :math:`\psi = P^{-1/2}\phi`, so
-        preconditioning changes the basis, not the filter; ``solution`` is then the
-        least-squares solution of least :math:`\phi^T P^{-1}\phi`. Introduced in the chapter
-        on momentum (to come).
+        A symmetric positive definite preconditioner P for the flow :math:`\dot\phi = -P\nabla L`
+        (Newton: :math:`P = (XX^T)^{-1}`): the spectrum of :math:`P^{1/2}X` in the coordinates
+        :math:`\psi = P^{-1/2}\phi`, so it changes the basis, not the filter; ``solution`` is then
+        the least-squares solution of least :math:`\phi^T P^{-1}\phi`.
 
     Attributes
     ----------
@@ -660,15 +636,9 @@ class Spectrum:
 
     def spread(self, X_new, keep, prior_cov):
         r"""Variance of predictions at ``X_new`` (D, M) when the start is :math:`N(\cdot, \Sigma_0)`
-        and each mode keeps the fraction ``keep`` (T, r):
-
-        .. math::
-
-            \operatorname{diag}(X_*^T M \Sigma_0 M^T X_*), \qquad
-            M = P_0 + V_r \operatorname{diag}(\kappa) V_r^T.
-
-        ``prior_cov`` is (D, D) or a scalar variance (unchecked).
-        """
+        and each mode keeps the fraction ``keep`` (T, r), ``prior_cov`` (D, D) or a scalar
+        variance (unchecked): :math:`\operatorname{diag}(X_*^T M \Sigma_0 M^T X_*)`,
+        :math:`M = P_0 + V_r \operatorname{diag}(\kappa) V_r^T`."""
         if self._root is not None:  # the crowd of psi0 = P^{-1/2} phi0 at P^{1/2} X_new
             X_new = self._root @ X_new
             prior_cov = self._iroot @ (prior_cov * self._iroot if np.ndim(prior_cov) == 0
@@ -762,9 +732,7 @@ class SpectrumPath(_Path):
     r"""A filter's path through a :class:`Spectrum` from a start ``phi0``, in parameter space,
     with ``(F, kappa) = filter(lam, index)``:
 
-    .. math::
-
-        \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad f = X^T\phi.
+    .. math:: \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad f = X^T\phi.
 
     Introduced in the chapter on closed-form flow. Built by ``Spectrum(X, y).path(filter,
     phi0)``; :class:`~gflow_lib.LinearFlow` is the path of :class:`Flow`. Each method takes the
@@ -838,8 +806,7 @@ class SpectrumPath(_Path):
     def residuals(self, index):
         r"""Residuals :math:`X^T\phi - y = U_r(\kappa\, w) + r^*`, shape (I,), each mode to its own
         relative accuracy (:math:`w`: the start's residual in the modes; :math:`r^*`: the
-        least-squares residual).
-        """
+        least-squares residual)."""
         idx, scalar, _, keep = self._filt(index)
         spec = self.spectrum
         p, logp = self._decay(keep, self._w(), idx)
@@ -871,8 +838,8 @@ class SpectrumPath(_Path):
 
     def predictive(self, X_new, index, prior_cov):
         r"""Mean and variance of the predictions at ``X_new`` (D, M) over starts from
-        :math:`N(\phi_0, \Sigma_0)`: ``(mean, var)``, each (M,); ``prior_cov`` (D, D) or a variance.
-        """
+        :math:`N(\phi_0, \Sigma_0)`, ``prior_cov`` (D, D) or a variance: ``(mean, var)``,
+        each (M,)."""
         if self._a.ndim != 1:
             raise ValueError("predictive needs one start phi0 of shape (D,), the mean of the "
                              f"crowd; this path has {self.phi0.shape[0]} starts")
@@ -890,8 +857,7 @@ class SpectrumPath(_Path):
 
     def limit(self):
         """Parameters where every gain reaches 1, shape (D,): the minimum-norm solution plus the
-        null-space part of ``phi0``.
-        """
+        null-space part of ``phi0``."""
         return self.spectrum.solution + self._null
 
     def loss_limit(self) -> float:
@@ -906,10 +872,8 @@ class SpectrumPath(_Path):
 @_docs.fill
 class KernelSpectrum:
     """The eigendecomposition of a kernel matrix, built once (one ``eigh``, also the PSD check),
-    through which every filter acts in function space.
-
-    Introduced in the chapter on function space. ``KernelSpectrum(K, y).path(filter, f0)`` is a
-    :class:`KernelPath`; :class:`~gflow_lib.KernelFlow` is the path of :class:`Flow`.
+    through which every filter acts in function space. Introduced in the chapter on function
+    space; :class:`~gflow_lib.KernelFlow` is ``KernelSpectrum(K, y).path(Flow(), f0)``.
 
     Parameters
     ----------
@@ -952,9 +916,7 @@ class KernelPath(_Path):
     r"""A filter's path through a :class:`KernelSpectrum` from the outputs ``f0``, no inverse
     formed (zero modes kept at the start and left out at new inputs):
 
-    .. math::
-
-        f = U(\kappa\, U^T f_0 + F\, U^T y), \qquad
+    .. math:: f = U(\kappa\, U^T f_0 + F\, U^T y), \qquad
         f_* = f_{0*} + K_{*X} U \operatorname{diag}(F/\lambda) U^T (y - f_0).
 
     Introduced in the chapter on function space; methods take ``index`` as
@@ -1031,8 +993,7 @@ class KernelPath(_Path):
 
     def predict(self, K_new, index, f0_new=None):
         """Outputs at new inputs from ``K_new`` (M, I) and their starting outputs ``f0_new`` (M,)
-        (default zeros): shape (M,).
-        """
+        (default zeros): shape (M,)."""
         spec = self.spectrum
         K_new = v.kernel_rows(K_new, spec.I)
         M = K_new.shape[0]

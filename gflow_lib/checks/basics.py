@@ -136,7 +136,6 @@ RESIDUALS = Check(
 @_docs.fill
 def check_loss(loss) -> CheckResult:
     r"""Check a learner's ``loss(X, y, phi)``: the loss of the chapter on data.
-
     Introduced in the chapter on data (exercise on coding the loss).
 
     .. math::
@@ -160,7 +159,6 @@ def check_loss(loss) -> CheckResult:
 @_docs.fill
 def check_residuals_at(residuals_at) -> CheckResult:
     r"""Check a learner's ``residuals_at(X, y, phi0, t)``: the residuals of gradient flow.
-
     Introduced in the chapter on closed-form flow (exercise on the residuals via ``eigh``).
 
     .. math::

@@ -110,7 +110,6 @@ PREDICTIVE_VARIANCE = Check(
 @_docs.fill
 def check_predictive_variance(predictive_variance) -> CheckResult:
     r"""Check the learner's ``predictive_variance(X, X_new, t, s)``.
-
     Introduced in the exercises of the chapter on the Bayesian view over time.
 
     Parameters

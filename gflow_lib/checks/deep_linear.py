@@ -65,7 +65,6 @@ MODE_STRENGTH = Check(
 @_docs.fill
 def check_mode_strength(mode_strength) -> CheckResult:
     r"""Check a learner's ``mode_strength(s, u0, t)`` that returns each mode's strength.
-
     Introduced in the exercises of the chapter on deep linear networks.
 
     .. math:: u(t) = \frac{s e^{2st}}{e^{2st} - 1 + s/u_0}

@@ -58,7 +58,6 @@ FRAME_LOSSES = Check(
 @_docs.fill
 def check_frame_losses(frame_losses) -> CheckResult:
     r"""Check a learner's ``frame_losses(residuals)``: the loss of every frame at once.
-
     Introduced in the exercises of the chapter on exploring the flow in time.
 
     .. math::

@@ -131,7 +131,6 @@ KERNEL_PREDICT = Check(
 @_docs.fill
 def check_kernel_predict(kernel_predict) -> CheckResult:
     r"""Check the learner's ``kernel_predict(K, y, K_new, t)``.
-
     Introduced in the exercises of the chapter on function space.
 
     Parameters

@@ -70,7 +70,6 @@ GD_STEP = Check(
 @_docs.fill
 def check_gd_step(gd_step) -> CheckResult:
     r"""Check a learner's ``gd_step(X, y, phi, lr)`` that returns the parameters after one step.
-
     Introduced in the exercises of the chapter on the loss landscape.
 
     .. math::

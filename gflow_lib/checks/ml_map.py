@@ -95,7 +95,6 @@ MAP_ESTIMATE = Check(
 @_docs.fill
 def check_map_estimate(map_estimate) -> CheckResult:
     r"""Check a learner's ``map_estimate(X, y, sigma_sq, sigma_sq_p)``.
-
     Introduced in the exercises of the chapter on ML vs MAP.
 
     .. math::

@@ -107,7 +107,6 @@ EMPIRICAL_NTK = Check(
 @_docs.fill
 def check_empirical_ntk(ntk_from_weights) -> CheckResult:
     r"""Check the learner's ``ntk_from_weights(W, v, x1, x2)``: the empirical NTK.
-
     Introduced in the exercises of the chapter on wide networks.
 
     Parameters
@@ -236,7 +235,6 @@ LAST_LAYER = Check(
 @_docs.fill
 def check_last_layer(last_layer_outputs) -> CheckResult:
     r"""Check the learner's ``last_layer_outputs(W, v, beta, x, y, x_new, t)``.
-
     Introduced in the exercises of the chapter on training wide networks in closed form.
 
     Parameters

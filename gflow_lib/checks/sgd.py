@@ -109,7 +109,6 @@ SGD_COVARIANCE_STEP = Check(
 def check_sgd_covariance_step(sgd_covariance_step) -> CheckResult:
     r"""Check a learner's ``sgd_covariance_step(X, y, m, S, lr)``: the covariance after one
     step of SGD (one draw, with replacement) from mean ``m`` and covariance ``S``.
-
     Introduced in the exercises of the chapter on stochastic gradient descent.
 
     Parameters

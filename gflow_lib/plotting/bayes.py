@@ -44,9 +44,7 @@ def plot_prediction_band(
 ):
     r"""The mean prediction with a band of :math:`\pm 2` standard deviations of the
     output, and with ``sigma_sq`` a lighter one, :math:`\pm 2\sqrt{\text{var} + \sigma^2}`, where a
-    new noisy observation would fall.
-
-    Introduced in the chapter on the Bayesian view over time.
+    new noisy observation would fall. Introduced in the chapter on the Bayesian view over time.
 
     Parameters
     ----------
@@ -95,7 +93,6 @@ def plot_prediction_grid(
     color=None, panel_size=(3.1, 2.3),
 ):
     """A grid of small panels, one prediction band each (for example one per time).
-
     Introduced in the chapter on the Bayesian view over time.
 
     Parameters
@@ -162,7 +159,6 @@ def plot_prediction_grid(
 @_docs.fill
 def plot_spread_over_time(t, var, labels, ax=None):
     """Variance of the prediction at a few inputs against time, on a log scale.
-
     Introduced in the chapter on the Bayesian view over time.
 
     Parameters

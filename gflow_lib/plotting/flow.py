@@ -70,9 +70,7 @@ def _over_time(flow, method, t):
 
 @_docs.fill
 def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
-    """The data points :math:`(x_i, y_i)`, one colour per point.
-
-    Introduced in the chapter on data.
+    """The data points :math:`(x_i, y_i)`, one colour per point. Introduced in the chapter on data.
 
     Parameters
     ----------
@@ -161,7 +159,6 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
 @_docs.fill
 def plot_outputs(flow, t, ax=None):
     """Model outputs :math:`f_i(t)` at the training inputs against time, with the targets.
-
     Introduced in the chapter on closed-form flow.
 
     Parameters
@@ -193,9 +190,7 @@ def plot_outputs(flow, t, ax=None):
 
 @_docs.fill
 def plot_residuals(flow, t, ax=None):
-    """Residuals :math:`f_i(t) - y_i` against time.
-
-    Introduced in the chapter on closed-form flow.
+    """Residuals :math:`f_i(t) - y_i` against time. Introduced in the chapter on closed-form flow.
 
     Parameters
     ----------
@@ -227,7 +222,6 @@ def plot_residuals(flow, t, ax=None):
 @_docs.fill
 def plot_loss(flow, t, ax=None):
     r"""The loss :math:`L(t)` against time, from 0 to its largest value, with its limit.
-
     Introduced in the chapter on closed-form flow.
 
     Parameters
@@ -309,7 +303,6 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
 @_docs.fill
 def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1]$")):
     r"""Each parameter :math:`\phi_d(t)` against time, with its limit dashed.
-
     Introduced in the chapter on closed-form flow.
 
     Parameters

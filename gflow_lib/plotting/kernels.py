@@ -47,7 +47,6 @@ def _mode_colors(n):
 @_docs.fill
 def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=2, panel_size=(3.1, 2.0)):
     r"""Eigenvectors of a kernel matrix drawn as functions of the input, one panel each.
-
     Introduced in the chapter on function space.
 
     Parameters
@@ -144,7 +143,6 @@ def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
 @_docs.fill
 def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
     """The fitted function at several times, dark early to light late.
-
     Introduced in the chapter on function space.
 
     Parameters
@@ -189,7 +187,6 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
 def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None, ylim=None,
                    colors=None, styles=None, legend_loc="below"):
     """A few functions of the input over the data, with the data's span shaded.
-
     Introduced in the chapter on function space.
 
     Parameters
@@ -252,7 +249,6 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
 def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_floor=None,
                         ax=None):
     r"""Held-out error of the flow against time and of ridge against :math:`1/\mu`.
-
     Introduced in the chapter on function space.
 
     Parameters
@@ -301,7 +297,6 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
 @_docs.fill
 def plot_mode_filters(lam, gains, labels, ax=None):
     """Filters per eigen-mode: the fraction of each mode of ``y`` a method has fitted.
-
     Introduced in the chapter on function space.
 
     Parameters

@@ -98,7 +98,6 @@ def plot_path(
     params, ax, color="#2e5fa8", label=None, marker_start=True, marker_end=True, outline=True, **kw
 ):
     """Draw a path of parameters (T, 2), ordered (slope, intercept), on a landscape.
-
     Introduced in the chapter on the loss landscape.
 
     Parameters

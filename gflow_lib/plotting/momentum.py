@@ -105,9 +105,7 @@ def plot_stability_region(lrs, betas, rate, lam, optimum=None, ax=None):
 
 @_docs.fill
 def plot_method_paths(surface, paths, ax=None, marks=()):
-    """Paths of several methods on one loss landscape.
-
-    Introduced in the chapter on momentum.
+    """Paths of several methods on one loss landscape. Introduced in the chapter on momentum.
 
     Parameters
     ----------
@@ -139,7 +137,6 @@ def plot_method_paths(surface, paths, ax=None, marks=()):
 @_docs.fill
 def plot_mode_decay(k, curves, axes=None, names=("slow mode", "fast mode")):
     r"""How far each mode is from the minimum over the steps, :math:`|c_k|`, on a log axis.
-
     Introduced in the chapter on momentum: one panel per mode.
 
     Parameters
@@ -183,7 +180,6 @@ def plot_mode_decay(k, curves, axes=None, names=("slow mode", "fast mode")):
 @_docs.fill
 def plot_curves(x, curves, ax=None, xlabel="step k", ylabel="", logy=False):
     """Several curves against steps or time, in the chapter's colours.
-
     Introduced in the chapter on momentum (filters of one mode, worst cases, gaps).
 
     Parameters

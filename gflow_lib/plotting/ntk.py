@@ -55,9 +55,7 @@ def _draw_data(ax, data):
 
 @_docs.fill
 def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_size=(3.1, 2.4)):
-    """Random network functions, one panel per width.
-
-    Introduced in the chapter on wide networks.
+    """Random network functions, one panel per width. Introduced in the chapter on wide networks.
 
     Parameters
     ----------
@@ -99,7 +97,6 @@ def plot_network_functions(x, functions, titles, data=None, ylim=None, panel_siz
 @_docs.fill
 def plot_kernel_maps(x, kernels, titles, axes=None):
     """Kernels :math:`k(x, x')` on a grid as heat maps, in the book's colour map.
-
     Introduced in the chapter on wide networks.
 
     Parameters
@@ -138,7 +135,6 @@ def plot_kernel_maps(x, kernels, titles, axes=None):
 @_docs.fill
 def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None):
     """Quantities against the width on log-log axes, with a reference slope.
-
     Introduced in the chapter on wide networks.
 
     Parameters
@@ -180,7 +176,6 @@ def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None
 @_docs.fill
 def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None):
     """The trained network (solid) and its linearization (dashed) at several times.
-
     Introduced in the chapter on wide networks.
 
     Parameters
@@ -223,7 +218,6 @@ def plot_network_vs_linear(x, f_net, f_lin, times, data=None, ax=None, ylim=None
 @_docs.fill
 def plot_outputs_over_time(t, outputs, y, ax=None, logx=False):
     """Outputs at the training inputs against time, each with its target (dashed).
-
     Introduced in the chapter on wide networks.
 
     Parameters
@@ -310,9 +304,7 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None,
 @_docs.fill
 def plot_loss_curves(steps, losses, labels, ax=None, styles=None):
     """Training losses against the step, on a log scale (diverging runs are cut where they
-    leave the float range).
-
-    Introduced in the chapter on training wide networks in closed form.
+    leave the float range). Introduced in the chapter on training wide networks in closed form.
 
     Parameters
     ----------
@@ -350,7 +342,6 @@ def plot_ntk_band(x, mean, var, data=None, samples=None, ax=None, color=None, la
     r"""The mean over initialisations with :math:`\pm 2` standard deviations, and optionally a
     Monte Carlo estimate at a few inputs: its mean :math:`\pm 2` standard errors (error bars)
     and its :math:`\pm 2` standard deviations (ticks).
-
     Introduced in the chapter on training wide networks in closed form.
 
     Parameters
@@ -388,7 +379,6 @@ def plot_ntk_band(x, mean, var, data=None, samples=None, ax=None, color=None, la
 @_docs.fill
 def plot_function_curves(x, curves, labels, data=None, ax=None, ylim=None, styles=None):
     """A few functions of the input, with the data.
-
     Introduced in the chapter on training wide networks in closed form.
 
     Parameters

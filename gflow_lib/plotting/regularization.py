@@ -33,7 +33,6 @@ def _figure(axes, ncols, figsize):
 @_docs.fill
 def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
     """ML and MAP as points on the loss landscape (left) and as lines over the data (right).
-
     Introduced in the chapter on ML vs MAP.
 
     Parameters
@@ -79,7 +78,6 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
 @_docs.fill
 def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
     """The ridge path and one or more gradient-flow paths on the loss landscape.
-
     Introduced in the chapter on ML vs MAP.
 
     Parameters
@@ -112,7 +110,6 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
 @_docs.fill
 def plot_filters(lam=None, penalty=None, ax=None):
     """The per-direction filters of gradient flow and of ridge, against ``lambda t``.
-
     Introduced in the chapter on ML vs MAP.
 
     With the calibration ``penalty = 1/t`` both filters are functions of ``x = lambda t``:
@@ -153,7 +150,6 @@ def plot_filters(lam=None, penalty=None, ax=None):
 @_docs.fill
 def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=None):
     """Distances (or any positive curves) over time on log-log axes, with their minima marked.
-
     Introduced in the chapter on ML vs MAP.
 
     Parameters
@@ -193,9 +189,7 @@ def plot_distance_over_time(t, curves, ax=None, minima=None, vline=None, ylabel=
 @_docs.fill
 def plot_risk_ratio(t, risk_flow, risk_ridge, bound, axes=None):
     """Estimation risk of gradient flow at time ``t`` and of ridge at penalty ``1/t`` (left),
-    and their ratio against a bound (right).
-
-    Introduced in the chapter on ML vs MAP.
+    and their ratio against a bound (right). Introduced in the chapter on ML vs MAP.
 
     Parameters
     ----------
