@@ -58,6 +58,12 @@ x2 : array_like, shape (M2,), optional
     Cosines :math:`\\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).""",
     "params_shallow": """params : ShallowParams
     One network, or a batch of N (leading axis N on every array).""",
+    "params_x": """params : ShallowParams
+    One network, or a batch of N (leading axis N on every array).
+x : array_like, shape (M,)
+    Scalar inputs.""",
+    "Theta_residual0": """Theta, residual0 : array_like, shapes (I, I) and (I,)
+    The NTK at the training inputs and the residuals :math:`r_0 = f_0 - y` at the start.""",
     "seed": """seed : int
     Seed of ``numpy.random.default_rng``, >= 0.""",
     # ------------------------------------------------------------- indices of filters
@@ -65,6 +71,8 @@ x2 : array_like, shape (M2,), optional
     Times, >= 0 (a scalar drops the leading T axis of the result).""",
     "t_curve": """t : array_like, shape (T,)
     Times along the horizontal axis.""",
+    "eigenvalues": """eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
+    Eigenvalues, one positive at least (zeros are left out), or a built spectrum.""",
     "lam": """lam : array_like, shape (K,)
     Eigenvalues, >= 0.""",
     "lr": """lr : float
@@ -75,6 +83,8 @@ x2 : array_like, shape (M2,), optional
     Step counts, >= 0.""",
     "penalty": """penalty : float or array_like, shape (L,)
     Ridge penalties, >= 0.""",
+    "batch_replace": """batch_size, replace : int, bool
+    B >= 1 draws per step, with replacement or distinct (B <= I).""",
     # ------------------------------------------------------------- Bayes
     "sigma_sq": """sigma_sq : float
     Noise variance :math:`\\sigma^2`, > 0.""",

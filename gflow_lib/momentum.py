@@ -110,18 +110,13 @@ class HeavyBall:
     .. math:: p_{k+1} = (1 + \beta - lr\lambda)p_k - \beta p_{k-1}, \ p_0 = 1,\ p_1 = 1 - lr\lambda
 
     in closed form from the roots, exact also at repeated and complex roots. Introduced in
-    the chapter on momentum (``book/momentum.ipynb``).
+    the chapter on momentum.
 
     Parameters
     ----------
     %(lr)s
     beta : float
         Momentum, in [0, 1) (0 is :class:`~gflow_lib.Descent`).
-
-    Attributes
-    ----------
-    index_kind : str
-        ``"steps"``.
     """
 
     lr: float
@@ -156,18 +151,13 @@ class Nesterov:
     r"""Nesterov's method from rest, momentum :math:`\tfrac{k-1}{k+2}`, by its recursion:
 
     .. math:: \psi_k = \phi_k + \tfrac{k-1}{k+2}(\phi_k - \phi_{k-1}), \quad
-        \phi_{k+1} = \psi_k - lr\,\nabla L(\psi_k).
+        \phi_{k+1} = \psi_k - lr\,\nabla L(\psi_k),
 
-    Introduced in the chapter on momentum (``book/momentum.ipynb``).
+    k steps. Introduced in the chapter on momentum.
 
     Parameters
     ----------
     %(lr)s
-
-    Attributes
-    ----------
-    index_kind : str
-        ``"steps"``.
     """
 
     lr: float
@@ -229,17 +219,12 @@ class HeavyBallFlow:
         \ \omega^2 = \lambda - \gamma^2/4,
 
     continuous through critical damping :math:`\gamma = 2\sqrt\lambda` (hyperbolic beyond).
-    Introduced in the chapter on momentum (``book/momentum.ipynb``).
+    Introduced in the chapter on momentum.
 
     Parameters
     ----------
     damping : float
         :math:`\gamma \ge 0`.
-
-    Attributes
-    ----------
-    index_kind : str
-        ``"time"``.
     """
 
     damping: float
@@ -303,13 +288,7 @@ class NesterovFlow:
     .. math:: \phi'' + \tfrac{3}{t}\phi' = -\nabla L, \qquad
         p = 2 J_1(\sqrt\lambda\, t)/(\sqrt\lambda\, t).
 
-    Introduced in the chapter on momentum (``book/momentum.ipynb``).
-
-    Attributes
-    ----------
-    index_kind : str
-        ``"time"``.
-    """
+    Introduced in the chapter on momentum."""
 
     index_kind = "time"
 
@@ -339,14 +318,14 @@ def _extremes(eigenvalues):
     return float(pos.min()), float(pos.max())
 
 
+@_docs.fill
 def optimal_descent(eigenvalues):
     r"""Descent's step of fastest worst-case rate, :math:`lr = 2/(\lambda_{\min} + \lambda_{\max})`,
     and that rate, :math:`(\kappa - 1)/(\kappa + 1)`. Introduced in the chapter on momentum.
 
     Parameters
     ----------
-    eigenvalues : array_like, shape (n,), or Spectrum or KernelSpectrum
-        One positive at least; zeros are left out.
+    %(eigenvalues)s
 
     Returns
     -------
@@ -356,6 +335,7 @@ def optimal_descent(eigenvalues):
     return 2.0 / (lo + hi), (hi - lo) / (hi + lo)
 
 
+@_docs.fill
 def optimal_heavy_ball(eigenvalues):
     r"""Polyak's heavy ball, :math:`lr = 4/(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2`,
     :math:`\beta = (\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1})^2`, rate :math:`\sqrt\beta` (both
@@ -363,7 +343,7 @@ def optimal_heavy_ball(eigenvalues):
 
     Parameters
     ----------
-    eigenvalues : as for :func:`optimal_descent`
+    %(eigenvalues)s
 
     Returns
     -------
@@ -377,12 +357,12 @@ def optimal_heavy_ball(eigenvalues):
 
 def heavy_ball_stable(eigenvalues, lr, beta):
     r"""Where heavy ball converges, :math:`0 < lr\,\lambda < 2(1 + \beta)`, per mode.
-    Introduced in the chapter on momentum.
 
     Parameters
     ----------
     eigenvalues : array_like, shape (n,)
     lr, beta : float
+        Step (> 0) and momentum (in [0, 1)).
 
     Returns
     -------
@@ -394,13 +374,14 @@ def heavy_ball_stable(eigenvalues, lr, beta):
     return (q > 0) & (q < 2.0 * (1.0 + beta))
 
 
+@_docs.fill
 def heavy_ball_threshold(eigenvalues, beta) -> float:
     r"""The step above which heavy ball diverges, :math:`2(1 + \beta)/\lambda_{\max}`.
     Introduced in the chapter on momentum.
 
     Parameters
     ----------
-    eigenvalues : array_like, shape (n,), or Spectrum
+    %(eigenvalues)s
     beta : float
 
     Returns
@@ -411,14 +392,15 @@ def heavy_ball_threshold(eigenvalues, beta) -> float:
     return 2.0 * (1.0 + beta) / _extremes(eigenvalues)[1]
 
 
+@_docs.fill
 def heavy_ball_rate(eigenvalues, lr, beta):
     r"""The worst mode's factor per step in the long run, :math:`\max_\lambda \max|z|` over
-    the roots of :math:`z^2 - (1 + \beta - lr\lambda)z + \beta`.
-    Introduced in the chapter on momentum (``book/momentum.ipynb``).
+    the roots of :math:`z^2 - (1 + \beta - lr\lambda)z + \beta`. Introduced in the chapter on
+    momentum.
 
     Parameters
     ----------
-    eigenvalues : array_like, shape (n,), or Spectrum
+    %(eigenvalues)s
     lr, beta : float or array_like
         Steps (> 0) and momenta (in [0, 1)), broadcast together.
 
@@ -465,12 +447,11 @@ def _chebyshev_sigma(lo, hi):
 def chebyshev_rate(eigenvalues, k):
     r"""The least worst-case factor of any k-step method on :math:`[\lambda_{\min},
     \lambda_{\max}]`, :math:`1/T_k(\frac{\kappa+1}{\kappa-1}) = 2\sigma^k/(1 + \sigma^{2k})`,
-    :math:`\sigma = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}`.
-    Introduced in the chapter on momentum (``book/momentum.ipynb``).
+    :math:`\sigma = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}`. Introduced in the chapter on momentum.
 
     Parameters
     ----------
-    eigenvalues : array_like, shape (n,), or Spectrum
+    %(eigenvalues)s
     %(k)s
 
     Returns
@@ -492,18 +473,12 @@ def chebyshev_rate(eigenvalues, k):
 class Chebyshev:
     r"""The Chebyshev method on [lo, hi]: each mode keeps :math:`p_k(\lambda) = T_k(u)/T_k(u_0)`,
     :math:`u = \frac{hi + lo - 2\lambda}{hi - lo}`, :math:`u_0 = u(0)`, the least on the
-    interval of the polynomials with :math:`p_k(0) = 1`. Introduced in the chapter on
-    momentum (``book/momentum.ipynb``).
+    interval of the polynomials with :math:`p_k(0) = 1`. Introduced in the chapter on momentum.
 
     Parameters
     ----------
     lo, hi : float
         ``0 < lo < hi``.
-
-    Attributes
-    ----------
-    index_kind : str
-        ``"steps"``.
     """
 
     lo: float
@@ -561,8 +536,7 @@ class Chebyshev:
 @_docs.fill
 def adagrad(X, y, phi0, lr, n_steps, eps=1e-8):
     r"""AdaGrad, :math:`G_k = G_{k-1} + g_k^2`, :math:`\phi_{k+1} = \phi_k - lr\,g_k/(\sqrt{G_k}
-    + \epsilon)` entrywise, :math:`g_k = \nabla L(\phi_k)`. Introduced in the chapter on
-    momentum (``book/momentum.ipynb``).
+    + \epsilon)` entrywise, :math:`g_k = \nabla L(\phi_k)`. Introduced in the chapter on momentum.
 
     Parameters
     ----------

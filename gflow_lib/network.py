@@ -144,8 +144,7 @@ def shallow_forward(params, x) -> np.ndarray:
 
     Parameters
     ----------
-    %(params_shallow)s
-    x : array_like, shape (M,)
+    %(params_x)s
 
     Returns
     -------
@@ -159,22 +158,17 @@ def shallow_forward(params, x) -> np.ndarray:
 
 @_docs.fill
 def shallow_jacobian(params, x) -> np.ndarray:
-    r"""The gradient of each output with respect to the parameters, by hand.
+    r"""The gradient of each output with respect to the parameters, by hand. Introduced in the
+    chapter on wide networks. With :math:`a_j = w_j\cdot u` and :math:`s_j = [a_j > 0]`:
 
-    Introduced in the chapter on wide networks. With :math:`a_j = w_j\cdot u` and
-    :math:`s_j = [a_j > 0]`:
-
-    .. math::
-
-        \frac{\partial f}{\partial w_{j0}} = \frac{v_j s_j x}{\sqrt D},\quad
+    .. math:: \frac{\partial f}{\partial w_{j0}} = \frac{v_j s_j x}{\sqrt D},\quad
         \frac{\partial f}{\partial w_{j1}} = \frac{v_j s_j}{\sqrt D},\quad
         \frac{\partial f}{\partial v_j} = \frac{\mathrm{ReLU}(a_j)}{\sqrt D},\quad
         \frac{\partial f}{\partial \beta} = 1.
 
     Parameters
     ----------
-    %(params_shallow)s
-    x : array_like, shape (M,)
+    %(params_x)s
 
     Returns
     -------
@@ -193,9 +187,7 @@ def empirical_ntk(params, x1, x2=None) -> np.ndarray:
     r"""The empirical neural tangent kernel :math:`\Theta = J(x_1)^T J(x_2)`, without the
     Jacobian. Introduced in the chapter on wide networks.
 
-    .. math::
-
-        \Theta(x, x') = \frac{1}{D}\sum_j \Big[(u\cdot u')\, v_j^2 s_j(x) s_j(x')
+    .. math:: \Theta(x, x') = \frac{1}{D}\sum_j \Big[(u\cdot u')\, v_j^2 s_j(x) s_j(x')
         + \mathrm{ReLU}(w_j\cdot u)\,\mathrm{ReLU}(w_j\cdot u')\Big] + 1
 
     Parameters
@@ -233,8 +225,7 @@ def active_units(params, x) -> int | np.ndarray:
 
     Parameters
     ----------
-    %(params_shallow)s
-    x : array_like, shape (M,)
+    %(params_x)s
 
     Returns
     -------
@@ -299,7 +290,6 @@ def kernel_change_parts(params0, params1, x1, x2=None) -> KernelChange:
 # ----------------------------------------------------------------------- linearization
 class LinearizedNetwork:
     r"""The network linearized at its start: a linear model over the Jacobian features.
-
     Introduced in the chapter on wide networks. Its gradient flow is :attr:`flow`, a
     :class:`~gflow_lib.LinearFlow` with ``X = J`` (P, I), targets ``y - c`` and start
     :math:`\phi_0`; outputs add the offset :math:`c` back.
@@ -355,8 +345,7 @@ class LinearizedNetwork:
 
     def evaluate(self, phi, x_new):
         r"""Outputs :math:`J_*^T\phi + c_*` of the linearized network with parameters ``phi`` (P,)
-        or (K, P) at scalar inputs ``x_new`` (M,), shape (M,) or (K, M), without the Jacobian.
-        """
+        or (K, P) at scalar inputs ``x_new`` (M,), shape (M,) or (K, M), without the Jacobian."""
         # J^T phi = D^{-1/2} sum_j [v_j s_j (w'_j . u) + relu(a_j) v'_j] + beta', and
         # c = beta0 - f0 since J^T phi0 = 2 f0 - beta0 (f is 2-homogeneous in (W, v)).
         x_new = v.scalar_inputs(x_new, "x_new")
@@ -383,10 +372,8 @@ class LinearizedNetwork:
 
 @_docs.fill
 def linearized_flow(params, x, y) -> LinearizedNetwork:
-    """The gradient flow of the network linearized at ``params``, in closed form.
-
-    Introduced in the chapter on wide networks: every closed form of the earlier chapters
-    applies to its ``flow`` (see :class:`LinearizedNetwork`).
+    """The gradient flow of the network linearized at ``params``, in closed form. Introduced in
+    the chapter on wide networks: every closed form applies to its ``flow``.
 
     Parameters
     ----------
@@ -404,20 +391,8 @@ def linearized_flow(params, x, y) -> LinearizedNetwork:
 
 @_docs.fill
 def last_layer_features(params, x) -> np.ndarray:
-    r"""The features seen by the last layer: :math:`(\mathrm{ReLU}(Wu)/\sqrt D,\, 1)`.
-
-    Introduced in the chapter on training wide networks in closed form: training only the last
-    layer is the linear model of the earlier chapters with these features.
-
-    Parameters
-    ----------
-    %(params_shallow)s
-    x : array_like, shape (M,)
-
-    Returns
-    -------
-    ndarray, shape (D + 1, M), or (N, D + 1, M) for a batch
-    """
+    r"""The features seen by the last layer, :math:`(\mathrm{ReLU}(Wu)/\sqrt D,\, 1)`, at scalar
+    inputs ``x`` (M,): shape (D + 1, M), or (N, D + 1, M) for a batch."""
     params, x = _params(params), v.scalar_inputs(x)
     act = np.maximum(_hidden(params, x), 0.0) / np.sqrt(params.width)
     return np.concatenate([act, np.ones(act.shape[:-2] + (1, x.size))], axis=-2)
@@ -425,23 +400,10 @@ def last_layer_features(params, x) -> np.ndarray:
 
 @_docs.fill
 def last_layer_flow(params, x, y) -> LinearFlow:
-    r"""Gradient flow of the last layer ``(v, beta)`` only, ``W`` fixed: exact, since the
-    network is linear in them.
-
-    Introduced in the chapter on training wide networks in closed form. Its kernel tends to the
-    NNGP kernel with :math:`\sigma_\beta^2 = 1` as D grows.
-
-    Parameters
-    ----------
-    params : ShallowParams
-        One network.
-    x, y : array_like, shape (I,)
-
-    Returns
-    -------
-    LinearFlow
-        Over :func:`last_layer_features` (D + 1, I), started at ``(v, beta)``.
-    """
+    r"""Gradient flow of the last layer ``(v, beta)`` of one network, ``W`` fixed, on inputs and
+    targets ``x, y`` (I,): exact, the :class:`~gflow_lib.LinearFlow` over
+    :func:`last_layer_features` from ``(v, beta)``. Its kernel tends to the NNGP kernel with
+    :math:`\sigma_\beta^2 = 1` as D grows."""
     params = _params(params)
     if params.batch_shape:
         raise ValueError("params must be one network, not a batch; got batch shape "
@@ -454,8 +416,7 @@ def last_layer_flow(params, x, y) -> LinearFlow:
 class Training(NamedTuple):
     """What :func:`train_shallow` recorded at the steps ``steps`` (K,): ``outputs`` (K, [N,] I),
     ``eval_outputs`` (K, [N,] M) or None, ``loss`` (K, [N]), ``params`` (K, [N,] P) or None,
-    ``final`` parameters, and ``diverged`` (bool, or (N,) bools).
-    """
+    ``final`` parameters, and ``diverged`` (bool, or (N,) bools)."""
 
     steps: np.ndarray
     t: np.ndarray
@@ -596,8 +557,7 @@ def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
 # ------------------------------------------------------------------------ deep networks
 class DeepParams(NamedTuple):
     """Parameters of a deep ReLU network on scalar inputs: ``weights[l]`` (n_l, n_{l+1}),
-    n_0 = 1, one output; ``biases[l]`` (n_{l+1},).
-    """
+    n_0 = 1, one output; ``biases[l]`` (n_{l+1},)."""
 
     weights: tuple
     biases: tuple
@@ -608,7 +568,6 @@ class DeepParams(NamedTuple):
 @_docs.fill
 def init_deep(widths, seed=0, sigma_w=1.0, sigma_b=1.0) -> DeepParams:
     r"""A deep ReLU network in the NTK parameterization of neural-tangents' ``stax``.
-
     Introduced in the chapter on wide networks. ``stax.serial(Dense(n_1, W_std, b_std), Relu(),
     ..., Relu(), Dense(1, W_std, b_std))``, every weight and bias drawn from N(0, 1):
 
@@ -656,9 +615,7 @@ def _deep_pass(params, x):
 
 
 def deep_forward(params, x) -> np.ndarray:
-    """Outputs of the deep network at scalar inputs ``x`` (M,), shape (M,).
-
-    Introduced in the chapter on wide networks."""
+    """Outputs of the deep network at scalar inputs ``x`` (M,), shape (M,)."""
     hs, zs = _deep_pass(params, v.scalar_inputs(x))
     return zs[-1][:, 0]
 
@@ -666,7 +623,6 @@ def deep_forward(params, x) -> np.ndarray:
 @_docs.fill
 def deep_empirical_ntk(params, x1, x2=None) -> np.ndarray:
     r"""The empirical NTK of the deep network, by back-propagation, without the Jacobian.
-
     Introduced in the chapter on wide networks. With :math:`\delta_l = \partial f/\partial z_l`
     and :math:`h_{l-1}` the layer's input, each layer adds
 

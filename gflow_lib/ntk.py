@@ -69,11 +69,10 @@ def _shallow(x1, x2, ntk, const, scale1=False, scale2=False):
 
 @_docs.fill
 def shallow_ntk(x1, x2=None) -> np.ndarray:
-    r"""The analytic NTK :math:`\Theta` of the shallow network (infinite width).
-
-    Introduced in the chapter on wide networks. The terms come from the first-layer weights, the
-    output weights and the output bias. In neural-tangents' terms (``W_std = b_std = 1``), the NTK
-    of ``stax.serial(Dense(D), Relu(), Dense(1))``: :func:`relu_kernels` with ``depth=1``.
+    r"""The analytic NTK :math:`\Theta` of the shallow network (infinite width), its terms from the
+    first-layer weights, the output weights and the output bias. Introduced in the chapter on wide
+    networks. In neural-tangents' terms (``W_std = b_std = 1``), the NTK of
+    ``stax.serial(Dense(D), Relu(), Dense(1))``: :func:`relu_kernels` with ``depth=1``.
 
     .. math:: \Theta(x, x') = \tfrac12 (u\cdot u')\,\kappa_0 + \tfrac12\lVert u\rVert
         \lVert u'\rVert\,\kappa_1 + 1
@@ -92,9 +91,8 @@ def shallow_ntk(x1, x2=None) -> np.ndarray:
 @_docs.fill
 def shallow_nngp(x1, x2=None, bias_var=0.0) -> np.ndarray:
     r"""The NNGP kernel K of the shallow network: the covariance of its outputs at
-    initialisation, at infinite width.
-
-    Introduced in the chapter on wide networks. In neural-tangents' terms, the NNGP of the
+    initialisation, at infinite width. Introduced in the chapter on wide networks. In
+    neural-tangents' terms, the NNGP of the
     network of :func:`shallow_ntk` with the last layer's ``b_std`` equal to :math:`\sigma_\beta`.
 
     .. math:: K(x, x') = \tfrac12\lVert u\rVert\lVert u'\rVert\,\kappa_1 + \sigma_\beta^2
@@ -163,17 +161,13 @@ def _theta_minus_sin(theta):
 
 def relu_kernels(x1, x2=None, depth=1, sigma_w=1.0, sigma_b=1.0) -> Kernels:
     r"""NNGP and NTK of a deep ReLU network as neural-tangents' ``stax`` computes them.
-
     Introduced in the chapter on wide networks. The network is :func:`gflow_lib.network.init_deep`'s
     (NTK parameterization, ``W_std = sigma_w``, ``b_std = sigma_b``). From
     :math:`K_1 = \Theta_1 = \sigma_w^2\, x\cdot x'/d + \sigma_b^2`, with :math:`c` the
     correlation of :math:`K_l`, each ``Relu`` and ``Dense`` maps
 
-    .. math::
-
-        K_{l+1} = \tfrac{\sigma_w^2}{2}\sqrt{K_l(x,x)K_l(x',x')}\,\kappa_1(c) + \sigma_b^2,
-        \qquad
-        \Theta_{l+1} = K_{l+1} + \tfrac{\sigma_w^2}{2}\,\kappa_0(c)\,\Theta_l .
+    .. math:: K_{l+1} = \tfrac{\sigma_w^2}{2}\sqrt{K_l(x,x)K_l(x',x')}\,\kappa_1(c) + \sigma_b^2,
+        \qquad \Theta_{l+1} = K_{l+1} + \tfrac{\sigma_w^2}{2}\,\kappa_0(c)\,\Theta_l .
 
     Parameters
     ----------
@@ -247,15 +241,11 @@ def _modes(Theta, t, name="Theta"):
 def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=False,
                                 last_layer=False) -> Prediction:
     r"""Mean and variance, over random initialisations, of the infinite-width shallow
-    network's outputs at ``x_new`` after gradient flow for time ``t``.
+    network's outputs at ``x_new`` after gradient flow for time ``t``. Introduced in the chapter
+    on training wide networks in closed form. The trained network is its linearization,
+    :math:`f_*(t) = f_{0*} + Z(y - f_0)` with :math:`f_0 \sim GP(0, K)` and
 
-    Introduced in the chapter on training wide networks in closed form. The trained network is
-    its linearization, :math:`f_*(t) = f_{0*} + Z(y - f_0)` with :math:`f_0 \sim GP(0, K)` and
-
-    .. math::
-
-        Z = \Theta_{*X}\Theta^{-1}(I - e^{-\Theta t}), \qquad
-        \text{mean} = Z y, \qquad
+    .. math:: Z = \Theta_{*X}\Theta^{-1}(I - e^{-\Theta t}), \qquad \text{mean} = Z y, \qquad
         \text{cov} = K_{**} - (Z K_{X*} + K_{*X} Z^T) + Z K Z^T,
 
     through the eigenbasis of :math:`\Theta(X, X)` (zero modes left out, as in
@@ -317,9 +307,8 @@ def ntk_prediction_distribution(x_train, y, x_new, t, bias_var=0.0, full_cov=Fal
 @_docs.fill
 def parameter_movement(Theta, residual0, t):
     r"""How far gradient flow of the linearized network moves the parameters,
-    :math:`\lVert\phi(t) - \phi_0\rVert`, from the kernel alone.
-
-    Introduced in the chapter on training wide networks in closed form. With
+    :math:`\lVert\phi(t) - \phi_0\rVert`, from the kernel alone. Introduced in the chapter on
+    training wide networks in closed form. With
     :math:`J^TJ = \Theta = U\operatorname{diag}(\lambda)U^T` and :math:`w = U^T r_0`,
 
     .. math:: \lVert\phi(t) - \phi_0\rVert^2 = \sum_k \frac{(1 - e^{-\lambda_k t})^2}
@@ -327,8 +316,7 @@ def parameter_movement(Theta, residual0, t):
 
     Parameters
     ----------
-    Theta, residual0 : array_like, shapes (I, I) and (I,)
-        The NTK at the training inputs and the residuals :math:`f_0 - y` at the start.
+    %(Theta_residual0)s
     %(t)s
 
     Returns
@@ -350,8 +338,7 @@ def residual_norm(Theta, residual0, t):
 
     Parameters
     ----------
-    Theta, residual0 : array_like, shapes (I, I) and (I,)
-        The NTK at the training inputs and the residuals :math:`r_0 = f_0 - y` at the start.
+    %(Theta_residual0)s
     %(t)s
 
     Returns

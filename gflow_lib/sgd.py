@@ -65,7 +65,7 @@ def _one_draw_cov(X, y, mean, cov):
 
 @_fill
 def gradient_noise_covariance(X, y, phi):
-    r"""The covariance of one draw's gradient at ``phi``, Introduced in the chapter on SGD:
+    r"""The covariance of one draw's gradient at ``phi``. Introduced in the chapter on SGD:
     :math:`\Gamma(\phi) = I\sum_i (x_i^T\phi - y_i)^2 x_ix_i^T - \nabla L\,\nabla L^T`.
 
     Parameters
@@ -111,8 +111,7 @@ def sgd_moments(X, y, phi0, lr, steps, batch_size=1, replace=True, cov0=None) ->
 
     Parameters
     ----------
-    %(X_y)s
-    %(phi0)s
+    %(X_y_phi0)s
     %(lr)s
     steps, batch_size, replace : int, int, bool
         K >= 0 steps of B >= 1 draws (distinct: B <= I).
@@ -219,8 +218,7 @@ def sgd_stability_threshold(X, batch_size=1, replace=True) -> float:
     Parameters
     ----------
     %(X)s
-    batch_size, replace : int, bool
-        B >= 1 draws per step, with replacement or distinct (B <= I).
+    %(batch_replace)s
 
     Returns
     -------
@@ -253,16 +251,15 @@ def _stationary_setup(X, y, lr, batch_size, replace):
 @_fill
 def sgd_stationary_covariance(X, y, lr, batch_size=1, replace=True):
     r"""The exact stationary covariance of SGD around :math:`\phi_{ML}`, one linear solve
-    (:math:`\Sigma_\infty = \mathcal T(\Sigma_\infty) + lr^2\eta\,\Gamma(\phi_{ML})`).
-    Introduced in the chapter on SGD.
+    (:math:`\Sigma_\infty = \mathcal T(\Sigma_\infty) + lr^2\eta\,\Gamma(\phi_{ML})`). Introduced
+    in the chapter on SGD.
 
     Parameters
     ----------
     %(X_y)s
     %(lr)s
         Below :func:`sgd_stability_threshold`.
-    batch_size, replace : int, bool
-        B >= 1 draws per step, with replacement or distinct (B <= I).
+    %(batch_replace)s
 
     Returns
     -------
@@ -293,8 +290,7 @@ def sgd_ou_covariance(X, y, lr, batch_size=1, replace=True):
     ----------
     %(X_y)s
     %(lr)s
-    batch_size, replace : int, bool
-        B >= 1 draws per step, with replacement or distinct (B <= I).
+    %(batch_replace)s
 
     Returns
     -------
@@ -337,8 +333,7 @@ def sgd_simulate(X, y, phi0, lr, steps, batch_size=1, replace=True, n_runs=1000,
 
     Parameters
     ----------
-    %(X_y)s
-    %(phi0)s
+    %(X_y_phi0)s
     %(lr)s
     steps, batch_size, replace, n_runs : int, int, bool, int
         K >= 0 steps of B >= 1 draws (distinct: B <= I); N >= 1 runs.
@@ -368,8 +363,7 @@ def sgd_reshuffled(X, y, phi0, lr, epochs, batch_size=1, n_runs=1000, seed=0):
 
     Parameters
     ----------
-    %(X_y)s
-    %(phi0)s
+    %(X_y_phi0)s
     %(lr)s
     epochs, batch_size, n_runs : int
         E >= 0; B, a divisor of I; N >= 1.
@@ -407,8 +401,7 @@ def reshuffled_epoch_means(X, y, phi0, lr, epochs, batch_size=1):
 
     Parameters
     ----------
-    %(X_y)s
-    %(phi0)s
+    %(X_y_phi0)s
     %(lr)s
     epochs, batch_size : int
         E >= 0; B, a divisor of I.
@@ -487,8 +480,7 @@ def rr_modified_flow(X, y, phi0, lr, t, batch_size=1):
 
     Parameters
     ----------
-    %(X_y)s
-    %(phi0)s
+    %(X_y_phi0)s
     %(lr)s
     %(t)s
     batch_size : int
