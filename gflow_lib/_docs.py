@@ -30,10 +30,6 @@ PARAMS = {
     The start (None: zeros).""",
     "f0": """f0 : array_like, shape (I,), optional
     Outputs at the training inputs at the start (default zeros).""",
-    "X_y": """X : array_like, shape (D, I)
-    Data matrix, one column per data point.
-y : array_like, shape (I,)
-    Targets, one per data point.""",
     "X_y_phi0": """X : array_like, shape (D, I)
     Data matrix, one column per data point.
 y : array_like, shape (I,)
@@ -58,12 +54,12 @@ x2 : array_like, shape (M2,), optional
     Cosines :math:`\\rho`, in [-1, 1] (up to :data:`COS_TOLERANCE`, then clipped).""",
     "params_shallow": """params : ShallowParams
     One network, or a batch of N (leading axis N on every array).""",
+    "Theta_residual0": """Theta, residual0 : array_like, shapes (I, I) and (I,)
+    The NTK at the training inputs and the residuals :math:`r_0 = f_0 - y` at the start.""",
     "params_x": """params : ShallowParams
     One network, or a batch of N (leading axis N on every array).
 x : array_like, shape (M,)
     Scalar inputs.""",
-    "Theta_residual0": """Theta, residual0 : array_like, shapes (I, I) and (I,)
-    The NTK at the training inputs and the residuals :math:`r_0 = f_0 - y` at the start.""",
     "seed": """seed : int
     Seed of ``numpy.random.default_rng``, >= 0.""",
     # ------------------------------------------------------------- indices of filters
@@ -121,6 +117,12 @@ matplotlib Figure
     A ``str`` starting with "Correct:", "Not yet:" or "Error:"; it names the mistakes it
     knows (``mistake`` is the name), in the order tried:""",
 }
+
+#: Entries that go together, made of the ones above.
+PARAMS.update({name: "\n".join(PARAMS[part] for part in parts) for name, parts in {
+    "X_y": ("X", "y"),
+    "flow_t_ax": ("flow", "t_curve", "ax"),
+}.items()})
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

@@ -1,5 +1,4 @@
 """Distributions over time: flows from a random start, and the Bayesian posterior.
-
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``). Both
 are spreads of a Gaussian crowd of starts through one spectrum
 (:meth:`gflow_lib.spectrum.Spectrum.spread`): the flow's crowd is
@@ -47,9 +46,8 @@ def _finite_or_raise(arrays, X_new, S):
 @_docs.fill
 def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction:
     r"""Mean and variance of predictions at ``X_new`` when
-    :math:`\phi_0 \sim N(m_0, \Sigma_0)` is trained by gradient flow for time ``t``.
-
-    Introduced in the chapter on the Bayesian view over time. With :math:`E = e^{-X X^T t}` and
+    :math:`\phi_0 \sim N(m_0, \Sigma_0)` is trained by gradient flow for time ``t``. Introduced
+    in the chapter on the Bayesian view over time. With :math:`E = e^{-X X^T t}` and
     :math:`g = (\int_0^t e^{-X X^T s}ds) X y`, :math:`\phi(t) = E\phi_0 + g`, so the model
     output (no observation noise) has
 
@@ -61,10 +59,8 @@ def prediction_distribution(X, y, X_new, t, prior_mean, prior_cov) -> Prediction
     %(X_y)s
     %(X_new)s
     %(t)s
-    prior_mean : array_like, shape (D,), or None
-        The mean of the starts (None: zeros).
-    prior_cov : array_like, shape (D, D)
-        Symmetric positive semidefinite.
+    prior_mean, prior_cov : array_like, shapes (D,) and (D, D)
+        Mean (None: zeros) and covariance (symmetric positive semidefinite) of the starts.
 
     Returns
     -------
@@ -117,9 +113,8 @@ def _posterior(X, y, sigma_sq, sigma_sq_p):
 @_docs.fill
 def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
     r"""Posterior of the parameters under the prior :math:`N(0, \sigma_p^2 I)` and noise
-    :math:`y = X^T\phi + \epsilon`, :math:`\epsilon \sim N(0, \sigma^2 I)`.
-
-    Introduced in the chapter on the Bayesian view over time. The covariance is a sum of
+    :math:`y = X^T\phi + \epsilon`, :math:`\epsilon \sim N(0, \sigma^2 I)`. Introduced in the
+    chapter on the Bayesian view over time. The covariance is a sum of
     non-negative terms per mode (no inverse):
 
     .. math:: \Sigma = \sigma^2 (X X^T + p I)^{-1}
@@ -144,9 +139,8 @@ def posterior_distribution(X, y, sigma_sq, sigma_sq_p) -> Posterior:
 
 @_docs.fill
 def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Prediction:
-    r"""Mean and variance of the posterior predictions at ``X_new``.
-
-    Introduced in the chapter on the Bayesian view over time. With :math:`\mu, \Sigma` of
+    r"""Mean and variance of the posterior predictions at ``X_new``. Introduced in the chapter on
+    the Bayesian view over time. With :math:`\mu, \Sigma` of
     :func:`posterior_distribution` (not formed):
 
     .. math:: \text{mean} = X_*^T \mu, \qquad \text{var} = \operatorname{diag}(X_*^T \Sigma X_*)
@@ -180,9 +174,8 @@ def posterior_predictive(X, y, X_new, sigma_sq, sigma_sq_p, noisy=False) -> Pred
 @_docs.fill
 def sample_then_optimize(X, y, sigma_sq, sigma_sq_p, n_samples, seed=0):
     r"""Exact samples of the posterior: train random starts on randomly perturbed targets,
-    each with a penalty that pulls it back toward its own start.
-
-    Introduced in the chapter on the Bayesian view over time. For a start
+    each with a penalty that pulls it back toward its own start. Introduced in the chapter on
+    the Bayesian view over time. For a start
     :math:`\tilde\phi \sim N(0, \sigma_p^2 I)` and a perturbation
     :math:`\epsilon \sim N(0, \sigma^2 I)` the minimiser of
 
@@ -197,10 +190,8 @@ def sample_then_optimize(X, y, sigma_sq, sigma_sq_p, n_samples, seed=0):
     ----------
     %(X_y)s
     %(sigma_sq_both)s
-    n_samples : int
-        Number of samples N, >= 1.
-    seed : int
-        Seed of ``numpy.random.default_rng``: starts first (N, D), then perturbations (N, I).
+    n_samples, seed : int
+        N >= 1 samples; seed of ``numpy.random.default_rng``, starts (N, D) drawn first.
 
     Returns
     -------

@@ -1,5 +1,4 @@
 r"""The book's running example: three points and a straight line.
-
 Introduced in the chapter on data (``book/data.ipynb``).
 """
 

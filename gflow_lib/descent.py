@@ -1,5 +1,4 @@
 """Gradient descent with a finite step ``lr``, and the closed forms it is compared with.
-
 Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). The closed forms
 are paths through one spectrum: ``descent_closed_form(X, y, phi0, lr, k)`` is
 ``Spectrum(X, y).path(Descent(lr), phi0).params(k)``, and the modified flows use
@@ -72,7 +71,6 @@ def gradient_descent(X, y, phi0, lr, n_steps):
 @_docs.fill
 def stability_thresholds(X) -> Thresholds:
     r"""The step sizes below which descent is monotone and stable.
-
     Introduced in the chapter on the loss landscape. One step multiplies each eigen-coordinate's
     distance to the minimum by :math:`1 - \mathrm{lr}\,\lambda`, so
 
@@ -103,7 +101,6 @@ def _filtered(filt, X, y, phi0, index):
 @_docs.fill
 def descent_closed_form(X, y, phi0, lr, k):
     r"""Gradient descent after ``k`` steps, in closed form (no loop over steps).
-
     Introduced in the chapter on the loss landscape. On the range of X:
 
     .. math:: \phi_k = \phi^* + (I - \mathrm{lr}\,X X^T)^k (\phi_0 - \phi^*)
@@ -126,7 +123,6 @@ def descent_closed_form(X, y, phi0, lr, k):
 def modified_flow_params(X, y, phi0, lr, t):
     r"""Gradient flow of the modified loss (:func:`modified_loss`), which descent with step
     ``lr`` follows to :math:`O(\mathrm{lr}^2)` per unit time.
-
     Introduced in the chapter on the loss landscape (backward error analysis: Barrett and
     Dherin, "Implicit gradient regularization", ICLR 2021).
 
@@ -149,7 +145,6 @@ def modified_flow_params(X, y, phi0, lr, t):
 @_docs.fill
 def exact_modified_flow_params(X, y, phi0, lr, t):
     r"""The gradient flow on which gradient descent with step ``lr`` lies exactly, at time ``t``.
-
     Introduced in the chapter on the loss landscape. One step multiplies mode :math:`k` by
     :math:`1 - lr\,\lambda_k = e^{-\tilde\lambda_k lr}`, so the iterates are the flow with
     Hessian :math:`-\log(I - lr\,A)/lr` sampled at :math:`t = k\,lr`; its first-order term gives

@@ -1,5 +1,4 @@
 """Feature maps that turn scalar inputs ``x`` (I,) into data matrices with more rows than points.
-
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``):
 D > I makes the model overparameterized. Each map returns a D x I matrix whose last row is all
 ones; random weights depend only on ``seed``, so one seed gives the same features at training
@@ -26,7 +25,6 @@ def _count(value, name: str, size: int = 1) -> int:
 @_docs.fill
 def polynomial_features(x, degree):
     r"""Powers of the input up to ``degree``, then a row of ones.
-
     Introduced in the chapter on the Bayesian view over time; ``degree=1`` is the line of
     :func:`gflow_lib.data.design_matrix`.
 
@@ -51,7 +49,6 @@ def polynomial_features(x, degree):
 @_docs.fill
 def fourier_features(x, n_features, lengthscale=0.2, seed=0):
     r"""Random Fourier features of a Gaussian kernel (Rahimi and Recht 2007), then ones.
-
     Introduced in the chapter on the Bayesian view over time. As :math:`n \to \infty`,
     :math:`X^T X \to \exp(-(x - x')^2 / (2\ell^2)) + 1` (:func:`gflow_lib.kernels.rbf_kernel`).
 
@@ -84,7 +81,6 @@ def fourier_features(x, n_features, lengthscale=0.2, seed=0):
 @_docs.fill
 def relu_features(x, n_features, seed=0):
     r"""Random ReLU features: the hidden layer of a wide one-layer network, then ones.
-
     Introduced in the chapter on the Bayesian view over time. As :math:`n \to \infty`,
     :math:`X^T X` tends to the arc-cosine kernel plus 1 (:func:`gflow_lib.kernels.relu_kernel`).
 

@@ -1,5 +1,4 @@
 r"""Gradient flow for linear least squares, in closed form.
-
 Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). The flow
 :math:`d\phi/dt = -X(X^T\phi - y)` of :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`
 moves each eigen-coordinate by the filter :math:`1 - e^{-\lambda t}` (:class:`gflow_lib.Flow`):
@@ -36,7 +35,6 @@ class ModeFactors(NamedTuple):
 @_docs.fill
 def mode_factors(lam, t) -> ModeFactors:
     r"""Per-mode factors of the flow: the decay of the start and the gain on the target.
-
     Introduced in the chapter on closed-form flow. ``g(0, t)`` is 0, not the integral's ``t``:
     the pseudo-inverse convention (:mod:`gflow_lib.spectrum`); it multiplies a zero part of ``X y``.
 
@@ -68,7 +66,6 @@ class LinearFlow(SpectrumPath):
     r"""Gradient flow of linear least squares from ``phi0``, exact at any time: the path of
     :class:`~gflow_lib.Flow` through ``Spectrum(X, y)`` (a :class:`~gflow_lib.spectrum.SpectrumPath`
     whose index is the time ``t``).
-
     Introduced in the chapter on closed-form flow. The part of ``phi0`` in the null space of
     ``X^T`` never moves; the rest goes to the minimum-norm least-squares solution.
 
@@ -111,7 +108,6 @@ class KernelFlow(KernelPath):
     r"""Gradient flow of :math:`\tfrac12\lVert f - y\rVert^2` in function space: the path of
     :class:`~gflow_lib.Flow` through ``KernelSpectrum(K, y)`` (a
     :class:`~gflow_lib.spectrum.KernelPath` whose index is the time ``t``).
-
     Introduced in the chapter on function space. With ``K = X.T @ X`` and ``f0 = X.T @ phi0`` it
     is :class:`LinearFlow` seen through its outputs; zero modes stay put and are left out at new
     inputs. No inverse is formed.

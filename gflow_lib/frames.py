@@ -30,7 +30,6 @@ class LossSurface(NamedTuple):
 def loss_surface(X, y, extent=(-1.0, 1.0, -1.0, 1.0), n: int = 241) -> LossSurface:
     r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on an ``n`` x ``n`` grid over
     a window of (intercept, slope), for :func:`gflow_lib.plotting.plot_landscape`.
-
     Introduced in the chapter on the loss landscape (written out there with
     :func:`gflow_lib.landscape.loss_grid`, which this calls).
 
@@ -84,7 +83,6 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
                band_times=(0.0, 0.4, 2.0), n_samples=40, seed=0,
                extent=(-1.0, 1.0, -1.0, 1.0)) -> FourViews:
     r"""Everything the figure of four viewpoints draws, for a line fitted by gradient flow.
-
     Introduced in the chapter on the introduction; drawn by
     :func:`gflow_lib.plotting.plot_four_views`. The flow is affine in its start,
     :math:`\phi(t) = E\phi_0 + c(t)` with :math:`E = e^{-At}`, so Gaussian starts stay Gaussian:

@@ -1,5 +1,4 @@
 r"""Kernels as functions of scalar inputs, and the random features that converge to them.
-
 Introduced in the chapter on function space (``book/function_space.ipynb``). A linear model
 with features :math:`\psi(x)` sees its inputs only through :math:`k(x, x') = \psi(x)^T\psi(x')`;
 for the random features of :mod:`gflow_lib.features`, ``F(x1).T @ F(x2)`` tends, as the number
@@ -197,7 +196,6 @@ def arccos_kernel(x1, x2=None, order=1):
 @_docs.fill
 def relu_kernel(x1, x2=None, bias_var=1.0):
     r"""The limit of the Gram matrix of random ReLU features, the ones row included.
-
     Introduced in the chapter on function space: ``relu_features(x1, n, seed).T @
     relu_features(x2, n, seed)`` tends to it as ``n`` grows. The NNGP of a ReLU network with
     unit-variance weights is ``0.5 * relu_kernel(x1, x2, 0.0) + var(bias)``.
@@ -222,7 +220,6 @@ def relu_kernel(x1, x2=None, bias_var=1.0):
 @_docs.fill
 def rbf_kernel(x1, x2=None, lengthscale=0.2, bias_var=1.0):
     r"""The Gaussian (RBF) kernel, the limit of random Fourier features, the ones row included.
-
     Introduced in the chapter on function space: ``fourier_features(x1, n, lengthscale,
     seed).T @ fourier_features(x2, n, lengthscale, seed)`` tends to it (Rahimi and Recht 2007).
 
@@ -295,7 +292,6 @@ def _term_variance(x, kind, lengthscale):
 @_docs.fill
 def random_feature_gap(x, n_features, kind="relu", n_seeds=20, lengthscale=0.2, seed=0):
     r"""The gap between the Gram matrix of ``n`` random features and its kernel, against ``n``.
-
     Introduced in the chapter on function space. Each entry of ``F.T @ F`` is the mean of ``n``
     terms of variance :math:`v_{ij}`, with :math:`v = 2k_2 - k_1^2` for ReLU features and
     :math:`v = 1 + \tfrac12 k^4 - k^2` for Fourier features, so

@@ -1,5 +1,4 @@
 """The loss as a surface over the parameters, and where a path stands on it.
-
 Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``params`` is one
 parameter vector (D,) or a path of them (T, D), e.g. from ``LinearFlow.params(t)``.
 """
@@ -28,7 +27,6 @@ class EigenCoordinates(NamedTuple):
 @_docs.fill
 def loss_grid(X, y, slopes, intercepts):
     r"""The loss :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2` on a grid of lines.
-
     Introduced in the chapter on the loss landscape. Written around the minimum
     :math:`\hat\phi` (residual :math:`\hat r`, gradient :math:`\hat g = X\hat r`, formed once in
     extended precision), so nothing cancels even when y is offset by 1e8:
@@ -109,7 +107,6 @@ def loss_along(X, y, params):
 def eigen_coordinates(X, y, params):
     r"""Where a path stands along each eigen-direction of :math:`X X^T`, relative to the
     minimum-norm least-squares solution :math:`\phi^*`.
-
     Introduced in the chapter on the loss landscape: under the flow the coordinate along
     :math:`v_j` decays as :math:`e^{-\lambda_j t}`.
 

@@ -258,7 +258,6 @@ def _ntk_with_pattern(params, pattern, x1, x2):
 def kernel_change_parts(params0, params1, x1, x2=None) -> KernelChange:
     r"""The change :math:`\Theta_1 - \Theta_0` of the empirical NTK between two sets of weights,
     split into the part of the units that switched on or off and the rest.
-
     Introduced in the chapter on wide networks. With :math:`\Theta(\phi; s)` the kernel of
     weights :math:`\phi` with the ReLU steps :math:`s_j` of other weights:
 
@@ -456,7 +455,6 @@ def _warn_divergence(p, x, lr, loss, diverged, last_layer_only):
 def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
                   record_params=True, last_layer_only=False) -> Training:
     r"""Gradient descent on the real network, step by step, with the gradients by hand.
-
     Introduced in the chapter on wide networks. With residuals :math:`r = f - y`, a batch of
     networks trains all at once:
 

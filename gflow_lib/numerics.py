@@ -1,5 +1,4 @@
 r"""A numerical reference for the closed forms: the gradient-flow ODE, integrated step by step.
-
 Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``), where it checks the
 closed form live. It shares no code with :mod:`gflow_lib.flow` and decomposes nothing.
 """

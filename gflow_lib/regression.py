@@ -1,5 +1,4 @@
 r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
-
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). Ridge is the filter
 :math:`\lambda / (\lambda + p)` (:class:`gflow_lib.Ridge`): ``ridge_params`` is
 ``Spectrum(X, y).path(Ridge(), center).params(penalty)``.
@@ -38,7 +37,6 @@ def ml_params(X, y):
 @_docs.fill
 def ridge_params(X, y, penalty, center=None):
     r"""Ridge regression, shrinking toward ``center`` (default 0), for one or many penalties.
-
     Introduced in the chapter on ML vs MAP. At penalty 0: the minimum-norm solution plus the
     centre's part in the null space of X^T.
 

@@ -1,5 +1,4 @@
 r"""Early stopping as regularization: gradient flow against ridge regression.
-
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). Per eigen-mode the flow goes
 the fraction :math:`1 - e^{-\lambda t}` of the way to the least-squares solution and ridge
 :math:`\lambda/(\lambda + \mu)`, so stopping at ``t`` acts like the penalty :math:`1/t`.
@@ -86,7 +85,6 @@ def ridge_filter(lam, penalty):
 @_docs.fill
 def matching_time(lam, penalty):
     r"""The time at which the flow filter of each eigen-direction equals the ridge filter.
-
     Introduced in the chapter on ML vs MAP. The calibration :math:`1/\mu` is its limit for the
     weakest directions:
 
@@ -113,7 +111,6 @@ def matching_time(lam, penalty):
 @_docs.fill
 def closest_time(X, y, target, phi0=None, t_min=1e-3, t_max=1e4, n_grid=801):
     r"""The time at which the gradient-flow path comes closest to a target point.
-
     Introduced in the chapter on ML vs MAP. The best point of a log-spaced grid is refined by
     ``scipy.optimize.minimize_scalar`` between its neighbours (the global minimum).
 

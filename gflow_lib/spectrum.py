@@ -1,5 +1,4 @@
 r"""One eigenbasis, many filters: the spectral core of the library.
-
 Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). With the thin SVD
 :math:`X = V_r \operatorname{diag}(s) U_r^T` and :math:`\lambda = s^2`, every method moves the
 coordinates :math:`a = V_r^T\phi_0` of a start toward those of the minimum-norm solution,

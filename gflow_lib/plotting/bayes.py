@@ -111,10 +111,7 @@ def plot_prediction_grid(
     panel_size : (float, float)
         Width and height of one panel in inches (scaled down to fit the widest figure).
 
-    Returns
-    -------
-    matplotlib Figure
-        With one legend under the panels.
+    %(returns_fig)s
     """
     means = np.atleast_2d(np.asarray(means, dtype=float))
     variances = np.atleast_2d(np.asarray(variances, dtype=float))
@@ -194,7 +191,6 @@ def plot_spread_over_time(t, var, labels, ax=None):
 def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
     r"""Per eigen-direction: the variance of the crowd of flows over time (solid) and the
     posterior's (dashed), on a log scale.
-
     Introduced in the chapter on the Bayesian view over time. The crowd keeps
     :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior :math:`\sigma_p^2(1 - F_{ridge})`, with
     :math:`F_{flow} = 1 - e^{-\lambda t}`, :math:`F_{ridge} = \lambda/(\lambda + \mu)`.
@@ -210,10 +206,7 @@ def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
         Times at which the two are equal, marked with a dot.
     %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        For each direction a solid line, then a dashed line (then its dot).
+    %(returns_ax)s
     """
     t, crowd, posterior = (np.asarray(a, dtype=float) for a in (t, crowd, posterior))
     labels = list(labels)

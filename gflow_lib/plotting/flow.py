@@ -1,6 +1,5 @@
 """Figures of the first chapters: the four viewpoints, the data, the fitted lines, and the
 closed-form flow over time (outputs, residuals, loss and its modes, parameters).
-
 Introduced in the chapters on the introduction, the data and the closed-form flow. Figures
 draw results (a :class:`~gflow_lib.flow.LinearFlow` or arrays) and compute nothing.
 """
@@ -109,7 +108,6 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
 def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=True,
               residuals=False, limit=False):
     r"""The fitted line :math:`f(x) = \phi[0](t)\,x + \phi[1](t)` at a few times, over the data.
-
     Introduced in the chapter on the introduction; used again in the chapters on data and on
     the loss landscape.
 
@@ -128,11 +126,7 @@ def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=Tr
     limit : bool
         Also draw the limit :math:`t \to \infty` (dashed).
 
-    Returns
-    -------
-    matplotlib Axes
-        One line per time, then the limit (with ``limit``), then the data points (and, with
-        ``residuals``, one ``LineCollection`` of I segments).
+    %(returns_ax)s
     """
     flow = _flow(flow)
     if flow.D != 2:
@@ -163,14 +157,9 @@ def plot_outputs(flow, t, ax=None):
 
     Parameters
     ----------
-    %(flow)s
-    %(t_curve)s
-    %(ax)s
+    %(flow_t_ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        ``I`` solid lines (outputs), then ``I`` dashed lines (targets).
+    %(returns_ax)s
     """
     tt, F = _over_time(flow, "outputs", t)
     ax = new_axes(ax)
@@ -194,14 +183,9 @@ def plot_residuals(flow, t, ax=None):
 
     Parameters
     ----------
-    %(flow)s
-    %(t_curve)s
-    %(ax)s
+    %(flow_t_ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        ``I`` lines, then a thin line at zero.
+    %(returns_ax)s
     """
     tt, R = _over_time(flow, "residuals", t)
     ax = new_axes(ax)
@@ -226,14 +210,9 @@ def plot_loss(flow, t, ax=None):
 
     Parameters
     ----------
-    %(flow)s
-    %(t_curve)s
-    %(ax)s
+    %(flow_t_ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        The loss curve, then a dashed line at :math:`L_{\min}`.
+    %(returns_ax)s
     """
     tt, L = _over_time(flow, "loss", t)
     ax = new_axes(ax)
@@ -251,7 +230,6 @@ def plot_loss(flow, t, ax=None):
 @_docs.fill
 def plot_loss_modes(t, mode_loss, lam, ax=None):
     r"""The excess loss :math:`L(t) - L_{\min}` on a log scale, split into its modes.
-
     Introduced in the chapter on closed-form flow. Each mode is a line of slope
     :math:`-2\lambda_k`; the caller computes them, e.g. ``lam, vecs = gram_eigen(X, outer=True)``,
     ``c = (flow.params(t) - flow.limit()) @ vecs``, ``mode_loss = 0.5 * lam * c**2``.
@@ -270,10 +248,7 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
         The eigenvalues :math:`\lambda_k`; modes with :math:`\lambda_k = 0` are not drawn.
     %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        The total excess loss, then one dashed line per nonzero mode (in the order of ``lam``).
+    %(returns_ax)s
     """
     t, mode_loss, lam = (np.asarray(a, dtype=float) for a in (t, mode_loss, lam))
     if t.ndim != 1 or lam.ndim != 1 or mode_loss.shape != (t.size, lam.size):
@@ -307,16 +282,11 @@ def plot_params(flow, t, ax=None, names=("slope $\\phi[0]$", "intercept $\\phi[1
 
     Parameters
     ----------
-    %(flow)s
-    %(t_curve)s
-    %(ax)s
+    %(flow_t_ax)s
     names : sequence of str
         Legend labels of the parameters (default: slope, then intercept).
 
-    Returns
-    -------
-    matplotlib Axes
-        ``D`` solid lines, then ``D`` dashed limits.
+    %(returns_ax)s
     """
     tt, P = _over_time(flow, "params", t)
     ax = new_axes(ax)
@@ -345,10 +315,10 @@ def _sd_ellipse(mean, cov, **kw):
                    **kw)
 
 
+@_docs.fill
 def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
     r"""The book's map: one start vs random starts (rows) by parameter space vs function
     space (columns), for a line fitted by gradient flow.
-
     Introduced in the chapter on the introduction. Draws what :func:`gflow_lib.frames.four_views`
     computed: top left, the path :math:`\phi(t)` on the loss landscape; top right, the fitted
     lines at ``views.times``; bottom left, the random starts moved by the flow and the
@@ -364,10 +334,7 @@ def plot_four_views(views, fig=None, ylim=(-1.5, 1.5)):
     ylim : (float, float)
         Vertical range of the bottom-right panel.
 
-    Returns
-    -------
-    matplotlib Figure
-        With a 2 x 2 array of Axes in ``fig.axes`` (row-major).
+    %(returns_fig)s
     """
     if not isinstance(views, FourViews):
         raise TypeError(

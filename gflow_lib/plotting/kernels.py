@@ -92,7 +92,6 @@ def plot_eigenfunctions(x, funcs, lam, x_data=None, ncols=2, panel_size=(3.1, 2.
 @_docs.fill
 def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
     r"""The size of each eigen-mode of the residual against time (log-log).
-
     Introduced in the chapter on function space. Mode ``k`` decays as :math:`e^{-\lambda_k t}`;
     a dotted line marks its time constant :math:`1/\lambda_k`.
 
@@ -110,10 +109,7 @@ def plot_mode_residuals(t, coords, lam, modes=None, ax=None, floor=1e-6):
     floor : float
         Values below this are not drawn.
 
-    Returns
-    -------
-    matplotlib Axes
-        One line per mode.
+    %(returns_ax)s
     """
     t, coords, lam = _array(t, "t", 1), _array(coords, "coords", 2), _array(lam, "lam", 1)
     if coords.shape != (t.size, lam.size):
@@ -158,10 +154,7 @@ def plot_fits_over_time(x, fits, t, data=None, target=None, ax=None, ylim=None):
     %(ax)s
     ylim : (float, float), optional
 
-    Returns
-    -------
-    matplotlib Axes
-        One line per time, then the target, then the data.
+    %(returns_ax)s
     """
     x, fits, t = _array(x, "x", 1), _array(fits, "fits", 2), _array(t, "t", 1)
     if fits.shape != (t.size, x.size):
@@ -207,10 +200,7 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
     legend_loc : str
         ``"below"`` (under the axes, covering nothing) or a matplotlib location inside.
 
-    Returns
-    -------
-    matplotlib Axes
-        One line per curve, then the target, then the data.
+    %(returns_ax)s
     """
     x, curves = _array(x, "x", 1), np.atleast_2d(np.asarray(curves, dtype=float))
     labels = list(labels)
@@ -265,10 +255,7 @@ def plot_held_out_error(t, flow_error, penalty, ridge_error, best=None, noise_fl
         The noise variance (dotted).
     %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        The flow's line, then ridge's.
+    %(returns_ax)s
     """
     t, flow_error = _array(t, "t", 1), _array(flow_error, "flow_error", 1)
     penalty, ridge_error = _array(penalty, "penalty", 1), _array(ridge_error, "ridge_error", 1)
@@ -308,10 +295,7 @@ def plot_mode_filters(lam, gains, labels, ax=None):
     labels : sequence of C str
     %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        One line with markers per filter.
+    %(returns_ax)s
     """
     lam, gains = _array(lam, "lam", 1), np.atleast_2d(np.asarray(gains, dtype=float))
     labels = list(labels)
@@ -338,7 +322,6 @@ def plot_mode_filters(lam, gains, labels, ax=None):
 @_docs.fill
 def plot_kernel_gap(gaps, labels, ax=None):
     r"""The gap between the Gram matrix of ``n`` random features and its kernel, log-log.
-
     Introduced in the chapter on function space: measured points, and the expected
     :math:`\sqrt{\bar v / n}` (slope :math:`-1/2`) as lines.
 
@@ -350,10 +333,7 @@ def plot_kernel_gap(gaps, labels, ax=None):
         One per gap.
     %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        Per gap, the measured points, then the expected line.
+    %(returns_ax)s
     """
     gaps, labels = list(gaps), list(labels)
     if not all(isinstance(g, KernelGap) for g in gaps) or len(gaps) != len(labels):

@@ -47,7 +47,6 @@ def _surface(surface):
 @_docs.fill
 def plot_landscape(surface, ax=None, levels=40, gamma=0.5, colorbar=False):
     r"""Filled contours and contour lines of the loss over (intercept, slope).
-
     Introduced in the chapter on the loss landscape. Colours and lines are even in
     :math:`(L - L_{\min})^{\gamma}` over the window: with ``gamma = 0.5`` the contours of a
     quadratic loss are evenly spaced ellipses.
@@ -134,7 +133,6 @@ def plot_eigen_directions(
     lam, vecs, center, ax, length=0.3, toward=None, away=None, scaling="equal", color="white"
 ):
     r"""Arrows along the eigenvectors of :math:`A = X X^T`, drawn from the minimum.
-
     Introduced in the chapter on the loss landscape. The fast direction (large :math:`\lambda`)
     crosses the valley's walls, the slow one runs along its floor; along each, the loss is a
     parabola of curvature :math:`\lambda_j`:
@@ -214,7 +212,6 @@ def plot_eigen_directions(
 @_docs.fill
 def plot_descent_vs_flow(surface, flow, iterates, lr, ax=None):
     r"""Gradient descent with step ``lr`` against the flow, on the landscape.
-
     Introduced in the chapter on the loss landscape. The flow is drawn up to
     :math:`t = n\,\mathrm{lr}` for :math:`n` steps; iterates beyond the float range are not drawn.
 
@@ -258,7 +255,6 @@ def plot_descent_vs_flow(surface, flow, iterates, lr, ax=None):
 def plot_modified_rates(q, exact, first_order, marks=None, ax=None):
     r"""The decay rate of the flow that descent follows, over :math:`\lambda`, against
     :math:`q = \mathrm{lr}\,\lambda`.
-
     Introduced in the chapter on the loss landscape: the exact :math:`-\log(1 - q)/q`, which
     diverges at :math:`q = 1`, and its first-order term :math:`1 + q/2`, computed by the caller.
 
@@ -272,10 +268,7 @@ def plot_modified_rates(q, exact, first_order, marks=None, ax=None):
         Points to mark on the exact curve.
     %(ax)s
 
-    Returns
-    -------
-    matplotlib Axes
-        The exact curve, the first-order line, then one line per mark.
+    %(returns_ax)s
     """
     q, exact, first_order = (np.asarray(a, dtype=float) for a in (q, exact, first_order))
     if q.ndim != 1 or exact.shape != q.shape or first_order.shape != q.shape:

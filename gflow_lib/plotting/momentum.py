@@ -49,7 +49,6 @@ def _legend_below(ax, ncol=2):
 @_docs.fill
 def plot_stability_region(lrs, betas, rate, lam, optimum=None, ax=None):
     r"""Heavy ball's rate over the (lr, beta) plane, with each eigenvalue's boundaries.
-
     Introduced in the chapter on momentum. Shaded by the worst mode's root modulus
     (:func:`~gflow_lib.momentum.heavy_ball_rate`, grey where it is 1 or more); solid, the
     stability edge :math:`lr = 2(1 + \beta)/\lambda` of each eigenvalue; dashed, where its

@@ -1,5 +1,4 @@
 """Figures of the chapters on wide networks and the neural tangent kernel.
-
 Introduced in the chapters on wide networks (``book/ntk.ipynb``) and on training wide networks
 in closed form (``book/ntk_training.ipynb``). Every function draws arrays the chapter computed
 with :mod:`gflow_lib.network` and :mod:`gflow_lib.ntk`; none computes.
@@ -255,7 +254,6 @@ def plot_residual_modes(t, measured, predicted, lam, ax=None,
                         predicted_label="predicted from the start"):
     r"""The residual along each eigenvector of :math:`\Theta`, measured (solid) and predicted
     (dashed), on a log scale.
-
     Introduced in the chapter on training wide networks in closed form. Modes are numbered
     largest eigenvalue first; values under the axis (a prediction falling past the
     measurement's floor) leave the plot through its bottom.

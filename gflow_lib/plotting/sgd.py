@@ -41,6 +41,7 @@ def _pair(axes):
     return axes
 
 
+@_docs.fill
 def plot_sgd_spread(mean, cov, runs, marks, axes=None):
     """Left: Monte Carlo runs at the last step, the exact mean path and 2-sd ellipses at the
     steps ``marks``; right: exact (lines) and Monte Carlo (markers) standard deviations

@@ -1,5 +1,4 @@
 """The live explorer: gradient flow of a line through points, computed in the reader's browser.
-
 Introduced in the chapter on exploring the flow (``book/explorer.ipynb``). One JavaScript file,
 ``explorer.js`` beside this module, is the whole front end: the flow of the two-parameter model
 in closed form (2 x 2 eigendecomposition, no time stepping) with descent or heavy ball beside
@@ -76,7 +75,6 @@ def _line_problem(X, y, phi0):
 @_docs.fill
 class Explorer(anywidget.AnyWidget):
     r"""The live explorer as a widget for Jupyter and Colab, and as HTML for the static page.
-
     Introduced in the chapter on exploring the flow. The reader drags the start and the data
     points, sets the time, the learning rate and the variance of random starts; four linked
     panels show the state
