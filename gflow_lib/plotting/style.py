@@ -152,7 +152,9 @@ def point_markers(n: int) -> list:
 
 
 def apply_style() -> None:
-    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution).
+    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution), and in
+    IPython give figures with panels side by side a phone rendering
+    (:func:`gflow_lib.plotting.phone.register`).
 
     Introduced in the chapter on the introduction; every chapter calls it first."""
     plt.rcParams.update(
@@ -174,6 +176,9 @@ def apply_style() -> None:
             "image.cmap": "gflow_warm",
         }
     )
+    from .phone import register
+
+    register()
 
 
 def new_axes(ax=None, figsize=None):

@@ -1,0 +1,266 @@
+"""Phone renderings of multi-panel figures (gflow_lib.plotting.phone, Agg backend): a figure
+with panels side by side is copied with one panel per row, its panels keeping their data,
+labels, legends, colour bars and shapes, the original untouched; single-column figures get
+nothing; bad input is refused by name; the IPython printer puts the phone PNG in the output's
+metadata.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+import sys
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from gflow_lib.plotting import apply_style  # noqa: E402
+from gflow_lib.plotting.phone import (  # noqa: E402
+    METADATA_KEY,
+    PHONE_WIDTH,
+    panel_cells,
+    phone_figure,
+    phone_png,
+    register,
+)
+from gflow_lib.plotting.style import TEXT_PT, panel_grid  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(autouse=True)
+def _style_and_close():
+    apply_style()
+    yield
+    plt.close("all")
+
+
+def _two_panels(sharey=False, layout="constrained"):
+    fig, axes = plt.subplots(1, 2, figsize=(6.2, 3.4), sharey=sharey, layout=layout)
+    x = np.linspace(0.0, 1.0, 11)
+    for k, ax in enumerate(axes):
+        ax.plot(x, (k + 1) * x, label=f"line {k}")
+        ax.scatter(x, x**2, label=f"points {k}")
+        ax.set_title(f"panel {k}")
+        ax.set_xlabel(f"x {k}")
+        ax.legend()
+    axes[0].set_ylabel("y")
+    if not sharey:
+        axes[1].set_ylabel("y right")
+    return fig, axes
+
+
+def _box(ax):
+    """The axes' box in inches (x0, y0, x1, y1), as drawn."""
+    fig = ax.figure
+    b = ax.get_window_extent()
+    return b.x0 / fig.dpi, b.y0 / fig.dpi, b.x1 / fig.dpi, b.y1 / fig.dpi
+
+
+def _stacked(axes):
+    """Each box wholly below the one before it."""
+    boxes = [_box(ax) for ax in axes]
+    return all(b[3] <= a[1] + 1e-6 for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def _rows(phone):
+    return [(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().get_gridspec().ncols)
+            for ax in phone.axes if ax.get_subplotspec() is not None]
+
+
+# ------------------------------------------------------------------------ the re-layout
+def test_two_panels_become_two_rows_with_their_data_labels_and_legends():
+    fig, axes = _two_panels()
+    phone = phone_figure(fig)
+    assert phone is not None and phone is not fig
+    assert _rows(phone) == [(0, 1), (1, 1)]
+    assert phone.get_size_inches()[0] == pytest.approx(PHONE_WIDTH)
+    phone.draw_without_rendering()
+    assert _stacked(phone.axes)
+    for old, new in zip(axes, phone.axes, strict=True):
+        assert [ln.get_label() for ln in new.lines] == [ln.get_label() for ln in old.lines]
+        for a, b in zip(old.lines, new.lines, strict=True):
+            np.testing.assert_array_equal(a.get_xydata(), b.get_xydata())
+        np.testing.assert_array_equal(old.collections[0].get_offsets(),
+                                      new.collections[0].get_offsets())
+        assert (new.get_title(), new.get_xlabel(), new.get_ylabel()) == \
+            (old.get_title(), old.get_xlabel(), old.get_ylabel())
+        assert [t.get_text() for t in new.get_legend().get_texts()] == \
+            [t.get_text() for t in old.get_legend().get_texts()]
+        assert new.xaxis.label.get_fontsize() == old.xaxis.label.get_fontsize() == \
+            pytest.approx(TEXT_PT + 0.5)
+
+
+def test_panels_keep_their_shape_and_the_original_is_untouched():
+    fig, axes = _two_panels()
+    fig.draw_without_rendering()
+    before = [ax.get_position().bounds for ax in axes]
+    n_figures = len(plt.get_fignums())
+    phone = phone_figure(fig)
+    phone.draw_without_rendering()
+    for old, new in zip(axes, phone.axes, strict=True):
+        x0, y0, x1, y1 = _box(old)
+        u0, v0, u1, v1 = _box(new)
+        assert (v1 - v0) / (u1 - u0) == pytest.approx((y1 - y0) / (x1 - x0), rel=0.03)
+        assert u1 - u0 > x1 - x0  # wider than in the two-column figure
+    # the same grid and places (a second constrained layout moves them by rounding only)
+    np.testing.assert_allclose([ax.get_position().bounds for ax in axes], before, atol=2e-3)
+    assert [ax.get_subplotspec().get_gridspec().ncols for ax in axes] == [2, 2]
+    assert len(plt.get_fignums()) == n_figures  # the copy is not left for pyplot to show
+
+
+def test_a_two_by_two_grid_with_a_legend_slot_and_a_hidden_slot():
+    # landscape's descent figure: the fourth slot, turned off, holds the legend
+    fig, axes = plt.subplots(2, 2, figsize=(6.2, 6.4), layout="constrained")
+    for k, ax in enumerate(axes.flat[:3]):
+        ax.plot([0, 1], [0, k / 2], label="flow")
+        ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
+    axes[1, 1].axis("off")
+    axes[1, 1].legend(*axes[0, 0].get_legend_handles_labels(), loc="center")
+    phone = phone_figure(fig)
+    assert _rows(phone) == [(0, 1), (1, 1), (2, 1), (3, 1)]
+    phone.draw_without_rendering()
+    assert _stacked(phone.axes)
+    slot = _box(phone.axes[3])
+    panel = _box(phone.axes[0])
+    assert slot[3] - slot[1] < 0.5 * (panel[3] - panel[1])  # the legend's height, not a panel's
+    # panel_grid's hidden slots are dropped
+    fig, flat = panel_grid(3)
+    for ax in flat:
+        ax.plot([0, 1], [1, 0])
+    phone = phone_figure(fig)
+    assert _rows(phone) == [(0, 1), (1, 1), (2, 1)] and len(phone.axes) == 3
+
+
+def test_shared_axes_show_their_tick_labels_and_borrow_the_missing_label():
+    fig, axes = _two_panels(sharey=True)
+    assert axes[1].get_ylabel() == ""
+    phone = phone_figure(fig)
+    right = phone.axes[1]
+    phone.draw_without_rendering()
+    assert right.get_ylabel() == "y"
+    assert all(t.get_visible() and t.get_text() for t in right.get_yticklabels()[1:-1])
+    # a label left out is not invented when the neighbour shows another range, unshared
+    fig, axes = _two_panels()
+    axes[1].set_ylabel("")
+    axes[1].set_ylim(-5.0, 5.0)
+    assert phone_figure(fig).axes[1].get_ylabel() == ""
+
+
+def test_colour_bars_and_figure_legends_follow_their_panels():
+    fig, axes = plt.subplots(1, 2, figsize=(6.2, 2.6), layout="constrained")
+    for ax in axes:
+        image = ax.imshow(np.arange(20.0).reshape(4, 5))
+        fig.colorbar(image, ax=ax, shrink=0.85)
+    line = axes[0].plot([0, 4], [0, 3], label="a line")[0]
+    fig.legend([line], ["a line"], loc="outside lower center")
+    phone = phone_figure(fig)
+    phone.draw_without_rendering()
+    panels = [ax for ax in phone.axes if not hasattr(ax, "_colorbar")]
+    bars = [ax for ax in phone.axes if hasattr(ax, "_colorbar")]
+    assert len(panels) == 2 and len(bars) == 2 and _stacked(panels)
+    for panel, bar in zip(panels, bars, strict=True):
+        p, b = _box(panel), _box(bar)
+        assert b[0] >= p[2] - 1e-6  # right of its panel
+        assert b[1] < p[3] and b[3] > p[1]  # beside it, not beside the other
+    legend = phone.legends[0].get_window_extent()
+    assert legend.y1 / phone.dpi <= min(_box(ax)[1] for ax in panels) + 1e-6
+
+
+@pytest.mark.parametrize("make", [
+    lambda: plt.subplots(figsize=(5.2, 3.6))[0],  # one panel
+    lambda: plt.subplots(2, 1)[0],  # one column
+    lambda: plt.figure(),  # no axes
+])
+def test_figures_without_panels_side_by_side_get_no_phone_rendering(make):
+    fig = make()
+    assert panel_cells(fig) is None
+    assert phone_figure(fig) is None
+    assert phone_png(fig) is None
+
+
+def test_axes_placed_by_hand_get_no_phone_rendering():
+    fig, _ = _two_panels(layout=None)
+    fig.add_axes((0.7, 0.7, 0.2, 0.2))
+    assert phone_figure(fig) is None
+
+
+def test_phone_png_is_a_png_of_the_phone_width():
+    fig, _ = _two_panels()
+    data = phone_png(fig)
+    width, height = _png_size(data)
+    assert PHONE_WIDTH * fig.dpi * 0.95 <= width <= PHONE_WIDTH * fig.dpi * 1.15
+    assert height > 2 * 2.0 * fig.dpi  # two panels over each other
+
+
+@pytest.mark.parametrize("fig, width, error, words", [
+    ("figure", 3.5, TypeError, "fig must be a matplotlib Figure; got str"),
+    (None, 3.5, TypeError, "fig must be a matplotlib Figure; got NoneType"),
+    ("two", "wide", TypeError, "width must be a number of inches; got 'wide'"),
+    ("two", -1.0, ValueError, "width must be a positive, finite number of inches; got -1.0"),
+    ("two", float("nan"), ValueError, "width must be a positive, finite"),
+    ("two", float("inf"), ValueError, "width must be a positive, finite"),
+])
+def test_bad_input_is_refused_by_name(fig, width, error, words):
+    if fig == "two":
+        fig = _two_panels()[0]
+    with pytest.raises(error, match=re.escape(words)):
+        phone_figure(fig, width)
+
+
+# ------------------------------------------------------------------ the IPython printer
+def _shell():
+    from IPython.core.formatters import DisplayFormatter
+    from IPython.core.pylabtools import print_figure
+
+    formatter = DisplayFormatter()
+    # what matplotlib-inline registers for figures (IPython's select_figure_formats, "png")
+    formatter.formatters["image/png"].for_type(
+        Figure, partial(print_figure, fmt="png", base64=True))
+    events = []
+    return SimpleNamespace(display_formatter=formatter,
+                           events=SimpleNamespace(register=lambda *a: events.append(a))), events
+
+
+@pytest.mark.slow  # three figures rendered (about 2 s)
+def test_the_printer_puts_the_phone_png_in_the_outputs_metadata():
+    shell, events = _shell()
+    assert register(shell) is True
+    assert register(shell) is True  # once: not wrapped twice
+    assert len(events) == 1
+    fig, _ = _two_panels()
+    data, metadata = shell.display_formatter.format(fig)
+    desktop = base64.b64decode(data["image/png"])
+    phone = base64.b64decode(metadata["image/png"][METADATA_KEY])
+    assert _png_size(desktop)[0] > _png_size(phone)[0] * 1.5
+    assert set(metadata["image/png"]) == {METADATA_KEY}
+    single = plt.subplots()[0]
+    data, metadata = shell.display_formatter.format(single)
+    assert "image/png" in data and "image/png" not in metadata
+    # replaced after (%matplotlib inline again): the hook before the next cell wraps it again
+    shell.display_formatter.formatters["image/png"].for_type(Figure, lambda f: "x")
+    events[0][1]()
+    assert METADATA_KEY in shell.display_formatter.format(fig)[1]["image/png"]
+
+
+def test_register_outside_ipython_and_without_a_printer_does_nothing():
+    assert register() is False  # no IPython shell in pytest
+    shell, _ = _shell()
+    shell.display_formatter.formatters["image/png"].pop(Figure)
+    assert register(shell) is False  # Agg: no inline backend to load
