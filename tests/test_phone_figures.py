@@ -1,15 +1,22 @@
-"""Phone renderings of multi-panel figures (gflow_lib.plotting.phone, Agg backend): a figure
-with panels side by side is copied with one panel per row, its panels keeping their data,
-labels, legends, colour bars and shapes, the original untouched; single-column figures get
-nothing; bad input is refused by name; the IPython printer puts the phone PNG in the output's
-metadata.
+"""Phone renderings of multi-panel figures, from the library to the built site.
+
+* gflow_lib.plotting.phone (Agg backend): a figure with panels side by side is copied with one
+  panel per row, its panels keeping their data, labels, legends, colour bars and shapes, the
+  original untouched; single-column figures get nothing; bad input is refused by name; the
+  IPython printer puts the phone PNG in the output's metadata.
+* tools/sphinx_phone.py: the map from an output PNG's SHA-256 to its phone PNG, and a small
+  Sphinx build (MyST-NB, as the book's) that writes ``<picture>`` on the site's builder and the
+  plain image on the single-page builder that the PDF prints.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
+import json
 import re
-import struct
+import subprocess
 import sys
 from functools import partial
 from pathlib import Path
@@ -37,11 +44,7 @@ from gflow_lib.plotting.style import TEXT_PT, panel_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def _png_size(data):
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
+from tools import sphinx_phone  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -204,7 +207,7 @@ def test_axes_placed_by_hand_get_no_phone_rendering():
 def test_phone_png_is_a_png_of_the_phone_width():
     fig, _ = _two_panels()
     data = phone_png(fig)
-    width, height = _png_size(data)
+    width, height = sphinx_phone.png_size(data)
     assert PHONE_WIDTH * fig.dpi * 0.95 <= width <= PHONE_WIDTH * fig.dpi * 1.15
     assert height > 2 * 2.0 * fig.dpi  # two panels over each other
 
@@ -248,7 +251,7 @@ def test_the_printer_puts_the_phone_png_in_the_outputs_metadata():
     data, metadata = shell.display_formatter.format(fig)
     desktop = base64.b64decode(data["image/png"])
     phone = base64.b64decode(metadata["image/png"][METADATA_KEY])
-    assert _png_size(desktop)[0] > _png_size(phone)[0] * 1.5
+    assert sphinx_phone.png_size(desktop)[0] > sphinx_phone.png_size(phone)[0] * 1.5
     assert set(metadata["image/png"]) == {METADATA_KEY}
     single = plt.subplots()[0]
     data, metadata = shell.display_formatter.format(single)
@@ -264,3 +267,82 @@ def test_register_outside_ipython_and_without_a_printer_does_nothing():
     shell, _ = _shell()
     shell.display_formatter.formatters["image/png"].pop(Figure)
     assert register(shell) is False  # Agg: no inline backend to load
+
+
+# ------------------------------------------------------------------ the Sphinx extension
+def _png(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return buffer.getvalue()
+
+
+def _notebook(path, outputs):
+    cells = [{"cell_type": "code", "id": f"c{k}", "execution_count": k + 1, "metadata": {},
+              "source": "x",
+              "outputs": [out]} for k, out in enumerate(outputs)]
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                      "display_name": "Python 3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+
+
+def _image_output(png, phone=None):
+    out = {"output_type": "display_data", "metadata": {},
+           "data": {"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"}}
+    if phone is not None:
+        out["metadata"] = {"image/png": {METADATA_KEY: base64.b64encode(phone).decode()}}
+    return out
+
+
+def test_phone_images_maps_the_hash_of_each_output_png_to_its_phone_png(tmp_path):
+    desktop, phone, single = b"\x89PNG two panels", b"\x89PNG stacked", b"\x89PNG one"
+    _notebook(tmp_path / "a.ipynb", [_image_output(desktop, phone), _image_output(single)])
+    found = sphinx_phone.phone_images([tmp_path / "a.ipynb"])
+    assert found == {hashlib.sha256(desktop).hexdigest(): phone}
+
+
+def test_png_size_reads_the_header_and_refuses_other_bytes():
+    fig, _ = _two_panels()
+    width, height = fig.get_size_inches() * fig.dpi
+    assert sphinx_phone.png_size(_png(fig)) == (round(width), round(height))
+    with pytest.raises(ValueError, match="data must be a PNG image"):
+        sphinx_phone.png_size(b"GIF89a" + bytes(30))
+
+
+@pytest.mark.slow
+def test_a_sphinx_build_writes_a_picture_for_the_site_and_none_for_the_pdf(tmp_path):
+    """A MyST-NB project of one notebook, built with the site's builder and the PDF's."""
+    fig, _ = _two_panels()
+    desktop, phone = _png(fig), phone_png(fig)
+    single = _png(plt.subplots()[0])
+    src = tmp_path / "src"
+    src.mkdir()
+    _notebook(src / "index.ipynb", [_image_output(desktop, phone), _image_output(single)])
+    (src / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'tools')!r})\n"
+        "extensions = ['myst_nb', 'sphinx_phone']\n"
+        "nb_execution_mode = 'off'\n"
+        "project = 'p'\n")
+    digest = hashlib.sha256(desktop).hexdigest()
+    pages = {}
+    for builder in ("html", "singlehtml"):
+        out = tmp_path / builder
+        run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder,
+                              str(src), str(out)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        pages[builder] = ((out / "index.html").read_text(), out)
+    html, out = pages["html"]
+    pictures = re.findall(r"<picture>.*?</picture>", html, re.S)
+    assert len(pictures) == 1
+    width, height = sphinx_phone.png_size(phone)
+    assert (f'<source media="(max-width: {sphinx_phone.MEDIA_MAX_PX}px)" '
+            f'srcset="_images/{digest}-phone.png" type="image/png" width="{width}" '
+            f'height="{height}">') in pictures[0]
+    assert re.search(rf'<img[^>]*src="_images/{digest}\.png"', pictures[0])
+    assert (out / "_images" / f"{digest}-phone.png").read_bytes() == phone
+    assert (out / "_images" / f"{digest}.png").read_bytes() == desktop
+    assert html.count("<img") == 2  # the single-panel figure as before, outside any picture
+    single_page, out = pages["singlehtml"]
+    assert "<picture" not in single_page and "-phone.png" not in single_page
+    assert f"{digest}.png" in single_page
