@@ -81,6 +81,12 @@ x : array_like, shape (M,)
     Ridge penalties, >= 0.""",
     "batch_replace": """batch_size, replace : int, bool
     B >= 1 draws per step, with replacement or distinct (B <= I).""",
+    "s": """s : float or array_like, shape (K,)
+    Singular values, >= 0.""",
+    "alpha": """alpha : float
+    Scale of the start, > 0.""",
+    "u0": """u0 : float
+    Strength of every mode at the start, > 0.""",
     # ------------------------------------------------------------- Bayes
     "sigma_sq": """sigma_sq : float
     Noise variance :math:`\\sigma^2`, > 0.""",
@@ -122,6 +128,7 @@ matplotlib Figure
 PARAMS.update({name: "\n".join(PARAMS[part] for part in parts) for name, parts in {
     "X_y": ("X", "y"),
     "flow_t_ax": ("flow", "t_curve", "ax"),
+    "s_u0": ("s", "u0"),
 }.items()})
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

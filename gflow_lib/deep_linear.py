@@ -54,10 +54,7 @@ def deep_linear_strength(s, u0, t) -> np.ndarray:
 
     Parameters
     ----------
-    s : float or array_like, shape (K,)
-        Singular values, >= 0.
-    u0 : float
-        Strength of every mode at the start, > 0.
+    %(s_u0)s
     %(t)s
 
     Returns
@@ -82,10 +79,7 @@ def deep_linear_half_times(s, u0) -> np.ndarray:
 
     Parameters
     ----------
-    s : float or array_like, shape (K,)
-        Singular values, >= 0.
-    u0 : float
-        Strength of every mode at the start, > 0.
+    %(s_u0)s
 
     Returns
     -------
@@ -137,8 +131,7 @@ def deep_linear_product(Sigma_yx, u0, t) -> np.ndarray:
     ----------
     Sigma_yx : array_like, shape (N_out, N_in)
         Input-output correlation (whitened inputs).
-    u0 : float
-        Strength of every mode at the start, > 0.
+    %(u0)s
     %(t)s
 
     Returns

@@ -51,8 +51,7 @@ def diagonal_dual_step(X, y, alpha, nu) -> np.ndarray:
     Parameters
     ----------
     %(X_y)s
-    alpha : float
-        Scale of the start, > 0.
+    %(alpha)s
     nu : array_like, shape (I,)
         The dual variable, one entry per data point.
 
@@ -223,8 +222,7 @@ def diagonal_network_flow(X, y, alpha, t, rtol=1e-11, atol=1e-14) -> DiagonalRun
     Parameters
     ----------
     %(X_y)s
-    alpha : float
-        Scale of the start, > 0.
+    %(alpha)s
     t : array_like, shape (T,)
         Increasing times, >= 0, the last at most 1e7.
 

@@ -87,9 +87,7 @@ def four_views(X, y, phi0, prior_cov=None, times=(0.0, 0.1, 0.3, 2.0, 20.0),
     :func:`gflow_lib.plotting.plot_four_views`. The flow is affine in its start,
     :math:`\phi(t) = E\phi_0 + c(t)` with :math:`E = e^{-At}`, so Gaussian starts stay Gaussian:
 
-    .. math::
-
-        \operatorname{E}\phi(t) = E\phi_0 + c(t), \qquad
+    .. math:: \operatorname{E}\phi(t) = E\phi_0 + c(t), \qquad
         \operatorname{cov}\phi(t) = E\,\Sigma_0 E^T .
 
     Parameters

@@ -271,8 +271,7 @@ def kernel_ridge(K, y, K_new, penalty):
 class KernelGap(NamedTuple):
     r"""How far the Gram matrix of ``n`` random features is from its limit: ``gap`` (root mean
     square of ``F.T @ F - K``), ``expected`` (:math:`\sqrt{\bar v / n}`) and the ``slope`` of
-    ``log(gap)`` against ``log(n)`` (-1/2 in theory).
-    """
+    ``log(gap)`` against ``log(n)`` (-1/2 in theory)."""
 
     n_features: np.ndarray
     gap: np.ndarray

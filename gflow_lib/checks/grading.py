@@ -41,18 +41,8 @@ def _check_function(check):
 
 
 def table_of(check) -> Check:
-    """The :class:`~gflow_lib.checks.Check` table that a check function runs.
-
-    Parameters
-    ----------
-    check : callable or str
-        A check function of :mod:`gflow_lib.checks` or its name, e.g. ``"check_loss"``.
-
-    Returns
-    -------
-    Check
-        The table named in the function's call ``run_check(TABLE, ...)``.
-    """
+    """The :class:`~gflow_lib.checks.Check` table that a check function (or its name, e.g.
+    ``"check_loss"``) runs: the one named in its call ``run_check(TABLE, ...)``."""
     fn = _check_function(check)
     tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     for node in ast.walk(tree):
@@ -81,10 +71,8 @@ def _seed(seed) -> int:
 
 
 def problems(check, seed: int) -> tuple[tuple[Case, bool], ...]:
-    """Every problem a grader runs, as ``(case, hidden)``: the visible ones first.
-
-    ``seed`` (required, an int) draws the hidden problems; keep a course's seed private.
-    """
+    """Every problem a grader runs, as ``(case, hidden)``, the visible ones first; ``seed``
+    (required, an int) draws the hidden problems; keep a course's seed private."""
     seed = _seed(seed)
     name = _check_function(check).__name__
     hidden = HIDDEN[name](seed) if name in HIDDEN else ()
@@ -94,8 +82,7 @@ def problems(check, seed: int) -> tuple[tuple[Case, bool], ...]:
 class Grade(CheckResult):
     """A :class:`~gflow_lib.checks.CheckResult` for all problems of an exercise, with ``points`` out
     of ``max_points`` (shared by the hidden problems; ``hidden`` says which); ``right`` lists the
-    visible problems first.
-    """
+    visible problems first."""
 
     points: float
     max_points: float

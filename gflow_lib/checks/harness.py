@@ -52,8 +52,7 @@ class Case(NamedTuple):
 
 class Mistake(NamedTuple):
     """A typical mistake: its name, its answer from the learner's arguments (None or an exception
-    where it does not apply), and the feedback naming it.
-    """
+    where it does not apply), and the feedback naming it."""
 
     name: str
     answer: Callable[..., Any]
@@ -82,8 +81,7 @@ class Check:
 
 class CheckResult(str):
     """The feedback line, a ``str`` with ``passed``, ``score`` out of ``max_score`` (cases),
-    ``mistake`` (the recognised mistake's name, or None) and ``right`` (one bool per case).
-    """
+    ``mistake`` (the recognised mistake's name, or None) and ``right`` (one bool per case)."""
 
     passed: bool
     score: int
@@ -174,8 +172,7 @@ def _close(a, b, float32=False) -> bool:
 class Answer(NamedTuple):
     """What the learner's function gave on one problem, as plain data: ``value`` (the numbers, or
     None), ``error`` (``(type name, message, builtin base name)``), ``problem`` (why it is not an
-    answer) and ``after`` (the array arguments after the call, or None).
-    """
+    answer) and ``after`` (the array arguments after the call, or None)."""
 
     value: np.ndarray | None = None
     error: tuple[str, str, str] | None = None
@@ -214,8 +211,7 @@ def complex_problem(dtype: str) -> str:
 
 def answer_of(fn, args: tuple, no_library: bool = False) -> Answer:
     """Call the learner's ``fn`` on copies of ``args`` and describe what it gave (with
-    ``no_library``, its module's gflow_lib names are blocked while it runs).
-    """
+    ``no_library``, its module's gflow_lib names are blocked while it runs)."""
     given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     used: list[str] = []
     try:

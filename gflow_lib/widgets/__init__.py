@@ -234,8 +234,7 @@ class Explorer(anywidget.AnyWidget):
         """Self-contained HTML of the explorer in its current state, for a page with no kernel.
 
         The state is a JSON attribute of a ``div`` mounted by the inline stylesheet and script;
-        nothing is loaded from elsewhere; the same state gives the same text (nbval compares it).
-        """
+        nothing is loaded from elsewhere; the same state gives the same text (nbval compares it)."""
         state = html.escape(json.dumps(self.state(), sort_keys=True, separators=(",", ":")))
         fallback = ("The live explorer needs JavaScript. It shows the loss landscape with the "
                     "path of gradient flow, the fitted line with its residuals, the residuals "
