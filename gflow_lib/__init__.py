@@ -3,8 +3,7 @@
 
 The names below are the library's contract; submodules hold the rest. ``import gflow_lib``
 needs numpy and scipy only: ``plotting``, ``widgets``, ``checks``, ``frames`` and other
-``numerics`` are imported on first use.
-"""
+``numerics`` are imported on first use."""
 
 import importlib
 

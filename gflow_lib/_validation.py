@@ -1,7 +1,6 @@
 """Input checks at the public boundary of :mod:`gflow_lib`.
 
-Each raises with a message that names the argument, says what was expected and what was given.
-"""
+Each raises with a message that names the argument, says what was expected and what was given."""
 
 from __future__ import annotations
 

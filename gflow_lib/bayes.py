@@ -3,8 +3,7 @@ Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time
 are spreads of a Gaussian crowd of starts through one spectrum
 (:meth:`gflow_lib.spectrum.Spectrum.spread`): the flow's crowd is
 ``Spectrum(X, y).path(Flow(), prior_mean)``, the posterior the path of
-:class:`~gflow_lib.Ridge` from 0 at the penalty ``sigma_sq / sigma_sq_p``.
-"""
+:class:`~gflow_lib.Ridge` from 0 at the penalty ``sigma_sq / sigma_sq_p``."""
 
 from __future__ import annotations
 

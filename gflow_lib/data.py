@@ -1,6 +1,5 @@
 r"""The book's running example: three points and a straight line.
-Introduced in the chapter on data (``book/data.ipynb``).
-"""
+Introduced in the chapter on data (``book/data.ipynb``)."""
 
 from __future__ import annotations
 

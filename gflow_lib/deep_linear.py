@@ -3,8 +3,7 @@ of a ReLU network leaving the lazy regime. Introduced in the chapter on deep lin
 
 Loss :math:`\tfrac12\lVert\Sigma_{yx} - W_2W_1\rVert_F^2` (whitened inputs), balanced start
 :math:`W_1 = O\sqrt{u_0}V^T`, :math:`W_2 = U\sqrt{u_0}O^T` in the SVD basis of
-:math:`\Sigma_{yx}`: each mode keeps its vectors and its strength obeys :math:`\dot u = 2u(s-u)`.
-"""
+:math:`\Sigma_{yx}`: each mode keeps its vectors and its strength obeys :math:`\dot u = 2u(s-u)`."""
 
 from __future__ import annotations
 

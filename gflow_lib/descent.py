@@ -2,8 +2,7 @@
 Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). The closed forms
 are paths through one spectrum: ``descent_closed_form(X, y, phi0, lr, k)`` is
 ``Spectrum(X, y).path(Descent(lr), phi0).params(k)``, and the modified flows use
-:class:`~gflow_lib.ModifiedFlow` and :class:`~gflow_lib.ExactModifiedFlow` instead.
-"""
+:class:`~gflow_lib.ModifiedFlow` and :class:`~gflow_lib.ExactModifiedFlow` instead."""
 
 from __future__ import annotations
 
@@ -131,8 +130,7 @@ def modified_flow_params(X, y, phi0, lr, t):
     Parameters
     ----------
     %(X_y_phi0)s
-    lr : float
-        The step of the descent being modelled.
+    %(lr)s
     %(t)s
 
     Returns
@@ -156,9 +154,8 @@ def exact_modified_flow_params(X, y, phi0, lr, t):
     Parameters
     ----------
     %(X_y_phi0)s
-    lr : float
-        The step of the descent, below :math:`1/\lambda_{\max}` (beyond it descent flips the
-        sign of the fast modes, which no flow does).
+    %(lr)s
+        Below :math:`1/\lambda_{\max}` (beyond, descent flips the fast modes' signs; no flow does).
     %(t)s
 
     Returns
@@ -171,21 +168,11 @@ def exact_modified_flow_params(X, y, phi0, lr, t):
 
 @_docs.fill
 def modified_loss(X, y, phi, lr):
-    r"""The modified loss that gradient descent with step ``lr`` follows more closely.
-    Introduced in the chapter on the loss landscape.
+    r"""The modified loss that gradient descent with step ``lr`` follows more closely, at ``phi``
+    (D,) or (T, D): a float, or (T,). Introduced in the chapter on the loss landscape.
 
     .. math:: \tilde L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2
         + \tfrac{\mathrm{lr}}{4}\,\lVert X (X^T\phi - y)\rVert^2
-
-    Parameters
-    ----------
-    %(X_y)s
-    phi : array_like, shape (D,) or (T, D)
-    %(lr)s
-
-    Returns
-    -------
-    float, or ndarray of shape (T,)
     """
     X, y = v.problem(X, y)
     v.check_finite(X, "X")

@@ -3,8 +3,7 @@ the scale of the start decides the implicit bias (Woodworth et al. 2020). Introd
 chapter on deep linear networks. Since :math:`u_dv_d = \alpha^2` for ever, the flow on
 :math:`\tfrac12\lVert X^T\beta - y\rVert^2` ends at :math:`\beta = 2\alpha^2\sinh(X\nu)`
 with :math:`X^T\beta = y`: minimum-:math:`\ell_2` as :math:`\alpha\to\infty`,
-minimum-:math:`\ell_1` as :math:`\alpha\to 0`.
-"""
+minimum-:math:`\ell_1` as :math:`\alpha\to 0`."""
 
 from __future__ import annotations
 

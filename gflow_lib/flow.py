@@ -3,8 +3,7 @@ Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``). The 
 :math:`d\phi/dt = -X(X^T\phi - y)` of :math:`L(\phi) = \tfrac12\lVert X^T\phi - y\rVert^2`
 moves each eigen-coordinate by the filter :math:`1 - e^{-\lambda t}` (:class:`gflow_lib.Flow`):
 :class:`LinearFlow` is ``Spectrum(X, y).path(Flow(), phi0)`` and :class:`KernelFlow` is
-``KernelSpectrum(K, y).path(Flow(), f0)``.
-"""
+``KernelSpectrum(K, y).path(Flow(), f0)``."""
 
 from __future__ import annotations
 
@@ -34,26 +33,10 @@ class ModeFactors(NamedTuple):
 
 @_docs.fill
 def mode_factors(lam, t) -> ModeFactors:
-    r"""Per-mode factors of the flow: the decay of the start and the gain on the target.
-    Introduced in the chapter on closed-form flow. ``g(0, t)`` is 0, not the integral's ``t``:
+    r"""Per-mode factors of the flow at eigenvalues ``lam`` (K,) and times ``t``: the decay
+    :math:`e = e^{-\lambda t}` of the start and the gain :math:`g = (1 - e^{-\lambda t})/\lambda
+    = \int_0^t e^{-\lambda s}ds` on the target, each (K,) or (T, K). ``g(0, t)`` is 0, not ``t``:
     the pseudo-inverse convention (:mod:`gflow_lib.spectrum`); it multiplies a zero part of ``X y``.
-
-    .. math::
-
-        e(\lambda, t) = e^{-\lambda t}, \qquad
-        g(\lambda, t) = \frac{1 - e^{-\lambda t}}{\lambda}
-        = \int_0^t e^{-\lambda s}\, ds \quad (\lambda > 0), \qquad g(0, t) = 0.
-
-    Parameters
-    ----------
-    lam : array_like, shape (K,)
-        Non-negative eigenvalues.
-    %(t)s
-
-    Returns
-    -------
-    ModeFactors
-        ``e`` and ``g``, shape (K,) for scalar ``t``, (T, K) for an array.
     """
     lam = v.eigenvalues(lam)
     tt, scalar = v.times(t)
@@ -65,19 +48,17 @@ def mode_factors(lam, t) -> ModeFactors:
 class LinearFlow(SpectrumPath):
     r"""Gradient flow of linear least squares from ``phi0``, exact at any time: the path of
     :class:`~gflow_lib.Flow` through ``Spectrum(X, y)`` (a :class:`~gflow_lib.spectrum.SpectrumPath`
-    whose index is the time ``t``).
-    Introduced in the chapter on closed-form flow. The part of ``phi0`` in the null space of
-    ``X^T`` never moves; the rest goes to the minimum-norm least-squares solution.
+    whose index is the time ``t``). Introduced in the chapter on closed-form flow. The part of
+    ``phi0`` in the null space of ``X^T`` never moves; the rest goes to the minimum-norm
+    least-squares solution. Each method takes ``t``, a time >= 0 or a 1-D array of T times, and
+    returns the shape given for one time, with a leading axis T for an array.
 
-    .. math::
-
-        f(t) = y + e^{-X^T X t}(f_0 - y), \qquad
+    .. math:: f(t) = y + e^{-X^T X t}(f_0 - y), \qquad
         \phi(t) = e^{-A t}\phi_0 + \Big(\int_0^t e^{-A s}\,ds\Big) X y, \quad A = X X^T.
 
     Parameters
     ----------
-    %(X)s
-    %(y)s
+    %(X_y)s
     %(phi0)s
 
     Attributes
@@ -88,11 +69,6 @@ class LinearFlow(SpectrumPath):
     eigenvalues : ndarray, shape (min(D, I),)
         Of the smaller Gram matrix, ascending.
     rank : int
-
-    Notes
-    -----
-    Each method takes ``t``, a time >= 0 or a 1-D array of T times, and returns the shape given
-    for one time, with a leading axis T for an array.
     """
 
     def __init__(self, X, y, phi0=None):
@@ -112,9 +88,7 @@ class KernelFlow(KernelPath):
     is :class:`LinearFlow` seen through its outputs; zero modes stay put and are left out at new
     inputs. No inverse is formed.
 
-    .. math::
-
-        \frac{df}{dt} = -K(f - y), \qquad
+    .. math:: \frac{df}{dt} = -K(f - y), \qquad
         f_*(t) = f_{0*} + K_{*X}\, U \operatorname{diag}\Big(\frac{1 - e^{-\lambda t}}
         {\lambda}\Big) U^T (y - f_0).
 

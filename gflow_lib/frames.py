@@ -1,7 +1,6 @@
 """The numbers behind the book's composite figures: the loss over a window of (slope,
 intercept) (:func:`loss_surface`) and the introduction's figure of four viewpoints
-(:func:`four_views`). :mod:`gflow_lib.plotting` draws what these return.
-"""
+(:func:`four_views`). :mod:`gflow_lib.plotting` draws what these return."""
 
 from __future__ import annotations
 

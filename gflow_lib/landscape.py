@@ -1,7 +1,6 @@
 """The loss as a surface over the parameters, and where a path stands on it.
 Introduced in the chapter on the loss landscape (``book/landscape.ipynb``). ``params`` is one
-parameter vector (D,) or a path of them (T, D), e.g. from ``LinearFlow.params(t)``.
-"""
+parameter vector (D,) or a path of them (T, D), e.g. from ``LinearFlow.params(t)``."""
 
 from __future__ import annotations
 
@@ -31,9 +30,7 @@ def loss_grid(X, y, slopes, intercepts):
     :math:`\hat\phi` (residual :math:`\hat r`, gradient :math:`\hat g = X\hat r`, formed once in
     extended precision), so nothing cancels even when y is offset by 1e8:
 
-    .. math::
-
-        L(\phi) = \tfrac12\lVert\hat r\rVert^2 + d^T \hat g
+    .. math:: L(\phi) = \tfrac12\lVert\hat r\rVert^2 + d^T \hat g
         + \tfrac12 \sum_k \lambda_k (v_k^T d)^2, \qquad d = \phi - \hat\phi
 
     Parameters
@@ -41,8 +38,7 @@ def loss_grid(X, y, slopes, intercepts):
     X : array_like, shape (2, I), or Spectrum
         Slope row, then intercept row; or its built :class:`~gflow_lib.Spectrum`.
     %(y_or_none)s
-    slopes : array_like, shape (S,)
-    intercepts : array_like, shape (N,)
+    slopes, intercepts : array_like, shapes (S,) and (N,)
 
     Returns
     -------
@@ -77,15 +73,14 @@ def loss_grid(X, y, slopes, intercepts):
 
 @_docs.fill
 def loss_along(X, y, params):
-    r"""The loss at every point of a path of parameters.
-    Introduced in the chapter on the loss landscape.
+    r"""The loss at every point of a path of parameters. Introduced in the chapter on the loss
+    landscape.
 
     .. math:: L(\phi_k) = \tfrac12 \lVert X^T \phi_k - y \rVert^2, \qquad k = 0, \dots, T-1
 
     Parameters
     ----------
-    %(X)s
-    %(y)s
+    %(X_y)s
     params : array_like, shape (T, D) or (D,)
         Infinite entries (a diverged descent) give an infinite loss; NaN is refused.
 

@@ -5,8 +5,7 @@ each mode's distance to the minimum is a two-term recursion (:class:`HeavyBall`,
 damping (written with :math:`\sinh x/x`, :math:`\sin x/x`, :math:`(1 - e^{-x})/x`, never a
 quotient by a difference of roots). :class:`Chebyshev` is the best any k-step method can do on an
 interval of eigenvalues; :func:`adagrad` a preconditioner that moves with the data.
-Introduced in the chapter on momentum (``book/momentum.ipynb``).
-"""
+Introduced in the chapter on momentum (``book/momentum.ipynb``)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@ r"""Finite-width ReLU networks with hand-written gradients: the objects the neur
 kernel describes. Introduced in the chapter on wide networks (``book/ntk.ipynb``): the shallow
 network in the NTK parameterization (:func:`shallow_forward`), its parameters flattened as
 :math:`\phi = (W_{:,0}, W_{:,1}, v, \beta)` of length P = 3D + 1 (a leading batch axis of N
-networks allowed), and a deep network in the conventions of neural-tangents' ``stax``.
-"""
+networks allowed), and a deep network in the conventions of neural-tangents' ``stax``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Infinite-width kernels of ReLU networks (the NNGP kernel and the NTK) and the distribution
 of trained wide networks over random starts. Introduced in the chapters on wide networks
-(``book/ntk.ipynb``) and on training them in closed form (``book/ntk_training.ipynb``).
-"""
+(``book/ntk.ipynb``) and on training them in closed form (``book/ntk_training.ipynb``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 r"""A numerical reference for the closed forms: the gradient-flow ODE, integrated step by step.
 Introduced in the chapter on closed-form flow (``book/closed_form.ipynb``), where it checks the
-closed form live. It shares no code with :mod:`gflow_lib.flow` and decomposes nothing.
-"""
+closed form live. It shares no code with :mod:`gflow_lib.flow` and decomposes nothing."""
 
 from __future__ import annotations
 
@@ -16,16 +15,14 @@ __all__ = ["solve_flow_numerically"]
 
 @_docs.fill
 def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853"):
-    r"""Parameters of gradient flow at times ``t``, by numerical integration of the ODE.
-    Introduced in the chapter on closed-form flow (the live check of the closed form).
+    r"""Parameters of gradient flow at times ``t``, by numerical integration of the ODE (a
+    ``RuntimeError`` if the solver fails). Introduced in the chapter on closed-form flow.
 
     .. math:: \frac{d\phi}{dt} = -X\,(X^T \phi - y), \qquad \phi(0) = \phi_0
 
     Parameters
     ----------
-    %(X)s
-    %(y)s
-    phi0 : array_like, shape (D,)
+    %(X_y_phi0)s
     t : float or array_like, shape (T,)
         Times, >= 0, in any order, possibly repeated.
     rtol, atol : float
@@ -37,11 +34,6 @@ def solve_flow_numerically(X, y, phi0, t, rtol=1e-12, atol=1e-14, method="DOP853
     Returns
     -------
     ndarray, shape (D,) for scalar ``t``, (T, D) for an array
-
-    Raises
-    ------
-    RuntimeError
-        If the solver reports a failure.
     """
     X, y, phi0 = v.problem(X, y, phi0)
     v.check_finite(X, "X")

@@ -1,8 +1,7 @@
 r"""Point estimates: maximum likelihood (least squares) and MAP (ridge).
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). Ridge is the filter
 :math:`\lambda / (\lambda + p)` (:class:`gflow_lib.Ridge`): ``ridge_params`` is
-``Spectrum(X, y).path(Ridge(), center).params(penalty)``.
-"""
+``Spectrum(X, y).path(Ridge(), center).params(penalty)``."""
 
 from __future__ import annotations
 

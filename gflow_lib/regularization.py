@@ -1,8 +1,7 @@
 r"""Early stopping as regularization: gradient flow against ridge regression.
 Introduced in the chapter on ML vs MAP (``book/ml_vs_map.ipynb``). Per eigen-mode the flow goes
 the fraction :math:`1 - e^{-\lambda t}` of the way to the least-squares solution and ridge
-:math:`\lambda/(\lambda + \mu)`, so stopping at ``t`` acts like the penalty :math:`1/t`.
-"""
+:math:`\lambda/(\lambda + \mu)`, so stopping at ``t`` acts like the penalty :math:`1/t`."""
 
 from __future__ import annotations
 

@@ -5,8 +5,7 @@ y_i)`, i uniform, independent (``replace=True``) or B distinct points (``replace
 with :math:`\Gamma(\phi) = \operatorname{Cov}_i\hat g_i` and :math:`\eta = 1/B` (with
 replacement) or :math:`(I - B)/(B(I - 1))` (without),
 :math:`\Sigma_{k+1} = (I - lr A)\Sigma_k(I - lr A) + lr^2\eta\,\mathbb{E}\,\Gamma(\phi_k)`.
-Stationary results use coordinates of the range of A (the null space never moves).
-"""
+Stationary results use coordinates of the range of A (the null space never moves)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Feedback for the coding exercises of the chapters on data and on closed-form flow: checks
 on the book's data and seeded random problems (one square, so a transposed ``X`` still runs),
-with :class:`~gflow_lib.LinearFlow` as the reference.
-"""
+with :class:`~gflow_lib.LinearFlow` as the reference."""
 
 from __future__ import annotations
 

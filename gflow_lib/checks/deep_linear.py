@@ -1,7 +1,6 @@
 """Feedback for the coding exercise of the chapter on deep linear networks:
 ``mode_strength(s, u0, t)``, each mode's strength over time in a two-layer linear network from a
-balanced start, with :func:`~gflow_lib.deep_linear_strength` as the reference.
-"""
+balanced start, with :func:`~gflow_lib.deep_linear_strength` as the reference."""
 
 from __future__ import annotations
 

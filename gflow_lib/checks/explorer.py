@@ -1,6 +1,5 @@
 """Feedback for the coding exercise of the chapter on exploring the flow in time: the loss of
-every frame from the stored residuals (of :class:`~gflow_lib.LinearFlow`).
-"""
+every frame from the stored residuals (of :class:`~gflow_lib.LinearFlow`)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,7 @@ verdict on the table's visible problems and on the hidden ones of
 problems only.** :func:`grade` calls a function in this process; :func:`grade_answers` judges
 answers received as data from the learner's process; both use
 :func:`gflow_lib.checks.harness.judge`. A check is found from its name (``"check_loss"``) by
-:func:`table_of`, so a new check needs no registration here.
-"""
+:func:`table_of`, so a new check needs no registration here."""
 
 from __future__ import annotations
 

@@ -18,8 +18,7 @@ With ``no_library=True`` every name of the learner's module bound to ``gflow_lib
 a blocker while the function runs ("Not yet:" with the name used): a guard against the
 one-line answer, not a sandbox. Complex answers are refused even when their imaginary parts
 are zero (usually ``eig`` where ``eigh`` belongs); float32 answers are compared at float32
-precision, with a note.
-"""
+precision, with a note."""
 
 from __future__ import annotations
 

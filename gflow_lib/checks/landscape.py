@@ -1,6 +1,5 @@
 """Feedback for the coding exercise of the chapter on the loss landscape: one step of
-gradient descent, with :func:`~gflow_lib.gradient_descent` as the reference.
-"""
+gradient descent, with :func:`~gflow_lib.gradient_descent` as the reference."""
 
 from __future__ import annotations
 

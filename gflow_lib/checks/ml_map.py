@@ -1,6 +1,5 @@
 """Feedback for the coding exercise of the chapter on ML vs MAP, with
-:func:`~gflow_lib.map_params` as the reference (:func:`~gflow_lib.ml_params` forgets the prior).
-"""
+:func:`~gflow_lib.map_params` as the reference (:func:`~gflow_lib.ml_params` forgets the prior)."""
 
 from __future__ import annotations
 

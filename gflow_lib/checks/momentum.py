@@ -1,8 +1,7 @@
 """Feedback for the coding exercise of the chapter on momentum: heavy ball's filter, the
 fraction of the way to the minimum each mode covers in k steps from rest, with
 :class:`~gflow_lib.HeavyBall` as the reference. Every problem has a repeated root, where a
-quotient by the difference of the roots is 0/0, and a mode with complex roots.
-"""
+quotient by the difference of the roots is 0/0, and a mode with complex roots."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 in closed form: ``ntk_from_weights(W, v, x1, x2)``, the empirical NTK of the shallow network
 (reference :func:`gflow_lib.network.empirical_ntk`; the learner's name differs so as not to
 shadow it), and ``last_layer_outputs(W, v, beta, x, y, x_new, t)``, the outputs after gradient
-flow of the last layer alone (reference :func:`gflow_lib.network.last_layer_flow`).
-"""
+flow of the last layer alone (reference :func:`gflow_lib.network.last_layer_flow`)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,7 @@ Drawing functions take an optional ``ax`` and return the ``Axes`` (or ``Figure``
 on, so chapters can compose panels. They draw results and compute nothing: a
 :class:`~gflow_lib.flow.LinearFlow` (through its public methods), a loss surface or the
 numbers of :mod:`gflow_lib.frames`, or arrays the caller computed with the core. Submodules
-group figures by chapter; this package re-exports them.
-"""
+group figures by chapter; this package re-exports them."""
 
 from .bayes import (
     plot_mode_variances,

@@ -1,6 +1,5 @@
 """Figures of the chapter on the Bayesian view over time: prediction bands and how the
-spread shrinks (``book/bayes_over_time.ipynb``).
-"""
+spread shrinks (``book/bayes_over_time.ipynb``)."""
 
 from __future__ import annotations
 
@@ -190,8 +189,8 @@ def plot_spread_over_time(t, var, labels, ax=None):
 @_docs.fill
 def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
     r"""Per eigen-direction: the variance of the crowd of flows over time (solid) and the
-    posterior's (dashed), on a log scale.
-    Introduced in the chapter on the Bayesian view over time. The crowd keeps
+    posterior's (dashed), on a log scale. Introduced in the chapter on the Bayesian view over
+    time. The crowd keeps
     :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior :math:`\sigma_p^2(1 - F_{ridge})`, with
     :math:`F_{flow} = 1 - e^{-\lambda t}`, :math:`F_{ridge} = \lambda/(\lambda + \mu)`.
 

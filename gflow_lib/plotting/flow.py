@@ -1,8 +1,7 @@
 """Figures of the first chapters: the four viewpoints, the data, the fitted lines, and the
 closed-form flow over time (outputs, residuals, loss and its modes, parameters).
 Introduced in the chapters on the introduction, the data and the closed-form flow. Figures
-draw results (a :class:`~gflow_lib.flow.LinearFlow` or arrays) and compute nothing.
-"""
+draw results (a :class:`~gflow_lib.flow.LinearFlow` or arrays) and compute nothing."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Figures of the chapter on function space (``book/function_space.ipynb``): eigenfunctions,
 residuals per mode, fits over time, held-out error, filters per mode, and the gap between
-random features and their kernel. They draw arrays the caller computed with the core.
-"""
+random features and their kernel. They draw arrays the caller computed with the core."""
 
 from __future__ import annotations
 

@@ -3,8 +3,7 @@
 Parameters are (slope, intercept) as everywhere in the book; the plots put the intercept on
 the horizontal axis and the slope on the vertical one, both increasing. The caller computes
 the loss as a ``(slopes, intercepts, loss)`` surface (:func:`gflow_lib.frames.loss_surface`
-or :func:`gflow_lib.landscape.loss_grid`); these functions only draw it.
-"""
+or :func:`gflow_lib.landscape.loss_grid`); these functions only draw it."""
 
 from __future__ import annotations
 

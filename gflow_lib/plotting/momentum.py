@@ -3,8 +3,7 @@ methods on a landscape, per-mode decay on a log axis, and curves against steps o
 
 The caller computes every number with :mod:`gflow_lib.momentum` and the spectra; these
 functions draw them. At most two panels side by side, legends outside the data, text at the
-book's size: the figures stay readable on a phone.
-"""
+book's size: the figures stay readable on a phone."""
 
 from __future__ import annotations
 

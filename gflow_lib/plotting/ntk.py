@@ -1,8 +1,7 @@
 """Figures of the chapters on wide networks and the neural tangent kernel.
 Introduced in the chapters on wide networks (``book/ntk.ipynb``) and on training wide networks
 in closed form (``book/ntk_training.ipynb``). Every function draws arrays the chapter computed
-with :mod:`gflow_lib.network` and :mod:`gflow_lib.ntk`; none computes.
-"""
+with :mod:`gflow_lib.network` and :mod:`gflow_lib.ntk`; none computes."""
 
 from __future__ import annotations
 

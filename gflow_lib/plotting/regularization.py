@@ -37,12 +37,9 @@ def plot_ml_map(surface, X, y, phi_ml, phi_map, axes=None):
 
     Parameters
     ----------
-    surface : (slopes, intercepts, loss)
-        The landscape and its window, as in :func:`~gflow_lib.plotting.plot_landscape`, e.g.
-        ``loss_surface(X, y, extent=(-0.5, 0.2, 0.2, 0.9), n=161)``.
-    X : array_like, shape (2, I)
-        Slope row, then ones (the data drawn on the right).
-    y : array_like, shape (I,)
+    %(surface)s
+    %(X_line)s
+    %(y)s
     phi_ml, phi_map : array_like, shape (2,)
         (slope, intercept) of each estimate.
     axes : sequence of two Axes, optional
@@ -82,8 +79,7 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
 
     Parameters
     ----------
-    surface : (slopes, intercepts, loss)
-        The landscape and its window, as in :func:`~gflow_lib.plotting.plot_landscape`.
+    %(surface)s
     ridge_path : array_like, shape (L, 2)
         Ridge solutions (slope, intercept) ordered from large to small penalty.
     flow_paths : sequence of (params, label)
@@ -110,9 +106,7 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
 @_docs.fill
 def plot_filters(lam=None, penalty=None, ax=None):
     """The per-direction filters of gradient flow and of ridge, against ``lambda t``.
-    Introduced in the chapter on ML vs MAP.
-
-    With the calibration ``penalty = 1/t`` both filters are functions of ``x = lambda t``:
+    Introduced in the chapter on ML vs MAP. With the calibration ``penalty = 1/t`` both filters are functions of ``x = lambda t``:
     ``1 - exp(-x)`` for the flow and ``x / (1 + x)`` for ridge.
 
     Parameters

@@ -8,8 +8,7 @@ static page (:meth:`Explorer.static_html`, which runs with no kernel, offline), 
 (``window.gflowLive.params(X, y, phi0, t)`` against :class:`gflow_lib.LinearFlow`,
 ``window.gflowLive.heavyBall(X, y, phi0, lr, beta, k)`` against :class:`gflow_lib.HeavyBall`).
 After editing ``explorer.js`` or ``explorer.css``, regenerate the chapter
-(``python -m tools.notebooks explorer``); nbval fails until then.
-"""
+(``python -m tools.notebooks explorer``); nbval fails until then."""
 
 from __future__ import annotations
 
