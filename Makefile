@@ -19,10 +19,11 @@ $(STAMP): requirements.txt pyproject.toml
 # nbval on every chapter (each chapter executed once), the built pages in headless Chromium,
 # one end-to-end grading. The tests read the built pages and never build them, so it builds the
 # book first and makes sure headless Chromium is there. Parallel over files (pytest-xdist,
-# --dist loadfile: the cells of one notebook stay in order in one worker); PYTEST_ARGS passes
+# --dist loadfile: the cells of one notebook stay in order in one worker), the longest files
+# first (--no-loadscope-reorder keeps the order of tests/conftest.py); PYTEST_ARGS passes
 # options, e.g. make test PYTEST_ARGS="-n 0" for one process.
 test: $(STAMP) book chromium
-	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 # The edit loop: the unit and property tests, without notebooks, kernels, browsers, the built
 # book or end-to-end runs (everything marked slow), in parallel. A new test is in it unless

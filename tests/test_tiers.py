@@ -28,6 +28,8 @@ def test_make_quick_and_make_test_select_the_tiers():
     quick, full = _recipe("quick"), _recipe("test")
     assert re.search(r"pytest tests -m \"not slow\"", quick), quick
     assert "--dist loadfile" in full and ' -m "' not in full, full
+    # else pytest-xdist starts the files with the most tests first, not conftest's order
+    assert "--no-loadscope-reorder" in full, full
     assert re.search(r"^test:.*\bbook\b", (ROOT / "Makefile").read_text(), re.MULTILINE)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
@@ -40,6 +42,32 @@ def test_the_markers_are_registered_and_strict():
     assert "--strict-markers" in config["addopts"] and "--nbval" in config["addopts"]
     assert set(conftest.HEAVY_FIXTURES.values()) <= names
     assert set(conftest.SLOW_TESTS.values()) <= names
+
+
+def test_the_longest_files_exist_and_start_first():
+    """conftest's LONGEST_FILES name files that exist; in a collection they come first, in
+    that order, each file's tests together and in their order."""
+    for name in conftest.LONGEST_FILES:
+        assert (ROOT / name).is_file(), f"conftest.LONGEST_FILES names a missing file: {name}"
+
+    class Item:
+        def __init__(self, path, name, marker=None):
+            self.path, self.name, self.fixturenames = ROOT / path, name, ()
+            self.marker, self.added = marker, []
+
+        def add_marker(self, marker):
+            self.added.append(marker)
+
+        def get_closest_marker(self, name):
+            return name if name in (self.marker, *self.added) else None
+
+    first, second = conftest.LONGEST_FILES[:2]
+    items = [Item("tests/test_flow.py", "test_a"), Item(second, "test_b"),
+             Item("book/data.ipynb", "Cell 0"), Item(first, "test_c"), Item(second, "test_d"),
+             Item("tests/test_lab.py", "test_e", marker="e2e"), Item("book/data.ipynb", "Cell 1")]
+    conftest.pytest_collection_modifyitems(None, items)
+    assert [i.name for i in items] == ["test_c", "test_b", "test_d", "test_e", "Cell 0",
+                                       "Cell 1", "test_a"]
 
 
 @pytest.fixture
