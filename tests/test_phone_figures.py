@@ -7,6 +7,9 @@
 * tools/sphinx_phone.py: the map from an output PNG's SHA-256 to its phone PNG, and a small
   Sphinx build (MyST-NB, as the book's) that writes ``<picture>`` on the site's builder and the
   plain image on the single-page builder that the PDF prints.
+* The built site in Chromium (``make book`` first; ``GFLOW_BOOK_ROOT`` points elsewhere): at 390
+  CSS pixels every multi-panel figure shows its phone rendering with its 11-point text at
+  least 11 pixels; at 1280 pixels it shows the desktop figure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import io
 import json
 import re
+import struct
 import subprocess
 import sys
 from functools import partial
@@ -44,6 +48,15 @@ from gflow_lib.plotting.style import TEXT_PT, panel_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from test_browser import (  # noqa: E402, F401 - the built site's fixtures
+    PAGES,
+    WAIT_FOR_PAGE,
+    browser,
+    is_notebook_page,
+    server,
+    site,
+)
+
 from tools import sphinx_phone  # noqa: E402
 
 
@@ -335,10 +348,8 @@ def test_a_sphinx_build_writes_a_picture_for_the_site_and_none_for_the_pdf(tmp_p
     html, out = pages["html"]
     pictures = re.findall(r"<picture>.*?</picture>", html, re.S)
     assert len(pictures) == 1
-    width, height = sphinx_phone.png_size(phone)
     assert (f'<source media="(max-width: {sphinx_phone.MEDIA_MAX_PX}px)" '
-            f'srcset="_images/{digest}-phone.png" type="image/png" width="{width}" '
-            f'height="{height}">') in pictures[0]
+            f'srcset="_images/{digest}-phone.png" type="image/png">') in pictures[0]
     assert re.search(rf'<img[^>]*src="_images/{digest}\.png"', pictures[0])
     assert (out / "_images" / f"{digest}-phone.png").read_bytes() == phone
     assert (out / "_images" / f"{digest}.png").read_bytes() == desktop
@@ -346,3 +357,92 @@ def test_a_sphinx_build_writes_a_picture_for_the_site_and_none_for_the_pdf(tmp_p
     single_page, out = pages["singlehtml"]
     assert "<picture" not in single_page and "-phone.png" not in single_page
     assert f"{digest}.png" in single_page
+
+
+# -------------------------------------------------------------------- the built site
+PICTURES = """
+return Array.from(document.querySelectorAll('figure img')).map(i => {
+  const b = i.getBoundingClientRect();
+  return {src: i.getAttribute('src'), current: i.currentSrc, natural: [i.naturalWidth,
+          i.naturalHeight], shown: [b.width, b.height], picture: !!i.closest('picture')};
+});
+"""
+
+
+def _ppi(png: bytes) -> float:
+    """Pixels per inch from a PNG's pHYs chunk (matplotlib writes the figure's dpi there)."""
+    at = png.find(b"pHYs")
+    assert at > 0, "the PNG has no pHYs chunk (its dpi)"
+    per_metre, _, unit = struct.unpack(">IIB", png[at + 4:at + 13])
+    assert unit == 1, "pHYs is not in pixels per metre"
+    return per_metre * 0.0254
+
+
+def picture_problems(figures, width, html_root) -> list[str]:
+    """What is wrong with the pictures of a page seen ``width`` CSS pixels wide: at most
+    sphinx_phone.MEDIA_MAX_PX, each must show its phone PNG with text of TEXT_PT points at
+    least 11 CSS pixels; wider, its desktop PNG. Each shown undistorted."""
+    problems = []
+    phone_screen = width <= sphinx_phone.MEDIA_MAX_PX
+    for f in figures:
+        name = f["current"].rsplit("/", 1)[-1]
+        if name.endswith("-phone.png") != phone_screen:
+            problems.append(f"{width}px: shows {name} (src {f['src']})")
+            continue
+        (nw, nh), (sw, sh) = f["natural"], f["shown"]
+        if not nw or abs(sh / sw - nh / nw) > 0.02 * nh / nw:
+            problems.append(f"{width}px: {name} is shown {sw:.0f}x{sh:.0f}, natural {nw}x{nh}")
+            continue
+        text_px = TEXT_PT / 72.0 * _ppi((html_root / "_images" / name).read_bytes()) * sw / nw
+        if phone_screen and text_px < 11.0:
+            problems.append(f"{width}px: {name}: {TEXT_PT:g} pt text is {text_px:.1f} px")
+    return problems
+
+
+def test_picture_problems_detector_can_fail(tmp_path):
+    (tmp_path / "_images").mkdir()
+    small = _png(plt.figure(figsize=(1.0, 1.0)))  # only its dpi (pHYs) is read
+    (tmp_path / "_images" / "a.png").write_bytes(small)
+    (tmp_path / "_images" / "a-phone.png").write_bytes(small)
+    (pw, ph), (dw, dh) = (361, 738), (631, 371)
+
+    def seen(name, natural, shown):
+        return [{"src": "_images/a.png", "current": f"http://h/_images/{name}",
+                 "natural": list(natural), "shown": list(shown)}]
+
+    assert picture_problems(seen("a-phone.png", (pw, ph), (pw, ph)), 390, tmp_path) == []
+    assert picture_problems(seen("a.png", (dw, dh), (dw, dh)), 1280, tmp_path) == []
+    assert "shows a.png" in picture_problems(seen("a.png", (dw, dh), (327, 327 * dh / dw)),
+                                             390, tmp_path)[0]
+    assert "shows a-phone.png" in picture_problems(seen("a-phone.png", (pw, ph), (pw, ph)),
+                                                   1280, tmp_path)[0]
+    assert "is shown" in picture_problems(seen("a-phone.png", (pw, ph), (pw, ph / 2)), 390,
+                                          tmp_path)[0]
+    small = picture_problems(seen("a-phone.png", (pw, ph), (pw / 2, ph / 2)), 390, tmp_path)
+    assert "pt text is 7.6 px" in small[0]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_multi_panel_figure_shows_the_rendering_for_the_screen(  # noqa: F811
+        browser, server, site, width):  # noqa: F811 - test_browser's fixtures
+    """Every figure with a phone rendering in the notebooks is a <picture> on its page, and
+    shows the rendering for the screen (picture_problems)."""
+    expected = {doc: set(sphinx_phone.phone_images([ROOT / f"{doc}.ipynb"]))
+                for doc in PAGES if is_notebook_page(doc)}
+    assert any(expected.values()), "no notebook output has a phone rendering"
+    browser.set_window_size(width, 900)
+    problems = []
+    try:
+        for doc, digests in expected.items():
+            browser.get(f"{server}/{doc}.html")
+            browser.execute_async_script(WAIT_FOR_PAGE)
+            images = browser.execute_script(PICTURES)
+            figures = [f for f in images if f["picture"]]
+            shown = {f["src"].rsplit("/", 1)[-1][:-4] for f in figures}
+            if shown != digests:
+                problems.append(f"{doc}: pictures {sorted(shown)}, multi-panel outputs "
+                                f"{sorted(digests)}")
+            problems += [f"{doc}: {p}" for p in picture_problems(figures, width, site)]
+    finally:
+        browser.set_window_size(1280, 1000)
+    assert not problems, "\n".join(problems)

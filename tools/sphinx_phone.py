@@ -9,10 +9,13 @@ the figure's ``<img>`` in a ``<picture>`` whose ``<source>`` serves the phone PN
 at most :data:`MEDIA_MAX_PX` CSS pixels wide::
 
     <picture><source media="(max-width: 540px)" srcset="../_images/<hash>-phone.png"
-      width="361" height="738"><img alt="..." src="../_images/<hash>.png"></picture>
+      type="image/png"><img alt="..." src="../_images/<hash>.png"></picture>
 
 The ``<img>`` is Sphinx's own (its alt text and attributes unchanged), so wider screens, and
-browsers without ``<picture>``, show the desktop figure. The single-page build that
+browsers without ``<picture>``, show the desktop figure. The ``<source>`` gives no width and
+height: they would set the image's height in CSS pixels (the theme sets no ``height: auto``),
+and a phone column narrower than the phone PNG would then squeeze it (seen in Chromium: 361 x
+738 shown 327 x 738). The single-page build that
 tools/pdf.py prints is left alone: the PDF shows the desktop figures.
 
 Why 540 pixels: a 631-pixel-wide figure (two columns of panels) is shown in a column about 63
@@ -99,8 +102,8 @@ def add_pictures(app, doctree, docname) -> None:
         target = folder / name
         if not target.is_file() or target.read_bytes() != data:
             target.write_bytes(data)
-        width, height = png_size(data)
-        picture = phone_picture(phone=name, width=width, height=height)
+        png_size(data)  # a PNG, or a ValueError that names the data
+        picture = phone_picture(phone=name)
         image.replace_self(picture)
         picture += image
 
@@ -109,7 +112,7 @@ def visit_picture(self, node) -> None:
     src = posixpath.join(self.builder.imgpath, node["phone"])
     self.body.append(
         f'<picture><source media="(max-width: {MEDIA_MAX_PX}px)" srcset="{escape(src)}" '
-        f'type="image/png" width="{node["width"]}" height="{node["height"]}">')
+        'type="image/png">')
 
 
 def depart_picture(self, node) -> None:
