@@ -9,10 +9,18 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: test quick book bench notebooks freeze lint clean assets chromium
 
+# requirements.txt is the whole toolchain, so it is installed exactly as written (--no-deps) and
+# then checked for consistency (pip check). That leaves out rfc3987-syntax (and lark, its only
+# user), which jupyter-events' jsonschema[format-nongpl] would pull in: at import it builds a
+# Lark parser, 3.6 s of CPU in every process that imports jsonschema (nbformat, nbval, every
+# pytest worker, the grader, JupyterLab), for jsonschema's 'iri' format check, which nothing
+# here uses. The uninstall clears it from venvs made before.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax lark 2>/dev/null || true
+	$(BIN)/python -m pip check
 	@touch $@
 
 # Two tiers (CONTRIBUTING.md, "Test tiers"). `make test` runs everything: the library tests,
@@ -85,7 +93,7 @@ lint: $(STAMP)
 
 freeze: $(STAMP)
 	{ echo "# The whole toolchain, pinned exactly (Python 3.11). Regenerate with: make freeze"; \
-	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; echo "-e ."; } > requirements.txt.new
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' | grep -v '^pip=='; echo "-e ."; } > requirements.txt.new
 	mv requirements.txt.new requirements.txt
 
 clean:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
 import sys
 import tarfile
 from dataclasses import replace
@@ -278,6 +279,24 @@ def test_workflow_runs_the_readme_commands_and_deploys_pages():
     container = wf["jobs"]["build"]["container"]
     assert re.fullmatch(rf"python:{re.escape(python.group(1))}-(bookworm|trixie)", container)
     assert wf["jobs"]["deploy"]["needs"] == "build"
+
+
+def test_the_pinned_toolchain_is_installed_as_pinned_without_rfc3987_syntax():
+    """requirements.txt is installed with --no-deps, so the environment is the pinned set: no
+    rfc3987-syntax, whose import builds a parser (3.6 s of CPU) in every process that imports
+    jsonschema (nbformat, nbval, each pytest worker, the grader). The Makefile's install must
+    stay --no-deps with a pip check, and the running environment must not import it."""
+    pins = {line.split("==")[0].lower()
+            for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
+    assert "rfc3987-syntax" not in pins and "lark" not in pins
+    assert {"setuptools", "wheel"} <= pins, "make freeze must keep pip freeze --all's pins"
+    make = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet --no-deps -r requirements.txt" in make
+    assert "pip check" in make
+    probe = "import sys, jsonschema; print(sorted(m for m in sys.modules if 'rfc3987' in m))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]", f"jsonschema imported {out}: rebuild the venv with make"
 
 
 # ---------------------------------------------------------------- citing the book
