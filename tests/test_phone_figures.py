@@ -282,6 +282,14 @@ def test_register_outside_ipython_and_without_a_printer_does_nothing():
     assert register(shell) is False  # Agg: no inline backend to load
 
 
+def test_the_backend_is_read_without_loading_it_on_older_matplotlib(monkeypatch):
+    import gflow_lib.plotting.phone as phone
+
+    asked = matplotlib.get_backend(auto_select=False)
+    monkeypatch.setattr(matplotlib, "get_backend", lambda: "loaded")  # matplotlib < 3.10
+    assert phone._backend() == asked
+
+
 # ------------------------------------------------------------------ the Sphinx extension
 def _png(fig):
     buffer = io.BytesIO()

@@ -249,13 +249,21 @@ def register(shell=None) -> bool:
     if not hasattr(shell, _MARK):  # once per shell: re-wrap before each cell if replaced
         setattr(shell, _MARK, True)
         shell.events.register("pre_run_cell", lambda *_: _wrap(formatter))
-    if not _wrap(formatter) and mpl.get_backend(auto_select=False) in _INLINE:
+    if not _wrap(formatter) and _backend() in _INLINE:
         importlib.import_module("matplotlib_inline.backend_inline")
         return _wrap(formatter)
     return _wrap(formatter)
 
 
 _INLINE = ("inline", "module://matplotlib_inline.backend_inline")
+
+
+def _backend() -> str:
+    """The backend asked for, without loading it (pyplot loads it at the first figure)."""
+    try:
+        return mpl.get_backend(auto_select=False)
+    except TypeError:  # matplotlib < 3.10: no auto_select, and the raw rcParam
+        return str(mpl.rcParams._get("backend"))
 
 
 def _wrap(formatter) -> bool:
