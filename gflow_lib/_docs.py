@@ -2,8 +2,7 @@
 
 A docstring decorated with :func:`fill` names an entry as ``%(X)s``; at import time the
 placeholder becomes the entry of :data:`PARAMS`, its continuation lines indented like the
-placeholder's line, so ``help()`` and Sphinx show the full text. An unknown name raises
-``KeyError`` at import."""
+placeholder's line, so ``help()`` and Sphinx show the full text; an unknown name is a KeyError."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Input checks at the public boundary of :mod:`gflow_lib`.
-
-Each raises with a message that names the argument, says what was expected and what was given."""
+"""Input checks at the public boundary of :mod:`gflow_lib`: each raises with a message that
+names the argument, says what was expected and what was given."""
 
 from __future__ import annotations
 
@@ -44,8 +43,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 
 def design_matrix(X, name: str = "X") -> np.ndarray:
-    """A non-empty D x I matrix (columns are data points). Finiteness is checked later, on the
-    Gram matrix's diagonal (:func:`check_gram_diagonal`), so that a large X is read once."""
+    """A non-empty D x I matrix; finiteness is checked on the Gram diagonal (X read once)."""
     X = as_real_array(X, name)
     if X.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array of shape (D, I) whose columns are data "
@@ -63,8 +61,7 @@ def check_gram_diagonal(diag: np.ndarray, name: str = "X") -> None:
 
 
 def vector(value, name: str, length: int | None = None, X_shape=None, what: str = "") -> np.ndarray:
-    """A finite 1-D vector, of the given length if any. With ``X_shape``, a length that is X's
-    other dimension suggests a transposed X."""
+    """A finite 1-D vector of the given length; with ``X_shape``, hints at a transposed X."""
     arr = as_real_array(value, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array{what}; got shape {arr.shape}")
@@ -122,8 +119,7 @@ def square_matrix(value, name: str) -> np.ndarray:
 
 
 def check_symmetric(S: np.ndarray, name: str, scale: float, exponent: int = 0) -> None:
-    """Raise unless ``max |S - S^T| <= 1e-10 scale``; ``S`` may be the caller's matrix
-    scaled by ``2**-exponent``, and the message gives the asymmetry in the caller's units."""
+    """Raise unless max|S - S^T| <= 1e-10 scale (S scaled by 2**-exponent; message unscaled)."""
     with np.errstate(over="ignore", invalid="ignore"):
         asym = float(np.max(np.abs(S - S.T)))
     if not asym <= 1e-10 * scale:
@@ -134,8 +130,7 @@ def check_symmetric(S: np.ndarray, name: str, scale: float, exponent: int = 0) -
 
 
 def path(value, D: int, name: str = "params", finite: bool = True) -> np.ndarray:
-    """One parameter vector (D,) or a path of them (T, D); never NaN, infinite unless not
-    ``finite`` (a diverged descent)."""
+    """One parameter vector (D,) or a path (T, D); never NaN, infinite only if not ``finite``."""
     P = as_real_array(value, name)
     if P.ndim not in (1, 2) or P.shape[-1] != D:
         raise ValueError(f"{name} must have shape (T, {D}) or ({D},){ROW}; got shape {P.shape}")
@@ -191,8 +186,7 @@ def positive_scalar(value, name: str) -> float:
 
 
 def noise_and_prior(sigma_sq, sigma_sq_p):
-    """Noise and prior variances and their ratio, the ridge penalty: ``(s2, sp2, p)``; a ratio
-    that overflows or underflows to 0 is refused."""
+    """``(s2, sp2, p)``: noise and prior variances and the ridge penalty p = s2/sp2, finite > 0."""
     s2 = positive_scalar(sigma_sq, "sigma_sq")
     sp2 = positive_scalar(sigma_sq_p, "sigma_sq_p")
     with np.errstate(over="ignore", under="ignore"):
@@ -241,8 +235,7 @@ def times(t, name: str = "t"):
 
 
 def ridge_penalties(penalty, name: str = "penalty"):
-    """Non-negative finite ridge penalties -> ``(1-D array, is_scalar)`` (0: the limit of
-    ridge, the minimum-norm solution on the range)."""
+    """Non-negative finite ridge penalties -> ``(1-D array, is_scalar)``."""
     pen, scalar = _batch(penalty, name, "non-negative number")
     if not np.all(np.isfinite(pen)) or np.any(pen < 0):
         raise ValueError(f"{name} must be a finite non-negative number or a 1-D array of them; "
@@ -275,8 +268,7 @@ def step_counts(k, name: str = "k"):
 
 
 def unbatch(out, scalar: bool):
-    """The other half of :func:`times`: for a scalar, drop the leading axis of ``out`` (an
-    array or a tuple of them); a 0-d result becomes a float."""
+    """Undo :func:`times`'s batching: for a scalar, drop ``out``'s leading axis (0-d: a float)."""
     if not scalar:
         return out
     if isinstance(out, tuple):
@@ -339,8 +331,7 @@ def scalar_inputs(x, name: str = "x") -> np.ndarray:
 
 
 def input_pair(x1, x2):
-    """Scalar inputs ``x1`` (M1,) and ``x2`` (M2,), ``x2`` defaulting to ``x1``, whose
-    (M1, M2) kernel is within the size limit."""
+    """Scalar inputs x1 (M1,) and x2 (M2,) (default x1) whose (M1, M2) kernel fits the limit."""
     x1 = scalar_inputs(x1, "x1")
     x2 = x1 if x2 is None else scalar_inputs(x2, "x2")
     size_limit(x1.size * x2.size, "the kernel's size M1 * M2")
@@ -348,8 +339,7 @@ def input_pair(x1, x2):
 
 
 def input_rows(x1, x2):
-    """Inputs of neural-tangents' shape (M, d), or (M,) for d = 1, as finite 2-D arrays with
-    the same d; ``x2`` defaults to ``x1``."""
+    """Inputs (M, d), or (M,) for d = 1, as finite 2-D arrays of one d; x2 defaults to x1."""
     out = []
     for x, name in ((x1, "x1"), (x2, "x2")):
         if x is None:
@@ -378,8 +368,7 @@ def cosines(c, name: str = "c", tol: float = 1e-8) -> np.ndarray:
 
 
 def shallow_params(params):
-    """Arrays ``(W, v, beta)`` of the shallow network's parameters: W (..., D, 2), v (..., D),
-    beta (...), all finite, D >= 1."""
+    """``(W, v, beta)``, shapes (..., D, 2), (..., D) and (...), all finite, D >= 1."""
     if not isinstance(params, tuple) or len(params) != 3:
         raise TypeError("params must be ShallowParams(W, v, beta), e.g. from init_shallow; got "
                         f"{describe(params)}")
@@ -395,8 +384,7 @@ def shallow_params(params):
 
 
 def extent(value):
-    """A plot window: four finite numbers (intercept_min, intercept_max, slope_min, slope_max)
-    with min < max on each axis."""
+    """A plot window (intercept_min, intercept_max, slope_min, slope_max): finite, min < max."""
     try:
         c0, c1, s0, s1 = (float(e) for e in value)
     except (TypeError, ValueError):

@@ -183,9 +183,8 @@ MAX_WEIGHTS, MAX_TIME = 10_000, 1e6
 
 def deep_linear_simulate(Sigma_yx, u0, t, hidden=None, seed=0, W1_0=None, W2_0=None,
                          rtol=1e-12, atol=1e-14) -> DeepLinearRun:
-    r"""Gradient flow of both weight matrices by DOP853, from the balanced start (O: random
-    orthonormal (N_h, r) from ``seed``) or ``W1_0``, ``W2_0``. Introduced in the chapter on
-    deep linear networks.
+    r"""Gradient flow of both weights by DOP853 from ``W1_0``, ``W2_0`` or the balanced start (O:
+    random orthonormal (N_h, r) from ``seed``). Introduced in the chapter on deep linear networks.
 
     .. math:: \dot W_1 = W_2^T(\Sigma_{yx} - W_2W_1), \qquad
         \dot W_2 = (\Sigma_{yx} - W_2W_1)W_1^T
@@ -252,8 +251,8 @@ def scaled_shallow_kernel_change(width, x, y, lr, n_steps, scaling="ntk", seed=0
     the empirical NTK (weights only) of the book's shallow ReLU network, trained with output
     scale :math:`1/\sqrt D` (``"ntk"``) or :math:`1/D` (``"mean_field"``: the weights of
     :func:`~gflow_lib.network.init_shallow` times :math:`c = D^{-1/4}`, the network being
-    2-homogeneous, and step ``lr / c**2``); bias held at 0. Introduced in the chapter on deep
-    linear networks.
+    2-homogeneous, step ``lr / c**2``); bias held at 0. Introduced in the chapter on deep linear
+    networks.
 
     Parameters
     ----------

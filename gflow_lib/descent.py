@@ -42,8 +42,7 @@ def gradient_descent(X, y, phi0, lr, n_steps):
     Returns
     -------
     ndarray, shape (n_steps + 1, D)
-        The iterates, ``phi0`` first; a diverging run overflows to infinities with their signs,
-        never NaN.
+        The iterates, ``phi0`` first; a diverging run overflows to signed infinities, never NaN.
     """
     X, y, phi0 = v.problem(X, y, phi0)
     lr = v.positive_scalar(lr, "lr")

@@ -213,8 +213,8 @@ MAX_SIZE, MAX_TIME = 100_000, 1e7
 
 @_docs.fill
 def diagonal_network_flow(X, y, alpha, t, rtol=1e-11, atol=1e-14) -> DiagonalRun:
-    r"""Gradient flow of the weights u, v by LSODA (exact Jacobian). Introduced in the chapter
-    on deep linear networks.
+    r"""Gradient flow of u, v by LSODA (exact Jacobian). Introduced in the chapter on deep linear
+    networks.
 
     .. math:: \dot u = -2u\odot g, \quad \dot v = 2v\odot g, \quad g = X(X^T\beta - y)
 

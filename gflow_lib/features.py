@@ -1,8 +1,8 @@
 """Feature maps that turn scalar inputs ``x`` (I,) into data matrices with more rows than points.
 Introduced in the chapter on the Bayesian view over time (``book/bayes_over_time.ipynb``):
 D > I makes the model overparameterized. Each map returns a D x I matrix whose last row is all
-ones; random weights depend only on ``seed``, so one seed gives the same features at training
-and at new inputs."""
+ones; random weights depend only on ``seed``: one seed, the same features at training and new
+inputs."""
 
 from __future__ import annotations
 

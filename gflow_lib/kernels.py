@@ -12,22 +12,9 @@ features (``n`` of them)                             limit of ``F(x1).T @ F(x2)`
 ``relu_features(x, n, seed)``                       ``relu_kernel(x1, x2)``
 =================================================  ====================================
 
-Both limits include the ``+ 1`` of the features' row of ones (``bias_var=1.0``). The ReLU
-kernel is the arc-cosine kernel of Cho and Saul (2009) of the lifted input
-:math:`\tilde x = (x, 1)`, with :math:`\theta` the angle between :math:`\tilde x` and
-:math:`\tilde x'` and :math:`\rho = \cos\theta`:
-
-.. math::
-
-    k_n(\tilde x, \tilde x') = 2\,\mathbb{E}_{w \sim N(0, I)}\big[\Theta(w^T\tilde x)
-    \Theta(w^T\tilde x')(w^T\tilde x)^n (w^T\tilde x')^n\big]
-    = \tfrac{1}{\pi}\lVert \tilde x\rVert^n\lVert \tilde x'\rVert^n J_n(\theta),
-
-    J_0 = \pi - \theta, \quad J_1 = \sin\theta + (\pi - \theta)\cos\theta, \quad
-    J_2 = 3\sin\theta\cos\theta + (\pi - \theta)(1 + 2\cos^2\theta).
-
-:math:`\kappa_0 = J_0/\pi` and :math:`\kappa_1 = J_1/\pi` (:func:`kappa0`, :func:`kappa1`) are
-the terms of a wide ReLU network's NNGP and NTK.
+Both limits include the ``+ 1`` of the features' row of ones (``bias_var=1.0``); the ReLU
+kernel is Cho and Saul's (2009) arc-cosine kernel (:func:`arccos_kernel`); its :math:`\kappa_0`,
+:math:`\kappa_1` (:func:`kappa0`, :func:`kappa1`) are the terms of a wide ReLU net's NNGP and NTK.
 """
 
 from __future__ import annotations
@@ -167,18 +154,24 @@ def kappa1(c):
 
 @_docs.fill
 def arccos_kernel(x1, x2=None, order=1):
-    r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`\tilde x = (x, 1)`.
+    r"""The arc-cosine kernel of Cho and Saul of the lifted inputs :math:`\tilde x = (x, 1)`, with
+    :math:`\theta` the angle between :math:`\tilde x` and :math:`\tilde x'`; accurate for nearly
+    equal and nearly opposite inputs, inf only beyond the float range.
 
-    Accurate for nearly equal and nearly opposite inputs; inf only beyond the float range.
+    .. math::
 
-    .. math:: k_n(x, x') = \tfrac{1}{\pi}\lVert \tilde x\rVert^n\lVert \tilde x'\rVert^n J_n(\theta)
+        k_n(\tilde x, \tilde x') = 2\,\mathbb{E}_{w \sim N(0, I)}\big[\Theta(w^T\tilde x)
+        \Theta(w^T\tilde x')(w^T\tilde x)^n (w^T\tilde x')^n\big]
+        = \tfrac{1}{\pi}\lVert \tilde x\rVert^n\lVert \tilde x'\rVert^n J_n(\theta),
+
+        J_0 = \pi - \theta, \quad J_1 = \sin\theta + (\pi - \theta)\cos\theta, \quad
+        J_2 = 3\sin\theta\cos\theta + (\pi - \theta)(1 + 2\cos^2\theta).
 
     Parameters
     ----------
     %(x1_x2)s
     order : {0, 1, 2}
-        0: :math:`\kappa_0(\rho)`; 1: the ReLU kernel; 2: the second moment of its Monte
-        Carlo terms.
+        0: :math:`\kappa_0(\rho)`; 1: the ReLU kernel; 2: its Monte Carlo terms' second moment.
 
     Returns
     -------

@@ -73,8 +73,7 @@ def loss_grid(X, y, slopes, intercepts):
 
 @_docs.fill
 def loss_along(X, y, params):
-    r"""The loss at every point of a path of parameters. Introduced in the chapter on the loss
-    landscape.
+    r"""The loss at each point of a path. Introduced in the chapter on the loss landscape.
 
     .. math:: L(\phi_k) = \tfrac12 \lVert X^T \phi_k - y \rVert^2, \qquad k = 0, \dots, T-1
 

@@ -108,8 +108,7 @@ class HeavyBall:
 
     .. math:: p_{k+1} = (1 + \beta - lr\lambda)p_k - \beta p_{k-1}, \ p_0 = 1,\ p_1 = 1 - lr\lambda
 
-    in closed form from the roots, exact also at repeated and complex roots. Introduced in
-    the chapter on momentum.
+    in closed form, exact also at repeated and complex roots. Introduced in the chapter on momentum.
 
     Parameters
     ----------
@@ -268,8 +267,7 @@ class HeavyBallFlow:
 
 
 def _phi2_series(e1, e2, terms=24):
-    """Second divided difference of exp(-x) at 0, x1, x2 (from e1 = x1 + x2, e2 = x1 x2),
-    by its series: |xi| <= 1."""
+    """Divided difference [0, x1, x2] of exp(-x), |xi| <= 1, by series in e1 = x1+x2, e2 = x1 x2."""
     h_prev, h = np.zeros_like(e1), np.ones_like(e1)  # h_{-1}, h_0
     total, fact = 0.5 * h, 2.0
     for n in range(3, terms + 2):
@@ -393,9 +391,8 @@ def heavy_ball_threshold(eigenvalues, beta) -> float:
 
 @_docs.fill
 def heavy_ball_rate(eigenvalues, lr, beta):
-    r"""The worst mode's factor per step in the long run, :math:`\max_\lambda \max|z|` over
-    the roots of :math:`z^2 - (1 + \beta - lr\lambda)z + \beta`. Introduced in the chapter on
-    momentum.
+    r"""The worst mode's factor per step in the long run, :math:`\max_\lambda \max|z|` over the
+    roots of :math:`z^2 - (1 + \beta - lr\lambda)z + \beta`. Introduced in the chapter on momentum.
 
     Parameters
     ----------

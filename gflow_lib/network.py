@@ -337,8 +337,7 @@ class LinearizedNetwork:
         return self.flow.loss(t)
 
     def predict(self, x_new, t):
-        r"""Outputs at new scalar inputs ``x_new`` (M,): :math:`J_*^T\phi(t) + c_*`, shape (M,)
-        or (T, M)."""
+        r"""Outputs :math:`J_*^T\phi(t) + c_*` at new inputs ``x_new`` (M,): (M,) or (T, M)."""
         return self.evaluate(self.flow.params(t), x_new)
 
     def evaluate(self, phi, x_new):
@@ -454,12 +453,9 @@ def _warn_divergence(p, x, lr, loss, diverged, last_layer_only):
 def train_shallow(params, x, y, lr, n_steps, x_eval=None, record_every=1,
                   record_params=True, last_layer_only=False) -> Training:
     r"""Gradient descent on the real network, step by step, with the gradients by hand.
-    Introduced in the chapter on wide networks. With residuals :math:`r = f - y`, a batch of
-    networks trains all at once:
+    Introduced in the chapter on wide networks. With residuals :math:`r = f - y` (a batch at once):
 
-    .. math::
-
-        \phi_{k+1} = \phi_k - \mathrm{lr}\, J(\phi_k)\, r(\phi_k), \qquad t = k\,\mathrm{lr}.
+    .. math:: \phi_{k+1} = \phi_k - \mathrm{lr}\, J(\phi_k)\, r(\phi_k), \qquad t = k\,\mathrm{lr}.
 
     Parameters
     ----------

@@ -84,8 +84,7 @@ def ridge_filter(lam, penalty):
 @_docs.fill
 def matching_time(lam, penalty):
     r"""The time at which the flow filter of each eigen-direction equals the ridge filter.
-    Introduced in the chapter on ML vs MAP. The calibration :math:`1/\mu` is its limit for the
-    weakest directions:
+    Introduced in the chapter on ML vs MAP. Its limit for the weakest directions is :math:`1/\mu`:
 
     .. math:: t_k = \frac{\ln(1 + \lambda_k/\mu)}{\lambda_k} \;\le\; \frac{1}{\mu}
 

@@ -250,8 +250,8 @@ def _stationary_setup(X, y, lr, batch_size, replace):
 @_fill
 def sgd_stationary_covariance(X, y, lr, batch_size=1, replace=True):
     r"""The exact stationary covariance of SGD around :math:`\phi_{ML}`, one linear solve
-    (:math:`\Sigma_\infty = \mathcal T(\Sigma_\infty) + lr^2\eta\,\Gamma(\phi_{ML})`). Introduced
-    in the chapter on SGD.
+    :math:`\Sigma_\infty = \mathcal T(\Sigma_\infty) + lr^2\eta\,\Gamma(\phi_{ML})`. Introduced in
+    the chapter on SGD.
 
     Parameters
     ----------
@@ -282,8 +282,8 @@ def sgd_stationary_covariance(X, y, lr, batch_size=1, replace=True):
 @_fill
 def sgd_ou_covariance(X, y, lr, batch_size=1, replace=True):
     r"""The small-lr (Ornstein-Uhlenbeck) approximation of :func:`sgd_stationary_covariance`,
-    :math:`A\Sigma_{OU} + \Sigma_{OU}A = lr\,\eta\,\Gamma(\phi_{ML})`. Introduced in the
-    chapter on SGD.
+    :math:`A\Sigma_{OU} + \Sigma_{OU}A = lr\,\eta\,\Gamma(\phi_{ML})`. Introduced in the chapter on
+    SGD.
 
     Parameters
     ----------

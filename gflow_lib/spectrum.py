@@ -5,9 +5,7 @@ coordinates :math:`a = V_r^T\phi_0` of a start toward those of the minimum-norm 
 :math:`z = \operatorname{diag}(s)^{-1}U_r^T y`, by a scalar filter of each eigenvalue, and
 leaves the start's null-space part :math:`P_0\phi_0` alone:
 
-.. math::
-
-    \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad F + \kappa = 1.
+.. math:: \phi = P_0\phi_0 + V_r(\kappa\, a + F z), \qquad F + \kappa = 1.
 
 **The protocol.** A *filter* is an object called as ``f(eigenvalues, index)`` that returns
 ``Filter(gain, keep)``, arrays of shape (T, r), ``gain + keep = 1``, each computed without
@@ -345,8 +343,7 @@ def gram_eigen(X, outer: bool | None = None) -> GramEigen:
     ----------
     %(X)s
     outer : bool, optional
-        ``True`` for ``A = X X^T`` (D x D), ``False`` for ``K = X^T X`` (I x I); default the
-        smaller.
+        ``True`` for ``A = X X^T`` (D x D), ``False`` for ``K = X^T X`` (I x I); default: smaller.
 
     Returns
     -------
@@ -735,8 +732,7 @@ class SpectrumPath(_Path):
 
     Introduced in the chapter on closed-form flow. Built by ``Spectrum(X, y).path(filter,
     phi0)``; :class:`~gflow_lib.LinearFlow` is the path of :class:`Flow`. Each method takes the
-    filter's ``index`` (a scalar or T values) and returns one value's shape, with a leading
-    axis T for an array.
+    filter's ``index`` (a scalar, or T values: a leading axis T) and returns one value's shape.
 
     Attributes
     ----------
@@ -836,9 +832,8 @@ class SpectrumPath(_Path):
         return v.unbatch(out, scalar)
 
     def predictive(self, X_new, index, prior_cov):
-        r"""Mean and variance of the predictions at ``X_new`` (D, M) over starts from
-        :math:`N(\phi_0, \Sigma_0)`, ``prior_cov`` (D, D) or a variance: ``(mean, var)``,
-        each (M,)."""
+        r"""``(mean, var)``, each (M,), of the predictions at ``X_new`` (D, M) over starts from
+        :math:`N(\phi_0, \Sigma_0)`, ``prior_cov`` (D, D) or a variance."""
         if self._a.ndim != 1:
             raise ValueError("predictive needs one start phi0 of shape (D,), the mean of the "
                              f"crowd; this path has {self.phi0.shape[0]} starts")

@@ -4,8 +4,7 @@ small problems and returns a :class:`CheckResult`, a ``str`` that starts with "C
 expected numbers. Introduced in the exercises at the end of each chapter.
 
 Every check is a table (cases, the library's answer as the reference, named mistakes) run by
-one harness, :func:`run_check`. Submodules hold the checks of one chapter each; they are
-re-exported here."""
+one harness, :func:`run_check`. Submodules hold one chapter's checks each, re-exported here."""
 
 from .basics import check_loss, check_residuals_at
 from .bayes import check_predictive_variance

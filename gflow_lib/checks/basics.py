@@ -66,8 +66,7 @@ LOSS = Check(
 
 
 def _modes(X, y, phi0, t):
-    """The mistakes' own eigendecomposition K = U diag(lam) U^T (numpy's eigh, as a learner's
-    would be), with the decay of each mode and the start's coordinates in the eigenbasis."""
+    """The mistakes' own ``eigh`` of X^T X (as a learner's), the modes' decays, start's coords."""
     lam, U = np.linalg.eigh(X.T @ X)
     return U, np.exp(-lam * t), U.T @ (X.T @ phi0 - y)
 
@@ -137,9 +136,7 @@ def check_loss(loss) -> CheckResult:
     r"""Check a learner's ``loss(X, y, phi)``: the loss of the chapter on data.
     Introduced in the chapter on data (exercise on coding the loss).
 
-    .. math::
-
-        L(\phi) = \tfrac12 \lVert X^T\phi - y\rVert^2
+    .. math:: L(\phi) = \tfrac12 \lVert X^T\phi - y\rVert^2
 
     Parameters
     ----------
@@ -160,9 +157,7 @@ def check_residuals_at(residuals_at) -> CheckResult:
     r"""Check a learner's ``residuals_at(X, y, phi0, t)``: the residuals of gradient flow.
     Introduced in the chapter on closed-form flow (exercise on the residuals via ``eigh``).
 
-    .. math::
-
-        f(t) - y = e^{-X^T X\, t}\,(X^T\phi_0 - y)
+    .. math:: f(t) - y = e^{-X^T X\, t}\,(X^T\phi_0 - y)
 
     Parameters
     ----------

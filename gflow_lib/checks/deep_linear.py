@@ -14,8 +14,7 @@ __all__ = ["MODE_STRENGTH", "check_mode_strength"]
 
 
 def _logistic(s, u0, t, rate=2.0, start=None):
-    """s e^{r s t} / (e^{r s t} - 1 + s / u0), written as the learner would (s > 0, r s t small
-    enough not to overflow)."""
+    """s e^{r s t} / (e^{r s t} - 1 + s / u0), as a learner would write it (s > 0, no overflow)."""
     e = np.exp(rate * np.outer(t, s))
     return s * e / (e - 1 + (s / u0 if start is None else start(s, u0)))
 

@@ -59,9 +59,7 @@ def check_frame_losses(frame_losses) -> CheckResult:
     r"""Check a learner's ``frame_losses(residuals)``: the loss of every frame at once.
     Introduced in the exercises of the chapter on exploring the flow in time.
 
-    .. math::
-
-        L(t_k) = \tfrac12 \sum_{i=1}^{I} r_i(t_k)^2, \qquad k = 0, \dots, T-1
+    .. math:: L(t_k) = \tfrac12 \sum_{i=1}^{I} r_i(t_k)^2, \qquad k = 0, \dots, T-1
 
     Parameters
     ----------

@@ -80,8 +80,7 @@ def problems(check, seed: int) -> tuple[tuple[Case, bool], ...]:
 
 class Grade(CheckResult):
     """A :class:`~gflow_lib.checks.CheckResult` for all problems of an exercise, with ``points`` out
-    of ``max_points`` (shared by the hidden problems; ``hidden`` says which); ``right`` lists the
-    visible problems first."""
+    of ``max_points`` (shared by the hidden problems; ``hidden`` says which); visible ones first."""
 
     points: float
     max_points: float

@@ -17,8 +17,7 @@ reported, never raised). It never shows an expected number.
 With ``no_library=True`` every name of the learner's module bound to ``gflow_lib`` stands for
 a blocker while the function runs ("Not yet:" with the name used): a guard against the
 one-line answer, not a sandbox. Complex answers are refused even when their imaginary parts
-are zero (usually ``eig`` where ``eigh`` belongs); float32 answers are compared at float32
-precision, with a note."""
+are zero (usually ``eig`` where ``eigh`` belongs); float32 answers are judged at its precision."""
 
 from __future__ import annotations
 
@@ -324,8 +323,7 @@ def judge(check: Check, problems, answers) -> CheckResult:
     problems : sequence of (str, tuple)
         Each problem's label and arguments, as the learner's function was called with them.
     answers : sequence of Answer
-        What the learner's function gave on each problem (:func:`answer_of`, or data received
-        from the learner's process).
+        What the learner's function gave on each problem (:func:`answer_of`, or as data).
 
     Returns
     -------

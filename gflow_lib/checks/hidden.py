@@ -17,8 +17,7 @@ loop with an eigenvalue cut-off of 1e-9 and float32 on 100 seeds):
   some unit is active.
 
 Each named mistake gives a wrong answer on at least one hidden problem of every seed. A draw
-that breaks a rule is replaced by the generator's next draw, so a problem depends on the seed
-alone."""
+that breaks a rule is replaced by the generator's next draw: a problem depends on the seed only."""
 
 from __future__ import annotations
 

@@ -71,9 +71,7 @@ def check_gd_step(gd_step) -> CheckResult:
     r"""Check a learner's ``gd_step(X, y, phi, lr)`` that returns the parameters after one step.
     Introduced in the exercises of the chapter on the loss landscape.
 
-    .. math::
-
-        \phi \mapsto \phi - \mathrm{lr}\, X (X^T \phi - y)
+    .. math:: \phi \mapsto \phi - \mathrm{lr}\, X (X^T \phi - y)
 
     Parameters
     ----------

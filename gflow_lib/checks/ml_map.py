@@ -96,9 +96,7 @@ def check_map_estimate(map_estimate) -> CheckResult:
     r"""Check a learner's ``map_estimate(X, y, sigma_sq, sigma_sq_p)``.
     Introduced in the exercises of the chapter on ML vs MAP.
 
-    .. math::
-
-        \phi_{\mathrm{MAP}} = (X X^T + \lambda I)^{-1} X y,
+    .. math:: \phi_{\mathrm{MAP}} = (X X^T + \lambda I)^{-1} X y,
         \qquad \lambda = \sigma^2 / \sigma_p^2
 
     Parameters

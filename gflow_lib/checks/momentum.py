@@ -97,8 +97,7 @@ HEAVY_BALL_GAIN = Check(
 def check_heavy_ball_gain(heavy_ball_gain) -> CheckResult:
     r"""Check a learner's ``heavy_ball_gain(lam, lr, beta, k)``, the gain
     :math:`1 - p_k(\lambda)` of heavy ball after k steps from rest, per eigenvalue.
-    Introduced in the exercises of the chapter on momentum; every problem has a repeated
-    root.
+    Introduced in the exercises of the chapter on momentum; each problem has a repeated root.
 
     Parameters
     ----------

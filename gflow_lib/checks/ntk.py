@@ -111,8 +111,7 @@ def check_empirical_ntk(ntk_from_weights) -> CheckResult:
     Parameters
     ----------
     ntk_from_weights : callable
-        ``(W (D, 2), v (D,), x1 (M1,), x2 (M2,)) -> (M1, M2)``, the empirical NTK of the
-        shallow network.
+        ``(W (D, 2), v (D,), x1 (M1,), x2 (M2,)) -> (M1, M2)``, the shallow network's NTK.
 
     Returns
     -------

@@ -189,8 +189,7 @@ def plot_spread_over_time(t, var, labels, ax=None):
 @_docs.fill
 def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
     r"""Per eigen-direction: the variance of the crowd of flows over time (solid) and the
-    posterior's (dashed), on a log scale. Introduced in the chapter on the Bayesian view over
-    time. The crowd keeps
+    posterior's (dashed), log scale. Introduced in the chapter on the Bayesian view over time:
     :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior :math:`\sigma_p^2(1 - F_{ridge})`, with
     :math:`F_{flow} = 1 - e^{-\lambda t}`, :math:`F_{ridge} = \lambda/(\lambda + \mu)`.
 

@@ -1,6 +1,5 @@
 """Figures of the chapter on deep linear networks, drawn from numbers the caller computed with
-:mod:`gflow_lib.deep_linear` and :mod:`gflow_lib.diagonal`: at most two panels side by side,
-legends under the axes."""
+:mod:`gflow_lib.deep_linear` and :mod:`gflow_lib.diagonal`; legends under the axes."""
 
 from __future__ import annotations
 
@@ -26,9 +25,8 @@ def _series(t, values, name):
 
 @_docs.fill
 def plot_mode_strengths(t, strengths, s, half_times=None, others=(), loss=None, axes=None):
-    r"""Each mode's strength against time (singular values dotted, half-times marked, other
-    models dashed), the loss in a second panel. Introduced in the chapter on deep linear
-    networks.
+    r"""Each mode's strength over time (singular values dotted, half-times marked, other models
+    dashed), the loss in a second panel. Introduced in the chapter on deep linear networks.
 
     Parameters
     ----------
@@ -115,8 +113,7 @@ def plot_kernel_change(x, series, labels, xlabel, ylabel, slope=None, ax=None):
 def plot_interpolant_path(alphas, betas, beta_l2, beta_l1, beta_true, ax=None):
     r"""The diagonal network's limit per coefficient against the start's scale (shrinking to the
     right; true nonzero coefficients in colour), the minimum-:math:`\ell_2` and
-    :math:`\ell_1` interpolants marked at the ends. Introduced in the chapter on deep linear
-    networks.
+    :math:`\ell_1` interpolants at the ends. Introduced in the chapter on deep linear networks.
 
     Parameters
     ----------

@@ -107,8 +107,7 @@ def plot_data(X, y, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), annotate=True):
 def plot_fits(flow, times, ax=None, xlim=(0.0, 1.0), ylim=(-0.5, 0.5), legend=True,
               residuals=False, limit=False):
     r"""The fitted line :math:`f(x) = \phi[0](t)\,x + \phi[1](t)` at a few times, over the data.
-    Introduced in the chapter on the introduction; used again in the chapters on data and on
-    the loss landscape.
+    Introduced in the chapter on the introduction; used again in those on data and the landscape.
 
     Parameters
     ----------
@@ -233,9 +232,7 @@ def plot_loss_modes(t, mode_loss, lam, ax=None):
     :math:`-2\lambda_k`; the caller computes them, e.g. ``lam, vecs = gram_eigen(X, outer=True)``,
     ``c = (flow.params(t) - flow.limit()) @ vecs``, ``mode_loss = 0.5 * lam * c**2``.
 
-    .. math::
-
-        L(t) - L_{\min} = \sum_k \tfrac12 \lambda_k\, c_k(t)^2, \qquad
+    .. math:: L(t) - L_{\min} = \sum_k \tfrac12 \lambda_k\, c_k(t)^2, \qquad
         c_k(t) = v_k^T(\phi(t) - \phi_{ML}) = e^{-\lambda_k t}\, c_k(0).
 
     Parameters

@@ -194,8 +194,7 @@ def plot_functions(x, curves, labels, data=None, target=None, span=None, ax=None
     %(ax)s
     ylim : (float, float), optional
     colors, styles : sequence of C, optional
-        Line colours (default the category colours, or along the map for more than 6) and
-        styles (default solid).
+        Line colours (default: category colours, or the map for more than 6), styles (solid).
     legend_loc : str
         ``"below"`` (under the axes, covering nothing) or a matplotlib location inside.
 

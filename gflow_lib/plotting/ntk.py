@@ -142,8 +142,7 @@ def plot_width_scaling(widths, series, labels, slope=-0.5, ylabel="gap", ax=None
         Positive values, one line each.
     labels : sequence of str
     slope : float, optional
-        A dashed reference line of this slope through the first point of the first series
-        (None: no line).
+        A dashed reference line of this slope through the first series' first point, or None.
     ylabel : str
     %(ax)s
 

@@ -106,8 +106,8 @@ def plot_paths_vs_ridge(surface, ridge_path, flow_paths, ax=None, marks=None):
 @_docs.fill
 def plot_filters(lam=None, penalty=None, ax=None):
     """The per-direction filters of gradient flow and of ridge, against ``lambda t``.
-    Introduced in the chapter on ML vs MAP. With the calibration ``penalty = 1/t`` both filters are functions of ``x = lambda t``:
-    ``1 - exp(-x)`` for the flow and ``x / (1 + x)`` for ridge.
+    Introduced in the chapter on ML vs MAP. With the calibration ``penalty = 1/t`` both filters
+    are functions of ``x = lambda t``: ``1 - exp(-x)`` for the flow and ``x / (1 + x)`` for ridge.
 
     Parameters
     ----------

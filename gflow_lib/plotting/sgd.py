@@ -21,8 +21,7 @@ _DASHES = ["-", "--", ":", "-."]
 
 
 def _ellipse(cov, center, n_sd=2.0, n=200):
-    """Points (intercept, slope) of the ``n_sd`` ellipse of a 2 x 2 (slope, intercept) cov,
-    from the closed-form axes of a 2 x 2 symmetric matrix."""
+    """Points (intercept, slope) of the ``n_sd`` ellipse of a (slope, intercept) covariance."""
     (a, b), (_, c) = np.asarray(cov, dtype=float)
     mid, half = 0.5 * (a + c), np.hypot(0.5 * (a - c), b)
     major, minor = np.sqrt(max(mid + half, 0.0)), np.sqrt(max(mid - half, 0.0))
@@ -165,8 +164,7 @@ def plot_crowd_size(lrs, exact, approx, threshold, ax=None):
 
 @_docs.fill
 def plot_rr_errors(lrs, errors, ax=None):
-    """Distances after one epoch, {label: (n,)}, against lr (n,), log axes. Introduced in the
-    chapter on SGD.
+    """Distances after one epoch, {label: (n,)}, against lr (n,). Introduced in the chapter on SGD.
 
     Parameters
     ----------

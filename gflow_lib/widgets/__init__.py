@@ -78,9 +78,7 @@ class Explorer(anywidget.AnyWidget):
     points, sets the time, the learning rate and the variance of random starts; four linked
     panels show the state
 
-    .. math::
-
-        \phi(t) = e^{-At}\phi_0 + \Big(\int_0^t e^{-As}\,ds\Big) X y, \qquad A = XX^T,
+    .. math:: \phi(t) = e^{-At}\phi_0 + \Big(\int_0^t e^{-As}\,ds\Big) X y, \qquad A = XX^T,
 
     on the loss landscape, as the fitted line, as residuals over time, and as predictions with
     the band :math:`m \pm 2\sqrt{v}` over starts :math:`N(\phi_0, \sigma_p^2 I)`; the
@@ -94,24 +92,16 @@ class Explorer(anywidget.AnyWidget):
     y : array_like, shape (I,), optional
     phi0 : array_like, shape (2,), optional
         Start (slope, intercept).
-    t : float
-        Time, 0 to 1000.
-    lr : float
-        Learning rate of gradient descent, 0.001 to 10.
-    beta : float
-        Momentum of heavy ball, in [0, 1) (0: plain descent).
-    sigma_sq_p : float
-        Variance of each entry of a random start, 0.001 to 10.
+    t, lr, beta, sigma_sq_p : float
+        Time (0 to 1000), learning rate of gradient descent (0.001 to 10), momentum of heavy
+        ball (in [0, 1), 0: plain descent), variance of each entry of a random start (0.001 to 10).
     show_descent : bool
         Overlay gradient descent.
 
     Attributes
     ----------
-    points : list of [x, y]
-        The data points (synced with the page).
-    phi0 : list of 2 floats
-    t, lr, beta, sigma_sq_p : float
-    show_descent : bool
+    points, phi0, t, lr, beta, sigma_sq_p, show_descent
+        The state, synced with the page: ``points`` a list of [x, y], ``phi0`` of 2 floats.
 
     Examples
     --------
@@ -230,9 +220,8 @@ class Explorer(anywidget.AnyWidget):
                 "show_descent": self.show_descent, "palette": dict(self.palette)}
 
     def static_html(self) -> str:
-        """Self-contained HTML of the explorer in its current state, for a page with no kernel.
-
-        The state is a JSON attribute of a ``div`` mounted by the inline stylesheet and script;
+        """Self-contained HTML of the explorer in its current state, for a page with no kernel:
+        the state is a JSON attribute of a ``div`` mounted by the inline stylesheet and script;
         nothing is loaded from elsewhere; the same state gives the same text (nbval compares it)."""
         state = html.escape(json.dumps(self.state(), sort_keys=True, separators=(",", ":")))
         fallback = ("The live explorer needs JavaScript. It shows the loss landscape with the "
