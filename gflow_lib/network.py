@@ -297,13 +297,9 @@ class LinearizedNetwork:
 
     Attributes
     ----------
-    flow : LinearFlow
-    params0 : ShallowParams
-    y : ndarray, shape (I,)
-    offset : ndarray, shape (I,)
-        :math:`c` at the training inputs.
-    eigenvalues : ndarray, shape (I,)
-        Of the empirical NTK :math:`J^TJ`, ascending.
+    flow, params0, y, offset, eigenvalues
+        The flow, the start, the targets (I,), :math:`c` at the training inputs (I,), and the
+        eigenvalues (I,) of the empirical NTK :math:`J^TJ`, ascending.
     """
 
     def __init__(self, params, x, y):

@@ -736,12 +736,10 @@ class SpectrumPath(_Path):
 
     Attributes
     ----------
-    spectrum : Spectrum
-    filter : filter object
-    phi0 : ndarray, shape (D,) or (N, D)
-        The start (read-only); N starts give an axis N after the index axis.
-    X, y, eigenvalues, rank, D, I
-        Those of the spectrum.
+    spectrum, filter, phi0
+        The spectrum, the filter and the start (D,) or (N, D), read-only; N starts give an axis
+        N after the index axis. ``X``, ``y``, ``eigenvalues``, ``rank``, ``D``, ``I``: the
+        spectrum's.
     """
 
     def __init__(self, spectrum, filter, phi0=None):  # noqa: A002
@@ -918,12 +916,9 @@ class KernelPath(_Path):
 
     Attributes
     ----------
-    spectrum : KernelSpectrum
-    filter : filter object
-    f0 : ndarray, shape (I,)
-        Outputs at the start (read-only).
-    y, eigenvalues
-        Those of the spectrum.
+    spectrum, filter, f0
+        The spectrum, the filter and the outputs (I,) at the start (read-only); ``y`` and
+        ``eigenvalues`` are the spectrum's.
     """
 
     def __init__(self, spectrum, filter, f0=None):  # noqa: A002

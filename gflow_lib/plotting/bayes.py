@@ -188,10 +188,10 @@ def plot_spread_over_time(t, var, labels, ax=None):
 
 @_docs.fill
 def plot_mode_variances(t, crowd, posterior, labels, crossings=None, ax=None):
-    r"""Per eigen-direction: the variance of the crowd of flows over time (solid) and the
-    posterior's (dashed), log scale. Introduced in the chapter on the Bayesian view over time:
-    :math:`\sigma_p^2(1 - F_{flow})^2` and the posterior :math:`\sigma_p^2(1 - F_{ridge})`, with
-    :math:`F_{flow} = 1 - e^{-\lambda t}`, :math:`F_{ridge} = \lambda/(\lambda + \mu)`.
+    r"""Per eigen-direction: the variance :math:`\sigma_p^2(1 - F_{flow})^2` of the crowd of flows
+    over time (solid) and the posterior's :math:`\sigma_p^2(1 - F_{ridge})` (dashed), log scale,
+    :math:`F_{flow} = 1 - e^{-\lambda t}`, :math:`F_{ridge} = \lambda/(\lambda + \mu)`. Introduced
+    in the chapter on the Bayesian view over time.
 
     Parameters
     ----------
