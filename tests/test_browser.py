@@ -550,6 +550,9 @@ RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{")
 
 @pytest.mark.parametrize("doc", PAGES)
 def test_page_in_browser(browser, server, doc):
+    """The page's math, images, console, widgets and Colab link, its screenshot, and then,
+    on the same load at 1280 px, the layout checks of
+    test_page_fits_the_screen_and_its_math_is_whole (which loads the page at 390 px)."""
     if not built_page(doc).is_file():
         pytest.fail(f"{doc}.html was not built", pytrace=False)
     facts = open_page(browser, server, doc)
@@ -576,6 +579,10 @@ def test_page_in_browser(browser, server, doc):
         if want not in facts["colab"]:
             problems.append(f"Colab link should be {want}; the page has {facts['colab']}")
     screenshot(browser, doc)
+    width = browser.execute_script("return window.innerWidth")
+    assert width == 1280, f"the window is {width} px wide, not 1280"
+    problems += [f"at 1280 px: {p}" for p in layout_problems(
+        browser.execute_script(LAYOUT_FACTS))]
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
 
 
@@ -660,12 +667,13 @@ def layout_problems(facts: dict) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("width", [390, 1280])
-@pytest.mark.parametrize("doc", [*PAGES, "genindex", "py-modindex", "search"])
+@pytest.mark.parametrize("doc, width", [(d, 390) for d in PAGES] + [
+    (d, w) for d in ("genindex", "py-modindex", "search") for w in (390, 1280)])
 def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width):
     """At 390 px (a phone) and 1280 px: no sideways scroll, every display equation fits or
     scrolls in its own box with a visible cue, no inline math clipped, no tag over its
-    equation."""
+    equation. (The pages of the table of contents are measured at 1280 px by
+    test_page_in_browser, on the load it makes anyway.)"""
     try:
         browser.set_window_size(width, 844 if width == 390 else 1000)
         browser.get(f"{server}/{doc}.html")
