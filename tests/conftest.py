@@ -85,12 +85,15 @@ SLOW_TESTS = {
     "tests/test_grade.py::test_the_autograder_holds_one_otter_test_file_per_exercise": "slow",
     "tests/test_grade.py::test_grade_needs_a_seed_and_a_folder": "e2e",  # make grade (8 s)
 }
-# The files that take longest in `make test`, longest first (seconds of the file on one of
-# two workers, measured with --durations=0 and per-file sums, December 2026): 60, 35, 20, 15,
-# 14, 12. They start first (pytest_collection_modifyitems), so that none of them starts last
-# and keeps one worker busy alone at the end.
-LONGEST_FILES = ("tests/test_grade_attacks.py", "tests/test_browser.py", "tests/test_release.py",
-                 "tests/test_pdf.py", "tests/test_widget.py", "tests/test_colab.py")
+# The files that take longest in `make test`, longest first: their spans in a full run on two
+# workers with the machine loaded about fivefold (--durations=0 and per-file sums, December
+# 2026) were 178 s (browser, before its 1280 px layout checks shared the page loads), 127, 59,
+# 45, 29, 24 and 18 s; the next were chapters and unit-test files of about 20 s. They start
+# first (pytest_collection_modifyitems), so that none of them starts last and keeps one worker
+# busy alone at the end.
+LONGEST_FILES = ("tests/test_browser.py", "tests/test_grade_attacks.py",
+                 "tests/test_phone_figures.py", "tests/test_colab.py", "tests/test_pdf.py",
+                 "tests/test_widget.py", "tests/test_release.py")
 # A quick-tier test slower than this is named at the end of the run: mark it.
 QUICK_LIMIT_S = 2.0
 
