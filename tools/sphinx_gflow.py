@@ -46,6 +46,8 @@
    collapse).
 7. The API page: a named tuple's fields lose Python's generated docstring "Alias for field
    number N".
+8. Lean pages (tools/sphinx_lean.py, set up from here): the site's stylesheets as one file
+   without the rules no page uses, no script a page does not use.
 
 Loaded through ``sphinx.local_extensions`` in ``_config.yml``.
 """
@@ -423,6 +425,9 @@ def setup(app):
     app.connect("html-page-context", meta_description)
     app.connect("build-finished", lighter_pages)
     app.connect("build-finished", subset_icon_fonts)
+    # tools/sphinx_lean.py: after the two above, the stylesheets as one file without unused
+    # rules, no sphinx-thebe, no tab script on pages without tabs.
+    app.setup_extension("sphinx_lean")
     # book/site/gflow-nav.js: the visible sidebar buttons (hamburger, "Contents") work.
     app.add_js_file("gflow-nav.js", loading_method="defer")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
