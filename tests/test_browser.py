@@ -592,6 +592,11 @@ def test_page_in_browser(browser, server, doc):
 # dropdowns are opened first, so their math is measured too.
 LAYOUT_FACTS = """
 document.querySelectorAll('details').forEach(d => { d.open = true; });
+// Every block laid out as a reader sees it when it comes near the window (book/site/gflow.css
+// lets the browser skip the blocks far below it: content-visibility: auto).
+const laidOut = document.createElement('style');
+laidOut.textContent = '* { content-visibility: visible !important; }';
+document.head.appendChild(laidOut);
 document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
 const vw = document.documentElement.clientWidth;
 const pageWidth = document.documentElement.scrollWidth;
