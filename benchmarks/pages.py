@@ -9,9 +9,10 @@ CSS, JavaScript and SVG with gzip, as GitHub Pages does for the published site, 
 weights are what a reader downloads.
 
 Per page: Lighthouse's performance and accessibility scores, the bytes transferred (its
-``total-byte-weight``), the largest contentful paint and the total blocking time, and whether
-the page has figures. Targets (issue 19): performance >= 0.90 on every page, accessibility
-1.00, a page without figures <= 600 KB, a page with figures (a chapter) <= 1.5 MB.
+``total-byte-weight``), the largest contentful paint and the total blocking time, whether
+the page has figures, and the machine's load (1-minute average) when its run started.
+Targets (issue 19): performance >= 0.90 on every page, accessibility 1.00, a page without
+figures <= 600 KB, a page with figures (a chapter) <= 1.5 MB.
 
 Usage::
 
@@ -158,7 +159,8 @@ def measure(site: Path = HTML, pages=None) -> list[dict]:
     rows = []
     try:
         for doc in pages or pages_of_the_book(site):
-            row = {"page": doc, "figures": has_figures(site / f"{doc}.html")}
+            row = {"page": doc, "figures": has_figures(site / f"{doc}.html"),
+                   "load": os.getloadavg()[0]}
             row.update(lighthouse(f"{base}/{doc}.html", lh, chrome))
             row["limit"] = MAX_BYTES_FIGURES if row["figures"] else MAX_BYTES_NO_FIGURES
             print(line(row), flush=True)
@@ -173,7 +175,8 @@ def line(r: dict) -> str:
     return (f"W1 {r['page']:<26} performance={r['performance']:.2f} "
             f"accessibility={r['accessibility']:.2f} KB={r['bytes'] / KB:7.0f} "
             f"(limit {r['limit'] // KB}) LCP={r['lcp_s']:.1f}s TBT={r['tbt_ms']:.0f}ms "
-            f"requests={r['requests']} figures={'yes' if r['figures'] else 'no'}")
+            f"requests={r['requests']} figures={'yes' if r['figures'] else 'no'}"
+            + (f" load={r['load']:.1f}" if "load" in r else ""))
 
 
 def verdicts(rows: list[dict]) -> list[tuple[str, bool]]:

@@ -44,3 +44,11 @@ def test_verdicts_flag_slow_inaccessible_and_heavy_pages():
         failed = [name for name, ok in pages.verdicts([good, {**good, "page": "b", **change}])
                   if not ok]
         assert len(failed) == 1 and word in failed[0] and "'b'" in failed[0], failed
+
+
+def test_a_row_says_the_load_it_was_measured_at():
+    row = {"page": "book/api", "performance": 0.5, "accessibility": 1.0, "bytes": 2048,
+           "limit": pages.MAX_BYTES_NO_FIGURES, "lcp_s": 2.0, "tbt_ms": 10.0, "requests": 9,
+           "figures": False}
+    assert "load=" not in pages.line(row)
+    assert pages.line({**row, "load": 3.25}).endswith(" load=3.2")

@@ -172,3 +172,26 @@ def test_a_css_error_names_the_stylesheet(tmp_path):
     (site / "_static" / "pygments.css").write_text(".a{color:red}}")
     with pytest.raises(ValueError, match=r"_static/\."):
         lean.lean_site(site)
+
+
+def test_figures_get_their_size_and_nothing_else_does(tmp_path):
+    from PIL import Image
+
+    site = small_site(tmp_path, '<picture><source media="(max-width: 540px)" '
+                                'srcset="../_images/a-phone.png" type="image/png">'
+                                '<img alt="A" src="../_images/a.png" /></picture>'
+                                '<img alt="logo" src="../_static/logo.png">'
+                                '<img alt="B" src="../_images/a.png" width="50%">'
+                                '<img alt="C" data-src="../_images/a.png" src="x.svg">')
+    (site / "_images").mkdir()
+    Image.new("RGB", (600, 400)).save(site / "_images" / "a.png")
+    Image.new("RGB", (300, 900)).save(site / "_images" / "a-phone.png")
+    Image.new("RGB", (10, 10)).save(site / "_static" / "logo.png")
+    lean.lean_site(site)
+    page = (site / "book" / "chapter.html").read_text()
+    assert ('srcset="../_images/a-phone.png" type="image/png" width="300" height="900">'
+            in page)
+    assert '<img alt="A" src="../_images/a.png" width="600" height="400" />' in page
+    assert '<img alt="logo" src="../_static/logo.png">' in page  # not a figure
+    assert '<img alt="B" src="../_images/a.png" width="50%">' in page  # sized already
+    assert '<img alt="C" data-src="../_images/a.png" src="x.svg">' in page
