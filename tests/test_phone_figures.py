@@ -37,14 +37,16 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from gflow_lib.plotting import apply_style  # noqa: E402
 from gflow_lib.plotting.phone import (  # noqa: E402
+    MAX_GROWTH,
     METADATA_KEY,
+    MIN_PANEL,
     PHONE_WIDTH,
     panel_cells,
     phone_figure,
     phone_png,
     register,
 )
-from gflow_lib.plotting.style import TEXT_PT, panel_grid  # noqa: E402
+from gflow_lib.plotting.style import TEXT_PT, legend_below, panel_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -200,12 +202,14 @@ def test_colour_bars_and_figure_legends_follow_their_panels():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: plt.subplots(figsize=(5.2, 3.6))[0],  # one panel
-    lambda: plt.subplots(2, 1)[0],  # one column
-    lambda: plt.figure(),  # no axes
+    lambda: plt.subplots(figsize=(3.2, 2.6), layout="constrained")[0],  # one narrow panel
+    lambda: plt.subplots(2, 1, figsize=(3.0, 4.0))[0],  # one narrow column
+    lambda: plt.figure(figsize=(6.2, 3.0)),  # no axes
 ])
-def test_figures_without_panels_side_by_side_get_no_phone_rendering(make):
+def test_figures_no_wider_than_a_phone_without_panels_side_by_side_get_nothing(make):
     fig = make()
+    for ax in fig.axes:
+        ax.plot([0, 1], [0, 1])
     assert panel_cells(fig) is None
     assert phone_figure(fig) is None
     assert phone_png(fig) is None
@@ -215,6 +219,114 @@ def test_axes_placed_by_hand_get_no_phone_rendering():
     fig, _ = _two_panels(layout=None)
     fig.add_axes((0.7, 0.7, 0.2, 0.2))
     assert phone_figure(fig) is None
+    fig = plt.figure(figsize=(5.2, 3.6))  # one wide panel, placed by hand
+    fig.add_axes((0.1, 0.1, 0.8, 0.8)).plot([0, 1], [0, 1])
+    assert phone_figure(fig) is None
+
+
+# ---------------------------------------------------------- one panel wider than a phone
+def _one_panel(figsize=(5.2, 3.6), ncol=3, labels=("flow", "descent", "ridge")):
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    x = np.linspace(0.0, 1.0, 11)
+    for k, label in enumerate(labels):
+        ax.plot(x, (k + 1) * x, label=label)
+    ax.set(title="a title", xlabel="time $t$", ylabel="loss")
+    legend_below(ax, ncol=ncol)
+    return fig, ax
+
+
+def test_one_panel_wider_than_a_phone_is_drawn_again_at_the_phone_width():
+    fig, ax = _one_panel()
+    phone = phone_figure(fig)
+    assert phone is not None and phone.get_size_inches()[0] == pytest.approx(PHONE_WIDTH)
+    assert panel_cells(fig) is None  # not a figure with panels side by side
+    (new,) = phone.axes
+    for a, b in zip(ax.lines, new.lines, strict=True):
+        np.testing.assert_array_equal(a.get_xydata(), b.get_xydata())
+    assert (new.get_title(), new.get_xlabel(), new.get_ylabel()) == \
+        (ax.get_title(), ax.get_xlabel(), ax.get_ylabel())
+    assert new.xaxis.label.get_fontsize() == pytest.approx(TEXT_PT + 0.5)
+    assert [t.get_fontsize() for t in new.get_legend().get_texts()] == [TEXT_PT] * 3
+    # the panel keeps its shape and is most of the phone's width
+    fig.draw_without_rendering()
+    phone.draw_without_rendering()
+    x0, y0, x1, y1 = _box(ax)
+    u0, v0, u1, v1 = _box(new)
+    assert (v1 - v0) / (u1 - u0) == pytest.approx((y1 - y0) / (x1 - x0), rel=0.03)
+    assert u1 - u0 > 0.6 * PHONE_WIDTH
+    assert ax.figure.get_size_inches()[0] == pytest.approx(5.2)  # the original untouched
+    # the PNG, cut to its content as the notebook's is, is about the phone's width
+    width, _ = sphinx_phone.png_size(phone_png(fig))
+    assert width <= 1.1 * PHONE_WIDTH * fig.dpi
+
+
+def test_a_legend_too_wide_for_the_phone_gets_fewer_columns_in_order():
+    labels = ["gradient flow", "descent", "ridge path"]
+    fig, ax = _one_panel(ncol=3, labels=labels)
+    assert len(ax.get_legend()._legend_handle_box.get_children()) == 3  # one row
+    phone = phone_figure(fig)
+    phone.draw_without_rendering()
+    (new,) = phone.axes
+    legend = new.get_legend()
+    columns = legend._legend_handle_box.get_children()
+    assert len(columns) < 3
+    assert legend.get_window_extent().width <= 1.05 * new.get_window_extent().width
+    # re-packed in order, column by column, each entry with its own text
+    shown = [item.get_children()[1].get_text() for column in columns
+             for item in column.get_children()]
+    assert shown == labels == [t.get_text() for t in legend.get_texts()]
+    # the original keeps its one row
+    assert len(ax.get_legend()._legend_handle_box.get_children()) == 3
+
+
+def test_a_legend_under_its_panel_stays_as_far_under_it_in_inches():
+    fig, ax = plt.subplots(figsize=(6.5, 6.0))  # landscape's valley: no layout engine
+    ax.plot([0, 1], [0, 1], label="gradient flow")
+    ax.set_xlabel("intercept")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13))  # a fraction of the axes
+    fig.draw_without_rendering()
+    drop = (ax.get_window_extent().y0 - ax.get_legend().get_window_extent().y1) / fig.dpi
+    phone = phone_figure(fig)
+    phone.draw_without_rendering()
+    (new,) = phone.axes
+    gap = (new.get_window_extent().y0 - new.get_legend().get_window_extent().y1) / phone.dpi
+    assert gap == pytest.approx(drop, abs=0.02)
+    label = new.xaxis.label.get_window_extent()
+    assert new.get_legend().get_window_extent().y1 <= label.y0  # not over the x label
+
+
+def test_a_colour_bar_stays_beside_its_single_panel():
+    fig, ax = plt.subplots(figsize=(6.5, 6.0), layout="constrained")
+    image = ax.imshow(np.arange(20.0).reshape(4, 5))
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    phone = phone_figure(fig)
+    phone.draw_without_rendering()
+    (panel,) = [a for a in phone.axes if not hasattr(a, "_colorbar")]
+    (bar,) = [a for a in phone.axes if hasattr(a, "_colorbar")]
+    p, b = _box(panel), _box(bar)
+    assert b[0] >= p[2] - 1e-6 and b[1] < p[3] and b[3] > p[1]
+    assert phone.get_size_inches()[0] == pytest.approx(PHONE_WIDTH)
+
+
+def test_a_legend_wider_than_the_phone_widens_it_a_little_or_gives_no_rendering():
+    long = "Fourier features: measured, slope -0.496"  # function_space's kernel gap
+    fig, ax = _one_panel(ncol=1, labels=("short", long))
+    phone = phone_figure(fig)
+    phone.draw_without_rendering()
+    legend = phone.axes[0].get_legend().get_window_extent()
+    assert PHONE_WIDTH < phone.get_size_inches()[0] <= MAX_GROWTH * PHONE_WIDTH
+    assert legend.x0 >= 0 and legend.x1 <= phone.bbox.width  # inside the figure
+    assert phone.axes[0].get_window_extent().width > MIN_PANEL * phone.bbox.width
+    fig, ax = _one_panel(ncol=1, labels=("short", long + long))  # far too wide
+    assert phone_figure(fig) is None
+
+
+def test_a_panel_squeezed_by_text_beside_it_gets_no_rendering():
+    fig, ax = _one_panel(ncol=1, labels=("flow",))
+    ax.text(1.02, 0.5, "a note beside the panel", transform=ax.transAxes)
+    fig.draw_without_rendering()
+    assert ax.get_window_extent().width > 0.5 * fig.bbox.width  # fine on the desktop
+    assert phone_figure(fig) is None  # on a phone it would leave the panel a sliver
 
 
 def test_phone_png_is_a_png_of_the_phone_width():
@@ -254,7 +366,7 @@ def _shell():
                            events=SimpleNamespace(register=lambda *a: events.append(a))), events
 
 
-@pytest.mark.slow  # three figures rendered (about 2 s)
+@pytest.mark.slow  # four figures rendered (about 3 s)
 def test_the_printer_puts_the_phone_png_in_the_outputs_metadata():
     shell, events = _shell()
     assert register(shell) is True
@@ -266,9 +378,11 @@ def test_the_printer_puts_the_phone_png_in_the_outputs_metadata():
     phone = base64.b64decode(metadata["image/png"][METADATA_KEY])
     assert sphinx_phone.png_size(desktop)[0] > sphinx_phone.png_size(phone)[0] * 1.5
     assert set(metadata["image/png"]) == {METADATA_KEY}
-    single = plt.subplots()[0]
+    single = plt.subplots(figsize=(3.2, 2.4), layout="constrained")[0]  # fits a phone
     data, metadata = shell.display_formatter.format(single)
     assert "image/png" in data and "image/png" not in metadata
+    wide = plt.subplots(figsize=(5.2, 3.6), layout="constrained")[0]  # one panel, wide
+    assert METADATA_KEY in shell.display_formatter.format(wide)[1]["image/png"]
     # replaced after (%matplotlib inline again): the hook before the next cell wraps it again
     shell.display_formatter.formatters["image/png"].for_type(Figure, lambda f: "x")
     events[0][1]()

@@ -1,17 +1,21 @@
-"""Phone renderings of figures with panels side by side.
+"""Phone renderings of figures: panels side by side stacked, wide panels drawn narrower.
 
 A figure with two columns of panels is drawn :data:`~gflow_lib.plotting.style.WIDE_WIDTH`
-inches wide; a phone shows it about 342 CSS pixels wide, which shrinks its text to about 8
-pixels. So each such figure also gets a phone rendering: a copy with its panels stacked one
-per row, :data:`PHONE_WIDTH` inches wide, with the same fonts (text of
-:data:`~gflow_lib.plotting.style.TEXT_PT` points stays about 15 pixels).
+inches wide, a one-panel figure :data:`~gflow_lib.plotting.style.FIG_WIDTH`; a phone shows
+them about 327 CSS pixels wide, which shrinks their text to about 8 and 9.4 pixels. So each
+such figure also gets a phone rendering: a copy :data:`PHONE_WIDTH` inches wide with its
+panels one per row, with the same fonts (text of :data:`~gflow_lib.plotting.style.TEXT_PT`
+points stays about 14 pixels). Each panel keeps its shape; a legend too wide for the phone
+gets fewer columns (and, at one column, a little more width, up to :data:`MAX_GROWTH`); a
+legend under its panel stays as far under it.
 
 In a notebook, :func:`register` (called by :func:`~gflow_lib.plotting.style.apply_style`)
-wraps IPython's PNG formatter: a figure's output keeps its usual PNG, and a multi-panel
-figure's output carries the phone PNG in its metadata under :data:`METADATA_KEY`. Jupyter,
-Colab and nbval ignore it; the book's build (tools/sphinx_phone.py) serves it to narrow
-screens. Single-panel figures, and figures whose panels cannot be re-placed (axes placed by
-hand, subfigures), get nothing.
+wraps IPython's PNG formatter: a figure's output keeps its usual PNG, and the output of a
+figure with panels side by side, or wider than the phone, carries the phone PNG in its
+metadata under :data:`METADATA_KEY`. Jupyter, Colab and nbval ignore it; the book's build
+(tools/sphinx_phone.py) serves it to narrow screens. Figures no wider than the phone, figures
+whose panels cannot be re-placed (axes placed by hand, subfigures), and figures whose
+rendering would squeeze a panel below :data:`MIN_PANEL` of its width get nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ import base64
 import importlib
 import io
 import pickle
+import warnings
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.offsetbox import VPacker
+from matplotlib.transforms import blended_transform_factory, offset_copy
 
 __all__ = ["METADATA_KEY", "PHONE_WIDTH", "panel_cells", "phone_figure", "phone_png",
            "register"]
@@ -31,6 +38,13 @@ __all__ = ["METADATA_KEY", "PHONE_WIDTH", "panel_cells", "phone_figure", "phone_
 #: Width of a phone rendering, inches: 350 pixels at the book's 100 dpi, shown at about its
 #: natural size in a phone's 342-pixel column.
 PHONE_WIDTH = 3.5
+#: A phone rendering whose narrowest panel would be less than this fraction of its width
+#: (squeezed by a legend or label wider than the phone) is not made.
+MIN_PANEL = 0.5
+#: A legend wider than :data:`PHONE_WIDTH` even in one column widens the phone rendering,
+#: up to this factor (4.2 inches: its 11-point text still shows at about 11.9 pixels in a
+#: 327-pixel column); wider, no phone rendering is made.
+MAX_GROWTH = 1.2
 #: The key of the phone PNG (base64) in an output's ``image/png`` metadata.
 METADATA_KEY = "gflow_phone"
 
@@ -41,17 +55,9 @@ def _is_colorbar(ax) -> bool:
     return hasattr(ax, "_colorbar") or hasattr(ax, "_colorbar_info")
 
 
-def panel_cells(fig):
-    """The figure's panels grouped by grid cell, in reading order, when there are panels in
-    more than one column of one GridSpec; else None.
-
-    Returns
-    -------
-    list of list of int or None
-        For each occupied cell (row by row, left to right), the indices into ``fig.axes`` of
-        its visible axes (a panel and its twins). None for a figure with one column of panels,
-        with axes placed by hand or with panels on several grids.
-    """
+def _grid_cells(fig):
+    """``{(row start, column start, row stop, column stop): [indices into fig.axes]}`` of the
+    visible panels (colour bars left out), when they all sit on one GridSpec; else None."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
     if fig.subfigs:
@@ -70,7 +76,35 @@ def panel_cells(fig):
             return None
         key = (spec.rowspan.start, spec.colspan.start, spec.rowspan.stop, spec.colspan.stop)
         cells.setdefault(key, []).append(i)
-    if len({key[1] for key in cells}) < 2:
+    return cells or None
+
+
+def panel_cells(fig):
+    """The figure's panels grouped by grid cell, in reading order, when there are panels in
+    more than one column of one GridSpec; else None.
+
+    Returns
+    -------
+    list of list of int or None
+        For each occupied cell (row by row, left to right), the indices into ``fig.axes`` of
+        its visible axes (a panel and its twins). None for a figure with one column of panels,
+        with axes placed by hand or with panels on several grids.
+    """
+    cells = _grid_cells(fig)
+    if cells is None or len({key[1] for key in cells}) < 2:
+        return None
+    return [cells[key] for key in sorted(cells)]
+
+
+def _phone_cells(fig, width):
+    """The cells to stack one per row in the phone rendering (as :func:`panel_cells`), or
+    None: panels side by side, or one column of panels (a single panel too) on a figure
+    wider than ``width`` inches."""
+    cells = panel_cells(fig)
+    if cells is not None:
+        return cells
+    cells = _grid_cells(fig)
+    if cells is None or fig.get_tightbbox().width <= width:  # as the notebook cuts it
         return None
     return [cells[key] for key in sorted(cells)]
 
@@ -79,6 +113,64 @@ def _only_legend(ax) -> bool:
     """An axes turned off that holds a legend and nothing drawn (a legend slot)."""
     drawn = ax.lines or ax.collections or ax.images or ax.patches or ax.texts
     return not ax.axison and ax.get_legend() is not None and not drawn
+
+
+def _legend_drops(fig):
+    """``{index into fig.axes: (x, drop)}`` for each axes legend anchored at a point under
+    its axes: ``x`` the anchor's place across the axes (a fraction), ``drop`` its distance
+    under the axes in points, as laid out."""
+    drops = {}
+    for i, ax in enumerate(fig.axes):
+        legend = ax.get_legend()
+        if legend is None or _is_colorbar(ax):
+            continue
+        anchor, box = legend.get_bbox_to_anchor(), ax.get_window_extent()
+        if anchor.width > 1e-6 or anchor.height > 1e-6 or anchor.y0 >= box.y0:
+            continue
+        drops[i] = ((anchor.x0 - box.x0) / box.width, (box.y0 - anchor.y0) * 72.0 / fig.dpi)
+    return drops
+
+
+def _split(items, n):
+    """``items`` in ``n`` consecutive runs, the first ones one longer (as Legend does)."""
+    size, extra = divmod(len(items), n)
+    runs, at = [], 0
+    for k in range(n):
+        step = size + (k < extra)
+        runs.append(items[at:at + step])
+        at += step
+    return runs
+
+
+def _legends(fig):
+    """The figure's legends and those of its axes."""
+    found = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return found + list(fig.legends)
+
+
+def _fit_legends(fig) -> bool:
+    """Give each legend wider than its room (its axes, 5 % more, as ``legend_below`` allows;
+    the figure for a figure legend) fewer columns, until it fits or has one. The legend's
+    entries are re-packed, not re-made, in their order. Returns whether any legend changed.
+    A legend not packed as matplotlib packs it is left alone."""
+    found = [(ax.get_legend(), 1.05 * ax.get_window_extent().width)
+             for ax in fig.axes if ax.get_legend() is not None and not _is_colorbar(ax)]
+    found += [(legend, fig.bbox.width) for legend in fig.legends]
+    changed = False
+    for legend, room in found:
+        box = getattr(legend, "_legend_handle_box", None)
+        columns = box.get_children() if box is not None else []
+        if len(columns) < 2 or not all(isinstance(c, VPacker) for c in columns):
+            continue
+        items = [item for column in columns for item in column.get_children()]
+        first = columns[0]
+        n = len(columns)
+        while n > 1 and legend.get_window_extent().width > room:
+            n -= 1
+            box._children = [VPacker(pad=first.pad, sep=first.sep, align=first.align,
+                                     children=run) for run in _split(items, n)]
+            legend.stale = changed = True
+    return changed
 
 
 def _inches(fig, bbox):
@@ -112,8 +204,15 @@ def _borrow_labels(panels, keys):
 
 
 def phone_figure(fig, width=PHONE_WIDTH):
-    """A copy of ``fig`` with its panels one per row, ``width`` inches wide; None when ``fig``
-    has no panels side by side (see :func:`panel_cells`).
+    """A copy of ``fig`` with its panels one per row, ``width`` inches wide (up to
+    :data:`MAX_GROWTH` times that for a legend that needs it); None when ``fig`` has no panels
+    side by side (see :func:`panel_cells`) and is no wider than ``width`` as cut to its
+    content.
+
+    A figure wider than ``width`` whose panels sit in one column (one panel, say) is drawn
+    again ``width`` inches wide, its panels in the same order; so its text, which keeps its
+    size in points, is larger on a phone than the shrunk original's. Panels that cannot be
+    re-placed (axes placed by hand, subfigures, several grids) get nothing.
 
     Each panel keeps its shape (the height-to-width ratio of its axes box in ``fig``); a panel
     that only holds a legend gets the legend's height. Fonts, legends, colour bars, titles and
@@ -130,16 +229,19 @@ def phone_figure(fig, width=PHONE_WIDTH):
     -------
     matplotlib.figure.Figure or None
     """
-    cells = panel_cells(fig)
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
     try:
         width = float(width)
     except (TypeError, ValueError):
         raise TypeError(f"width must be a number of inches; got {width!r}") from None
     if not width > 0.0 or width == float("inf"):
         raise ValueError(f"width must be a positive, finite number of inches; got {width}")
+    cells = _phone_cells(fig, width)
     if cells is None:
         return None
     fig.draw_without_rendering()  # the laid-out positions
+    drops = _legend_drops(fig)
     shapes = []
     for group in cells:
         ax = fig.axes[group[0]]
@@ -165,6 +267,11 @@ def phone_figure(fig, width=PHONE_WIDTH):
         if i not in keep and not _is_colorbar(ax):
             copy.delaxes(ax)  # hidden slots of the old grid
     _borrow_labels([g[0] for g in groups], keys)
+    # a legend under its axes stays as far under it, not a fraction of its new height
+    for i, (x, drop) in drops.items():
+        ax = axes[i]
+        ax.get_legend().set_bbox_to_anchor(
+            (x, 0.0), transform=offset_copy(ax.transAxes, fig=copy, y=-drop, units="points"))
 
     guess = [0.8 * width * r if kind == "ratio" else r for kind, r in shapes]
     height = sum(guess) + 0.9 * len(guess) + 0.6
@@ -176,12 +283,32 @@ def phone_figure(fig, width=PHONE_WIDTH):
     if engine is None or engine.__class__.__name__ != "ConstrainedLayoutEngine":
         copy.set_layout_engine("constrained")
     copy.set_size_inches(width, height)
+    with warnings.catch_warnings():  # a legend too wide for the phone can collapse the axes
+        warnings.simplefilter("ignore", UserWarning)
+        copy.draw_without_rendering()
+    _fit_legends(copy)
+    widest = max([lg.get_window_extent().width / copy.dpi for lg in _legends(copy)],
+                 default=0.0) + 0.1
+    if widest > width:  # a legend of one column wider than the phone: a little wider
+        if widest > MAX_GROWTH * width:
+            return None
+        width = widest
+        copy.set_size_inches(width, height)
+    # one still wider than its axes is centred on the figure, so that constrained layout
+    # need not shrink the axes to hold it
+    for i, (_, drop) in drops.items():
+        ax, legend = axes[i], axes[i].get_legend()
+        if legend.get_window_extent().width > 1.05 * ax.get_window_extent().width:
+            under = offset_copy(ax.transAxes, fig=copy, y=-drop, units="points")
+            legend.set_bbox_to_anchor(
+                (0.5, 0.0), transform=blended_transform_factory(copy.transFigure, under))
     for _ in range(3):  # constrained layout takes the labels' room first; correct the rest
         copy.draw_without_rendering()
         boxes = [_inches(copy, g[0].get_position(original=True).transformed(
             copy.transFigure)) for g in groups]
-        want = [w * r if kind == "ratio" else r
-                for (kind, r), (w, _) in zip(shapes, boxes, strict=True)]
+        want = [w * r if kind == "ratio"
+                else _inches(copy, g[0].get_legend().get_window_extent())[1] + 0.15
+                for (kind, r), (w, _), g in zip(shapes, boxes, groups, strict=True)]
         have = [h for _, h in boxes]
         gap = sum(want) - sum(have)
         if abs(gap) < 0.02:
@@ -189,6 +316,9 @@ def phone_figure(fig, width=PHONE_WIDTH):
         grid.set_height_ratios([max(x, 0.1) for x in want])
         height = max(height + gap, 1.0)
         copy.set_size_inches(width, height)
+    if any(ax.get_window_extent().width < MIN_PANEL * copy.bbox.width
+           for g in groups for ax in g[:1] if ax.axison):
+        return None  # something too wide for the phone squeezed a panel: better none
     return copy
 
 
@@ -216,8 +346,6 @@ def _with_phone(png_of):
         try:
             phone = phone_png(fig)
         except Exception as exc:  # noqa: BLE001 - the figure itself must still show
-            import warnings
-
             warnings.warn(f"no phone rendering of this figure: {exc!r}", stacklevel=2)
             return data
         if phone is None:

@@ -153,7 +153,7 @@ def point_markers(n: int) -> list:
 
 def apply_style() -> None:
     """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution), and in
-    IPython give figures with panels side by side a phone rendering
+    IPython give figures with panels side by side, or wider than a phone, a phone rendering
     (:func:`gflow_lib.plotting.phone.register`).
 
     Introduced in the chapter on the introduction; every chapter calls it first."""
