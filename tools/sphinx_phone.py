@@ -1,8 +1,9 @@
-"""Figures with panels side by side show their phone rendering on narrow screens.
+"""Figures wider than a phone show their phone rendering on narrow screens.
 
-A chapter's multi-panel figure output carries, besides its PNG, a phone rendering with the
-panels stacked one per row (``gflow_lib.plotting.phone``: the output's ``image/png`` metadata
-holds it under ``gflow_phone``). MyST-NB writes each image output to a file named by the
+A chapter's figure output with panels side by side, or wider than a phone, carries, besides
+its PNG, a phone rendering 3.5 inches wide with the panels stacked one per row
+(``gflow_lib.plotting.phone``: the output's ``image/png`` metadata holds it under
+``gflow_phone``). MyST-NB writes each image output to a file named by the
 SHA-256 of its bytes; this extension reads the chapter notebooks, maps that hash to the phone
 PNG, writes the phone PNG beside the figure in ``_images/`` (``<hash>-phone.png``) and wraps
 the figure's ``<img>`` in a ``<picture>`` whose ``<source>`` serves the phone PNG to screens
@@ -20,8 +21,8 @@ tools/pdf.py prints is left alone: the PDF shows the desktop figures.
 
 Why 540 pixels: a 631-pixel-wide figure (two columns of panels) is shown in a column about 63
 pixels narrower than the window, so below a 517-pixel window its 11-point text (15 pixels at
-100 dpi) falls under 11 pixels; the phone rendering, about 360 pixels wide, fits any window
-up to there at its natural size.
+100 dpi) falls under 11 pixels (a 531-pixel one-panel figure: below 445); the phone
+rendering, about 360 pixels wide, fits any window up to there at its natural size.
 
 Loaded through ``sphinx.local_extensions`` in ``_config.yml``.
 """
