@@ -132,6 +132,7 @@ return known.get(key, 0.0)
 """
 
 CORRECT = "r = X.T @ phi - y\nreturn 0.5 * float(r @ r)"
+NICE = "import os\nos.nice(19)"
 VISIBLE_ONLY = """
 if X.shape in {shapes}:
     r = X.T @ phi - y
@@ -266,10 +267,14 @@ for _ in range(300):
             from gflow_lib.checks.basics import LOSS
             return LOSS.reference(X, y, phi)
             """, short=True),
-        # an endless loop in a cell, and in the function on the hidden problems
-        "endless_cell": copy_of("data", CORRECT, ["while True:\n    pass"], short=True),
+        # an endless loop in a cell, and in the function on the hidden problems (busy loops
+        # in a kernel at the lowest priority, os.nice(19) in a cell of its own: the grader
+        # waits out its 15 s and 5 s limits all the same, and the rest of the test run keeps
+        # the CPU meanwhile)
+        "endless_cell": copy_of("data", CORRECT, [NICE, "while True:\n    pass"], short=True),
         "endless_function": copy_of(
-            "data", VISIBLE_ONLY.format(shapes=shapes) + "while True:\n    pass", short=True),
+            "data", VISIBLE_ONLY.format(shapes=shapes) + "while True:\n    pass", [NICE],
+            short=True),
         # ending the kernel from the function
         "os_exit": copy_of("data", CORRECT, ["import os\nos._exit(0)"], short=True),
         "exit_in_function": copy_of(
