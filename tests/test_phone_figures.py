@@ -324,6 +324,26 @@ def test_a_legend_wider_than_the_phone_widens_it_a_little_or_gives_no_rendering(
     assert phone_figure(fig) is None
 
 
+def test_a_panel_with_a_colour_bar_and_a_long_legend_under_it_is_not_squeezed():
+    # momentum's stability region, after the PNG the notebook shows was printed first
+    from IPython.core.pylabtools import print_figure
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.2), layout="constrained")
+    mesh = ax.pcolormesh(np.linspace(0, 1, 30)[None, :] * np.ones((20, 1)))
+    fig.colorbar(mesh, ax=ax, shrink=0.9).set_label("rate per step (worst mode)")
+    for k in range(4):
+        ax.plot([0, 29], [k, 19 - k], label=f"complex roots, $\\lambda_{{{k}}}$")
+    ax.plot([10], [10], "*", label="Polyak's optimum")
+    ax.set(xlabel="learning rate lr", ylabel=r"momentum $\beta$")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    print_figure(fig, "png")
+    phone = phone_figure(fig)
+    assert phone is not None
+    phone.draw_without_rendering()
+    panel = next(a for a in phone.axes if not hasattr(a, "_colorbar"))
+    assert panel.get_window_extent().width > MIN_PANEL * phone.bbox.width
+
+
 def test_a_panel_squeezed_by_text_beside_it_gets_no_rendering():
     fig, ax = _one_panel(ncol=1, labels=("flow",))
     ax.text(1.02, 0.5, "a note beside the panel", transform=ax.transAxes)

@@ -294,8 +294,11 @@ def phone_figure(fig, width=PHONE_WIDTH):
             return None
         width = widest
         copy.set_size_inches(width, height)
-    # one still wider than its axes is centred on the figure, so that constrained layout
-    # need not shrink the axes to hold it
+    # one still wider than its axes (laid out again with the legends as they now are) is
+    # centred on the figure, so that constrained layout need not shrink the axes to hold it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        copy.draw_without_rendering()
     for i, (_, drop) in drops.items():
         ax, legend = axes[i], axes[i].get_legend()
         if legend.get_window_extent().width > 1.05 * ax.get_window_extent().width:
