@@ -8,6 +8,8 @@ built site is checked by tests/test_browser.py."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import sys
 from pathlib import Path
@@ -195,3 +197,31 @@ def test_figures_get_their_size_and_nothing_else_does(tmp_path):
     assert '<img alt="logo" src="../_static/logo.png">' in page  # not a figure
     assert '<img alt="B" src="../_images/a.png" width="50%">' in page  # sized already
     assert '<img alt="C" data-src="../_images/a.png" src="x.svg">' in page
+
+
+def test_pages_with_math_preload_the_fonts_they_use(tmp_path):
+    site = small_site(tmp_path, '<span class="katex"><span class="mord mathnormal">x</span>'
+                                "</span>", index_body='<span class="katex">1</span>')
+    lean.lean_site(site)
+
+    def preloaded(page):
+        text = (site / page).read_text()
+        found = re.findall(r'<script data-preload="([^"]*)">([^<]*)</script>', text)
+        assert len(found) <= 1
+        if not found:
+            return []
+        data, code = found[0]
+        # before KaTeX's stylesheet, which asks for the fonts too; not from a file:// page
+        assert text.index(data) < text.index("katex/katex.min.css")
+        assert 'location.protocol !== "file:"' in code and "katex" not in code.lower()
+        return json.loads(html.unescape(data))
+
+    assert preloaded("book/chapter.html") == ["../_static/katex/fonts/KaTeX_Main-Regular.woff2",
+                                              "../_static/katex/fonts/KaTeX_Math-Italic.woff2"]
+    # math without letters: no Math-Italic
+    assert preloaded("index.html") == ["_static/katex/fonts/KaTeX_Main-Regular.woff2"]
+    lean.lean_site(site)  # a second run adds nothing
+    assert len(preloaded("book/chapter.html")) == 2
+    page = lean.lean_page("<html><head></head><body><p>No math.</p></body></html>",
+                          lambda paths, prefix: "x.css", thebe=False)
+    assert "preload" not in page
