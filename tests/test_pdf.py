@@ -52,6 +52,7 @@ def test_the_pdf_holds_the_chapter_its_figures_equations_exercises_and_reference
     assert pdf.check(out, page) == []
     assert facts.pages >= 3 and facts.size > 50_000
     assert facts.internal_links >= 1 and not facts.file_links and facts.outline >= 1
+    assert "Summary" in facts.outline_titles  # a heading once (Chromium wrote some twice)
     text = pdf.read_pdf(out).text
     assert "The data and the model" in text and "References" in text
 
@@ -80,3 +81,36 @@ def test_the_check_fails_on_what_the_pdf_lacks(part, monkeypatch):
 def test_the_site_links_the_pdf_that_make_pdf_puts_there():
     assert pdf.SITE_NAME == sphinx_gflow.PDF_NAME
     assert pdf.OUT == ROOT / "_build" / "pdf" / "book.pdf"  # what release.yml attaches
+
+
+def test_outline_entries_get_their_headings_text_once(tmp_path):
+    """Chromium wrote a heading at the top of a printed page twice in the outline, and lost
+    the space where a heading wrapped; fix_outline names each entry by its heading, and
+    check() fails while one is left."""
+    from pypdf import PdfReader, PdfWriter
+
+    page = tmp_path / "print.html"
+    page.write_text('<article class="bd-article"><h1>The data and the model<a class="headerlink"'
+                    ' href="#a">#</a></h1><h2>1. Three points</h2><h2>3. The loss</h2>'
+                    "<h2>Wide networks and the neural tangent kernel</h2><h2>Summary</h2>"
+                    "</article>")
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(200, 200)
+    top = writer.add_outline_item("The data and the model", 0)
+    for title in ("1. Three points", "3. The loss3. The loss",
+                  "Wide networks and the neural tangentkernel", "SummarySummary",
+                  "Not a heading"):
+        writer.add_outline_item(title, 1, parent=top)
+    out = tmp_path / "book.pdf"
+    with open(out, "wb") as f:
+        writer.write(f)
+
+    problems = " ".join(pdf.check(out, page))
+    assert "3 outline entries" in problems and "SummarySummary" in problems, problems
+    assert pdf.fix_outline(out, page) == 3
+    titles = [item.title for item in PdfReader(out).outline[1]]
+    assert titles == ["1. Three points", "3. The loss",
+                      "Wide networks and the neural tangent kernel", "Summary", "Not a heading"]
+    assert "outline" not in " ".join(pdf.check(out, page))
+    assert pdf.fix_outline(out, page) == 0  # nothing left to change

@@ -10,10 +10,17 @@ install, and a LaTeX build of notebook outputs (HTML tables, the explorer's SVG)
 its own styling of everything; Chromium is already what the tests use, so the PDF looks like
 the site and needs nothing new. Print styles: ``book/site/gflow.css`` (``@media print``).
 
+Chromium names an outline entry (a bookmark) by the text it laid out for the heading, and a
+heading at the top of a printed page came out twice (seen on every such heading): its entry
+read "3. The loss3. The loss"; and a heading that wraps lost the space at the break
+("neural tangentkernel"). :func:`fix_outline` gives every entry its heading's text, as the
+page has it, in an incremental update of the file (the printed pages are not rewritten).
+
 Then the PDF is read back (:func:`check`): every chapter's title, every figure's caption
 number, every equation's number, every exercise's title and every reference must be in its
-text, and the links between its parts must point inside it (no ``file://`` link). A failed
-check fails ``make pdf``.
+text, no outline entry may be its heading written twice or without a space, and the links
+between its parts must point inside it (no ``file://`` link). A failed check fails
+``make pdf``.
 
 Usage::
 
@@ -206,6 +213,7 @@ class Contents:
     exercises: list[str] = field(default_factory=list)  # exercise titles
     references: list[str] = field(default_factory=list)  # start of each bibliography entry
     internal_links: int = 0
+    headings: list[str] = field(default_factory=list)  # every h1-h6, as the outline names it
 
 
 def contents(page: Path) -> Contents:
@@ -218,7 +226,10 @@ def contents(page: Path) -> Contents:
     main = soup.select_one("article.bd-article") or soup
     got = Contents()
     got.internal_links = len(main.select('a.reference.internal[href^="#"]'))
-    for hidden in main.select("a.headerlink, .katex"):
+    for hidden in main.select("a.headerlink"):
+        hidden.decompose()
+    got.headings = [_norm(h.get_text()) for h in main.find_all(re.compile(r"^h[1-6]$"))]
+    for hidden in main.select(".katex"):
         hidden.decompose()
     # The root document's title, then each included document's (singlehtml nests them).
     first = main.find("h1")
@@ -244,6 +255,7 @@ class PdfFacts:
     internal_links: int
     file_links: list[str]
     outline: int
+    outline_titles: list[str] = field(default_factory=list)
 
 
 def read_pdf(path: Path) -> PdfFacts:
@@ -265,8 +277,68 @@ def read_pdf(path: Path) -> PdfFacts:
                 internal += 1
             elif uri.startswith("file:"):
                 files.append(uri)
+    titles = [_norm(str(node["/Title"])) for node in _outline_nodes(reader.trailer["/Root"])]
     return PdfFacts(pages=len(reader.pages), size=len(data), text=_norm(" ".join(texts)),
-                    internal_links=internal, file_links=files, outline=len(reader.outline))
+                    internal_links=internal, file_links=files, outline=len(reader.outline),
+                    outline_titles=titles)
+
+
+# ---------------------------------------------------------------- the outline
+def _outline_nodes(root) -> list:
+    """The outline's entries (dictionaries with ``/Title``) in document order."""
+    outlines = root.get("/Outlines")
+    found, stack = [], []
+    node = outlines.get_object().get("/First") if outlines is not None else None
+    while node is not None or stack:
+        if node is None:
+            node = stack.pop()
+            continue
+        node = node.get_object()
+        found.append(node)
+        if "/First" in node:
+            stack.append(node.get("/Next"))
+            node = node["/First"]
+        else:
+            node = node.get("/Next")
+    return found
+
+
+def heading_title(title: str, headings: dict[str, str]) -> str:
+    """The text of the heading an outline entry stands for: ``headings`` maps each heading's
+    text without spaces to the text. An entry written twice ("SummarySummary") or that lost
+    a space where its heading wrapped is found by its letters; one that is no heading keeps
+    its text (once, if it was written twice)."""
+    text = _norm(title)
+    key = text.replace(" ", "")
+    half = len(key) // 2
+    if key not in headings and len(key) % 2 == 0 and key[:half] == key[half:]:
+        key = key[:half]
+        doubled = text[:len(text) // 2] if text[:len(text) // 2] == text[len(text) // 2:] \
+            else text
+        text = _norm(doubled)
+    return headings.get(key, text)
+
+
+def fix_outline(pdf: Path, page: Path) -> int:
+    """Give every outline entry of ``pdf`` the text of its heading in ``page`` (the single
+    page it was printed from); returns how many entries changed. Written as an incremental
+    update: only the changed entries are appended to the file."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    headings = {h.replace(" ", ""): h for h in reversed(contents(page).headings)}
+    writer = PdfWriter(str(pdf), incremental=True)
+    changed = 0
+    for node in _outline_nodes(writer._root_object):
+        title = str(node["/Title"])
+        new = heading_title(title, headings)
+        if new != title:
+            node[NameObject("/Title")] = TextStringObject(new)
+            changed += 1
+    if changed:
+        with open(pdf, "wb") as out:
+            writer.write(out)
+    return changed
 
 
 def check(pdf: Path, page: Path) -> list[str]:
@@ -299,6 +371,12 @@ def check(pdf: Path, page: Path) -> list[str]:
         problems.append(f"links to files of the build machine: {got.file_links[:3]}")
     if want.chapters and got.outline == 0:
         problems.append("the PDF has no outline (bookmarks)")
+    headings = {h.replace(" ", ""): h for h in reversed(want.headings)}
+    strange = [title for title in got.outline_titles
+               if heading_title(title, headings) != title]
+    if strange:
+        problems.append(f"{len(strange)} outline entries are not their heading's text "
+                        f"(written twice, a space lost): {strange[:5]}")
     return problems
 
 
@@ -308,6 +386,7 @@ def make(toc: Path | None = None, out: Path = OUT, work: Path = WORK,
     started = time.monotonic()
     page = build_single_page(toc, work, strict)
     print_pdf(page, out)
+    fixed = fix_outline(out, page)
     problems = check(out, page)
     if problems:
         raise PdfError(f"{out} is incomplete:\n  " + "\n  ".join(problems))
@@ -316,7 +395,8 @@ def make(toc: Path | None = None, out: Path = OUT, work: Path = WORK,
     if toc is None and out == OUT and (site / "index.html").is_file():
         shutil.copy2(out, site / SITE_NAME)
     print(f"{out}: {facts.pages} pages, {facts.size / 2**20:.1f} MB, "
-          f"{facts.internal_links} internal links, {facts.outline} outline entries "
+          f"{facts.internal_links} internal links, {len(facts.outline_titles)} outline "
+          f"entries ({fixed} named anew from their headings) "
           f"({time.monotonic() - started:.0f} s)")
     return facts
 
