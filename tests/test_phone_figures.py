@@ -356,6 +356,9 @@ def test_phone_png_is_a_png_of_the_phone_width():
     fig, _ = _two_panels()
     data = phone_png(fig)
     width, height = sphinx_phone.png_size(data)
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(data)).mode == "RGB"  # compacted (see below)
     assert PHONE_WIDTH * fig.dpi * 0.95 <= width <= PHONE_WIDTH * fig.dpi * 1.15
     assert height > 2 * 2.0 * fig.dpi  # two panels over each other
 
@@ -371,13 +374,18 @@ def test_phone_png_is_compacted_without_changing_a_pixel():
 
     data = phone._compact(raw.getvalue())
     assert len(data) < 0.95 * len(raw.getvalue())
-    assert Image.open(io.BytesIO(phone_png(fig))).mode == "RGB"  # phone_png compacts
     small, plain = Image.open(io.BytesIO(data)), Image.open(raw)
     assert (small.mode, plain.mode) == ("RGB", "RGBA")  # opaque: no alpha channel
     np.testing.assert_array_equal(np.asarray(small.convert("RGBA")), np.asarray(plain))
     assert _ppi(data) == pytest.approx(fig.dpi, rel=1e-3)  # the dpi the browser test reads
-    fig.patch.set_alpha(0.0)  # a transparent figure keeps its alpha channel
-    assert Image.open(io.BytesIO(phone_png(fig))).mode == "RGBA"
+    # a figure that is partly transparent keeps its alpha channel, pixel for pixel
+    pixels = np.zeros((60, 80, 4), dtype=np.uint8)
+    pixels[..., 0] = np.arange(80, dtype=np.uint8)
+    pixels[..., 3] = np.arange(60, dtype=np.uint8)[:, None] * 4
+    seen_through = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(seen_through, format="PNG")
+    back = Image.open(io.BytesIO(phone._compact(seen_through.getvalue())))
+    np.testing.assert_array_equal(np.asarray(back.convert("RGBA")), pixels)
 
 
 @pytest.mark.parametrize("fig, width, error, words", [
