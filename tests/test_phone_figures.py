@@ -49,7 +49,7 @@ from gflow_lib.plotting.phone import (  # noqa: E402
     phone_png,
     register,
 )
-from gflow_lib.plotting.style import TEXT_PT, legend_below, panel_grid  # noqa: E402
+from gflow_lib.plotting.style import PHONE_SWITCH, TEXT_PT, legend_below, panel_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -445,6 +445,31 @@ def test_register_outside_ipython_and_without_a_printer_does_nothing():
     shell, _ = _shell()
     shell.display_formatter.formatters["image/png"].pop(Figure)
     assert register(shell) is False  # Agg: no inline backend to load
+
+
+def test_apply_style_turns_phone_renderings_on_only_when_the_switch_is_set(monkeypatch):
+    """Readers running a chapter do not pay 0.4 s a figure; the book's stored outputs do."""
+    import gflow_lib.plotting.phone as phone
+
+    calls = []
+    monkeypatch.setattr(phone, "register", lambda *a: calls.append(a) or True)
+    monkeypatch.delenv(PHONE_SWITCH, raising=False)
+    apply_style()
+    monkeypatch.setenv(PHONE_SWITCH, "0")
+    apply_style()
+    assert calls == []
+    monkeypatch.setenv(PHONE_SWITCH, "1")
+    apply_style()
+    assert calls == [()]
+
+
+def test_the_chapters_are_executed_with_the_switch_set(monkeypatch, tmp_path):
+    from tools import notebooks
+
+    seen = []
+    monkeypatch.setattr(notebooks.subprocess, "run", lambda cmd, **kw: seen.append(kw["env"]))
+    notebooks.execute(tmp_path / "chapter.ipynb")
+    assert seen and seen[0].get(PHONE_SWITCH) == "1"
 
 
 def test_the_backend_is_read_without_loading_it_on_older_matplotlib(monkeypatch):

@@ -12,11 +12,14 @@ Usage::
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import jupytext
+
+from gflow_lib.plotting.style import PHONE_SWITCH
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "book" / "md"
@@ -55,6 +58,8 @@ def execute(nb_path: Path) -> None:
         [str(Path(sys.executable).parent / "jupyter"), "execute", "--inplace", str(nb_path)],
         check=True,
         cwd=nb_path.parent,
+        # the stored outputs carry phone renderings of wide figures (gflow_lib.plotting.phone)
+        env={**os.environ, PHONE_SWITCH: "1"},
     )
 
 

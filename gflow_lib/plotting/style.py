@@ -6,6 +6,8 @@ has its own marker, so no figure relies on colour alone."""
 
 from __future__ import annotations
 
+import os
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -46,6 +48,8 @@ FIG_WIDTH = 5.2
 WIDE_WIDTH = 6.2
 #: Panels side by side, at most: more panels wrap into rows.
 MAX_COLUMNS = 2
+#: The environment variable that turns phone renderings on (``"1"``): see :func:`apply_style`.
+PHONE_SWITCH = "GFLOW_PHONE_FIGURES"
 
 # Anchor colours of the warm map, from deep umber through terracotta to pale sand.
 # Matplotlib interpolates between them; nothing else in the book defines colours for maps.
@@ -152,9 +156,11 @@ def point_markers(n: int) -> list:
 
 
 def apply_style() -> None:
-    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution), and in
-    IPython give figures with panels side by side, or wider than a phone, a phone rendering
-    (:func:`gflow_lib.plotting.phone.register`).
+    """Set the book's matplotlib defaults (font sizes, grid, figure size, resolution); when
+    ``GFLOW_PHONE_FIGURES=1`` (set by ``tools.notebooks`` for the book's stored outputs), in
+    IPython also give figures wider than a phone a phone rendering
+    (:func:`gflow_lib.plotting.phone.register`; it costs about 0.4 s a figure, which readers
+    running a chapter need not pay).
 
     Introduced in the chapter on the introduction; every chapter calls it first."""
     plt.rcParams.update(
@@ -176,9 +182,10 @@ def apply_style() -> None:
             "image.cmap": "gflow_warm",
         }
     )
-    from .phone import register
+    if os.environ.get(PHONE_SWITCH) == "1":
+        from .phone import register
 
-    register()
+        register()
 
 
 def new_axes(ax=None, figsize=None):
