@@ -225,3 +225,26 @@ def test_pages_with_math_preload_the_fonts_they_use(tmp_path):
     page = lean.lean_page("<html><head></head><body><p>No math.</p></body></html>",
                           lambda paths, prefix: "x.css", thebe=False)
     assert "preload" not in page
+
+
+def test_only_pages_without_api_entries_are_drawn_as_they_are_read():
+    def page(body):
+        html = f'<html><head></head><body><article class="bd-article">{body}</article></body>'
+        return lean.lean_page(html, lambda paths, prefix: "x.css", thebe=False)
+
+    assert '<article class="bd-article gflow-lazy">' in page("<p>A chapter.</p>")
+    api = page('<dl class="py function"><dt>f</dt></dl>')
+    assert "gflow-lazy" not in api and '<article class="bd-article">' in api
+    assert page("<p>x</p>").count("gflow-lazy") == 1
+    assert lean.lean_page(page("<p>x</p>"), lambda p, q: "x.css", False).count("gflow-lazy") == 1
+
+
+def test_the_rule_for_the_class_written_on_pages_is_kept(tmp_path):
+    site = small_site(tmp_path, '<article class="bd-article"><p>Text.</p></article>')
+    (site / "_static" / "gflow.css").write_text(".bd-article.gflow-lazy p{content-visibility:auto}"
+                                               ".bd-article.unused p{color:red}")
+    sizes = lean.lean_site(site)
+    bundle = (site / "_static" / next(iter(sizes))).read_text()
+    assert ".bd-article.gflow-lazy p{content-visibility:auto}" in bundle
+    assert ".unused" not in bundle
+    assert 'class="bd-article gflow-lazy"' in (site / "book" / "chapter.html").read_text()
