@@ -1064,3 +1064,24 @@ def test_desktop_hamburger_collapses_and_restores_the_sidebar(browser, server):
         assert shown["sidebarVisible"], f"a second click did not bring it back: {shown}"
     finally:
         browser.set_window_size(1280, 1000)
+
+
+@pytest.mark.browser
+@pytest.mark.book
+def test_search_page_finds_the_chapters(browser, server):
+    """The search page answers a query with links to chapters, and its scripts run without a
+    console error (searchtools.js calls doctools.js's _ready: both must load in that order,
+    whether or not they are deferred)."""
+    browser.get_log("browser")  # drop what earlier pages logged
+    browser.get(f"{server}/search.html?q=kernel")
+    deadline = time.time() + 30
+    links = []
+    while time.time() < deadline and not links:
+        links = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#search-results li a'))"
+            ".map(a => a.getAttribute('href'))")
+        time.sleep(0.2)
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"the search page logged errors: {errors}"
+    chapters = {h.split("#")[0].split("?")[0] for h in links if h.startswith("book/")}
+    assert {"book/function_space.html", "book/ntk.html"} <= chapters, links

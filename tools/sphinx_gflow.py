@@ -225,6 +225,12 @@ DEFERRABLE_SCRIPTS = re.compile(
     r'clipboard\.min|copybutton|scripts/sphinx-book-theme|togglebutton|design-tabs)\.js'
     r'[^"]*)"></script>'
 )
+#: The search page's own scripts, loaded deferred after the deferred doctools.js, whose
+#: ``_ready`` searchtools.js calls as it loads (blocking, it ran first and the search died).
+SEARCH_SCRIPT_TAGS = re.compile(
+    r'<script src="([^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
+    r'searchindex\.js))"></script>'
+)
 #: The aria-label of the theme's search field, a button that shows more text than its label.
 SEARCH_FIELD_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) '
                                 r'aria-label="Search"')
@@ -249,6 +255,7 @@ def lighter_pages(app, exception):
             new = SEARCH_SCRIPTS.sub("", new)
         new = THEME_SWITCH_ICON.sub(r'<i aria-hidden="true" class="\1"', new)
         new = DEFERRABLE_SCRIPTS.sub(r'<script \1defer="defer" src="\2"></script>', new)
+        new = SEARCH_SCRIPT_TAGS.sub(r'<script defer="defer" src="\1"></script>', new)
         # The search field's aria-label "Search" hid its visible text "Search Ctrl + K": its
         # name is now that text, which it shows.
         new = SEARCH_FIELD_LABEL.sub(r"\1", new)
