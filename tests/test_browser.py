@@ -1075,12 +1075,15 @@ def test_search_page_finds_the_chapters(browser, server):
     browser.get_log("browser")  # drop what earlier pages logged
     browser.get(f"{server}/search.html?q=kernel")
     deadline = time.time() + 30
-    links = []
-    while time.time() < deadline and not links:
-        links = browser.execute_script(
-            "return Array.from(document.querySelectorAll('#search-results li a'))"
-            ".map(a => a.getAttribute('href'))")
+    status = ""  # results are listed one by one; Sphinx says when it has listed them all
+    while time.time() < deadline and "finished" not in status:
+        status = browser.execute_script(
+            "const s = document.querySelector('#search-results .search-summary');"
+            "return s ? s.innerText : '';")
         time.sleep(0.2)
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#search-results li a'))"
+        ".map(a => a.getAttribute('href'))")
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, f"the search page logged errors: {errors}"
     chapters = {h.split("#")[0].split("?")[0] for h in links if h.startswith("book/")}
