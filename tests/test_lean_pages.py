@@ -146,6 +146,28 @@ def test_a_site_gets_one_bundle_in_the_order_of_its_stylesheets(tmp_path):
     assert "never" not in bundle and "thebe" not in bundle
 
 
+def test_an_incremental_build_keeps_one_bundle_and_leaves_no_stale_one(tmp_path):
+    """A second build into the same folder: the pages Sphinx did not write again keep their
+    bundle (not bundled into a new one); a page it wrote again gets the bundle; bundles no
+    page links go."""
+    body = '<div class="section theme" id="main"><span class="k katex">x</span></div>'
+    site = small_site(tmp_path, body)
+    first = lean.lean_site(site)
+    chapter = site / "book" / "chapter.html"
+    kept = (site / "index.html").read_text()
+    chapter.write_text(HEAD.format(p="../", body=body + '<b class="menu">new</b>'))
+    lean.lean_site(site)  # index.html is as the first run left it
+    assert (site / "index.html").read_text() == kept
+    bundles = sorted(p.name for p in (site / "_static").glob("gflow-*.css"))
+    linked = {Path(h).name for page in (site / "index.html", chapter)
+              for h in stylesheets(page) if "gflow-" in h}
+    assert set(bundles) == linked and set(first) <= linked
+    for name in bundles:  # no bundle holds another
+        assert "gflow-" not in (site / "_static" / name).read_text()
+    lean.lean_site(site)  # nothing changed: nothing new
+    assert sorted(p.name for p in (site / "_static").glob("gflow-*.css")) == bundles
+
+
 def test_thebe_and_tabs_are_dropped_where_nothing_uses_them(tmp_path):
     site = small_site(tmp_path, '<div class="sd-tab-set">tabs</div>')
     lean.lean_site(site)

@@ -212,10 +212,8 @@ FONTAWESOME_JS = re.compile(
 )
 #: Sphinx's search scripts and index, which the theme loads, render-blocking, on every page
 #: for its search-as-you-type (off in this book): only the search page needs them.
-SEARCH_SCRIPTS = re.compile(
-    r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
-    r'searchindex\.js)"></script>\n?'
-)
+SEARCH_SRC = r'[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)'
+SEARCH_SCRIPTS = re.compile(rf'[ \t]*<script src="{SEARCH_SRC}"></script>\n?')
 #: Scripts that the theme and extensions load in the head, blocking the first paint, although
 #: they only wire up buttons once the page is there: loaded with ``defer`` instead (in the same
 #: order, after the inline scripts that configure them, before DOMContentLoaded). Not
@@ -227,10 +225,7 @@ DEFERRABLE_SCRIPTS = re.compile(
 )
 #: The search page's own scripts, loaded deferred after the deferred doctools.js, whose
 #: ``_ready`` searchtools.js calls as it loads (blocking, it ran first and the search died).
-SEARCH_SCRIPT_TAGS = re.compile(
-    r'<script src="([^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
-    r'searchindex\.js))"></script>'
-)
+SEARCH_SCRIPT_TAGS = re.compile(rf'<script src="({SEARCH_SRC})"></script>')
 #: The aria-label of the theme's search field, a button that shows more text than its label.
 SEARCH_FIELD_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) '
                                 r'aria-label="Search"')

@@ -60,6 +60,8 @@ from tinycss2 import ast
 
 #: Bundled from ``_static/`` unless named here.
 NOT_BUNDLED = ("katex/katex.min.css",)
+#: The name of a bundle written here (an incremental build keeps those of earlier builds).
+BUNDLE_NAME = re.compile(r"gflow-[0-9a-f]{12}\.css")
 #: Classes that scripts build from parts (Bootstrap's ``bs-tooltip-${placement}``), kept
 #: although no page and no script spells them out.
 KEPT_PREFIXES = ("bs-",)
@@ -269,8 +271,9 @@ def bundled_links(head: str, drop: tuple[str, ...] = ()) -> list[tuple[re.Match,
     for match in STYLESHEET_LINK.finditer(head):
         href = HREF.search(match.group(0))
         path = static_path(href.group(1)) if href else None
-        if path is None or path in NOT_BUNDLED or "media=" in match.group(0):
-            continue
+        if (path is None or path in NOT_BUNDLED or "media=" in match.group(0)
+                or BUNDLE_NAME.fullmatch(path)):
+            continue  # a bundle of an earlier build, on a page Sphinx did not write again
         found.append((match, path))
     return found
 
@@ -409,6 +412,13 @@ def lean_site(outdir: Path, thebe_configured: bool = False) -> dict[str, int]:
         new = sized_figures(lean_page(html, bundle_href_of, thebe), figure_size(page))
         if new != html:
             page.write_text(new, encoding="utf-8")
+        pages[page] = new
+    # Bundles no page links any more (left by earlier builds into the same folder) go.
+    linked = {static_path(HREF.search(m.group(0)).group(1)) for html in pages.values()
+              for m in STYLESHEET_LINK.finditer(html) if HREF.search(m.group(0))}
+    for old in static.glob("gflow-*.css"):
+        if BUNDLE_NAME.fullmatch(old.name) and old.name not in linked:
+            old.unlink()
     return sizes
 
 
