@@ -367,6 +367,26 @@ def test_a_changed_library_file_stops_the_grading(tmp_path, monkeypatch):
     assert not (folder / "grades.csv").exists()
 
 
+def test_a_notebook_refused_for_every_exercise_is_not_run(tmp_path, monkeypatch):
+    """The source is read before a kernel starts: a notebook whose every graded function uses
+    the library's own answer gets 0 points, saying why, and no kernel runs it."""
+    folder = tmp_path / "class"
+    (folder / "mallory").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from gflow_lib import LinearFlow\n\ndef loss(X, y, phi):\n"
+        "    return LinearFlow(X, y, phi).loss(0.0)")]
+    nbformat.write(nb, folder / "mallory" / "data.ipynb")
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(tool, "Kernel", no_kernel)
+    (row,) = tool.grade_folder(folder, seed=SEED, chapters=["data"])
+    assert row["points"] == 0 and "uses" in row["feedback"] and "LinearFlow" in row["feedback"]
+    assert tool.NOT_RUN in (folder / "feedback" / "mallory.md").read_text()
+
+
 # ---------------------------------------------------------------------- students, class
 def test_notebooks_are_matched_to_their_chapters(tmp_path):
     chapters = {"ntk": [], "ntk_training": [], "data": []}

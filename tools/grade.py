@@ -34,7 +34,8 @@ How it works.
    references, the mistakes, the points (from the hidden problems only) and the feedback
    never enter the kernel.
 4. The learner's source is read here (``tools/grade_source.py``): a function that uses the
-   library's own version of what it must write gets no points for that exercise.
+   library's own version of what it must write gets no points for that exercise. It is read
+   before the kernel starts: a notebook whose every graded exercise is refused so is not run.
 5. The kernel and every process it started are ended (found through ``/proc``; the kernel is
    their subreaper, so detached daemons are found too, and so are processes that still carry
    the run's marker in their environment after the kernel died), the temporary folder is
@@ -403,6 +404,8 @@ def isolation_prefix() -> list[str]:
 
 STARTS = 3  # attempts to start a kernel that dies before it first answers
 DIED_AT_START = "the kernel did not start (died)"  # Kernel.wait_ready's text for that case
+NOT_RUN = ("not run: each of its graded functions uses the library's own answer (see "
+           "below), so nothing it could compute would be graded")
 
 
 @dataclass
@@ -720,6 +723,12 @@ def grade_notebook(sub: Submission, problems: list[Problems], seed: int, limits:
         why = library_use(sources, p.exercise.function, table.no_library, table.forbidden)
         if why:
             refused[p.exercise.label] = f"Not yet: {why}."
+    if problems and len(refused) == len(problems):
+        # Every exercise is refused by its source: no answer from a kernel would be graded,
+        # so the notebook is not run at all (none of its code runs here).
+        sub.rows = [(p, zero(p, refused[p.exercise.label], "library")) for p in problems]
+        sub.note = NOT_RUN
+        return
     tmp = Path(tempfile.mkdtemp(prefix="nb-", dir=tmp_root))
     began = time.monotonic()
     kernel = None
