@@ -57,6 +57,7 @@ import yaml
 from browsers import require_chrome
 
 from tools.myst import toc_documents
+from tools.sphinx_gflow import api_documents
 
 # GFLOW_BOOK_ROOT points the tests at another copy of the book (a scratch build); default: here.
 ROOT = Path(os.environ.get("GFLOW_BOOK_ROOT") or Path(__file__).resolve().parent.parent)
@@ -377,7 +378,7 @@ def test_api_reference_documents_every_public_name(site):
         inv = InventoryFile.load(f, "", lambda base, uri: uri)
     python = {kind: names for kind, names in inv.items() if kind.startswith("py:")}
     documented = {name for names in python.values() for name in names}
-    api_pages = {uri.split("#")[0] for names in python.values() for _, _, uri, _ in names.values()}
+    pages = {uri.split("#")[0] for names in python.values() for _, _, uri, _ in names.values()}
     missing = []
     for mod in public_modules("gflow_lib"):
         assert mod in documented, f"module {mod} is missing from the API reference"
@@ -388,7 +389,9 @@ def test_api_reference_documents_every_public_name(site):
             if not candidates & documented:
                 missing.append(f"{mod}.{name}")
     assert not missing, f"public names missing from the API reference: {missing}"
-    assert api_pages <= {"book/api.html"}, f"Python objects documented elsewhere: {api_pages}"
+    api_pages = {f"{doc}.html" for doc in api_documents(ROOT / "_toc.yml")}
+    assert len(api_pages) > 1 and pages <= api_pages, f"Python objects documented elsewhere: " \
+        f"{sorted(pages - api_pages)}"
     # Every name of the package's __all__ resolves to a documented object.
     import gflow_lib
 
@@ -408,10 +411,18 @@ RAW_SECTION = re.compile(r"^\s*(Parameters|Returns|Raises)\s*\n\s*-{3,}\s*$", re
 
 
 def test_api_reference_renders_numpydoc_sections(site):
-    """The numpydoc sections of the docstrings are parsed (napoleon), not shown as raw text."""
-    scan = scanned(site / "book" / "api.html")
-    assert {"Parameters", "Returns"} <= numpydoc_sections(scan)
-    assert not RAW_SECTION.search(scan.text())
+    """The numpydoc sections of the docstrings are parsed (napoleon), not shown as raw text,
+    on every page of the API reference (book/api and the pages of modules, its sections in
+    _toc.yml); each page that documents a function renders Parameters or Returns."""
+    sections = set()
+    for doc in api_documents(ROOT / "_toc.yml"):
+        scan = scanned(built_page(doc))
+        assert not RAW_SECTION.search(scan.text()), doc
+        found = numpydoc_sections(scan)
+        if '<dl class="py function">' in built_page(doc).read_text(encoding="utf-8"):
+            assert found & {"Parameters", "Returns"}, doc
+        sections |= found
+    assert {"Parameters", "Returns"} <= sections
 
 
 def test_numpydoc_detectors_can_fail():

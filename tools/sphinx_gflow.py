@@ -1,18 +1,27 @@
 """The book's own Sphinx extension: the API reference directive and offline rewrites.
 
-1. ``{gflow-api} PACKAGE`` documents every public module of a package, found by walking it.
-   ``book/api.md`` uses it so the API reference follows the library as it grows::
+1. The API reference, one page per group of modules (one page of every module was 2 MB of
+   HTML, which a phone took 5 s to lay out). ``{gflow-api}`` documents the modules it lists,
+   each in a section (a level-2 heading) with ``.. automodule::``; the directive is for MyST
+   pages (it writes MyST). Plain modules document their members, with
+   or without a docstring (their ``__all__`` when they have one, else every public name
+   defined in them); packages document only what they define themselves
+   (``:ignore-module-all:``), since what they re-export is documented once, in the module
+   that defines it, which avoids duplicate object descriptions. Constants whose repr is a
+   memory address are shown without a value. ``book/api_*.md`` use it, a module a line::
 
-       ```{gflow-api} gflow_lib
+       ```{gflow-api}
+       gflow_lib.flow
+       gflow_lib.descent
        ```
 
-   Every module and subpackage whose dotted name has no part starting with ``_`` gets a section
-   (a level-2 heading) with ``.. automodule::``; the directive is for MyST pages (it writes
-   MyST). Plain modules document their members, with or without a docstring (their
-   ``__all__`` when they have one, else every public name defined in them); packages document
-   only what they define themselves (``:ignore-module-all:``), since what they re-export is
-   documented once, in the module that defines it, which avoids duplicate object
-   descriptions. Constants whose repr is a memory address are shown without a value.
+   ``{gflow-api-index} PACKAGE`` (``book/api.md``) lists every public module of PACKAGE,
+   found by walking it (every module and subpackage whose dotted name has no part starting
+   with ``_``), with the first sentence of its docstring, under the page that documents it,
+   in the order of the table of contents. A public module that no ``{gflow-api}`` lists is a
+   build warning (an error under ``-W``); one listed twice is Sphinx's duplicate object
+   warning. So the reference follows the library as it grows: a new module fails the build
+   until a page holds it.
 2. Offline rewrites: a few URLs that notebook outputs carry (matplotlib's JavaScript
    animations link Font Awesome 4.4.0 from a CDN) are replaced, in every built page, by the
    copies that ``tools/fetch_assets.py`` vendors into ``_vendor/`` (served from ``_static/``).
@@ -70,8 +79,11 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.errors import ConfigError
 from sphinx.ext.autodoc import DataDocumenter, ModuleDocumenter
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import nested_parse_with_titles
+from sphinx.util.nodes import make_refnode, nested_parse_with_titles
+
+logger = logging.getLogger(__name__)
 
 
 def public_modules(package: str) -> list[str]:
@@ -99,6 +111,77 @@ def module_myst(name: str) -> list[str]:
     if is_package(name):
         options.append("   :ignore-module-all:")
     return [f"## `{name}`", "", "```{eval-rst}", f".. automodule:: {name}", *options, "```", ""]
+
+
+#: The end of a docstring's first sentence: a full stop before a space and a capital, not
+#: after an abbreviation ("et al. 2020", "e.g. X").
+_SENTENCE_END = re.compile(r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)\.(?=\s+[A-Z(`:])")
+
+
+#: A first sentence longer than this is cut at its first colon or semicolon (its subject).
+SUMMARY_LENGTH = 160
+
+
+def _outside_markup(head: str) -> bool:
+    """``head`` closes every parenthesis and inline markup it opens."""
+    return head.count("(") == head.count(")") and head.count("`") % 2 == 0
+
+
+def first_sentence(doc: str | None) -> str:
+    """The first sentence of a docstring's first paragraph, on one line ("" without one); a
+    long one is cut at its first colon or semicolon ("Feedback for the coding exercise of the
+    chapter on momentum: heavy ball's filter, ..." gives its part before the colon)."""
+    paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
+    sentence = paragraph
+    for match in _SENTENCE_END.finditer(paragraph):
+        if _outside_markup(paragraph[:match.end()]):
+            sentence = paragraph[:match.end()]
+            break
+    if len(sentence) > SUMMARY_LENGTH:
+        for match in re.finditer(r"[:;](?=\s)", sentence):
+            head = sentence[:match.start()]
+            if _outside_markup(head):
+                return head + "."
+    return sentence
+
+
+#: The entry of ``_toc.yml`` whose sections are the API pages.
+API_INDEX = "book/api"
+
+
+def api_documents(toc_path) -> list[str]:
+    """The API reference's documents in a ``_toc.yml``: ``book/api`` and its sections (the
+    pages of modules), in reading order; [] when the table of contents has no ``book/api``."""
+    import yaml
+
+    toc = yaml.safe_load(Path(toc_path).read_text())
+
+    def walk(entries):
+        for entry in entries or []:
+            if not isinstance(entry, dict):
+                continue
+            if re.sub(r"\.(md|ipynb)$", "", entry.get("file", "")) == API_INDEX:
+                return [API_INDEX, *(re.sub(r"\.(md|ipynb)$", "", s["file"])
+                                     for s in entry.get("sections") or [] if "file" in s)]
+            found = walk(entry.get("sections")) or walk(entry.get("chapters"))
+            if found:
+                return found
+        return []
+
+    return walk(toc.get("chapters")) or next(
+        (found for part in toc.get("parts") or [] if (found := walk(part.get("chapters")))), [])
+
+
+def undocumented_modules(package: str, documented) -> list[str]:
+    """The public modules of ``package`` (:func:`public_modules`) not in ``documented``."""
+    return [name for name in public_modules(package) if name not in set(documented)]
+
+
+def _import(directive: SphinxDirective, name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise directive.error(f"{directive.name}: cannot import {name!r}: {exc}") from exc
 
 
 class ReprSafeDataDocumenter(DataDocumenter):
@@ -141,27 +224,139 @@ class ReprSafeDataDocumenter(DataDocumenter):
 
 
 class GflowApi(SphinxDirective):
-    """``{gflow-api} PACKAGE``: one section per public module of PACKAGE."""
+    """``{gflow-api}`` with a module's dotted name on each line of its content (or as its
+    arguments): one section per module, in that order."""
+
+    optional_arguments = 100
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        names = [*self.arguments, *(line.strip() for line in self.content if line.strip())]
+        if not names:
+            raise self.error("gflow-api: no module given (one dotted name per line)")
+        lines: list[str] = []
+        placed = self.env.__dict__.setdefault("gflow_api_modules", {})
+        for name in names:
+            module = _import(self, name)
+            if getattr(module, "__file__", None):
+                self.env.note_dependency(module.__file__)
+            lines += module_myst(name)
+            placed[name] = (self.env.docname, len(placed))  # the index keeps this order
+        container = nodes.section()
+        container.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(lines, source="gflow-api"), container)
+        return container.children
+
+
+class api_index(nodes.General, nodes.Element):
+    """Where ``{gflow-api-index}`` puts its list, once every page is read (the modules, in
+    the order of the package, each a list item marked with its ``gflow_module``)."""
+
+
+class GflowApiIndex(SphinxDirective):
+    """``{gflow-api-index} PACKAGE``: every public module of PACKAGE with the first sentence
+    of its docstring, grouped by the API page that documents it (:func:`group_api_index`)."""
 
     required_arguments = 1
     has_content = False
 
     def run(self) -> list[nodes.Node]:
         package = self.arguments[0]
-        try:
-            names = public_modules(package)
-        except ImportError as exc:
-            raise self.error(f"gflow-api: cannot import {package!r}: {exc}") from exc
-        lines: list[str] = []
+        _import(self, package)
+        names = public_modules(package)
+        lines = ["```{eval-rst}"]
         for name in names:
             module = importlib.import_module(name)
             if getattr(module, "__file__", None):
                 self.env.note_dependency(module.__file__)
-            lines += module_myst(name)
-        container = nodes.section()
-        container.document = self.state.document
-        nested_parse_with_titles(self.state, StringList(lines, source="gflow-api"), container)
-        return container.children
+            summary = first_sentence(module.__doc__)
+            # "gflow_lib: gradient flow for ..." after the name gflow_lib says it twice.
+            if summary.startswith(f"{name}: "):
+                summary = summary[len(name) + 2:]
+                summary = summary[:1].upper() + summary[1:]
+            lines.append(f"* :py:mod:`{name}`" + (f": {summary}" if summary else ""))
+        lines.append("```")
+        holder = nodes.container()
+        holder.document = self.state.document
+        self.state.nested_parse(StringList(lines, source="gflow-api-index"), 0, holder)
+        items = list(holder.findall(nodes.list_item))
+        if len(items) != len(names):
+            raise self.error(f"gflow-api-index: {len(names)} modules gave {len(items)} items")
+        for item, name in zip(items, names, strict=True):
+            item["gflow_module"] = name
+        index = api_index(package=package)
+        index += holder.children
+        packages = self.env.__dict__.setdefault("gflow_api_packages", {})
+        packages[self.env.docname] = package
+        return [index]
+
+
+def _purge_api_packages(app, env, docname):
+    getattr(env, "gflow_api_packages", {}).pop(docname, None)
+    placed = getattr(env, "gflow_api_modules", {})
+    for name in [n for n, (doc, _) in placed.items() if doc == docname]:
+        del placed[name]
+
+
+def _merge_api_packages(app, env, docnames, other):
+    for key in ("gflow_api_packages", "gflow_api_modules"):
+        env.__dict__.setdefault(key, {}).update(getattr(other, key, {}))
+
+
+def _reread_api_index(app, env, added, changed, removed):
+    """The index is read again whenever a page of modules changes: its list says which page
+    holds each module (an incremental build would keep a stale one)."""
+    pages = {doc for doc, _ in getattr(env, "gflow_api_modules", {}).values()}
+    touched = set(added) | set(changed) | set(removed)
+    if touched & pages or any(doc.startswith(API_INDEX + "_") for doc in touched):
+        return sorted(getattr(env, "gflow_api_packages", {}))
+    return []
+
+
+def check_api_coverage(app, env):
+    """Warn (an error under ``-W``) for each public module that no API page documents."""
+    documented = env.get_domain("py").modules
+    for docname, package in sorted(getattr(env, "gflow_api_packages", {}).items()):
+        for name in undocumented_modules(package, documented):
+            logger.warning(f"{name} is on no API page: list it in the {{gflow-api}} "
+                           f"directive of one of the pages under {docname}",
+                           location=docname)
+
+
+def _toc_order(env, docname: str) -> list[str]:
+    """The documents under ``docname`` in the table of contents, in reading order."""
+    order: list[str] = []
+    for child in env.toctree_includes.get(docname, []):
+        order += [child, *_toc_order(env, child)]
+    return order
+
+
+def group_api_index(app, doctree, fromdocname):
+    """Fill each ``{gflow-api-index}``: per API page (in the order of the table of contents),
+    a paragraph linking the page by its title, then the list of its modules."""
+    env = app.builder.env
+    modules = env.get_domain("py").modules
+    for index in list(doctree.findall(api_index)):
+        items = list(index.findall(nodes.list_item))
+        page_of = {id(item): modules[item["gflow_module"]].docname for item in items
+                   if item.get("gflow_module") in modules}
+        order = _toc_order(env, fromdocname)
+        pages = sorted(dict.fromkeys(page_of.values()),
+                       key=lambda d: (order.index(d) if d in order else len(order), d))
+        out: list[nodes.Node] = []
+        for page in pages:
+            title = env.titles[page].astext() if page in env.titles else page
+            para = nodes.paragraph(classes=["gflow-api-page"])
+            para += make_refnode(app.builder, fromdocname, page, "",
+                                 nodes.strong(title, title))
+            listing = nodes.bullet_list(bullet="*")
+            mine = [item for item in items if page_of.get(id(item)) == page]
+            # In the order the page documents them (its {gflow-api} list), else the package's.
+            placed = getattr(env, "gflow_api_modules", {})
+            mine.sort(key=lambda item: placed.get(item["gflow_module"], ("", len(placed)))[1])
+            listing += [item.deepcopy() for item in mine]
+            out += [para, listing]
+        index.replace_self(nodes.container("", *out, classes=["gflow-api-index"]))
 
 
 #: CDN URL found in notebook outputs -> the vendored copy under ``_static/``.
@@ -420,6 +615,13 @@ def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.add_autodocumenter(ReprSafeDataDocumenter, override=True)
     app.add_directive("gflow-api", GflowApi)
+    app.add_node(api_index)
+    app.add_directive("gflow-api-index", GflowApiIndex)
+    app.connect("env-purge-doc", _purge_api_packages)
+    app.connect("env-merge-info", _merge_api_packages)
+    app.connect("env-get-outdated", _reread_api_index)
+    app.connect("env-check-consistency", check_api_coverage)
+    app.connect("doctree-resolved", group_api_index)
     app.connect("html-page-context", rewrite_cdn_urls)
     app.connect("autodoc-process-docstring", drop_namedtuple_alias_docs)
     app.connect("html-page-context", note_widget_pages)
