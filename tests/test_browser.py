@@ -13,7 +13,8 @@ every page listed in ``_toc.yml`` the tests check that
 
 * the math was rendered at build time (KaTeX's HTML inside every math element, no raw
   ``\\(``, ``\\[`` or ``$$`` left in the visible text) and no math script is loaded,
-* every ``<img>`` has loaded,
+* every ``<img>`` has loaded (figures after the first load as they come near the window:
+  each is scrolled to and waited for),
 * the console shows no error except the known, harmless
   ``Identifier 'THEBE_JS_URL' has already been declared``,
 * a chapter page's Colab link opens that chapter's ``.ipynb`` in the configured repository,
@@ -23,7 +24,11 @@ and on the explorer page, that the live explorer computes what ``gflow_lib`` com
 (``window.gflowLive.params`` against ``LinearFlow`` to 1e-10), that real pointer drags of the
 start and of a data point recompute the panels, that the iterates of gradient descent diverge
 once the learning rate passes 2/lambda_max, and that the panels stack on a 390-pixel screen
-(screenshots in ``_build/screenshots/explorer-live/``). A
+(screenshots in ``_build/screenshots/explorer-live/``). Pages load light (issue 19, fast
+pages): figures far below the window are not fetched at load, no code block far below is
+measured at load, a block gets its tab stop as it comes into view and every box that scrolls
+can be reached by keyboard (at 390 and 1280 px), and a first visit sets the page's colours
+once (dark on a screen that prefers it). A
 screenshot of the first screen of each page is saved under ``_build/screenshots/`` (of the
 whole page, up to 4000 pixels tall, with ``GFLOW_FULL_SCREENSHOTS=1``: about 0.3 s more per
 page). Static checks on the HTML (no browser needed) assert that no page loads a script,
@@ -482,15 +487,25 @@ def browser():
     shutil.rmtree(profile, ignore_errors=True)
 
 
+# The page loaded with every image: figures after a page's first load only when they come near
+# the window (loading="lazy", tools/sphinx_lean.py), so each one not loaded yet is scrolled to,
+# as a reader would, and waited for; one without a box (in a folded solution) is made eager
+# (it loads when the solution is opened). Then the page is back at its top.
 WAIT_FOR_PAGE = """
 const done = arguments[arguments.length - 1];
-const imgs = () => Array.from(document.images).every(i => i.complete);
 const start = Date.now();
+const until = async ok => {
+  while (!ok() && Date.now() - start < 30000) { await new Promise(r => setTimeout(r, 50)); }
+};
 (async () => {
-  while (document.readyState !== 'complete' || !imgs()) {
-    if (Date.now() - start > 30000) break;
-    await new Promise(r => setTimeout(r, 50));
+  await until(() => document.readyState === 'complete');
+  for (const img of Array.from(document.images)) {
+    if (img.complete) continue;
+    if (img.getClientRects().length) img.scrollIntoView({block: 'center'});
+    else img.loading = 'eager';
+    await until(() => img.complete);
   }
+  window.scrollTo(0, 0);
   done(true);
 })();
 """
@@ -664,6 +679,18 @@ return {
   inlineCut: Array.from(article.querySelectorAll('span.math .katex-html')).filter(visible)
       .filter(k => cutBy(k)).map(k => label(k.parentElement) + ' (by ' + cutBy(k) + ')')
       .slice(0, 3),
+  // axe's scrollable-region-focusable (Lighthouse's accessibility): a box that scrolls is
+  // focusable or holds something focusable, so that a keyboard can scroll it. The theme's
+  // tab stops come from the build and book/site/gflow-tabstops.js (tools/sphinx_lean.py).
+  unreachable: Array.from(document.querySelectorAll('body *:not(.katex *):not(svg *)'))
+      .filter(e => {
+        const s = getComputedStyle(e);
+        return (/(auto|scroll)/.test(s.overflowX) && e.scrollWidth > e.clientWidth + 1
+                || /(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 1)
+            && visible(e) && e.tabIndex < 0 && !e.querySelector(
+                'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])');
+      }).map(e => e.tagName + '.' + String(e.className).slice(0, 30) + ' '
+                  + e.textContent.trim().slice(0, 40)).slice(0, 3),
 };
 """
 
@@ -677,7 +704,8 @@ def layout_problems(facts: dict) -> list[str]:
                       ("noCue", "scrolling equations without the shadow cue"),
                       ("displayCut", "display equations cut off"),
                       ("inlineCut", "inline math cut off"),
-                      ("tagOver", "equation tags over their equation")):
+                      ("tagOver", "equation tags over their equation"),
+                      ("unreachable", "boxes that scroll but a keyboard cannot reach")):
         if facts[key]:
             problems.append(f"{what}: {facts[key]}")
     return problems
@@ -718,7 +746,10 @@ def test_layout_detector_can_fail(browser, tmp_path):
         '<span class="katex-base" style="display:inline-block;width:300px">x</span>'
         '<span class="katex-tag" style="position:absolute;left:100px">(1)</span>'
         "</span></span></div></div>"
-        '<pre style="width:900px">wide</pre></article></body></html>')
+        '<pre style="width:900px">wide</pre>'
+        '<pre style="overflow-x:auto;width:100px">' + "x" * 80 + "</pre>"
+        '<pre style="overflow-x:auto;width:100px" tabindex="0">' + "y" * 80 + "</pre>"
+        "</article></body></html>")
     try:
         browser.set_window_size(390, 844)
         browser.get(page.as_uri())
@@ -727,8 +758,9 @@ def test_layout_detector_can_fail(browser, tmp_path):
         browser.set_window_size(1280, 1000)
     problems = " ".join(layout_problems(facts))
     for what in ("px wide on a", "without their scroll box", "display equations cut off",
-                 "inline math cut off", "tags over their equation"):
+                 "inline math cut off", "tags over their equation", "a keyboard cannot reach"):
         assert what in problems, (what, facts)
+    assert facts["unreachable"] == ["PRE. " + "x" * 40], facts["unreachable"]
 
 
 def test_raw_tex_detector():
@@ -1099,3 +1131,138 @@ def test_search_page_finds_the_chapters(browser, server):
     assert not errors, f"the search page logged errors: {errors}"
     chapters = {h.split("#")[0].split("?")[0] for h in links if h.startswith("book/")}
     assert {"book/function_space.html", "book/ntk.html"} <= chapters, links
+
+
+# ---------------------------------------------------------------- first paint and load
+FIGURE_IMG = re.compile(r'<img\b[^>]*\ssrc="[^"]*_images/[^"]*"[^>]*>')
+
+
+def test_the_first_figure_is_fetched_first_and_the_others_when_near(site):
+    """tools/sphinx_lean.py: on every page the first figure has fetchpriority="high" and
+    loads at once, every other one loading="lazy" (a chapter's figures no longer share a
+    phone's connection with the first; Lighthouse's largest paint of momentum 4.0 -> 2.0 s)."""
+    problems, figures = [], 0
+    for doc in PAGES:
+        if not built_page(doc).is_file():
+            problems.append(f"{doc}: not built")
+            continue
+        tags = FIGURE_IMG.findall(built_page(doc).read_text(encoding="utf-8"))
+        figures += len(tags)
+        if tags and ('fetchpriority="high"' not in tags[0] or "loading=" in tags[0]):
+            problems.append(f"{doc}: first figure {tags[0][-120:]}")
+        problems += [f"{doc}: {t[-120:]}" for t in tags[1:] if 'loading="lazy"' not in t]
+    assert figures > len(PAGES), f"only {figures} figures found"
+    assert not problems, "\n".join(problems[:10])
+
+
+#: Facts about a page just loaded, before anything scrolls: the figures loaded, and each code
+#: block's tab stop (as built or measured) with whether it scrolls and where it is.
+FIRST_LOAD = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  while (document.readyState !== 'complete') { await new Promise(r => setTimeout(r, 50)); }
+  await new Promise(r => setTimeout(r, 500));  // the theme measured its blocks on load
+  const blocks = Array.from(document.querySelectorAll('article pre'));
+  const tabs = blocks.map(b => b.getAttribute('tabindex'));  // before anything is measured
+  done({
+    figures: Array.from(document.querySelectorAll('img[src*="_images/"]'))
+        .map(i => ({complete: i.complete, top: i.getBoundingClientRect().top})),
+    blocks: blocks.map((b, i) => ({tab: tabs[i], top: b.getBoundingClientRect().top,
+                                   scrolls: b.scrollWidth > b.clientWidth,
+                                   chars: Math.max(...b.textContent.split('\\n')
+                                                   .map(l => l.length))})),
+    height: window.innerHeight,
+  });
+})();
+"""
+BLOCK_IN_VIEW = """
+const done = arguments[arguments.length - 1];
+const block = document.querySelectorAll('article pre')[arguments[0]];
+block.scrollIntoView({block: 'center'});
+(async () => {
+  const start = Date.now();
+  while (block.tabIndex !== arguments[1] && Date.now() - start < 3000) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  done(block.tabIndex);
+})();
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.book
+def test_below_the_window_nothing_loads_or_is_measured_until_it_comes_near(browser, server):
+    """On a long chapter at 1280 px, at load: the figures far below the window are not
+    fetched, and no code block far below was measured (the theme's load-time pass over every
+    block laid out the whole page; tools/sphinx_lean.py takes it out), so such a block keeps
+    its build-time tab stop. Scrolled into view (book/site/gflow-tabstops.js), a block that
+    does not scroll on this screen loses its tab stop and one that scrolls keeps it; at 390 px
+    the first one scrolls and gets its tab stop back."""
+    doc = next(d for d in PAGES if d.endswith("/closed_form"))
+    try:
+        browser.set_window_size(1280, 1000)
+        browser.get(f"{server}/{doc}.html")
+        facts = browser.execute_async_script(FIRST_LOAD)
+        far = 2 * facts["height"] + 2500  # beyond any lazy-load distance of Chromium's
+        below = [f for f in facts["figures"] if f["top"] > far]
+        assert below and not any(f["complete"] for f in below), facts["figures"]
+        blocks = facts["blocks"]
+        narrow = [i for i, b in enumerate(blocks)  # too wide for a phone (about 40)
+                  if b["top"] > far and b["tab"] == "0" and not b["scrolls"] and b["chars"] > 60]
+        wide = [i for i, b in enumerate(blocks) if b["top"] > far and b["scrolls"]]
+        assert narrow and wide, blocks
+        assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1) == -1, (
+            "a block that does not scroll kept its tab stop in view")
+        assert browser.execute_async_script(BLOCK_IN_VIEW, wide[0], 0) == 0, (
+            "a block that scrolls has no tab stop in view")
+        browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1)
+        browser.set_window_size(390, 844)
+        assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], 0) == 0, (
+            "at 390 px the block scrolls but got no tab stop back")
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+#: Every value the page's ``data-theme`` takes, from the first script of the page on.
+RECORD_THEMES = """
+window.gflowThemes = [];
+new MutationObserver(records => records.forEach(r => window.gflowThemes.push(
+    r.target.getAttribute('data-theme')))).observe(document, {
+  subtree: true, attributes: true, attributeFilter: ['data-theme']});
+"""
+THEME_FACTS = """
+const rgb = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+return {themes: window.gflowThemes, theme: document.documentElement.dataset.theme,
+        mode: document.documentElement.dataset.mode, light: rgb[0] + rgb[1] + rgb[2] > 384};
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.book
+def test_a_first_visit_gets_its_colours_once_and_dark_mode_works(browser, server):
+    """A first visit on a screen that prefers dark: the head script sets data-theme to
+    "dark" and nothing sets another value later (the theme's head script set "auto", which
+    no rule matches, and its script then "dark", computing every element's style again:
+    tools/sphinx_lean.py); the page is dark, and the theme button switches it to light."""
+    doc = PAGES[1]
+    origin = server.rstrip("/")
+    added = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                    {"source": RECORD_THEMES})
+    try:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+            "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        browser.execute_cdp_cmd("Storage.clearDataForOrigin",
+                                {"origin": origin, "storageTypes": "local_storage"})
+        _open_at(browser, server, doc, 1280, 1000)
+        dark = browser.execute_script(THEME_FACTS)
+        assert dark["themes"] and set(dark["themes"]) == {"dark"}, dark
+        assert dark["mode"] == "auto" and not dark["light"], dark
+        _visible(browser, ".theme-switch-button")[0].click()
+        switched = browser.execute_script(THEME_FACTS)
+        assert switched["theme"] == "light" and switched["light"], switched
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": added["identifier"]})
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        browser.execute_cdp_cmd("Storage.clearDataForOrigin",
+                                {"origin": origin, "storageTypes": "local_storage"})

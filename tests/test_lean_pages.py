@@ -215,9 +215,12 @@ def test_figures_get_their_size_and_nothing_else_does(tmp_path):
     page = (site / "book" / "chapter.html").read_text()
     assert ('srcset="../_images/a-phone.png" type="image/png" width="300" height="900">'
             in page)
-    assert '<img alt="A" src="../_images/a.png" width="600" height="400" />' in page
+    # (the first figure fetched first, the others lazily: test_the_first_figure_is_fetched...)
+    assert ('<img alt="A" src="../_images/a.png" width="600" height="400" fetchpriority="high" />'
+            in page)
     assert '<img alt="logo" src="../_static/logo.png">' in page  # not a figure
-    assert '<img alt="B" src="../_images/a.png" width="50%">' in page  # sized already
+    assert ('<img alt="B" src="../_images/a.png" width="50%" loading="lazy" decoding="async">'
+            in page)  # sized already
     assert '<img alt="C" data-src="../_images/a.png" src="x.svg">' in page
 
 
@@ -270,3 +273,124 @@ def test_the_rule_for_the_class_written_on_pages_is_kept(tmp_path):
     assert ".bd-article.gflow-lazy p{content-visibility:auto}" in bundle
     assert ".unused" not in bundle
     assert 'class="bd-article gflow-lazy"' in (site / "book" / "chapter.html").read_text()
+
+
+def test_the_first_figure_is_fetched_first_and_the_others_as_they_come_near():
+    page = ('<img alt="logo" src="../_static/logo.png">'
+            '<picture><source srcset="../_images/a-phone.png"><img alt="A" '
+            'src="../_images/a.png" width="6" height="4" /></picture>'
+            '<img alt="B" src="../_images/b.png">'
+            '<img alt="C" src="../_images/c.png" loading="eager">'
+            '<img alt="D" data-src="../_images/d.png" src="x.svg">')
+    out = lean.lazy_figures(page)
+    assert '<img alt="logo" src="../_static/logo.png">' in out  # not a figure
+    assert ('<img alt="A" src="../_images/a.png" width="6" height="4" fetchpriority="high" />'
+            in out)
+    assert '<img alt="B" src="../_images/b.png" loading="lazy" decoding="async">' in out
+    assert '<img alt="C" src="../_images/c.png" loading="eager">' in out  # says so already
+    assert '<img alt="D" data-src="../_images/d.png" src="x.svg">' in out
+    assert "<source srcset=\"../_images/a-phone.png\">" in out  # the picture's img decides
+    assert lean.lazy_figures(out) == out
+    assert out.count("fetchpriority") == 1 and out.count('loading="lazy"') == 1
+
+
+def test_blocks_that_can_scroll_on_a_narrow_screen_get_a_tab_stop():
+    wide = "x" * (lean.PRE_SCROLL_CHARS + 1)
+    narrow = "y" * lean.PRE_SCROLL_CHARS
+    page = (f'<div class="highlight"><pre><span class="n">{wide}</span>\nshort</pre></div>'
+            f"<pre>{narrow}\n{narrow}</pre>"
+            f"<pre>&lt;{'&amp;' * (lean.PRE_SCROLL_CHARS - 1)}</pre>"  # 24 characters shown
+            f'<pre tabindex="-1">{wide}</pre>'
+            '<div class="pst-scrollable-table-container"><table><tr><td>1</td></tr></table></div>'
+            '<div class="cell_output docutils container"><div class="output text_html">'
+            '<div><table><tr><td>1</td></tr></table></div></div></div>'
+            '<div class="output text_html"><div><svg></svg></div></div><table></table>')
+    out = lean.scroll_tab_stops(page)
+    assert f'<pre tabindex="0"><span class="n">{wide}</span>\nshort</pre>' in out
+    assert f"<pre>{narrow}\n{narrow}</pre>" in out
+    assert "<pre>&lt;&amp;" in out
+    assert f'<pre tabindex="-1">{wide}</pre>' in out  # set by someone else: left
+    assert '<div class="pst-scrollable-table-container" tabindex="0">' in out
+    assert '<div class="output text_html" tabindex="0"><div><table>' in out
+    assert '<div class="output text_html"><div><svg>' in out  # no table inside it
+    assert lean.scroll_tab_stops(out) == out
+
+
+def test_the_head_script_sets_the_theme_the_themes_script_will_set():
+    script = ('<html data-theme="auto"><head><script data-cfasync="false">\n'
+              '    document.documentElement.dataset.mode = localStorage.getItem("mode") '
+              '|| "auto";\n    document.documentElement.dataset.theme = '
+              'localStorage.getItem("theme") || "auto";\n  </script></head></html>')
+    out = lean.resolved_theme(script)
+    assert not lean.THEME_MODE_SCRIPT.search(out) and lean.THEME_MODE_RESOLVED in out
+    assert 'localStorage.getItem("mode") || "auto";' in out  # the mode as the theme sets it
+    assert lean.resolved_theme(out) == out
+    plain = "<html><body>No theme.</body></html>"
+    assert lean.resolved_theme(plain) == plain
+    changed = script.replace('|| "auto";\n  </script>', "|| mode;\n  </script>")
+    with pytest.raises(ValueError, match="head script"):
+        lean.resolved_theme(changed)
+
+
+#: The theme's script as minified, cut to the parts that matter here (pydata-sphinx-theme 0.17).
+THEME_JS = ('(()=>{function I(){const e=()=>{document.querySelectorAll(["pre",".nboutput > '
+            '.output_area",".cell_output > .output",".jp-RenderedHTMLCommon",'
+            '".pst-scrollable-table-container"].join(", ")).forEach(e=>{e.tabIndex=e.scrollWidth'
+            '>e.clientWidth||e.scrollHeight>e.clientHeight?0:-1})},t=_(e,300);e()}'
+            'e(()=>{}),"complete"===document.readyState?I():window.addEventListener("load",I)})();')
+
+
+def tabstops_selectors() -> list[str]:
+    return lean.tabstop_selectors((ROOT / "book" / "site" / lean.TABSTOPS_JS).read_text())
+
+
+def test_the_themes_load_time_tab_pass_is_taken_out_and_only_it():
+    selectors = tabstops_selectors()
+    out = lean.theme_without_tab_pass(THEME_JS, selectors)
+    assert 'addEventListener("load"' not in out and "readyState?I()" not in out
+    assert out.replace(lean.TAB_PASS_DONE + "void 0", "") == THEME_JS.replace(
+        '"complete"===document.readyState?I():window.addEventListener("load",I)', "")
+    assert lean.theme_without_tab_pass(out, selectors) == out
+    with pytest.raises(ValueError, match="0 load-time calls"):
+        lean.theme_without_tab_pass(THEME_JS.replace('"load",I', '"load",J'), selectors)
+    with pytest.raises(ValueError, match="not the tab-stop pass"):
+        lean.theme_without_tab_pass(THEME_JS.replace("function I()", "function X()"), selectors)
+    with pytest.raises(ValueError, match="make them agree"):
+        lean.theme_without_tab_pass(THEME_JS.replace('"pre",', '"pre","table",'), selectors)
+
+
+def test_the_installed_theme_is_as_expected():
+    """The theme's served script and head script as this step rewrites them (a theme upgrade
+    that changes them fails here, as it would fail the build)."""
+    import pydata_sphinx_theme
+
+    theme = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+    js = (theme / "static" / lean.THEME_JS).read_text()
+    out = lean.theme_without_tab_pass(js, tabstops_selectors())
+    assert len(out) < len(js) and lean.TAB_PASS_DONE in out
+    layout = (theme / "layout.html").read_text().replace("{{ default_mode }}", "auto")
+    assert lean.THEME_MODE_SCRIPT.search(layout)
+
+
+def test_a_site_with_the_theme_script_loads_the_tab_stop_script(tmp_path):
+    site = small_site(tmp_path, '<pre>short</pre>')
+    scripts = site / "_static" / "scripts"
+    (scripts / "pydata-sphinx-theme.js").write_text(THEME_JS)
+    for page in (site / "index.html", site / "book" / "chapter.html"):
+        prefix = "../" if page.parent.name == "book" else ""
+        page.write_text(page.read_text().replace(
+            "</body>", f'<script defer src="{prefix}_static/scripts/pydata-sphinx-theme.js'
+                       '?digest=1"></script></body>'))
+    with pytest.raises(ValueError, match="gflow-tabstops.js is missing"):
+        lean.lean_site(site)
+    # copied from html_static_path's folder (a build that writes no page copies nothing)
+    lean.lean_site(site, static_sources=(tmp_path / "nothing", ROOT / "book" / "site"))
+    ours = (ROOT / "book" / "site" / lean.TABSTOPS_JS).read_text()
+    assert (site / "_static" / lean.TABSTOPS_JS).read_text() == ours
+    lean.lean_site(site)  # twice: once each
+    assert lean.TAB_PASS_DONE in (scripts / "pydata-sphinx-theme.js").read_text()
+    chapter = (site / "book" / "chapter.html").read_text()
+    tags = re.findall(r'<script defer="defer" src="([^"]*gflow-tabstops[^"]*)"></script>', chapter)
+    assert len(tags) == 1 and tags[0].startswith("../_static/gflow-tabstops.js?v=")
+    assert chapter.index("pydata-sphinx-theme.js") < chapter.index("gflow-tabstops.js")
+    assert "gflow-tabstops" in (site / "index.html").read_text()

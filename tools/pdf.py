@@ -75,9 +75,12 @@ PRINT_TIMEOUT_S = 1200
 #: so that the page is laid out as it prints.
 TEXT_WIDTH_PX = round((8.27 - 0.6 - 0.6) * 96)
 
-#: Before printing: every folded solution and dropdown opened, then wait for the fonts.
+#: Before printing: every folded solution and dropdown opened, every image loaded (the site's
+#: figures after the first load only near the window, ``loading="lazy"``: made eager here, or
+#: the pages printed far below the window would have none), then wait for the fonts.
 PREPARE = """
 const done = arguments[arguments.length - 1];
+document.querySelectorAll('img[loading="lazy"]').forEach(i => { i.loading = 'eager'; });
 document.querySelectorAll('details').forEach(d => { d.open = true; });
 document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
 document.querySelectorAll('.toggle-details__summary, button.toggle-button')

@@ -42,6 +42,27 @@ rewrites of tools/sphinx_gflow.py):
    (it is not: the book's launch button opens Colab), with its stylesheet, its
    configuration and the inline scripts that name its CDN; sphinx-design's tab script on
    pages without tabs; a ``defer`` written twice is written once.
+7. Figures fetched as they are read: the first figure of a page (an ``<img>`` of
+   ``_images/``) gets ``fetchpriority="high"``, the others ``loading="lazy"`` and
+   ``decoding="async"``. Every figure of a chapter loaded at once and shared a phone's
+   connection with the first, and the largest paint of momentum came at 4.0 s, at 2.0 s with
+   the others lazy (Lighthouse). tools/pdf.py makes every image eager before it prints.
+8. The theme's colours decided before the first paint: pydata-sphinx-theme's script in the
+   head sets ``data-theme`` to the stored theme or, for a first visit, to ``auto``, which no
+   rule of its stylesheet matches; its script then sets ``light`` or ``dark`` after the first
+   paint, and every element's style is computed again (1 s of a loaded machine's main thread
+   on momentum). The head script here sets what the theme's script will set (the stored mode
+   if light or dark, else the screen's preference), so that setting it again changes nothing.
+9. No layout of the whole page at load for tab stops: pydata-sphinx-theme's script measures
+   every code block, output and table on the window's load event to give those that scroll
+   a tab stop (``addTabStopsToScrollableElements``), which lays out the whole page, the blocks
+   that ``gflow-lazy`` lets the browser skip included (a task of 650 ms in Lighthouse's
+   simulation of a phone). That call is taken out of the served script (a replacement that
+   fails the build when the theme's code is not as expected, so that a theme upgrade cannot
+   skip it silently); a block that can scroll on a screen 320 px wide or wider (a code block
+   with a line over PRE_SCROLL_CHARS characters, a table, an HTML output holding a table)
+   gets ``tabindex="0"`` here, and ``book/site/gflow-tabstops.js`` measures each block as
+   the theme did when it comes into the window.
 
 Loaded by tools/sphinx_gflow.py (``app.setup_extension``).
 """
@@ -108,6 +129,43 @@ LAZY_CLASS = "gflow-lazy"
 #: A figure's tag: an image, or a source of a picture (one picture in its srcset).
 FIGURE_TAG = re.compile(r'<(?:img|source)\b[^>]*?\s(?:src|srcset)="([^",\s]*)"[^>]*?(/?)>')
 RASTER = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+#: An ``<img>`` tag and its ``src``.
+IMG_TAG = re.compile(r"<img\b[^>]*>")
+SRC_ATTR = re.compile(r'\ssrc="([^"]*)"')
+#: pydata-sphinx-theme's script in the head (its ``theme.html``), which sets the mode and the
+#: theme before the first paint; a first visit gets the theme ``auto``, which no rule matches.
+#: (``"auto"`` is the theme's ``default_mode``, which ``dataset.mode`` holds too.)
+THEME_MODE_SCRIPT = re.compile(r'document\.documentElement\.dataset\.theme = '
+                               r'localStorage\.getItem\("theme"\) \|\| "[a-z]*";')
+#: What the theme's setTheme() will set: the mode if it is light or dark, else the screen's.
+THEME_MODE_RESOLVED = (
+    'document.documentElement.dataset.theme = (function (mode) {'
+    ' return mode === "light" || mode === "dark" ? mode'
+    ' : window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";'
+    ' })(document.documentElement.dataset.mode);')
+THEME_SCRIPT_MARK = "document.documentElement.dataset.theme"
+#: The served theme script, and its load-time call of addTabStopsToScrollableElements
+#: (minified: ``"complete"===document.readyState?I():window.addEventListener("load",I)``).
+THEME_JS = "scripts/pydata-sphinx-theme.js"
+TAB_PASS_CALL = re.compile(r'"complete"===document\.readyState\?([A-Za-z_$][\w$]*)\(\):'
+                           r'window\.addEventListener\("load",\1\)')
+TAB_PASS_DONE = "/* gflow: no tab-stop pass at load (tools/sphinx_lean.py) */"
+#: The script that measures the blocks as they come into the window, and its selectors.
+TABSTOPS_JS = "gflow-tabstops.js"
+THEME_SCRIPT_TAG = re.compile(r'<script\b[^>]*\ssrc="([^"]*)_static/scripts/pydata-sphinx-theme'
+                              r'\.js[^"]*"[^>]*></script>')
+JS_SELECTORS = re.compile(r"\bSELECTORS = \[([^\]]*)\]")
+#: A code block whose longest line is longer than this may scroll sideways on a screen 320 px
+#: wide: it gets a tab stop at build time. Measured at 320 px: about 30 characters of the
+#: theme's code font fit in a chapter's code box, 26 in the narrowest box seen (instructors,
+#: inside a list), where a line of 25 scrolled; 20 leaves room for deeper boxes.
+PRE_SCROLL_CHARS = 20
+PRE_TAG = re.compile(r"<pre\b([^>]*)>(.*?)</pre>", re.DOTALL)
+TABLE_CONTAINER = re.compile(r'<div class="pst-scrollable-table-container"')
+#: An HTML output (MyST-NB, nbsphinx, Jupyter's renderer): a tab stop if it holds a table.
+HTML_OUTPUT = re.compile(r'<div class="(?:output text_html|[^"]*\bjp-RenderedHTMLCommon\b'
+                         r'|[^"]*\boutput_area\b)[^"]*"')
+TAG = re.compile(r"<[^>]*>")
 
 
 # ---------------------------------------------------------------------------- vocabulary
@@ -347,15 +405,162 @@ def sized_figures(html: str, size_of) -> str:
     return FIGURE_TAG.sub(add, html)
 
 
+def _with_attrs(tag: str, attrs: str) -> str:
+    """``tag`` (``<img ...>`` or ``<img ... />``) with ``attrs`` added before its end."""
+    end = len(tag) - 2 if tag.endswith("/>") else len(tag) - 1
+    space = " " if tag.endswith("/>") else ""
+    return f"{tag[:end].rstrip()} {attrs}{space}{tag[end:]}"
+
+
+def lazy_figures(html: str) -> str:
+    """The first figure of a page (``<img>`` of ``_images/``) fetched first
+    (``fetchpriority="high"``), the others when they come near the window
+    (``loading="lazy"``, ``decoding="async"``). A tag that says already how to load is left."""
+    first = True
+
+    def add(match):
+        nonlocal first
+        tag = match.group(0)
+        src = SRC_ATTR.search(tag)
+        if not src or "_images/" not in src.group(1):
+            return tag
+        was_first, first = first, False
+        if re.search(r"\s(?:loading|fetchpriority)=", tag):
+            return tag
+        if was_first:
+            return _with_attrs(tag, 'fetchpriority="high"')
+        decoding = "" if re.search(r"\sdecoding=", tag) else ' decoding="async"'
+        return _with_attrs(tag, 'loading="lazy"' + decoding)
+    return IMG_TAG.sub(add, html)
+
+
+def longest_line(pre_html: str) -> int:
+    """The length of the longest line of a code block's text (its HTML without tags)."""
+    from html import unescape
+
+    text = unescape(TAG.sub("", pre_html)).expandtabs(8)
+    return max((len(line) for line in text.split("\n")), default=0)
+
+
+def _element_end(html: str, start: int) -> int:
+    """Where the ``<div>`` that starts at ``start`` ends (after its ``</div>``)."""
+    depth, pos = 0, start
+    for match in re.compile(r"<(/?)div\b[^>]*>").finditer(html, start):
+        depth += -1 if match.group(1) else 1
+        pos = match.end()
+        if depth == 0:
+            return pos
+    return len(html)
+
+
+def scroll_tab_stops(html: str) -> str:
+    """``tabindex="0"`` on the blocks that can scroll sideways on a screen 320 px wide or
+    wider and have no tabindex: code blocks with a line longer than PRE_SCROLL_CHARS, table
+    containers, HTML outputs holding a table (book/site/gflow-tabstops.js corrects each block
+    for the reader's screen when it comes into view)."""
+    def pre(match):
+        attrs, body = match.group(1), match.group(2)
+        if "tabindex=" in attrs or longest_line(body) <= PRE_SCROLL_CHARS:
+            return match.group(0)
+        return f'<pre{attrs} tabindex="0">{body}</pre>'
+
+    html = PRE_TAG.sub(pre, html)
+    inserts = []
+    for pattern in (TABLE_CONTAINER, HTML_OUTPUT):
+        for match in pattern.finditer(html):
+            tag_end = html.index(">", match.start())
+            if "tabindex=" in html[match.start():tag_end]:
+                continue
+            if pattern is HTML_OUTPUT and "<table" not in html[tag_end:_element_end(
+                    html, match.start())]:
+                continue
+            inserts.append(match.end())
+    for at in sorted(set(inserts), reverse=True):
+        html = html[:at] + ' tabindex="0"' + html[at:]
+    return html
+
+
+def resolved_theme(html: str) -> str:
+    """The theme's head script made to set the theme its setTheme() will set (not ``auto``).
+    A page with a theme script not as expected is an error (a theme upgrade changed it)."""
+    if THEME_MODE_RESOLVED in html or THEME_SCRIPT_MARK not in html:
+        return html
+    found = THEME_MODE_SCRIPT.search(html)
+    if found is None:
+        at = html.index(THEME_SCRIPT_MARK)
+        raise ValueError("pydata-sphinx-theme's head script is not as tools/sphinx_lean.py "
+                         f"expects ({THEME_MODE_SCRIPT.pattern!r}); found: "
+                         f"{html[max(0, at - 80):at + 120]!r}")
+    return html[:found.start()] + THEME_MODE_RESOLVED + html[found.end():]
+
+
+def theme_without_tab_pass(js: str, selectors: list[str]) -> str:
+    """pydata-sphinx-theme's minified script without its load-time call of
+    ``addTabStopsToScrollableElements``, after checking that the function called is that one
+    and measures the blocks ``selectors`` names (book/site/gflow-tabstops.js's list). Raises
+    ValueError when the script is not as expected."""
+    if TAB_PASS_DONE in js:
+        return js
+    calls = list(TAB_PASS_CALL.finditer(js))
+    if len(calls) != 1:
+        raise ValueError(f"_static/{THEME_JS}: {len(calls)} load-time calls like "
+                         f"'\"complete\"===document.readyState?I():window.addEventListener"
+                         f"(\"load\",I)' (one expected): pydata-sphinx-theme changed; see "
+                         "tools/sphinx_lean.py, item 9")
+    name = re.escape(calls[0].group(1))
+    body = re.search(rf"function {name}\(\)\{{const \w+=\(\)=>\{{document\.querySelectorAll"
+                     rf"\(\[([^\]]*)\]\.join\(\", \"\)\)\.forEach\(\w+=>\{{\w+\.tabIndex=", js)
+    if body is None:
+        raise ValueError(f"_static/{THEME_JS}: the function called on load is not the tab-stop "
+                         "pass tools/sphinx_lean.py expects (pydata-sphinx-theme changed)")
+    theirs = json.loads(f"[{body.group(1)}]")
+    if theirs != selectors:
+        raise ValueError(f"_static/{THEME_JS}: the theme gives tab stops to {theirs}, "
+                         f"book/site/{TABSTOPS_JS} to {selectors}: make them agree")
+    return js[:calls[0].start()] + TAB_PASS_DONE + "void 0" + js[calls[0].end():]
+
+
+def with_tabstops_script(html: str, version: str) -> str:
+    """The page loading book/site/gflow-tabstops.js (deferred, after the theme's script),
+    when it loads the theme's script. Written here, not by ``app.add_js_file``: an incremental
+    build rewrites only the pages whose sources changed, and this step runs on every page."""
+    if TABSTOPS_JS in html:
+        return html
+    theme = THEME_SCRIPT_TAG.search(html)
+    if theme is None:
+        return html
+    tag = (f'\n<script defer="defer" src="{theme.group(1)}_static/{TABSTOPS_JS}?v={version}">'
+           "</script>")
+    return html[:theme.end()] + tag + html[theme.end():]
+
+
+def tabstop_selectors(js: str) -> list[str]:
+    """The SELECTORS of book/site/gflow-tabstops.js."""
+    found = JS_SELECTORS.search(js)
+    if found is None:
+        raise ValueError(f"{TABSTOPS_JS} has no SELECTORS = [...] list")
+    return json.loads(f"[{found.group(1)}]")
+
+
 def site_pages(outdir: Path) -> list[Path]:
     skip = {"_static", "_sources", "_images"}
     return sorted(p for p in outdir.rglob("*.html")
                   if not skip & set(p.relative_to(outdir).parts[:-1]))
 
 
-def lean_site(outdir: Path, thebe_configured: bool = False) -> dict[str, int]:
-    """Rewrite the built site at ``outdir``; returns the bundles written and their sizes."""
+def lean_site(outdir: Path, thebe_configured: bool = False,
+              static_sources: tuple[Path, ...] = ()) -> dict[str, int]:
+    """Rewrite the built site at ``outdir``; returns the bundles written and their sizes.
+    ``static_sources``: the folders of ``html_static_path``, from which book/site's
+    gflow-tabstops.js is copied when ``_static`` lacks it or has an older copy (Sphinx copies
+    static files only in a build that writes a page)."""
     static = outdir / "_static"
+    for folder in static_sources:
+        source = Path(folder) / TABSTOPS_JS
+        if source.is_file() and static.is_dir() and (
+                not (static / TABSTOPS_JS).is_file()
+                or (static / TABSTOPS_JS).read_bytes() != source.read_bytes()):
+            (static / TABSTOPS_JS).write_bytes(source.read_bytes())
     pages = {page: page.read_text(encoding="utf-8") for page in site_pages(outdir)}
     words: set[str] = set()
     for html in pages.values():
@@ -407,9 +612,26 @@ def lean_site(outdir: Path, thebe_configured: bool = False) -> dict[str, int]:
             return sizes_of_figures[path]
         return size_of
 
+    theme_js = static / THEME_JS
+    tabstops_version = None
+    if theme_js.is_file():
+        if not (static / TABSTOPS_JS).is_file():
+            raise ValueError(f"_static/{TABSTOPS_JS} is missing: the theme's tab stops are "
+                             "taken out of its script only with it to replace them")
+        ours = (static / TABSTOPS_JS).read_text(encoding="utf-8")
+        tabstops_version = hashlib.sha256(ours.encode()).hexdigest()[:8]
+        selectors = tabstop_selectors(ours)
+        js = theme_js.read_text(encoding="utf-8")
+        new_js = theme_without_tab_pass(js, selectors)
+        if new_js != js:
+            theme_js.write_text(new_js, encoding="utf-8")
+
     for page, html in pages.items():
         thebe = thebe_configured or uses_thebe(html)
         new = sized_figures(lean_page(html, bundle_href_of, thebe), figure_size(page))
+        new = scroll_tab_stops(lazy_figures(resolved_theme(new)))
+        if tabstops_version is not None:
+            new = with_tabstops_script(new, tabstops_version)
         if new != html:
             page.write_text(new, encoding="utf-8")
         pages[page] = new
@@ -432,7 +654,8 @@ def thebe_configured(app) -> bool:
 def lean_pages(app, exception):
     if exception is not None or app.builder.format != "html":
         return
-    lean_site(Path(app.outdir), thebe_configured(app))
+    sources = tuple(Path(app.confdir) / entry for entry in app.config.html_static_path)
+    lean_site(Path(app.outdir), thebe_configured(app), sources)
 
 
 def setup(app):
