@@ -32,6 +32,12 @@ def test_make_quick_and_make_test_select_the_tiers():
     assert "--no-loadscope-reorder" in full, full
     assert re.search(r"^test:.*\bbook\b", (ROOT / "Makefile").read_text(), re.MULTILINE)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+    # every process keeps the bytecode of the library and the tests (where the environment
+    # sets PYTHONDONTWRITEBYTECODE, each worker and kernel would compile them again)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=$", makefile, re.MULTILINE)
+    for recipe in (quick, full):
+        assert recipe.startswith("\t$(KEEP_BYTECODE) $(BIN)/python -m pytest"), recipe
 
 
 def test_the_markers_are_registered_and_strict():
