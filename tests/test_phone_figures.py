@@ -105,14 +105,31 @@ def _rows(phone):
             for ax in phone.axes if ax.get_subplotspec() is not None]
 
 
-# ------------------------------------------------------------------------ the re-layout
-def test_two_panels_become_two_rows_with_their_data_labels_and_legends():
+@pytest.fixture(scope="module")
+def two():
+    """The two-panel figure, laid out, and its phone rendering, drawn: made once (a phone
+    rendering lays a figure out about five times) for the tests that only read them. With the
+    original's places before, and pyplot's figures before and after."""
+    apply_style()
     fig, axes = _two_panels()
+    fig.draw_without_rendering()
+    before = [ax.get_position().bounds for ax in axes]
+    n_figures = len(plt.get_fignums())
     phone = phone_figure(fig)
+    n_after = len(plt.get_fignums())
+    if phone is not None:
+        phone.draw_without_rendering()
+    yield SimpleNamespace(fig=fig, axes=axes, phone=phone, before=before,
+                          n_figures=n_figures, n_after=n_after)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------ the re-layout
+def test_two_panels_become_two_rows_with_their_data_labels_and_legends(two):
+    fig, axes, phone = two.fig, two.axes, two.phone
     assert phone is not None and phone is not fig
     assert _rows(phone) == [(0, 1), (1, 1)]
     assert phone.get_size_inches()[0] == pytest.approx(PHONE_WIDTH)
-    phone.draw_without_rendering()
     assert _stacked(phone.axes)
     for old, new in zip(axes, phone.axes, strict=True):
         assert [ln.get_label() for ln in new.lines] == [ln.get_label() for ln in old.lines]
@@ -128,13 +145,8 @@ def test_two_panels_become_two_rows_with_their_data_labels_and_legends():
             pytest.approx(TEXT_PT + 0.5)
 
 
-def test_panels_keep_their_shape_and_the_original_is_untouched():
-    fig, axes = _two_panels()
-    fig.draw_without_rendering()
-    before = [ax.get_position().bounds for ax in axes]
-    n_figures = len(plt.get_fignums())
-    phone = phone_figure(fig)
-    phone.draw_without_rendering()
+def test_panels_keep_their_shape_and_the_original_is_untouched(two):
+    axes, phone, before = two.axes, two.phone, two.before
     for old, new in zip(axes, phone.axes, strict=True):
         x0, y0, x1, y1 = _box(old)
         u0, v0, u1, v1 = _box(new)
@@ -143,7 +155,7 @@ def test_panels_keep_their_shape_and_the_original_is_untouched():
     # the same grid and places (a second constrained layout moves them by rounding only)
     np.testing.assert_allclose([ax.get_position().bounds for ax in axes], before, atol=2e-3)
     assert [ax.get_subplotspec().get_gridspec().ncols for ax in axes] == [2, 2]
-    assert len(plt.get_fignums()) == n_figures  # the copy is not left for pyplot to show
+    assert two.n_after == two.n_figures  # the copy is not left for pyplot to show
 
 
 def test_a_two_by_two_grid_with_a_legend_slot_and_a_hidden_slot():
@@ -363,11 +375,11 @@ def test_phone_png_is_a_png_of_the_phone_width():
     assert height > 2 * 2.0 * fig.dpi  # two panels over each other
 
 
-def test_phone_png_is_compacted_without_changing_a_pixel():
-    fig, _ = _two_panels()
-    raw = io.BytesIO()
-    phone_figure(fig).savefig(raw, format="png", dpi=fig.dpi, bbox_inches="tight",
-                              facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
+def test_phone_png_is_compacted_without_changing_a_pixel(two):
+    fig = two.fig
+    raw = io.BytesIO()  # the PNG phone_png compacts: the phone rendering, cut to its content
+    two.phone.savefig(raw, format="png", dpi=fig.dpi, bbox_inches="tight",
+                      facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
     from PIL import Image
 
     import gflow_lib.plotting.phone as phone
