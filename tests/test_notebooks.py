@@ -98,30 +98,28 @@ def test_the_execution_check_can_fail(tmp_path, counts, outputs, found):
 @pytest.mark.notebooks
 def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
     """nbval as `make test` runs it (the options of pyproject.toml) re-executes a notebook and
-    fails when a printed number differs from the stored one; the correct notebook passes, and
-    rounding-level numbers are sanitized (tests/nbval_sanitize.cfg)."""
-    def notebook(printed):
-        nb = nbformat.v4.new_notebook(cells=[
-            nbformat.v4.new_code_cell("print(f'{0.1 * 3:.6f}')", execution_count=1, outputs=[
-                nbformat.v4.new_output("stream", name="stdout", text=printed)]),
-            nbformat.v4.new_code_cell("print(f'{2.0**-50:.1e}')", execution_count=2, outputs=[
-                nbformat.v4.new_output("stream", name="stdout", text="3.3e-16\n")]),
-        ])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        return nb
-
-    for name, printed in (("right", "0.300000\n"), ("wrong", "0.300001\n")):
-        nbformat.write(notebook(printed), tmp_path / f"{name}.ipynb")
-    proc = subprocess.run(  # one pytest for both (each notebook gets its kernel)
+    fails on the cell whose printed number differs from the stored one; the cell with the
+    correct number passes, and rounding-level numbers are sanitized (tests/nbval_sanitize.cfg).
+    One notebook, so one kernel: nbval checks each cell by itself."""
+    cells = [("0.300000\n", "print(f'{0.1 * 3:.6f}')"),  # stored right
+             ("0.300001\n", "print(f'{0.1 * 3:.6f}')"),  # stored wrong
+             ("3.3e-16\n", "print(f'{2.0**-50:.1e}')")]  # rounding level: sanitized
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(code, execution_count=k + 1, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=stored)])
+        for k, (stored, code) in enumerate(cells)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "checked.ipynb")
+    proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
          "--rootdir", str(tmp_path), "-q", "-rf", "-p", "no:xdist",
-         str(tmp_path / "right.ipynb"), str(tmp_path / "wrong.ipynb")],
+         str(tmp_path / "checked.ipynb")],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     out = proc.stdout[-4000:]
-    assert proc.returncode == 1 and "1 failed, 3 passed" in out, out
+    assert proc.returncode == 1 and "1 failed, 2 passed" in out, out
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 1 and "wrong.ipynb::Cell 0" in failed[0], out
+    assert len(failed) == 1 and "checked.ipynb::Cell 1" in failed[0], out
     assert "0.300001" in out, out
 
 
