@@ -252,14 +252,20 @@ def test_pages_with_math_preload_the_fonts_they_use(tmp_path):
     assert "preload" not in page
 
 
-def test_only_pages_without_api_entries_are_drawn_as_they_are_read():
+def test_pages_but_large_api_pages_are_drawn_as_they_are_read(monkeypatch):
+    monkeypatch.setattr(lean, "LAZY_API_BYTES", 5000)  # 600 KB pages take seconds here
+
     def page(body):
         html = f'<html><head></head><body><article class="bd-article">{body}</article></body>'
         return lean.lean_page(html, lambda paths, prefix: "x.css", thebe=False)
 
     assert '<article class="bd-article gflow-lazy">' in page("<p>A chapter.</p>")
-    api = page('<dl class="py function"><dt>f</dt></dl>')
+    entry = '<dl class="py function"><dt>f</dt><dd><p>Does f.</p></dd></dl>'
+    assert '<article class="bd-article gflow-lazy">' in page(entry)  # a page of modules
+    many = entry * (lean.LAZY_API_BYTES // len(entry) + 1)  # the one API page of 2.1 MB
+    api = page(many)
     assert "gflow-lazy" not in api and '<article class="bd-article">' in api
+    assert '<article class="bd-article gflow-lazy">' in page("<p>x</p>" * len(many))
     assert page("<p>x</p>").count("gflow-lazy") == 1
     assert lean.lean_page(page("<p>x</p>"), lambda p, q: "x.css", False).count("gflow-lazy") == 1
 

@@ -32,11 +32,12 @@ rewrites of tools/sphinx_gflow.py):
    laid out text in it, so the first paint set the math in the fallback font and then again,
    moving what followed (a layout shift of 0.08 on the data chapter, none with the preloads).
    Not from a page opened from disk, whose fonts cannot be preloaded (see PRELOAD_FONTS).
-5. Long pages drawn as they are read: the article of a page without API entries (``dl.py``)
-   gets the class ``gflow-lazy``, on which ``book/site/gflow.css`` lays out its blocks from
-   the second section on only near the window (``content-visibility``). A class written
-   here, not a ``:has(dl.py)`` in the stylesheet: with ``:has()`` the browser re-checked the
-   article as each element arrived, and the API page's first paint came at 6 s, not 1.8 s.
+5. Long pages drawn as they are read: the article of a page gets the class ``gflow-lazy``, on
+   which ``book/site/gflow.css`` lays out its blocks from the second section on only near the
+   window (``content-visibility``); not a page of API entries (``dl.py``) over
+   :data:`LAZY_API_BYTES`. A class written here, not a ``:has(dl.py)`` in the stylesheet:
+   with ``:has()`` the browser re-checked the article as each element arrived, and the API
+   page's first paint came at 6 s, not 1.8 s.
 6. Without unused scripts: sphinx-thebe (live code on a Binder kernel), which Jupyter Book
    loads on every page although nothing starts it unless ``launch_buttons.thebe`` is set
    (it is not: the book's launch button opens Colab), with its stylesheet, its
@@ -126,6 +127,17 @@ PRELOAD_FONTS = ('if (location.protocol !== "file:") JSON.parse(document.current
 ARTICLE_TAG = re.compile(r'<article class="bd-article\b([^"]*)"')
 API_ENTRY = re.compile(r'<dl class="py\b')
 LAZY_CLASS = "gflow-lazy"
+#: A page of API entries larger than this is laid out whole: Lighthouse's accessibility audit
+#: forces each skipped block to be laid out, one at a time, and timed out on the one API page
+#: of 2.1 MB. The pages of modules (book/api_*.md, 44-270 KB) pass it (1.00, 28 s) and their
+#: mobile performance went from 0.73-0.88 to 0.91-0.98 with the class (tools/sphinx_gflow.py).
+LAZY_API_BYTES = 600_000
+
+
+def drawn_as_read(html: str) -> bool:
+    """Whether a page's article gets ``gflow-lazy``: a page without API entries, or a small
+    one with them."""
+    return not API_ENTRY.search(html) or len(html) <= LAZY_API_BYTES
 #: A figure's tag: an image, or a source of a picture (one picture in its srcset).
 FIGURE_TAG = re.compile(r'<(?:img|source)\b[^>]*?\s(?:src|srcset)="([^",\s]*)"[^>]*?(/?)>')
 RASTER = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -365,7 +377,7 @@ def lean_page(html: str, bundle_href_of, thebe: bool) -> str:
             data = html_escape(json.dumps(fonts), quote=True)
             tag = f'{indent}<script data-preload="{data}">{PRELOAD_FONTS}</script>\n'
             head = head[:katex.start()] + tag + head[katex.start():]
-    if not API_ENTRY.search(rest) and LAZY_CLASS not in rest:
+    if drawn_as_read(rest) and LAZY_CLASS not in rest:
         rest = ARTICLE_TAG.sub(rf'<article class="bd-article\1 {LAZY_CLASS}"', rest, count=1)
     links = [(m, p) for m, p in bundled_links(head) if thebe or p != THEBE_CSS]
     thebe_link = [m for m, p in bundled_links(head) if p == THEBE_CSS and not thebe]
@@ -565,7 +577,7 @@ def lean_site(outdir: Path, thebe_configured: bool = False,
     words: set[str] = set()
     for html in pages.values():
         words |= page_words(html)
-        if not API_ENTRY.search(html):
+        if drawn_as_read(html):
             words.add(LAZY_CLASS)  # written on the page below
     # The scripts the pages load (not every file of _static/: the theme's Font Awesome
     # script, which tools/sphinx_gflow.py drops, names thousands of icons).
