@@ -541,6 +541,16 @@ def test_the_books_notebooks_and_correct_variants_get_full_marks(graded):
     assert "float32" in bob["feedback"]
 
 
+def test_the_cut_notebooks_leave_out_the_plotting_imports(graded):
+    """Nothing in them draws (importing matplotlib was 0.7 s of CPU per kernel); alice's data
+    notebook is the whole student copy, figures and all."""
+    for name in graded["kinds"]:
+        nb = nbformat.read(graded["folder"] / name, as_version=4)
+        imports = [c.source for c in nb.cells if c.cell_type == "code"][1]
+        drawn = any(w in imports for w in ("matplotlib", "gflow_lib.plotting", "apply_style"))
+        assert drawn == (name == "alice/data.ipynb"), (name, imports)
+
+
 def test_a_stub_and_a_mistake_get_zero_and_their_feedback(graded):
     (stub,) = _rows(graded, "stub")
     assert stub["points"] == 0 and "NotImplementedError" in stub["feedback"]
