@@ -3,8 +3,9 @@
 ``_toc.yml``) document them, every public module on exactly one page.
 
 The sources are checked without a build (quick tier); the tests that take ``built_book`` read
-the pages of ``make book`` (tier ``book``). The built reference documenting every public name
-once, with its numpydoc sections rendered, is checked by tests/test_browser.py."""
+the pages of ``make book`` (tier ``book``), and one clicks the index's links in headless Chromium
+with tests/test_browser.py's fixtures (tier ``browser``). The built reference documenting every
+public name once, with its numpydoc sections rendered, is checked by tests/test_browser.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import test_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # tools/ is not installed: import it from the repository
@@ -190,3 +192,32 @@ def test_built_api_pages_have_no_alias_docstrings(built_book):
              for doc in ext.api_documents(ROOT / "_toc.yml")}
     assert not [doc for doc, text in texts.items() if "Alias for field number" in text]
     assert any('id="gflow_lib.bayes.Posterior"' in text for text in texts.values())
+
+
+# ---------------------------------------------------------------- in the browser
+# The fixtures of tests/test_browser.py: the built site served on 127.0.0.1, headless Chromium.
+site, server, browser = test_browser.site, test_browser.server, test_browser.browser
+
+
+def test_a_module_link_of_the_index_lands_on_its_module(browser, server):
+    """Clicking a module in book/api.html opens its page with the module's heading at the top
+    of a phone's window, although the page lays its entries out only near the window
+    (``gflow-lazy``, tools/sphinx_lean.py): the entries above keep estimated heights."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(390, 844)
+    try:
+        pages = [doc for doc, names in api_page_modules().items() if names]
+        for doc in (pages[0], pages[len(pages) // 2], pages[-1]):
+            module = api_page_modules()[doc][-1]  # the page's last module: the farthest down
+            browser.get(f"{server}/book/api.html")
+            link = browser.find_element(
+                By.CSS_SELECTOR, f'a[href="{doc.split("/")[-1]}.html#module-{module}"]')
+            browser.execute_script("arguments[0].click()", link)
+            top = browser.execute_async_script(
+                "const done = arguments[arguments.length - 1], id = arguments[0];"
+                "const at = () => document.getElementById(id)?.getBoundingClientRect().top;"
+                "setTimeout(() => done([at(), innerHeight]), 800);", f"module-{module}")
+            assert top[0] is not None and 0 <= top[0] < top[1] / 3, (doc, module, top)
+    finally:
+        browser.set_window_size(1280, 1000)
