@@ -2,12 +2,14 @@
 
 The folder holds the book's own solutions (each chapter notebook cut to its install, imports,
 solution and check cells: nbval executes the whole chapters once per run), a few students'
-completed copies (correct
-functions written in other ways, a named mistake, an untouched stub), and one notebook per
-attack: a handed-out student copy of the data chapter (cut to its install, imports, exercise
-and check cells, to keep the run short) with cells a student could append. Every attack must
-get 0 points, leave no process and no temporary file behind, and leave the result files as
-the grader wrote them; the book's solutions and the correct variants get full marks.
+completed copies (correct functions written in other ways, one of them a whole student copy,
+a named mistake, an untouched stub), and one notebook per attack: a handed-out student copy of
+the data chapter (cut to its install, imports, exercise and check cells, to keep the run
+short) with cells a student could append. The cut notebooks leave their plotting imports out
+(nothing in them draws). Every attack must get 0 points, leave no process and no temporary
+file behind, and leave the result files as the grader wrote them; those that the source rule
+refuses are not run at all, every other one runs all its cells; the book's solutions and the
+correct variants get full marks.
 
 Each attack was seen to get marks from the grader this replaces (otter-grader running the
 checks inside the student's kernel); see :data:`OLD_GRADER`.
