@@ -1258,7 +1258,12 @@ def test_a_first_visit_gets_its_colours_once_and_dark_mode_works(browser, server
         assert dark["themes"] and set(dark["themes"]) == {"dark"}, dark
         assert dark["mode"] == "auto" and not dark["light"], dark
         _visible(browser, ".theme-switch-button")[0].click()
-        switched = browser.execute_script(THEME_FACTS)
+        deadline, switched = time.time() + 3, None
+        while time.time() < deadline:  # (a colour may be in transition)
+            switched = browser.execute_script(THEME_FACTS)
+            if switched["theme"] == "light" and switched["light"]:
+                break
+            time.sleep(0.1)
         assert switched["theme"] == "light" and switched["light"], switched
     finally:
         browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
