@@ -16,7 +16,9 @@ rewrites of tools/sphinx_gflow.py):
    KaTeX's stylesheet, which only pages with math load (tools/sphinx_math.py); it comes
    before the book's ``gflow.css`` (whose rules for equations must follow KaTeX's), as it did.
    ``@import`` is inlined, every ``url()`` is rewritten to hold from ``_static/``, comments
-   are dropped.
+   are dropped. The bundle's link names the stylesheets it was made of, so that an
+   incremental build re-bundles the pages Sphinx did not write again too: every page links
+   the one bundle of today's stylesheets.
 2. Without unused rules: a selector that names a class or an id that no page of the site
    has (in an element's ``class`` or ``id``) and that no script the pages load names (the
    classes Bootstrap and the theme add when a reader opens a menu, a dialog, a tooltip) is
@@ -75,6 +77,7 @@ import json
 import posixpath
 import re
 from html import escape as html_escape
+from html import unescape as html_unescape
 from pathlib import Path
 
 import tinycss2
@@ -82,7 +85,10 @@ from tinycss2 import ast
 
 #: Bundled from ``_static/`` unless named here.
 NOT_BUNDLED = ("katex/katex.min.css",)
-#: The name of a bundle written here (an incremental build keeps those of earlier builds).
+#: Written on a bundle's link: the paths under ``_static/`` of the stylesheets it was made of.
+SOURCES_ATTR = "data-gflow-sources"
+SOURCES = re.compile(rf'\b{SOURCES_ATTR}="([^"]*)"')
+#: The name of a bundle written here (those no page links any more are removed).
 BUNDLE_NAME = re.compile(r"gflow-[0-9a-f]{12}\.css")
 #: Classes that scripts build from parts (Bootstrap's ``bs-tooltip-${placement}``), kept
 #: although no page and no script spells them out.
@@ -343,9 +349,26 @@ def bundled_links(head: str, drop: tuple[str, ...] = ()) -> list[tuple[re.Match,
         path = static_path(href.group(1)) if href else None
         if (path is None or path in NOT_BUNDLED or "media=" in match.group(0)
                 or BUNDLE_NAME.fullmatch(path)):
-            continue  # a bundle of an earlier build, on a page Sphinx did not write again
+            continue  # a bundle of a build before data-gflow-sources (see unbundled)
         found.append((match, path))
     return found
+
+
+def unbundled(head: str) -> str:
+    """A head whose bundle link (of an earlier run, on a page Sphinx did not write again) is
+    put back as the links of the stylesheets it was made of (its ``data-gflow-sources``), so
+    that every page links the bundle of this run: of today's stylesheets and today's pages."""
+    def back(match):
+        sources = SOURCES.search(match.group(0))
+        href = HREF.search(match.group(0))
+        if not (sources and href and BUNDLE_NAME.fullmatch(static_path(href.group(1)) or "")):
+            return match.group(0)
+        indent = re.match(r"[ \t]*", match.group(0)).group(0)
+        prefix = href.group(1).split("_static/")[0]
+        return "".join(f'{indent}<link rel="stylesheet" type="text/css" '
+                       f'href="{prefix}_static/{path}" />\n'
+                       for path in html_unescape(sources.group(1)).split())
+    return STYLESHEET_LINK.sub(back, head)
 
 
 def uses_thebe(html: str) -> bool:
@@ -379,6 +402,7 @@ def lean_page(html: str, bundle_href_of, thebe: bool) -> str:
             head = head[:katex.start()] + tag + head[katex.start():]
     if drawn_as_read(rest) and LAZY_CLASS not in rest:
         rest = ARTICLE_TAG.sub(rf'<article class="bd-article\1 {LAZY_CLASS}"', rest, count=1)
+    head = unbundled(head)
     links = [(m, p) for m, p in bundled_links(head) if thebe or p != THEBE_CSS]
     thebe_link = [m for m, p in bundled_links(head) if p == THEBE_CSS and not thebe]
     if links:
@@ -390,8 +414,9 @@ def lean_page(html: str, bundle_href_of, thebe: bool) -> str:
             pieces.append(head[pos:match.start()])
             if match is last:
                 indent = re.match(r"[ \t]*", match.group(0)).group(0)
+                sources = html_escape(" ".join(p for _, p in links), quote=True)
                 pieces.append(f'{indent}<link rel="stylesheet" type="text/css" '
-                              f'href="{href}" />\n')
+                              f'href="{href}" {SOURCES_ATTR}="{sources}" />\n')
             pos = match.end()
         pieces.append(head[pos:])
         head = "".join(pieces)
