@@ -158,6 +158,7 @@ def test_panels_keep_their_shape_and_the_original_is_untouched(two):
     assert two.n_after == two.n_figures  # the copy is not left for pyplot to show
 
 
+@pytest.mark.slow  # two phone layouts of four and three panels (1.9 s)
 def test_a_two_by_two_grid_with_a_legend_slot_and_a_hidden_slot():
     # landscape's descent figure: the fourth slot, turned off, holds the legend
     fig, axes = plt.subplots(2, 2, figsize=(6.2, 6.4), layout="constrained")
@@ -181,6 +182,7 @@ def test_a_two_by_two_grid_with_a_legend_slot_and_a_hidden_slot():
     assert _rows(phone) == [(0, 1), (1, 1), (2, 1)] and len(phone.axes) == 3
 
 
+@pytest.mark.slow  # two phone layouts (2.1 s of CPU at load 11)
 def test_shared_axes_show_their_tick_labels_and_borrow_the_missing_label():
     fig, axes = _two_panels(sharey=True)
     assert axes[1].get_ylabel() == ""
@@ -196,6 +198,7 @@ def test_shared_axes_show_their_tick_labels_and_borrow_the_missing_label():
     assert phone_figure(fig).axes[1].get_ylabel() == ""
 
 
+@pytest.mark.slow  # a phone layout with colour bars (1.4 s)
 def test_colour_bars_and_figure_legends_follow_their_panels():
     fig, axes = plt.subplots(1, 2, figsize=(6.2, 2.6), layout="constrained")
     for ax in axes:
@@ -250,6 +253,7 @@ def _one_panel(figsize=(5.2, 3.6), ncol=3, labels=("flow", "descent", "ridge")):
     return fig, ax
 
 
+@pytest.mark.slow  # a phone layout and a phone PNG (1.5 s)
 def test_one_panel_wider_than_a_phone_is_drawn_again_at_the_phone_width():
     fig, ax = _one_panel()
     phone = phone_figure(fig)
@@ -336,6 +340,7 @@ def test_a_legend_wider_than_the_phone_widens_it_a_little_or_gives_no_rendering(
     assert phone_figure(fig) is None
 
 
+@pytest.mark.slow  # a PNG printed, then a phone layout (1.8 s)
 def test_a_panel_with_a_colour_bar_and_a_long_legend_under_it_is_not_squeezed():
     # momentum's stability region, after the PNG the notebook shows was printed first
     from IPython.core.pylabtools import print_figure
