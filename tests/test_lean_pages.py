@@ -409,3 +409,18 @@ def test_a_site_with_the_theme_script_loads_the_tab_stop_script(tmp_path):
     assert len(tags) == 1 and tags[0].startswith("../_static/gflow-tabstops.js?v=")
     assert chapter.index("pydata-sphinx-theme.js") < chapter.index("gflow-tabstops.js")
     assert "gflow-tabstops" in (site / "index.html").read_text()
+
+
+def test_an_edit_of_the_books_own_stylesheet_alone_reaches_the_bundle(tmp_path):
+    """Sphinx copies static files only in a build that writes a page: lean_site copies the
+    book's own files (gflow*) from html_static_path's folders when _static's copy is older,
+    and leaves other files of those folders alone."""
+    site = small_site(tmp_path / "site", '<div class="section" id="main">x</div>')
+    source = tmp_path / "book_site"
+    source.mkdir()
+    (source / "gflow.css").write_text("#main{padding:2px}")
+    (source / "vendor.css").write_text("#main{color:red}")
+    lean.lean_site(site, static_sources=(source,))
+    bundle = (site / "_static" / Path(stylesheets(site / "index.html")[-1]).name).read_text()
+    assert "#main{padding:2px}" in bundle and "#main{padding:0}" not in bundle
+    assert not (site / "_static" / "vendor.css").exists()

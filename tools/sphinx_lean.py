@@ -170,6 +170,8 @@ TAB_PASS_CALL = re.compile(r'"complete"===document\.readyState\?([A-Za-z_$][\w$]
 TAB_PASS_DONE = "/* gflow: no tab-stop pass at load (tools/sphinx_lean.py) */"
 #: The script that measures the blocks as they come into the window, and its selectors.
 TABSTOPS_JS = "gflow-tabstops.js"
+#: The start of the names of the book's own static files (book/site), kept fresh by lean_site.
+OWN_STATIC = "gflow"
 THEME_SCRIPT_TAG = re.compile(r'<script\b[^>]*\ssrc="([^"]*)_static/scripts/pydata-sphinx-theme'
                               r'\.js[^"]*"[^>]*></script>')
 JS_SELECTORS = re.compile(r"\bSELECTORS = \[([^\]]*)\]")
@@ -588,16 +590,17 @@ def site_pages(outdir: Path) -> list[Path]:
 def lean_site(outdir: Path, thebe_configured: bool = False,
               static_sources: tuple[Path, ...] = ()) -> dict[str, int]:
     """Rewrite the built site at ``outdir``; returns the bundles written and their sizes.
-    ``static_sources``: the folders of ``html_static_path``, from which book/site's
-    gflow-tabstops.js is copied when ``_static`` lacks it or has an older copy (Sphinx copies
-    static files only in a build that writes a page)."""
+    ``static_sources``: the folders of ``html_static_path``, from which the book's own files
+    (``gflow*``: book/site's stylesheet and scripts) are copied when ``_static`` lacks them or
+    has an older copy: Sphinx copies static files only in a build that writes a page, so an
+    edit of ``book/site/gflow.css`` alone did not reach the site."""
     static = outdir / "_static"
     for folder in static_sources:
-        source = Path(folder) / TABSTOPS_JS
-        if source.is_file() and static.is_dir() and (
-                not (static / TABSTOPS_JS).is_file()
-                or (static / TABSTOPS_JS).read_bytes() != source.read_bytes()):
-            (static / TABSTOPS_JS).write_bytes(source.read_bytes())
+        for source in sorted(Path(folder).glob(f"{OWN_STATIC}*")):
+            target = static / source.name
+            if source.is_file() and static.is_dir() and (
+                    not target.is_file() or target.read_bytes() != source.read_bytes()):
+                target.write_bytes(source.read_bytes())
     pages = {page: page.read_text(encoding="utf-8") for page in site_pages(outdir)}
     words: set[str] = set()
     for html in pages.values():
