@@ -295,7 +295,17 @@ def touch_and_measure(driver, selector, dx, dy):
     """Drag with one finger from the centre of ``selector``; (moved x, moved y, scrolled)."""
     x, y, scroll, hit = driver.execute_script(CENTRE, selector)
     assert hit, f"{selector} is covered where the finger lands"
-    time.sleep(0.2)
+    # On the built page the blocks near the window are laid out once it has jumped there
+    # (content-visibility, book/site/gflow.css), and the browser keeps what is on screen in
+    # place by changing scrollY (scroll anchoring): wait until nothing moves any more.
+    seen, end = None, time.monotonic() + 5
+    while time.monotonic() < end:
+        time.sleep(0.15)
+        now = driver.execute_script(AT, selector)
+        if now == seen:
+            break
+        seen = now
+    x, y, scroll = seen
     _touch_drag(driver, x, y, dx, dy)
     x1, y1, scroll1 = driver.execute_script(AT, selector)
     return x1 - x, y1 - y, scroll1 - scroll
