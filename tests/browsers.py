@@ -10,8 +10,10 @@ browser tests with a message that says how to get one; in CI (``CI=true``, set b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,41 @@ def require_chrome() -> tuple[Path, Path]:
     if in_ci():
         pytest.fail(f"the browser tests must run in CI (CI=true): {message}", pytrace=False)
     pytest.skip(f"browser test skipped: {message}")
+
+
+#: What every browser test's Chromium runs with. Offline on purpose: any host but the local
+#: server resolves to nothing, so a page that still depends on a CDN shows it as an error.
+CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-dev-shm-usage",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+
+
+@contextlib.contextmanager
+def offline_chrome(width: int, height: int):
+    """Headless Chromium (:func:`require_chrome`) in a window of ``width`` x ``height``, with
+    :data:`CHROME_FLAGS`, a profile of its own and the browser's console log kept; quit and
+    its profile removed afterwards. A browser that does not start fails the test plainly."""
+    browser, driver_path = require_chrome()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="gflow-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(browser)
+    for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
+    except Exception as exc:  # noqa: BLE001 - report any start-up failure plainly
+        shutil.rmtree(profile, ignore_errors=True)
+        pytest.fail(f"Chromium did not start ({exc.__class__.__name__}: {exc}): {HINT}",
+                    pytrace=False)
+    try:
+        driver.set_page_load_timeout(60)
+        driver.set_script_timeout(60)
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

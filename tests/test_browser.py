@@ -50,16 +50,14 @@ import importlib
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from browsers import require_chrome
+from browsers import offline_chrome
 
 from tools.myst import toc_documents
 from tools.sphinx_gflow import api_documents
@@ -69,11 +67,6 @@ ROOT = Path(os.environ.get("GFLOW_BOOK_ROOT") or Path(__file__).resolve().parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 KNOWN_CONSOLE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
-INSTALL_HINT = (
-    "headless Chromium is needed for the browser test: install the Debian packages "
-    "with `apt-get update && apt-get install -y chromium chromium-driver` "
-    "(`make chromium` does it; `make test` runs it first)"
-)
 
 
 # ---------------------------------------------------------------- the book's pages
@@ -457,34 +450,8 @@ def server(site):
 
 @pytest.fixture(scope="session")
 def browser():
-    chrome, chromedriver = require_chrome()  # skips outside CI when missing, fails in CI
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="gflow-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chrome)
-    for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,1000",
-        # Offline on purpose: any host but the local server resolves to nothing, so a page
-        # that still depends on a CDN shows it as a console error.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    try:
-        driver = webdriver.Chrome(service=Service(str(chromedriver)), options=options)
-    except Exception as exc:  # noqa: BLE001 - report any start-up failure plainly
-        shutil.rmtree(profile, ignore_errors=True)
-        pytest.fail(f"Chromium did not start ({exc.__class__.__name__}: {exc}). "
-                    f"{INSTALL_HINT}", pytrace=False)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with offline_chrome(1280, 1000) as driver:  # skips outside CI when missing, fails in CI
+        yield driver
 
 
 # The page loaded with every image: figures after a page's first load only when they come near

@@ -24,15 +24,13 @@ from __future__ import annotations
 import http.server
 import math
 import os
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browsers import require_chrome
+from browsers import offline_chrome
 from test_browser import SET_SLIDER  # move a slider as a reader does, one script
 
 from gflow_lib import HeavyBall, Spectrum, optimal_heavy_ball
@@ -63,27 +61,10 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 @pytest.fixture(scope="module")
 def chrome():
     """Headless Chromium, 1280 px wide, with touch events enabled."""
-    browser, driver_path = require_chrome()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="gflow-explorer-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(browser)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 f"--user-data-dir={profile}", "--window-size=1280,1000",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
-    driver.set_script_timeout(60)
-    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
-                           {"enabled": True, "maxTouchPoints": 5})
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with offline_chrome(1280, 1000) as driver:
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                               {"enabled": True, "maxTouchPoints": 5})
+        yield driver
 
 
 @pytest.fixture(scope="module")

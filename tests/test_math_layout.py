@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
-import tempfile
 import threading
 import time
 
 import pytest
-from browsers import require_chrome
+from browsers import offline_chrome
 
 #: The longest chapters (elements of math: momentum 12k, ntk_training 13k).
 LONG_CHAPTERS = ("book/momentum", "book/ntk_training")
@@ -59,26 +57,9 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    chrome, chromedriver = require_chrome()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="gflow-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chrome)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-                 "--window-size=390,844",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(chromedriver)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    driver.set_window_size(390, 844)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with offline_chrome(390, 844) as driver:
+        driver.set_window_size(390, 844)
+        yield driver
 
 
 # Layout shifts are recorded from the start of the page (buffered); the page is measured once
