@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from . import _docs
 from . import _validation as v
@@ -299,6 +298,8 @@ class NesterovFlow:
         for n in range(1, 12):  # (x/2)^22 / (11! 12!) < 1e-23
             term = term * u / (n * (n + 1))
             gain_s = gain_s - term
+        from scipy import special  # here, not at import (as scipy.integrate, scipy.optimize)
+
         with np.errstate(**_ERR):
             keep_j = 2.0 * special.j1(x) / np.where(small, 1.0, x)
         keep = np.where(small, 1.0 - gain_s, keep_j)
