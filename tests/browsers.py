@@ -83,6 +83,24 @@ CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
 
 
+def window(driver, width: int, height: int) -> None:
+    """Make the window ``width`` x ``height`` for the page opened next. A page still loaded is
+    left first (about:blank): resizing it would lay the whole page out again at the new width
+    for nothing (0.2-0.3 s of CPU for a long chapter). A test that wants a page resized while
+    it is open calls ``driver.set_window_size`` itself."""
+    size = driver.get_window_size()
+    if (size["width"], size["height"]) != (width, height):
+        driver.get("about:blank")
+        driver.set_window_size(width, height)
+
+
+def screenshots_wanted() -> bool:
+    """Whether the browser tests save their screenshots (``GFLOW_SCREENSHOTS=1``, or
+    ``GFLOW_FULL_SCREENSHOTS=1`` for whole pages): a picture checks nothing and costs about
+    0.1 s of CPU each, so ``make test`` takes none unless asked."""
+    return "1" in (os.environ.get("GFLOW_SCREENSHOTS"), os.environ.get("GFLOW_FULL_SCREENSHOTS"))
+
+
 @contextlib.contextmanager
 def offline_chrome(width: int, height: int):
     """Headless Chromium (:func:`require_chrome`) in a window of ``width`` x ``height``, with

@@ -24,16 +24,19 @@ and on the explorer page, that the live explorer computes what ``gflow_lib`` com
 (``window.gflowLive.params`` against ``LinearFlow`` to 1e-10), that real pointer drags of the
 start and of a data point recompute the panels, that the iterates of gradient descent diverge
 once the learning rate passes 2/lambda_max, and that the panels stack on a 390-pixel screen
-(screenshots in ``_build/screenshots/explorer-live/``). Pages load light (issue 19, fast
-pages): figures far below the window are not fetched at load, no code block far below is
-measured at load, a block gets its tab stop as it comes into view and every box that scrolls
-can be reached by keyboard (at 390 and 1280 px), and a first visit sets the page's colours
-once (dark on a screen that prefers it). A
+(screenshots in ``_build/screenshots/explorer-live/`` with ``GFLOW_SCREENSHOTS=1``). Pages load
+light (issue 19, fast pages): figures far below the window are not fetched at load, no code
+block far below is measured at load, a block gets its tab stop as it comes into view and every
+box that scrolls can be reached by keyboard (at 390 and 1280 px), and a first visit sets the
+page's colours once (dark on a screen that prefers it). With ``GFLOW_SCREENSHOTS=1`` a
 screenshot of the first screen of each page is saved under ``_build/screenshots/`` (of the
 whole page, up to 4000 pixels tall, with ``GFLOW_FULL_SCREENSHOTS=1``: about 0.3 s more per
-page). Static checks on the HTML (no browser needed) assert that no page loads a script,
-stylesheet, image or frame from another host, and that the API reference documents every
-public name of ``gflow_lib`` with its docstring sections rendered.
+page); a picture checks nothing, so a plain run takes none. Each page is opened in a window of
+the size it is checked at (all the pages at 1280 px, then all at 390 px: browsers.window never
+resizes a page that is open, which would lay it out again for nothing). Static checks on the
+HTML (no browser needed) assert that no page loads a script, stylesheet, image or frame from
+another host, and that the API reference documents every public name of ``gflow_lib`` with its
+docstring sections rendered.
 
 Chrome or Chromium and its driver are found on Linux and macOS, or through the ``CHROME`` and
 ``CHROMEDRIVER`` variables (tests/browsers.py). Without them the browser tests skip with a
@@ -57,7 +60,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browsers import offline_chrome
+from browsers import offline_chrome, screenshots_wanted, window
 
 from tools.myst import toc_documents
 from tools.sphinx_gflow import api_documents
@@ -502,7 +505,8 @@ return {
 """
 
 
-def open_page(driver, base: str, doc: str) -> dict:
+def open_page(driver, base: str, doc: str, width: int = 1280, height: int = 1000) -> dict:
+    window(driver, width, height)
     driver.get_log("browser")  # drop what earlier pages logged
     driver.get(f"{base}/{doc}.html")
     driver.execute_async_script(WAIT_FOR_PAGE)
@@ -516,9 +520,12 @@ def open_page(driver, base: str, doc: str) -> dict:
     return facts
 
 
-def screenshot(driver, doc: str, max_height: int = 4000) -> Path:
-    """A PNG of the page's first screen under _build/screenshots/; of the whole page (up to
-    ``max_height`` pixels tall) when the environment sets GFLOW_FULL_SCREENSHOTS=1."""
+def screenshot(driver, doc: str, max_height: int = 4000) -> Path | None:
+    """A PNG of the page's first screen under _build/screenshots/ when the environment sets
+    GFLOW_SCREENSHOTS=1; of the whole page (up to ``max_height`` pixels tall) with
+    GFLOW_FULL_SCREENSHOTS=1 (browsers.screenshots_wanted)."""
+    if not screenshots_wanted():
+        return None
     SHOTS.mkdir(parents=True, exist_ok=True)
     out = SHOTS / f"{doc.replace('/', '__')}.png"
     if os.environ.get("GFLOW_FULL_SCREENSHOTS") != "1":
@@ -678,20 +685,18 @@ def layout_problems(facts: dict) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("doc, width", [(d, 390) for d in PAGES] + [
-    (d, w) for d in ("genindex", "py-modindex", "search") for w in (390, 1280)])
+@pytest.mark.parametrize("doc, width", [  # all at 390 px first: the window is resized once
+    (d, 390) for d in (*PAGES, "genindex", "py-modindex", "search")] + [
+    (d, 1280) for d in ("genindex", "py-modindex", "search")])
 def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width):
     """At 390 px (a phone) and 1280 px: no sideways scroll, every display equation fits or
     scrolls in its own box with a visible cue, no inline math clipped, no tag over its
     equation. (The pages of the table of contents are measured at 1280 px by
     test_page_in_browser, on the load it makes anyway.)"""
-    try:
-        browser.set_window_size(width, 844 if width == 390 else 1000)
-        browser.get(f"{server}/{doc}.html")
-        browser.execute_async_script(WAIT_FOR_PAGE)
-        facts = browser.execute_script(LAYOUT_FACTS)
-    finally:
-        browser.set_window_size(1280, 1000)
+    _open_at(browser, server, doc, width, 844 if width == 390 else 1000)
+    opened_at = browser.execute_script("return window.innerWidth")
+    assert opened_at == width, f"the window is {opened_at} px wide, not {width}"
+    facts = browser.execute_script(LAYOUT_FACTS)
     problems = layout_problems(facts)
     assert not problems, f"{doc} at {width} px:\n  " + "\n  ".join(problems)
 
@@ -717,12 +722,9 @@ def test_layout_detector_can_fail(browser, tmp_path):
         '<pre style="overflow-x:auto;width:100px">' + "x" * 80 + "</pre>"
         '<pre style="overflow-x:auto;width:100px" tabindex="0">' + "y" * 80 + "</pre>"
         "</article></body></html>")
-    try:
-        browser.set_window_size(390, 844)
-        browser.get(page.as_uri())
-        facts = browser.execute_script(LAYOUT_FACTS)
-    finally:
-        browser.set_window_size(1280, 1000)
+    window(browser, 390, 844)
+    browser.get(page.as_uri())
+    facts = browser.execute_script(LAYOUT_FACTS)
     problems = " ".join(layout_problems(facts))
     for what in ("px wide on a", "without their scroll box", "display equations cut off",
                  "inline math cut off", "tags over their equation", "a keyboard cannot reach"):
@@ -832,14 +834,15 @@ def _drag(browser, element, dx, dy):
 
 
 def _shot(browser, name):
-    LIVE_SHOTS.mkdir(parents=True, exist_ok=True)
     from selenium.webdriver.common.by import By
 
     root = browser.find_element(By.CSS_SELECTOR, ".gflow-live")
     # Below the theme's sticky header, which would cover the top of the explorer.
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'});"
                            "window.scrollBy(0, -80);", root)
-    root.screenshot(str(LIVE_SHOTS / f"{name}.png"))
+    if screenshots_wanted():
+        LIVE_SHOTS.mkdir(parents=True, exist_ok=True)
+        root.screenshot(str(LIVE_SHOTS / f"{name}.png"))
 
 
 def test_live_drags_recompute_everything(browser, server):
@@ -946,25 +949,22 @@ def test_live_learning_rate_crosses_two_over_lambda_max(browser, server):
 def test_live_explorer_on_a_phone(browser, server):
     """At 390 pixels the panels stack in one column with legible text."""
     _explorer_page(browser, server)
-    browser.set_window_size(390, 900)
-    try:
-        facts = browser.execute_script("""
-            const root = document.querySelector('.gflow-live');
-            const panels = Array.from(root.querySelectorAll('.gl-panel'))
-                .map(p => p.getBoundingClientRect());
-            const ticks = Array.from(root.querySelectorAll('.gl-ticklabel'))
-                .map(t => t.getBoundingClientRect().height).filter(h => h > 0);
-            return {lefts: panels.map(r => Math.round(r.left)), tops: panels.map(r => r.top),
-                    width: root.getBoundingClientRect().width,
-                    tick: Math.min(...ticks), viewport: window.innerWidth};
-        """)
-        assert len(set(facts["lefts"])) == 1, f"panels not in one column: {facts}"
-        assert facts["tops"] == sorted(facts["tops"]), facts
-        assert facts["width"] <= facts["viewport"], f"wider than the screen: {facts}"
-        assert facts["tick"] >= 9, f"tick labels {facts['tick']:.1f} px tall: too small"
-        _shot(browser, "5-phone-390px")
-    finally:
-        browser.set_window_size(1280, 1000)
+    browser.set_window_size(390, 900)  # the page open: the explorer follows the resize
+    facts = browser.execute_script("""
+        const root = document.querySelector('.gflow-live');
+        const panels = Array.from(root.querySelectorAll('.gl-panel'))
+            .map(p => p.getBoundingClientRect());
+        const ticks = Array.from(root.querySelectorAll('.gl-ticklabel'))
+            .map(t => t.getBoundingClientRect().height).filter(h => h > 0);
+        return {lefts: panels.map(r => Math.round(r.left)), tops: panels.map(r => r.top),
+                width: root.getBoundingClientRect().width,
+                tick: Math.min(...ticks), viewport: window.innerWidth};
+    """)
+    assert len(set(facts["lefts"])) == 1, f"panels not in one column: {facts}"
+    assert facts["tops"] == sorted(facts["tops"]), facts
+    assert facts["width"] <= facts["viewport"], f"wider than the screen: {facts}"
+    assert facts["tick"] >= 9, f"tick labels {facts['tick']:.1f} px tall: too small"
+    _shot(browser, "5-phone-390px")
 
 
 # ---------------------------------------------------------------- opened from disk
@@ -1009,7 +1009,7 @@ def _visible(driver, selector):
 
 
 def _open_at(driver, base, doc, width, height=844):
-    driver.set_window_size(width, height)
+    window(driver, width, height)
     driver.get(f"{base}/{doc}.html")
     driver.execute_async_script(WAIT_FOR_PAGE)
 
@@ -1030,30 +1030,28 @@ def test_phone_navigation_opens_the_chapter_list_and_the_contents(browser, serve
     """At 390 x 844 the hamburger opens the chapter list, one of its links goes to that
     chapter, and "Contents" opens the page's table of contents."""
     start, target = PAGES[1], PAGES[2]
-    try:
-        _open_at(browser, server, start, 390)
-        assert not browser.execute_script(NAV_STATE)["primaryOpen"]
-        _visible(browser, ".primary-toggle")[0].click()
-        state = _wait_for(browser, "primaryOpen", True)
-        assert state["primaryOpen"], f"the hamburger did not open the chapter list: {state}"
-        links = [a for a in _visible(browser, "#pst-primary-sidebar-modal a.reference.internal")
-                 if a.get_attribute("href").endswith(f"/{target}.html")]
-        assert links, f"the chapter list has no visible link to {target}"
-        links[0].click()
-        deadline = time.time() + 10
-        while not browser.current_url.endswith(f"/{target}.html") and time.time() < deadline:
-            time.sleep(0.1)
-        assert browser.current_url.endswith(f"/{target}.html"), browser.current_url
+    _open_at(browser, server, start, 390)
+    assert not browser.execute_script(NAV_STATE)["primaryOpen"]
+    _visible(browser, ".primary-toggle")[0].click()
+    state = _wait_for(browser, "primaryOpen", True)
+    assert state["primaryOpen"], f"the hamburger did not open the chapter list: {state}"
+    links = [a for a in _visible(browser, "#pst-primary-sidebar-modal a.reference.internal")
+             if a.get_attribute("href").endswith(f"/{target}.html")]
+    assert links, f"the chapter list has no visible link to {target}"
+    links[0].click()
+    deadline = time.time() + 10
+    while not browser.current_url.endswith(f"/{target}.html") and time.time() < deadline:
+        time.sleep(0.1)
+    assert browser.current_url.endswith(f"/{target}.html"), browser.current_url
 
-        browser.execute_async_script(WAIT_FOR_PAGE)
-        _visible(browser, ".secondary-toggle")[0].click()
-        state = _wait_for(browser, "secondaryOpen", True)
-        assert state["secondaryOpen"], f"Contents did not open the page's contents: {state}"
-        assert _visible(browser, "#pst-secondary-sidebar-modal a"), "the contents are empty"
+    browser.execute_async_script(WAIT_FOR_PAGE)
+    _visible(browser, ".secondary-toggle")[0].click()
+    state = _wait_for(browser, "secondaryOpen", True)
+    assert state["secondaryOpen"], f"Contents did not open the page's contents: {state}"
+    assert _visible(browser, "#pst-secondary-sidebar-modal a"), "the contents are empty"
+    if screenshots_wanted():
         SHOTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SHOTS / "nav-phone-390px-contents.png"))
-    finally:
-        browser.set_window_size(1280, 1000)
 
 
 @pytest.mark.browser
@@ -1061,19 +1059,16 @@ def test_phone_navigation_opens_the_chapter_list_and_the_contents(browser, serve
 def test_desktop_hamburger_collapses_and_restores_the_sidebar(browser, server):
     """At 1280 px the hamburger hides the chapter list (the text moves left, no dialog opens)
     and a second click brings it back."""
-    try:
-        _open_at(browser, server, PAGES[1], 1280, 1000)
-        before = browser.execute_script(NAV_STATE)
-        assert before["sidebarVisible"], before
-        _visible(browser, ".primary-toggle")[0].click()
-        hidden = _wait_for(browser, "sidebarVisible", False)
-        assert not hidden["sidebarVisible"], f"the hamburger did not collapse it: {hidden}"
-        assert not hidden["primaryOpen"], "a dialog opened on the desktop"
-        _visible(browser, ".primary-toggle")[0].click()
-        shown = _wait_for(browser, "sidebarVisible", True)
-        assert shown["sidebarVisible"], f"a second click did not bring it back: {shown}"
-    finally:
-        browser.set_window_size(1280, 1000)
+    _open_at(browser, server, PAGES[1], 1280, 1000)
+    before = browser.execute_script(NAV_STATE)
+    assert before["sidebarVisible"], before
+    _visible(browser, ".primary-toggle")[0].click()
+    hidden = _wait_for(browser, "sidebarVisible", False)
+    assert not hidden["sidebarVisible"], f"the hamburger did not collapse it: {hidden}"
+    assert not hidden["primaryOpen"], "a dialog opened on the desktop"
+    _visible(browser, ".primary-toggle")[0].click()
+    shown = _wait_for(browser, "sidebarVisible", True)
+    assert shown["sidebarVisible"], f"a second click did not bring it back: {shown}"
 
 
 @pytest.mark.browser
@@ -1082,6 +1077,7 @@ def test_search_page_finds_the_chapters(browser, server):
     """The search page answers a query with links to chapters, and its scripts run without a
     console error (searchtools.js calls doctools.js's _ready: both must load in that order,
     whether or not they are deferred)."""
+    window(browser, 1280, 1000)
     browser.get_log("browser")  # drop what earlier pages logged
     browser.get(f"{server}/search.html?q=kernel")
     deadline = time.time() + 30
@@ -1166,28 +1162,25 @@ def test_below_the_window_nothing_loads_or_is_measured_until_it_comes_near(brows
     does not scroll on this screen loses its tab stop and one that scrolls keeps it; at 390 px
     the first one scrolls and gets its tab stop back."""
     doc = next(d for d in PAGES if d.endswith("/closed_form"))
-    try:
-        browser.set_window_size(1280, 1000)
-        browser.get(f"{server}/{doc}.html")
-        facts = browser.execute_async_script(FIRST_LOAD)
-        far = 2 * facts["height"] + 2500  # beyond any lazy-load distance of Chromium's
-        below = [f for f in facts["figures"] if f["top"] > far]
-        assert below and not any(f["complete"] for f in below), facts["figures"]
-        blocks = facts["blocks"]
-        narrow = [i for i, b in enumerate(blocks)  # too wide for a phone (about 40)
-                  if b["top"] > far and b["tab"] == "0" and not b["scrolls"] and b["chars"] > 60]
-        wide = [i for i, b in enumerate(blocks) if b["top"] > far and b["scrolls"]]
-        assert narrow and wide, blocks
-        assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1) == -1, (
-            "a block that does not scroll kept its tab stop in view")
-        assert browser.execute_async_script(BLOCK_IN_VIEW, wide[0], 0) == 0, (
-            "a block that scrolls has no tab stop in view")
-        browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1)
-        browser.set_window_size(390, 844)
-        assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], 0) == 0, (
-            "at 390 px the block scrolls but got no tab stop back")
-    finally:
-        browser.set_window_size(1280, 1000)
+    window(browser, 1280, 1000)
+    browser.get(f"{server}/{doc}.html")
+    facts = browser.execute_async_script(FIRST_LOAD)
+    far = 2 * facts["height"] + 2500  # beyond any lazy-load distance of Chromium's
+    below = [f for f in facts["figures"] if f["top"] > far]
+    assert below and not any(f["complete"] for f in below), facts["figures"]
+    blocks = facts["blocks"]
+    narrow = [i for i, b in enumerate(blocks)  # too wide for a phone (about 40)
+              if b["top"] > far and b["tab"] == "0" and not b["scrolls"] and b["chars"] > 60]
+    wide = [i for i, b in enumerate(blocks) if b["top"] > far and b["scrolls"]]
+    assert narrow and wide, blocks
+    assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1) == -1, (
+        "a block that does not scroll kept its tab stop in view")
+    assert browser.execute_async_script(BLOCK_IN_VIEW, wide[0], 0) == 0, (
+        "a block that scrolls has no tab stop in view")
+    browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1)
+    browser.set_window_size(390, 844)
+    assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], 0) == 0, (
+        "at 390 px the block scrolls but got no tab stop back")
 
 
 #: Every value the page's ``data-theme`` takes, from the first script of the page on.
