@@ -482,6 +482,75 @@ def test_a_reaped_kernels_pid_now_anothers_is_left_alone():
         other.wait()
 
 
+ISOLATION_PROBE = r"""
+import os, resource
+from IPython.display import display
+links = {}
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        links[fd] = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pass
+display({%(mime)r: {
+    "pid": os.getpid(), "procs": sorted(e for e in os.listdir("/proc") if e.isdigit()),
+    "env": dict(os.environ), "cwd": os.getcwd(), "files": sorted(os.listdir(".")),
+    "as": resource.getrlimit(resource.RLIMIT_AS)[0],
+    "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0], "fds": links}}, raw=True)
+"""
+
+
+@pytest.mark.e2e  # kernels
+@pytest.mark.skipif(not tool.isolation_prefix(), reason="the system refuses namespaces")
+@pytest.mark.parametrize("preload", [True, False], ids=["forked", "started"])
+def test_a_kernel_sees_only_its_own_processes(tmp_path, monkeypatch, preload):
+    """Each kernel, forked by the run's launcher or started on its own (unshare): the first
+    process of a pid namespace whose /proc lists it alone (not the grader, the launcher or
+    another kernel running meanwhile), in its folder with its notebook, with its environment
+    (its own run marker) and limits, no descriptor of the launcher's pipes, and random numbers
+    of its own."""
+    monkeypatch.setattr(tool, "_launcher_run", {"folder": tmp_path / "launcher",
+                                                "launcher": None, "tried": False})
+    limits = tool.Limits(timeout=60, memory_mb=2048, preload=preload)
+    kernels = []
+    try:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            kernels.append(tool.Kernel(tmp_path / name, b"{}", f"{name}.ipynb", limits))
+        for k in kernels:
+            assert k.wait_ready(60) is None
+            assert isinstance(k.proc, tool.Forked) == preload
+        started = {pid: tool._started(pid) for k in kernels
+                   for pid in tool.descendants(k.proc.pid) | {k.proc.pid}}
+        status, (info,) = kernels[0].run(ISOLATION_PROBE % {"mime": tool.MIME}, 30,
+                                         mime=tool.MIME)
+        assert status == "ok" and kernels[1].proc.poll() is None  # b ran meanwhile
+        assert info["pid"] == 1 and info["procs"] == ["1"], info["procs"]
+        assert info["env"][tool.TOKEN] == kernels[0].token
+        assert {k for k in info["env"] if k.startswith("GFLOW")} == {tool.TOKEN}
+        assert info["env"]["HOME"] == str(tmp_path / "a" / "home")
+        assert info["cwd"] == str(tmp_path / "a" / "work") and info["files"] == ["a.ipynb"]
+        assert (info["as"], info["cpu"]) == (2048 * 2**20, 90)
+        launcher = tool._launcher_run["launcher"]
+        assert (launcher is not None) == preload
+        if launcher is not None:
+            pipes = {f"pipe:[{os.fstat(f.fileno()).st_ino}]"
+                     for f in (launcher.proc.stdin, launcher.proc.stdout)}
+            assert not pipes & set(info["fds"].values()), info["fds"]
+        draws = [k.run(f"import numpy\ndisplay({{{tool.MIME!r}: numpy.random.random()}}, "
+                       "raw=True)", 30, mime=tool.MIME)[1] for k in kernels]
+        assert draws[0] != draws[1], draws  # numpy's global generator is not shared either
+        kernels[1].proc.kill()  # as a crash: seen as a death; the kernel below it ends too
+        kernels[1].proc.wait(timeout=10)
+        assert kernels[1].run("1", 5) == ("died", [])
+    finally:
+        for k in kernels:
+            k.close()
+        if tool._launcher_run["launcher"] is not None:
+            tool._launcher_run["launcher"].close()
+    assert len(started) >= 4  # each kernel and the process that started it
+    assert not [p for p, t in started.items() if tool._started(p) == t and tool._alive(p)]
+
+
 def _data_solution_notebook():
     """The data chapter's graded function, written out: a submission that earns full marks."""
     nb = nbformat.v4.new_notebook()

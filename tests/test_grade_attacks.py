@@ -507,6 +507,10 @@ def test_no_secret_reaches_the_submission_or_the_feedback(graded):
     loot = (graded["loot"] / "read_secrets.txt").read_text()
     assert len(loot) > 1000  # the attack did read the environment, argv and /proc
     assert str(SEED) not in loot
+    # its /proc listed its own kernel only: not the grader's process (this one), the kernels'
+    # launcher or another submission's kernel (grade_kernel.py is in each one's command line)
+    grader = Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    assert grader not in loot and loot.count("grade_kernel.py") == 1
     seen = (graded["loot"] / "rewrite_files.txt").read_text()
     for name in ("grades.csv", "gradebook.csv", "summary.csv"):
         assert str(SEED) not in (graded["folder"] / name).read_text()
