@@ -42,6 +42,20 @@ def test_every_coding_exercise_with_a_check_is_graded():
         assert coding == [e.label for e in EXERCISES.get(path.stem, [])], path.stem
 
 
+def test_exercises_are_read_again_when_a_source_changes(tmp_path, monkeypatch):
+    """A source is parsed once per process while it is unchanged; an edit is read."""
+    import tools.notebooks
+
+    src = tmp_path / "data.md"
+    text = (ROOT / "book" / "md" / "data.md").read_text()
+    src.write_text(text)
+    monkeypatch.setattr(tools.notebooks, "sources", lambda chapters=None: [src])
+    (ex,) = tool.exercises()["data"]
+    assert tool.exercises()["data"] == [ex]
+    src.write_text(text.replace(ex.label, ex.label + "-renamed"))
+    assert [e.label for e in tool.exercises()["data"]] == [ex.label + "-renamed"]
+
+
 @pytest.mark.slow  # every exercise's problems and references (3 s)
 def test_problems_are_prepared_with_the_seed_and_sent_as_data():
     problems = tool.prepare(EXERCISES, SEED)

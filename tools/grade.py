@@ -115,19 +115,29 @@ def exercises(chapters=None, strict: bool = False) -> dict[str, list[Exercise]]:
 
     found = {}
     for src in sources(chapters):
-        try:
-            _, exs = make_student(load(src), src.stem, banner=False, faithful=False)
-        except StudentCopyError as exc:
+        stat = src.stat()
+        key = (str(src.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _PARSED:  # a source is parsed once per process while it is unchanged
+            try:
+                _, exs = make_student(load(src), src.stem, banner=False, faithful=False)
+                _PARSED[key] = [Exercise(src.stem, e.label, e.check,
+                                         e.checked or grading.function_name(e.check))
+                                for e in exs if e.coding and e.check]
+            except StudentCopyError as exc:
+                _PARSED[key] = exc
+        graded = _PARSED[key]
+        if isinstance(graded, StudentCopyError):
             if strict:
-                raise
-            print(f"warning: {src.stem} skipped: {exc}", file=sys.stderr)
+                raise graded
+            print(f"warning: {src.stem} skipped: {graded}", file=sys.stderr)
             continue
-        graded = [Exercise(src.stem, e.label, e.check,
-                           e.checked or grading.function_name(e.check))
-                  for e in exs if e.coding and e.check]
         if graded:
-            found[src.stem] = graded
+            found[src.stem] = list(graded)
     return found
+
+
+# exercises()'s parses: (path, mtime, size) of a source -> its exercises, or its error
+_PARSED: dict[tuple, list[Exercise] | Exception] = {}
 
 
 @dataclass
