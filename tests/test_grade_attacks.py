@@ -43,10 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 618033988  # the test's private seed: it must appear nowhere a submission can read
 PUBLIC_SEED = 2026  # the old grader's public default seed
 MARKER = "GFLOW-ATTACK-MARKER"
-# The cell limit is waited out by the endless cell (spinning at nice 19: the CPU it takes is
-# what nothing else wants); the slowest cell of the class (alice's imports, matplotlib) took
-# 0.65 s at load 4.5, so 10 s leaves room at a load several times that (15 s before).
-LIMITS = tool.Limits(timeout=150, cell_timeout=10, call_timeout=5, memory_mb=3072) if hasattr(
+# The cell and call limits are waited out by the endless cell and function (spinning at nice
+# 19: the CPU they take is what nothing else wants); the slowest cell of the class (alice's
+# imports, matplotlib) took 0.65 s and the slowest exercise's calls 0.1 s at load 4, so 10 s
+# and 3 s leave room at a load several times that (15 s and 5 s before).
+LIMITS = tool.Limits(timeout=150, cell_timeout=10, call_timeout=3, memory_mb=3072) if hasattr(
     tool, "Limits") else None  # (None: the old grader, when this file writes a class for it)
 # Kernels at a time: two of the notebooks (the endless loops) hold theirs while the grader
 # waits out a limit at the lowest priority, so four keep two kernels working on two cores
@@ -308,7 +309,7 @@ for _ in range(600):
             """, short=True),
         # an endless loop in a cell, and in the function on the hidden problems (busy loops
         # in a kernel at the lowest priority, os.nice(19) in a cell of its own: the grader
-        # waits out its 10 s and 5 s limits all the same, and the rest of the test run keeps
+        # waits out its 10 s and 3 s limits all the same, and the rest of the test run keeps
         # the CPU meanwhile)
         "endless_cell": copy_of("data", CORRECT, [NICE, "while True:\n    pass"], short=True),
         "endless_function": copy_of(
