@@ -18,7 +18,10 @@ every page listed in ``_toc.yml`` the tests check that
 * the console shows no error except the known, harmless
   ``Identifier 'THEBE_JS_URL' has already been declared``,
 * a chapter page's Colab link opens that chapter's ``.ipynb`` in the configured repository,
-* embedded widgets, if any, are rendered;
+* embedded widgets, if any, are rendered,
+* on a chapter, each output with a phone rendering is a ``<picture>`` showing the rendering
+  for the screen (the phone PNG at 390 px, the desktop one at 1280), every figure undistorted
+  and, at 390 px, its 11-point text at least 11 px (``figure_problems``, on the same loads);
 
 and on the explorer page, that the live explorer computes what ``gflow_lib`` computes
 (``window.gflowLive.params`` against ``LinearFlow`` to 1e-10), that real pointer drags of the
@@ -53,6 +56,7 @@ import importlib
 import json
 import os
 import re
+import struct
 import sys
 import threading
 import time
@@ -62,6 +66,7 @@ import pytest
 import yaml
 from browsers import offline_chrome, screenshots_wanted, window
 
+from tools import sphinx_phone
 from tools.myst import toc_documents
 from tools.sphinx_gflow import api_documents
 
@@ -540,6 +545,82 @@ def screenshot(driver, doc: str, max_height: int = 4000) -> Path | None:
     return out
 
 
+# ---------------------------------------------------------------- figures for the screen
+PICTURES = """
+return Array.from(document.querySelectorAll('figure img')).map(i => {
+  const b = i.getBoundingClientRect();
+  return {src: i.getAttribute('src'), current: i.currentSrc, natural: [i.naturalWidth,
+          i.naturalHeight], shown: [b.width, b.height], picture: !!i.closest('picture')};
+});
+"""
+
+
+def _ppi(png: bytes) -> float:
+    """Pixels per inch from a PNG's pHYs chunk (matplotlib writes the figure's dpi there)."""
+    at = png.find(b"pHYs")
+    assert at > 0, "the PNG has no pHYs chunk (its dpi)"
+    per_metre, _, unit = struct.unpack(">IIB", png[at + 4:at + 13])
+    assert unit == 1, "pHYs is not in pixels per metre"
+    return per_metre * 0.0254
+
+
+#: Figures whose text may show under 11 CSS pixels at 390 pixels, with why: none. (A figure
+#: no wider than the phone rendering gets none and needs none: ml_vs_map's paths figure,
+#: 327 pixels, shows its 11-point text at its natural 15 pixels.)
+SMALL_TEXT_EXEMPT: dict[str, str] = {}
+
+
+def picture_problems(figures, width, html_root, exempt=()) -> list[str]:
+    """What is wrong with the figures of a page seen ``width`` CSS pixels wide: at most
+    sphinx_phone.MEDIA_MAX_PX, each ``<picture>`` must show its phone PNG and every figure
+    (with a phone rendering or not) its text of TEXT_PT points at least 11 CSS pixels tall,
+    unless its PNG's name (the hash) is in ``exempt``; wider, each ``<picture>`` its desktop
+    PNG. Each shown undistorted."""
+    from gflow_lib.plotting.style import TEXT_PT  # matplotlib: only when there are figures
+
+    problems = []
+    phone_screen = width <= sphinx_phone.MEDIA_MAX_PX
+    for f in figures:
+        name = f["current"].rsplit("/", 1)[-1]
+        if f.get("picture", True) and name.endswith("-phone.png") != phone_screen:
+            problems.append(f"{width}px: shows {name} (src {f['src']})")
+            continue
+        (nw, nh), (sw, sh) = f["natural"], f["shown"]
+        if not nw or abs(sh / sw - nh / nw) > 0.02 * nh / nw:
+            problems.append(f"{width}px: {name} is shown {sw:.0f}x{sh:.0f}, natural {nw}x{nh}")
+            continue
+        if not phone_screen or not name.endswith(".png"):
+            continue
+        if name.removesuffix(".png").removesuffix("-phone") in exempt:
+            continue
+        text_px = TEXT_PT / 72.0 * _ppi((html_root / "_images" / name).read_bytes()) * sw / nw
+        if text_px < 11.0:
+            problems.append(f"{width}px: {name}: {TEXT_PT:g} pt text is {text_px:.1f} px")
+    return problems
+
+
+@functools.lru_cache(maxsize=None)
+def phone_renderings(doc: str) -> frozenset[str]:
+    """The names (SHA-256) of the outputs of ``doc``'s notebook that have a phone rendering."""
+    return frozenset(sphinx_phone.phone_images([ROOT / f"{doc}.ipynb"]))
+
+
+def figure_problems(driver, doc: str, width: int) -> list[str]:
+    """On a chapter just opened ``width`` pixels wide, every figure loaded: each output with a
+    phone rendering is a ``<picture>`` (and no other figure is), and :func:`picture_problems`
+    (the rendering for the screen, undistorted, text of at least 11 px at 390 px). Moved
+    from tests/test_phone_figures.py, which loaded every chapter twice more for it."""
+    if not is_notebook_page(doc):
+        return []
+    images = driver.execute_script(PICTURES)
+    shown = {f["src"].rsplit("/", 1)[-1][:-4] for f in images if f["picture"]}
+    problems = []
+    if shown != phone_renderings(doc):
+        problems.append(f"pictures {sorted(shown)}, outputs with a phone rendering "
+                        f"{sorted(phone_renderings(doc))}")
+    return problems + picture_problems(images, width, HTML, SMALL_TEXT_EXEMPT)
+
+
 def unexpected_console_errors(entries) -> list[str]:
     return [e["message"] for e in entries
             if not any(known in e["message"] for known in KNOWN_CONSOLE_ERRORS)]
@@ -578,6 +659,7 @@ def test_page_in_browser(browser, server, doc):
         want = colab_url(doc)
         if want not in facts["colab"]:
             problems.append(f"Colab link should be {want}; the page has {facts['colab']}")
+    problems += figure_problems(browser, doc, 1280)
     screenshot(browser, doc)
     width = browser.execute_script("return window.innerWidth")
     assert width == 1280, f"the window is {width} px wide, not 1280"
@@ -696,8 +778,8 @@ def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width)
     _open_at(browser, server, doc, width, 844 if width == 390 else 1000)
     opened_at = browser.execute_script("return window.innerWidth")
     assert opened_at == width, f"the window is {opened_at} px wide, not {width}"
-    facts = browser.execute_script(LAYOUT_FACTS)
-    problems = layout_problems(facts)
+    problems = figure_problems(browser, doc, width)
+    problems += layout_problems(browser.execute_script(LAYOUT_FACTS))
     assert not problems, f"{doc} at {width} px:\n  " + "\n  ".join(problems)
 
 
