@@ -513,7 +513,10 @@ class Launcher:
             self.proc.stdin.close()
         except OSError:
             pass
-        end_all(self.proc)
+        try:
+            end_all(self.proc)
+        finally:
+            self.proc.stdout.close()
 
 
 class Forked:

@@ -150,8 +150,10 @@ def _forked(request: dict) -> None:
         os.dup2(null, fd)
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     _own_namespaces()
+    alive_r, alive_w = os.pipe()  # this process holds the writing end until it ends
     pid = os.fork()
     if pid:  # as unshare --fork: wait for the namespace's first process, exit as it did
+        os.close(alive_r)
         while True:
             try:
                 _, status = os.waitpid(pid, 0)
@@ -161,7 +163,13 @@ def _forked(request: dict) -> None:
             except InterruptedError:
                 continue
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.close(alive_w)
     _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    import select
+
+    if select.select([alive_r], [], [], 0)[0]:  # end of file: the parent ended before prctl
+        os._exit(1)
+    os.close(alive_r)
     _own_proc()
     os.chdir(request["cwd"])
     os.environ.clear()
