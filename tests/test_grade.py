@@ -29,8 +29,21 @@ from tools import student
 from tools.grade_source import library_use
 
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISES = tool.exercises(strict=True)
 SEED = 4242
+# The chapters with a graded exercise, read cheaply for the parametrization: every
+# pytest-xdist worker collects every file, and parsing the chapters here (tool.exercises) cost
+# each one 0.5 s of CPU. test_the_graded_chapters_are_the_parsed_ones checks them.
+GRADED = sorted(p.stem for p in (ROOT / "book" / "md").glob("*.md")
+                if "print(check_" in p.read_text())
+
+
+def exercises() -> dict:
+    """tool.exercises(strict=True), parsed once per process (tools.grade keeps the parse)."""
+    return tool.exercises(strict=True)
+
+
+def test_the_graded_chapters_are_the_parsed_ones():
+    assert GRADED == sorted(exercises())
 
 
 # -------------------------------------------------------------------------- exercises
@@ -39,7 +52,7 @@ def test_every_coding_exercise_with_a_check_is_graded():
     for path in sorted((ROOT / "book" / "md").glob("*.md")):
         _, exs = student.make_student(student.load(path), path.stem, faithful=False)
         coding = [e.label for e in exs if e.coding]
-        assert coding == [e.label for e in EXERCISES.get(path.stem, [])], path.stem
+        assert coding == [e.label for e in exercises().get(path.stem, [])], path.stem
 
 
 def test_exercises_are_read_again_when_a_source_changes(tmp_path, monkeypatch):
@@ -58,7 +71,7 @@ def test_exercises_are_read_again_when_a_source_changes(tmp_path, monkeypatch):
 
 @pytest.mark.slow  # every exercise's problems and references (3 s)
 def test_problems_are_prepared_with_the_seed_and_sent_as_data():
-    problems = tool.prepare(EXERCISES, SEED)
+    problems = tool.prepare(exercises(), SEED)
     for probs in problems.values():
         for p in probs:
             assert len(p.pairs) == len(p.hidden) == len(grading.problems(p.exercise.check, SEED))
@@ -88,11 +101,11 @@ def _call_here(spec: str, namespace: dict) -> list:
     return shown
 
 
-@pytest.mark.parametrize("chapter", sorted(EXERCISES))
+@pytest.mark.parametrize("chapter", GRADED)
 def test_the_protocol_carries_answers_that_the_grader_judges(chapter):
     """The kernel's code calls the function on each problem and returns its answers as data;
     parsed and judged here they give the verdict of a function called here."""
-    for p in tool.prepare({chapter: EXERCISES[chapter]}, SEED)[chapter]:
+    for p in tool.prepare({chapter: exercises()[chapter]}, SEED)[chapter]:
         table = grading.table_of(p.exercise.check)
         in_float32 = (lambda ref: lambda *a: np.asarray(ref(*a), dtype=np.float32))(
             table.reference)
@@ -105,7 +118,7 @@ def test_the_protocol_carries_answers_that_the_grader_judges(chapter):
 
 
 def test_the_protocol_reports_errors_missing_functions_and_non_numbers():
-    p = tool.prepare({"data": EXERCISES["data"]}, SEED)["data"][0]
+    p = tool.prepare({"data": exercises()["data"]}, SEED)["data"][0]
     (payload,) = _call_here(p.spec, {})
     assert tool.parse_answers(payload, len(p.pairs)) is None
     for fn, words in [(lambda X, y, phi: 1 / 0, "ZeroDivisionError: division by zero"),
@@ -248,7 +261,7 @@ def test_patching_a_module_is_refused():
 
 
 def test_the_books_solutions_pass_the_source_rule():
-    for chapter, exs in EXERCISES.items():
+    for chapter, exs in exercises().items():
         nb = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
         from tools.grade_source import cells_source
 
