@@ -12,7 +12,8 @@ temporary folder, with a minimal environment. It
 * runs the kernel in this process, as ``python -m ipykernel_launcher -f CONNECTION_FILE``
   does, but without a debugger (``debugpy`` is made unimportable: ipykernel would import
   pydevd and set up a debugger in each kernel: 0.15 s of the 0.5 s of CPU time a kernel took
-  to answer here; grading never uses one). The folder of this file leaves ``sys.path``.
+  to answer here; grading never uses one), and with the input history in memory only
+  (:data:`KERNEL_ARGS`). The folder of this file leaves ``sys.path``.
 
 Usage: ``python -m tools.grade_kernel --memory MB --cpu SECONDS -f CONNECTION_FILE``
 
