@@ -8,6 +8,7 @@ outputs, and a notebook that drifted from its MyST source.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ import jupytext
 import nbformat
 import pytest
 import yaml
+
+from gflow_lib.plotting.style import DRAW_ONCE_SWITCH, PHONE_SWITCH
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -95,19 +98,39 @@ def test_the_execution_check_can_fail(tmp_path, counts, outputs, found):
         assert any(found in p for p in problems), problems
 
 
+FIGURE = "<Figure size 200x100 with 1 Axes>"
+# Stored like a figure that was drawn: nbval compares its text, never its PNG.
+DRAWN = [nbformat.v4.new_output("display_data", data={"text/plain": FIGURE,
+                                                      "image/png": "iVBORw0KGgo="})]
+HOOK = ("import IPython\n"
+        "print(plt._draw_all_if_interactive in IPython.get_ipython().events.callbacks["
+        "'post_execute'])")
+
+
 @pytest.mark.notebooks
 def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
-    """nbval as `make test` runs it (the options of pyproject.toml) re-executes a notebook and
-    fails on the cell whose printed number differs from the stored one; the cell with the
-    correct number passes, and rounding-level numbers are sanitized (tests/nbval_sanitize.cfg).
-    One notebook, so one kernel: nbval checks each cell by itself."""
-    cells = [("0.300000\n", "print(f'{0.1 * 3:.6f}')"),  # stored right
-             ("0.300001\n", "print(f'{0.1 * 3:.6f}')"),  # stored wrong
-             ("3.3e-16\n", "print(f'{2.0**-50:.1e}')")]  # rounding level: sanitized
+    """nbval as `make test` runs it (the options of pyproject.toml, GFLOW_DRAW_ONCE=1 as
+    tests/conftest.py sets it) re-executes a notebook and fails on the cell whose printed
+    number differs from the stored one; the cell with the correct number passes, and
+    rounding-level numbers are sanitized (tests/nbval_sanitize.cfg). A figure is drawn once,
+    when shown (pyplot's hook that drew it after the cell is out: gflow_lib.plotting.style),
+    and still drawn in full: a figure that draws passes, one whose label cannot be drawn fails
+    its cell. One notebook, so one kernel: nbval checks each cell by itself."""
+    def printed(text):
+        return [nbformat.v4.new_output("stream", name="stdout", text=text)]
+
+    cells = [(printed("0.300000\n"), "print(f'{0.1 * 3:.6f}')"),  # stored right
+             (printed("0.300001\n"), "print(f'{0.1 * 3:.6f}')"),  # stored wrong
+             (printed("3.3e-16\n"), "print(f'{2.0**-50:.1e}')"),  # rounding level: sanitized
+             ([], "import matplotlib.pyplot as plt\n\n"
+                  "from gflow_lib.plotting import apply_style\n\napply_style()"),
+             (printed("False\n") + DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"
+                                          "label = ax.set_xlabel('$x_1$')\n" + HOOK),
+             (DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"  # a label that cannot be drawn
+                     "label = ax.set_xlabel(r'$\\frac{1}$')")]
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(code, execution_count=k + 1, outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text=stored)])
-        for k, (stored, code) in enumerate(cells)])
+        nbformat.v4.new_code_cell(code, execution_count=k + 1, outputs=outputs)
+        for k, (outputs, code) in enumerate(cells)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, tmp_path / "checked.ipynb")
@@ -115,12 +138,14 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
         [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
          "--rootdir", str(tmp_path), "-q", "-rf", "-p", "no:xdist",
          str(tmp_path / "checked.ipynb")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    out = proc.stdout[-4000:]
-    assert proc.returncode == 1 and "1 failed, 2 passed" in out, out
-    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 1 and "checked.ipynb::Cell 1" in failed[0], out
-    assert "0.300001" in out, out
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, DRAW_ONCE_SWITCH: "1", PHONE_SWITCH: "0"})
+    out, tail = proc.stdout, proc.stdout[-4000:]
+    assert proc.returncode == 1 and "2 failed, 4 passed" in tail, tail
+    failed = [line for line in tail.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2, tail
+    assert "checked.ipynb::Cell 1" in failed[0] and "checked.ipynb::Cell 5" in failed[1], tail
+    assert "0.300001" in out and "Expected \\frac{num}{den}" in out, tail
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

@@ -50,6 +50,9 @@ WIDE_WIDTH = 6.2
 MAX_COLUMNS = 2
 #: The environment variable that turns phone renderings on (``"1"``): see :func:`apply_style`.
 PHONE_SWITCH = "GFLOW_PHONE_FIGURES"
+#: The environment variable that has IPython's inline backend draw each figure once, when it
+#: shows it (``"1"``; the test runs set it): see :func:`apply_style`.
+DRAW_ONCE_SWITCH = "GFLOW_DRAW_ONCE"
 
 # Anchor colours of the warm map, from deep umber through terracotta to pale sand.
 # Matplotlib interpolates between them; nothing else in the book defines colours for maps.
@@ -162,6 +165,14 @@ def apply_style() -> None:
     (:func:`gflow_lib.plotting.phone.register`; it costs about 0.4 s a figure, which readers
     running a chapter need not pay).
 
+    When ``GFLOW_DRAW_ONCE=1`` (and not ``GFLOW_PHONE_FIGURES=1``), under IPython's inline
+    backend each figure is drawn once per cell, when it is shown, instead of twice: pyplot's
+    hook that draws every open figure after each cell (for windows that show the canvas) is
+    removed (:func:`_draw_once`). The shown PNG is still drawn in full (an error while drawing
+    still fails the cell); its layout can differ by a constrained-layout pass from the stored
+    one, which nbval does not compare. The stored outputs (``tools.notebooks``) are drawn as
+    in a reader's kernel.
+
     Introduced in the chapter on the introduction; every chapter calls it first."""
     plt.rcParams.update(
         {
@@ -186,6 +197,39 @@ def apply_style() -> None:
         from .phone import register
 
         register()
+    elif os.environ.get(DRAW_ONCE_SWITCH) == "1":
+        _draw_once()
+
+
+def _draw_once() -> bool:
+    """Under IPython with the inline backend, take out pyplot's post-execute hook that draws
+    every stale open figure after each cell: the inline backend then draws each figure again
+    to make its PNG, and closes it, so the first drawing is never seen (about a fifth of a
+    chapter's CPU). pyplot's backend is loaded now (it would be at the first figure), so that
+    the hook is there to take out; it is taken out again before each cell (``%matplotlib
+    inline`` puts it back), not under another backend, whose windows need it. Returns
+    whether it is out."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    from .phone import _INLINE, _backend
+
+    def drop(*_):
+        if _backend() not in _INLINE:
+            return False
+        plt.uninstall_repl_displayhook()
+        return True
+
+    if not getattr(shell, "_gflow_draw_once", False):
+        shell._gflow_draw_once = True
+        shell.events.register("pre_run_cell", drop)
+    if _backend() in _INLINE:
+        plt._get_backend_mod()  # loads the backend and installs the hook, once
+    return drop()
 
 
 def new_axes(ax=None, figsize=None):
