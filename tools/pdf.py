@@ -344,9 +344,10 @@ def fix_outline(pdf: Path, page: Path) -> int:
     return changed
 
 
-def check(pdf: Path, page: Path) -> list[str]:
-    """What the PDF lacks of the single page it was printed from ([] when nothing)."""
-    want, got = contents(page), read_pdf(pdf)
+def check(pdf: Path, page: Path, got: PdfFacts | None = None) -> list[str]:
+    """What the PDF lacks of the single page it was printed from ([] when nothing). ``got``:
+    the PDF's facts when they have been read already (:func:`read_pdf` of ``pdf``)."""
+    want, got = contents(page), got if got is not None else read_pdf(pdf)
     squeezed = got.text.replace(" ", "")
     problems = []
 
@@ -390,10 +391,10 @@ def make(toc: Path | None = None, out: Path = OUT, work: Path = WORK,
     page = build_single_page(toc, work, strict)
     print_pdf(page, out)
     fixed = fix_outline(out, page)
-    problems = check(out, page)
+    facts = read_pdf(out)
+    problems = check(out, page, facts)
     if problems:
         raise PdfError(f"{out} is incomplete:\n  " + "\n  ".join(problems))
-    facts = read_pdf(out)
     site = ROOT / "_build" / "html"
     if toc is None and out == OUT and (site / "index.html").is_file():
         shutil.copy2(out, site / SITE_NAME)
