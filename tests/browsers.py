@@ -83,6 +83,31 @@ CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
 
 
+_SHARED = {}
+
+
+def shared_chrome(config):
+    """The one :func:`offline_chrome` of this pytest process, for every browser test file
+    that runs in it (a worker of ``make test``'s ``--dist loadfile`` runs several: one
+    Chromium each cost about 1.3 s of CPU to start and quit, and its first page loaded
+    cold). Started by the first test that needs it, quit when the run ends
+    (``config.add_cleanup``). Each test opens its pages at the size it needs
+    (:func:`window`), and a file that changes anything else (emulation, scripts on new
+    documents) undoes it when it is done."""
+    driver = _SHARED.get("driver")
+    if driver is None:
+        stack = contextlib.ExitStack()
+        driver = stack.enter_context(offline_chrome(1280, 1000))
+        _SHARED["driver"] = driver
+
+        def close():
+            _SHARED.pop("driver", None)
+            stack.close()
+
+        config.add_cleanup(close)
+    return driver
+
+
 def window(driver, width: int, height: int) -> None:
     """Make the window ``width`` x ``height`` for the page opened next. A page still loaded is
     left first (about:blank): resizing it would lay the whole page out again at the new width

@@ -64,7 +64,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browsers import offline_chrome, screenshots_wanted, window
+from browsers import screenshots_wanted, shared_chrome, window
 
 from tools import sphinx_phone
 from tools.myst import toc_documents
@@ -457,9 +457,10 @@ def server(site):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    with offline_chrome(1280, 1000) as driver:  # skips outside CI when missing, fails in CI
-        yield driver
+def browser(request):
+    """Headless Chromium (skips outside CI when missing, fails in CI), shared with the other
+    browser files of this process (browsers.shared_chrome)."""
+    return shared_chrome(request.config)
 
 
 # The page loaded with every image: figures after a page's first load only when they come near

@@ -16,7 +16,7 @@ they need no built book. They check that
 
 The last test reads the built book (``make book``; the ``built_book`` fixture fails when it is
 missing or stale): the same touch drag, and the theme's real button, on the explorer page.
-Screenshots go to ``_build/screenshots/explorer-browser/``.
+Screenshots go to ``_build/screenshots/explorer-browser/`` with ``GFLOW_SCREENSHOTS=1``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browsers import offline_chrome
+from browsers import screenshots_wanted, shared_chrome, window
 from test_browser import SET_SLIDER  # move a slider as a reader does, one script
 
 from gflow_lib import HeavyBall, Spectrum, optimal_heavy_ball
@@ -59,12 +59,17 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def chrome():
-    """Headless Chromium, 1280 px wide, with touch events enabled."""
-    with offline_chrome(1280, 1000) as driver:
-        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
-                               {"enabled": True, "maxTouchPoints": 5})
-        yield driver
+def chrome(request):
+    """Headless Chromium (browsers.shared_chrome), 1280 px wide, with touch events enabled
+    for this file's tests; touch and the viewports of _set_width undone after them."""
+    driver = shared_chrome(request.config)
+    window(driver, 1280, 1000)
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                           {"enabled": True, "maxTouchPoints": 5})
+    yield driver
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +102,11 @@ def _set_width(driver, width):
 def _shot(driver, name):
     from selenium.webdriver.common.by import By
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     root = driver.find_element(By.CSS_SELECTOR, ".gflow-live")
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", root)
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    if screenshots_wanted():
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
 LAST = """

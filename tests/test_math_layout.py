@@ -25,7 +25,7 @@ import threading
 import time
 
 import pytest
-from browsers import offline_chrome
+from browsers import shared_chrome, window
 
 #: The longest chapters (elements of math: momentum 12k, ntk_training 13k).
 LONG_CHAPTERS = ("book/momentum", "book/ntk_training")
@@ -56,10 +56,14 @@ def server(site):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with offline_chrome(390, 844) as driver:
-        driver.set_window_size(390, 844)
-        yield driver
+def browser(request):
+    """Headless Chromium (browsers.shared_chrome), each test's page opened 390 x 844."""
+    return shared_chrome(request.config)
+
+
+@pytest.fixture(autouse=True)
+def _phone_window(browser):
+    window(browser, 390, 844)
 
 
 # Layout shifts are recorded from the start of the page (buffered); the page is measured once

@@ -20,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -29,6 +28,7 @@ import nbformat
 import numpy as np
 import pytest
 import traitlets
+from browsers import screenshots_wanted, shared_chrome, window
 
 from gflow_lib import HeavyBall, LinearFlow, Spectrum
 from gflow_lib.data import design_matrix, running_example
@@ -36,8 +36,6 @@ from gflow_lib.widgets import Explorer, explorer_js
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "explorer.ipynb"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 # ---------------------------------------------------------------- Python side
@@ -192,28 +190,16 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chrome():
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not found: apt-get install -y chromium "
-                    "chromium-driver (make chromium)", pytrace=False)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="gflow-lab-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-dev-shm-usage", "--disable-background-networking",
-                 f"--user-data-dir={profile}", "--window-size=1400,1100",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+def chrome(request):
+    """Headless Chromium (browsers.shared_chrome: shared with the other browser files of this
+    process), 1400 x 1100, its console log emptied of what other pages logged."""
+    driver = shared_chrome(request.config)
+    window(driver, 1400, 1100)
+    driver.get_log("browser")
     driver.set_script_timeout(90)
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    driver.set_script_timeout(60)
+    driver.get("about:blank")
 
 
 def _wait(driver, script, timeout, what, *args):
@@ -329,13 +315,14 @@ def test_explorer_runs_in_jupyterlab_and_syncs_both_ways(lab, chrome):
     assert boxes, "no numbers block"
     for label, dt, dd in boxes:
         assert dt["bottom"] <= dd["top"] + 0.5 and dt["left"] == dd["left"], (label, dt, dd)
-    LIVE = Path(os.environ.get("GFLOW_BOOK_ROOT") or ROOT) / "_build" / "screenshots"
-    LIVE.mkdir(parents=True, exist_ok=True)
-    chrome.execute_script("arguments[0].scrollIntoView({block: 'start'});", root)
-    root.screenshot(str(LIVE / "explorer-jupyterlab.png"))
-    numbers = root.find_element(By.CSS_SELECTOR, "dl.gl-numbers")
-    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", numbers)
-    numbers.screenshot(str(LIVE / "explorer-jupyterlab-numbers.png"))
+    if screenshots_wanted():
+        LIVE = Path(os.environ.get("GFLOW_BOOK_ROOT") or ROOT) / "_build" / "screenshots"
+        LIVE.mkdir(parents=True, exist_ok=True)
+        chrome.execute_script("arguments[0].scrollIntoView({block: 'start'});", root)
+        root.screenshot(str(LIVE / "explorer-jupyterlab.png"))
+        numbers = root.find_element(By.CSS_SELECTOR, "dl.gl-numbers")
+        chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", numbers)
+        numbers.screenshot(str(LIVE / "explorer-jupyterlab-numbers.png"))
     errors = [e["message"] for e in chrome.get_log("browser")
               if e.get("level") == "SEVERE" and "gflow" in e["message"].lower()]
     assert not errors, errors
