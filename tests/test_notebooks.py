@@ -122,8 +122,10 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
     cells = [(printed("0.300000\n"), "print(f'{0.1 * 3:.6f}')"),  # stored right
              (printed("0.300001\n"), "print(f'{0.1 * 3:.6f}')"),  # stored wrong
              (printed("3.3e-16\n"), "print(f'{2.0**-50:.1e}')"),  # rounding level: sanitized
-             ([], "import matplotlib.pyplot as plt\n\n"
-                  "from gflow_lib.plotting import apply_style\n\napply_style()"),
+             # a short traceback: IPython's full one of a drawing error costs 1.1 s of CPU
+             (printed("Exception reporting mode: Minimal\n"),
+              "%xmode Minimal\nimport matplotlib.pyplot as plt\n\n"
+              "from gflow_lib.plotting import apply_style\n\napply_style()"),
              (printed("False\n") + DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"
                                           "label = ax.set_xlabel('$x_1$')\n" + HOOK),
              (DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"  # a label that cannot be drawn
