@@ -222,14 +222,13 @@ class PageScan(html_parser.HTMLParser):
         if "style" in values:
             for url in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)", values["style"]):
                 self.style_loads.append(f"style url({url})")
-        open_maths = [r for _, _, records in self.stack for r in records if "mathml" in r]
         if tag == "math":  # matches ".katex .katex-mathml math" inside an open .math
             outer = [i for i, (_, c, _) in enumerate(self.stack) if "katex" in c]
             if outer and any("katex-mathml" in c for _, c, _ in self.stack[outer[0] + 1:]):
-                for r in open_maths:
+                for r in self._open_maths():
                     r["mathml"] = True
         if "katex-html" in classes and values.get("aria-hidden") == "true":
-            for r in open_maths:
+            for r in self._open_maths():
                 r["html"] = True
         records = []
         if "math" in classes:
@@ -251,6 +250,9 @@ class PageScan(html_parser.HTMLParser):
         self.hidden += tag in NOT_TEXT
         if void:
             self._pop()
+
+    def _open_maths(self):
+        return [r for _, _, records in self.stack for r in records if "mathml" in r]
 
     def _pop(self):
         tag, _, _ = self.stack.pop()
