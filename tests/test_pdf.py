@@ -49,11 +49,12 @@ def test_the_pdf_holds_the_chapter_its_figures_equations_exercises_and_reference
     want = pdf.contents(page)
     assert want.chapters[0] == "The data and the model" and "References" in want.chapters
     assert want.figures and want.equations and want.exercises and want.references, want
-    assert pdf.check(out, page) == []
+    got = pdf.read_pdf(out)
+    assert got == facts  # what make read and checked is the PDF's
+    assert pdf.check(out, page, got, want) == []
     assert facts.pages >= 3 and facts.size > 50_000
     assert facts.internal_links >= 1 and not facts.file_links and facts.outline >= 1
     assert "Summary" in facts.outline_titles  # a heading once (Chromium wrote some twice)
-    assert facts == pdf.read_pdf(out)  # what make read is the PDF's
     assert "The data and the model" in facts.text and "References" in facts.text
 
 

@@ -322,14 +322,16 @@ def heading_title(title: str, headings: dict[str, str]) -> str:
     return headings.get(key, text)
 
 
-def fix_outline(pdf: Path, page: Path) -> int:
+def fix_outline(pdf: Path, page: Path, want: Contents | None = None) -> int:
     """Give every outline entry of ``pdf`` the text of its heading in ``page`` (the single
-    page it was printed from); returns how many entries changed. Written as an incremental
-    update: only the changed entries are appended to the file."""
+    page it was printed from; ``want``: its :func:`contents` when read already); returns how
+    many entries changed. Written as an incremental update: only the changed entries are
+    appended to the file."""
     from pypdf import PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
-    headings = {h.replace(" ", ""): h for h in reversed(contents(page).headings)}
+    want = want if want is not None else contents(page)
+    headings = {h.replace(" ", ""): h for h in reversed(want.headings)}
     writer = PdfWriter(str(pdf), incremental=True)
     changed = 0
     for node in _outline_nodes(writer._root_object):
@@ -344,10 +346,13 @@ def fix_outline(pdf: Path, page: Path) -> int:
     return changed
 
 
-def check(pdf: Path, page: Path, got: PdfFacts | None = None) -> list[str]:
-    """What the PDF lacks of the single page it was printed from ([] when nothing). ``got``:
-    the PDF's facts when they have been read already (:func:`read_pdf` of ``pdf``)."""
-    want, got = contents(page), got if got is not None else read_pdf(pdf)
+def check(pdf: Path, page: Path, got: PdfFacts | None = None,
+          want: Contents | None = None) -> list[str]:
+    """What the PDF lacks of the single page it was printed from ([] when nothing). ``got``
+    and ``want``: the PDF's facts (:func:`read_pdf` of ``pdf``) and the page's
+    (:func:`contents` of ``page``) when they have been read already."""
+    want = want if want is not None else contents(page)
+    got = got if got is not None else read_pdf(pdf)
     squeezed = got.text.replace(" ", "")
     problems = []
 
@@ -390,9 +395,10 @@ def make(toc: Path | None = None, out: Path = OUT, work: Path = WORK,
     started = time.monotonic()
     page = build_single_page(toc, work, strict)
     print_pdf(page, out)
-    fixed = fix_outline(out, page)
+    want = contents(page)
+    fixed = fix_outline(out, page, want)
     facts = read_pdf(out)
-    problems = check(out, page, facts)
+    problems = check(out, page, facts, want)
     if problems:
         raise PdfError(f"{out} is incomplete:\n  " + "\n  ".join(problems))
     site = ROOT / "_build" / "html"
