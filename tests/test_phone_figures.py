@@ -494,7 +494,7 @@ def test_the_backend_is_read_without_loading_it_on_older_matplotlib(monkeypatch)
 
     asked = matplotlib.get_backend(auto_select=False)
     monkeypatch.setattr(matplotlib, "get_backend", lambda: "loaded")  # matplotlib < 3.10
-    assert phone._backend() == asked
+    assert phone.requested_backend() == asked
 
 
 # ------------------------------------------------------------------ the Sphinx extension

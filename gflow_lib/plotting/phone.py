@@ -394,16 +394,17 @@ def register(shell=None) -> bool:
     if not hasattr(shell, _MARK):  # once per shell: re-wrap before each cell if replaced
         setattr(shell, _MARK, True)
         shell.events.register("pre_run_cell", lambda *_: _wrap(formatter))
-    if not _wrap(formatter) and _backend() in _INLINE:
+    if not _wrap(formatter) and requested_backend() in INLINE_BACKENDS:
         importlib.import_module("matplotlib_inline.backend_inline")
         return _wrap(formatter)
     return _wrap(formatter)
 
 
-_INLINE = ("inline", "module://matplotlib_inline.backend_inline")
+#: The names of IPython's inline backend (shared with :mod:`.style`; not in ``__all__``).
+INLINE_BACKENDS = ("inline", "module://matplotlib_inline.backend_inline")
 
 
-def _backend() -> str:
+def requested_backend() -> str:
     """The backend asked for, without loading it (pyplot loads it at the first figure)."""
     try:
         return mpl.get_backend(auto_select=False)

@@ -216,10 +216,10 @@ def _draw_once() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    from .phone import _INLINE, _backend
+    from .phone import INLINE_BACKENDS, requested_backend
 
     def drop(*_):
-        if _backend() not in _INLINE:
+        if requested_backend() not in INLINE_BACKENDS:
             return False
         plt.uninstall_repl_displayhook()
         return True
@@ -227,7 +227,7 @@ def _draw_once() -> bool:
     if not getattr(shell, "_gflow_draw_once", False):
         shell._gflow_draw_once = True
         shell.events.register("pre_run_cell", drop)
-    if _backend() in _INLINE:
+    if requested_backend() in INLINE_BACKENDS:
         plt._get_backend_mod()  # loads the backend and installs the hook, once
     return drop()
 
