@@ -9,12 +9,12 @@ it imports the *installed* package. These tests check that
 * no chapter touches ``sys.path``;
 * the library is installed once, as a regular (non-editable) install of this repository into
   ``<tmp>/site`` (``pip install --no-deps --target``), and holds every module of ``gflow_lib``;
-* every import statement of every chapter succeeds, in one process started in a temporary
-  folder outside the repository with only that install on the path, and every ``gflow_lib``
-  module it loads comes from there;
 * one chapter (the one that imports the most ``gflow_lib`` modules) executes without error
-  in such a folder and kernel, and the notebook itself asserts that ``gflow_lib.__file__``
-  lies in the install.
+  in a temporary folder outside the repository, in a kernel with only that install on the
+  path, and the notebook itself asserts that ``gflow_lib.__file__`` lies in the install;
+* every import statement of every chapter succeeds in that kernel, after the chapter (one
+  more cell, the import probe), and every ``gflow_lib`` module loaded comes from the install
+  (when the chapter fails, the probe runs in a fresh process in such a folder instead).
 
 Executing every chapter here as well would run each chapter twice per test run: nbval
 already executes all of them (with the repository's library), and what differs on Colab, the
@@ -31,6 +31,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -157,17 +158,24 @@ def _where_check_cell(site: Path):
     )
 
 
-def run_like_colab(nb_path: Path, site: Path, workdir: Path, timeout: int = 120):
+def run_like_colab(nb_path: Path, site: Path, workdir: Path, timeout: int = 120,
+                   imports: dict[str, list[str]] | None = None):
     """Execute a copy of ``nb_path`` in ``workdir`` with only ``site`` on the import path.
 
     A cell that checks where ``gflow_lib`` comes from is inserted right after the install
-    cell (and another at the end). Raises ``CellExecutionError`` on the first failing cell.
+    cell (and another at the end). With ``imports``, the import probe of those statements
+    runs as the last cell (``probe_report`` reads its report). Raises ``CellExecutionError``
+    on the first failing cell.
     """
     nb = nbformat.read(nb_path, as_version=4)
     code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     at = code_idx[0] + 1 if code_idx else 0
     nb.cells.insert(at, _where_check_cell(site))
     nb.cells.append(_where_check_cell(site))
+    if imports is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(
+            IMPORT_PROBE + f"print(_gflow_import_probe({str(site)!r}, {imports!r}))\n"
+            "del _gflow_import_probe\n"))
     workdir.mkdir(parents=True, exist_ok=True)
     env = _colab_env(site)
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -196,24 +204,36 @@ def chapter_imports(path: Path) -> list[str]:
     return imports
 
 
+#: The import probe: a function that runs each chapter's import statements and returns, as
+#: JSON, {chapter: [failures]} and, under "<where>", the gflow_lib modules loaded from anywhere
+#: but the install. Run in the Colab chapter's kernel (run_like_colab) or in a fresh process
+#: (import_failures).
 IMPORT_PROBE = """
-import json, pathlib, sys
-site = pathlib.Path(sys.argv[1]).resolve()
-report = {}
-for chapter, lines in json.loads(sys.argv[2]).items():
-    for line in lines:
-        try:
-            exec(line, {})
-        except Exception as exc:
-            report.setdefault(chapter, []).append(f"{line}: {type(exc).__name__}: {exc}")
-where = {name: getattr(mod, "__file__", None) for name, mod in list(sys.modules.items())
-         if name.split(".")[0] == "gflow_lib"}
-outside = sorted(f"{name} from {path}" for name, path in where.items()
-                 if site not in pathlib.Path(path or "/").resolve().parents)
-if outside:
-    report["<where>"] = outside
-print(json.dumps(report))
+def _gflow_import_probe(site, imports):
+    import json, pathlib, sys
+    site = pathlib.Path(site).resolve()
+    report = {}
+    for chapter, lines in imports.items():
+        for line in lines:
+            try:
+                exec(line, {})
+            except Exception as exc:
+                report.setdefault(chapter, []).append(f"{line}: {type(exc).__name__}: {exc}")
+    where = {name: getattr(mod, "__file__", None) for name, mod in list(sys.modules.items())
+             if name.split(".")[0] == "gflow_lib"}
+    outside = sorted(f"{name} from {path}" for name, path in where.items()
+                     if site not in pathlib.Path(path or "/").resolve().parents)
+    if outside:
+        report["<where>"] = outside
+    return json.dumps(report)
 """
+
+
+def probe_report(nb) -> dict:
+    """The report that the import probe, the last cell of ``nb``, printed."""
+    text = "".join(out.get("text", "") for out in nb.cells[-1].outputs
+                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
+    return json.loads(text.strip().splitlines()[-1])
 
 
 def import_failures(imports: dict[str, list[str]], site: Path, workdir: Path) -> dict:
@@ -224,7 +244,9 @@ def import_failures(imports: dict[str, list[str]], site: Path, workdir: Path) ->
     env = _colab_env(site)
     env["MPLBACKEND"] = "Agg"
     proc = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, str(site), json.dumps(imports)],
+        [sys.executable, "-c", IMPORT_PROBE + "import json, sys\n"
+         "print(_gflow_import_probe(sys.argv[1], json.loads(sys.argv[2])))",
+         str(site), json.dumps(imports)],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -243,10 +265,11 @@ def test_installed_copy_holds_every_module(colab_site):
                          "and package-data?)")
 
 
-def test_every_chapter_imports_from_the_installed_package(colab_site, tmp_path):
-    imports = {p.stem: chapter_imports(p) for p in NOTEBOOKS}
-    assert sum(any("gflow_lib" in line for line in v) for v in imports.values()) >= 3
-    failures = import_failures(imports, colab_site, tmp_path / "colab-imports")
+def test_every_chapter_imports_from_the_installed_package(colab_run):
+    """The probe ran in the Colab chapter's kernel (or, when the chapter failed, in a fresh
+    process in such a folder)."""
+    assert sum(any("gflow_lib" in line for line in v) for v in colab_run.imports.values()) >= 3
+    failures = colab_run.import_failures
     assert not failures, (
         "chapter imports that fail with only the installed gflow_lib (as on Colab):\n"
         + json.dumps(failures, indent=1)
@@ -285,15 +308,31 @@ def colab_chapter():
     return chapter
 
 
-@pytest.mark.notebooks  # the one chapter executed a second time per run: see the docstring
-def test_a_chapter_runs_from_the_installed_package(colab_chapter, colab_site, tmp_path):
-    workdir = tmp_path / "colab-run"
+@pytest.fixture(scope="session")
+def colab_run(colab_chapter, colab_site, tmp_path_factory):
+    """The Colab chapter executed like on Colab, then the import probe of every chapter's
+    imports in its kernel (one kernel for both: a process started for the probe alone cost
+    1.5 s of CPU). ``error`` is the chapter's CellExecutionError or None; when the chapter
+    failed, the probe runs in a fresh process in a folder beside it instead."""
+    workdir = tmp_path_factory.mktemp("colab-run") / "colab-run"
+    imports = {p.stem: chapter_imports(p) for p in NOTEBOOKS}
     try:
-        run_like_colab(colab_chapter, colab_site, workdir)
+        nb = run_like_colab(colab_chapter, colab_site, workdir, imports=imports)
     except CellExecutionError as exc:
+        error = exc
+        failures = import_failures(imports, colab_site, workdir.parent / "colab-imports")
+    else:
+        error, failures = None, probe_report(nb)
+    return SimpleNamespace(chapter=colab_chapter, workdir=workdir, error=error,
+                           imports=imports, import_failures=failures)
+
+
+@pytest.mark.notebooks  # the one chapter executed a second time per run: see the docstring
+def test_a_chapter_runs_from_the_installed_package(colab_run):
+    if colab_run.error is not None:
         pytest.fail(
-            f"{colab_chapter.name} fails when run like on Colab (outside the repository, with "
-            f"only the installed gflow_lib):\n{str(exc)[-3000:]}",
+            f"{colab_run.chapter.name} fails when run like on Colab (outside the repository, "
+            f"with only the installed gflow_lib):\n{str(colab_run.error)[-3000:]}",
             pytrace=False,
         )
-    assert ROOT not in workdir.resolve().parents
+    assert ROOT not in colab_run.workdir.resolve().parents
