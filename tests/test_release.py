@@ -50,6 +50,24 @@ def _git(repo, *args, check=True) -> str:
     return proc.stdout
 
 
+def _show(repo, rev: str, paths) -> dict[str, str]:
+    """{path: the text of ``rev:path``}, as ``git show`` gives it, read by one git process
+    (``git cat-file --batch``: one ``git show`` per file was a hundred processes)."""
+    paths = list(paths)
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=repo, capture_output=True,
+                          input="".join(f"{rev}:{p}\n" for p in paths).encode())
+    assert proc.returncode == 0, proc.stderr.decode()
+    out, at, texts = proc.stdout, 0, {}
+    for path in paths:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        assert header[1:2] == [b"blob"], f"git cat-file {rev}:{path}: {header}"
+        size = int(header[2])
+        texts[path] = out[end + 1:end + 1 + size].decode().replace("\r\n", "\n")
+        at = end + 1 + size + 1
+    return texts
+
+
 def _next_minor(version: str) -> str:
     major, minor, _ = release.parse_version(version)
     return f"{major}.{minor + 1}.0"
@@ -393,11 +411,18 @@ def _run_tool(clone: Path, *args) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+def _notebook(text: str):
+    """A notebook's (nbformat 4) text as nbformat's nodes, not validated: nbformat.reads
+    validates it against the schema (3 ms a chapter, 0.5 without); the release wrote it with
+    nbformat.write, which validates."""
+    return nbformat.v4.reads(text)
+
+
 def _without_install_cell(path: Path, text: str) -> str:
     """A chapter's text with its install cell's source blanked."""
     if path.suffix == ".md":
         return release.rewrite_markdown(text, "INSTALL CELL")
-    nb = nbformat.reads(text, as_version=4)
+    nb = _notebook(text)
     release.rewrite_notebook(nb, "INSTALL CELL")
     return json.dumps(nb, sort_keys=True)
 
@@ -406,7 +431,7 @@ def _install_cell_of(path: Path, text: str) -> str:
     if path.suffix == ".md":
         match = release._MD_CELL.search(text)
         return match.group("body") if match else ""
-    nb = nbformat.reads(text, as_version=4)
+    nb = _notebook(text)
     return next((c.source for c in nb.cells if c.cell_type == "code"
                  and c.source.startswith(release.FIRST_LINE)), "")
 
@@ -440,21 +465,22 @@ def test_the_release_changes_the_version_changelog_and_install_cells_only(releas
     assert released.proc.returncode == 0, released.proc.stderr
     stat = _git(clone, "diff", "--stat", "HEAD~1", "HEAD")
     changed = set(_git(clone, "diff", "--name-only", "HEAD~1", "HEAD").split())
-    chapters = {p for p in _git(clone, "ls-files", "book").split()
-                if p.endswith((".md", ".ipynb")) and release.FIRST_LINE
-                in _git(clone, "show", f"HEAD~1:{p}")}
+    book = [p for p in _git(clone, "ls-files", "book").split() if p.endswith((".md", ".ipynb"))]
+    olds = _show(clone, "HEAD~1", book)
+    chapters = {p for p in book if release.FIRST_LINE in olds[p]}
     assert len(chapters) >= 2 * 9, chapters  # sources and notebooks of the chapters
     cell = release.install_cell(release.repository_url(clone), new,
                                 release.repository_branch(clone))
     # Every chapter changes: its cell names the new tag.
     assert changed == {"gflow_lib/__init__.py", "CHANGELOG.md", "CITATION.cff"} | chapters, stat
     # The citation: CITATION.cff's version line and the intro's BibTeX version, nothing else.
-    cff = [(a, b) for a, b in zip(*(_git(clone, "show", f"{rev}:CITATION.cff").splitlines()
-                                    for rev in ("HEAD~1", "HEAD")), strict=True) if a != b]
+    news = _show(clone, "HEAD", [*sorted(chapters), "CITATION.cff", "gflow_lib/__init__.py"])
+    olds.update(_show(clone, "HEAD~1", ["CITATION.cff", "gflow_lib/__init__.py"]))
+    cff = [(a, b) for a, b in zip(olds["CITATION.cff"].splitlines(),
+                                  news["CITATION.cff"].splitlines(), strict=True) if a != b]
     assert cff == [(f'version: "{released.before}"', f'version: "{new}"')]
     # The version: one line.
-    old_init, new_init = (_git(clone, "show", f"{rev}:gflow_lib/__init__.py")
-                          for rev in ("HEAD~1", "HEAD"))
+    old_init, new_init = olds["gflow_lib/__init__.py"], news["gflow_lib/__init__.py"]
     diff = [(a, b) for a, b in zip(old_init.splitlines(), new_init.splitlines(), strict=True)
             if a != b]
     assert diff == [(f'__version__ = "{released.before}"', f'__version__ = "{new}"')]
@@ -462,7 +488,7 @@ def test_the_release_changes_the_version_changelog_and_install_cells_only(releas
     # Each chapter: its install cell is the new release's, and nothing else changed.
     for name in sorted(chapters):
         path = Path(name)
-        old, now = (_git(clone, "show", f"{rev}:{name}") for rev in ("HEAD~1", "HEAD"))
+        old, now = olds[name], news[name]
         assert _install_cell_of(path, now) == cell, name
         if path.stem == "intro":  # its "Cite this book" entry names the version
             assert f"version = {{{new}}}," in now and f"version = {{{new}}}," not in old

@@ -41,7 +41,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +191,8 @@ def rewrite_notebook(nb, cell: str) -> bool:
 def rewrite_chapters(cell: str | None = None, root: Path = ROOT) -> list[Path]:
     """Write the install cell into every chapter source and notebook; the files changed."""
     cell = cell or install_cell(repository_url(root), version(root), repository_branch(root))
+    import nbformat  # here: make release's refusals and --notes/--check-tag never need it
+
     changed = []
     for path in sorted((root / "book" / "md").glob("*.md")):
         text = path.read_text()
