@@ -508,9 +508,29 @@ def test_the_release_dates_the_changelog_entry(released):
     assert top.strip() == release.empty_unreleased().strip()
 
 
+@pytest.fixture(scope="module")
+def _one_clone(tmp_path_factory):
+    clone = _clone(tmp_path_factory.mktemp("clone"))
+    return clone, _git(clone, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def fresh_clone(_one_clone):
+    """A clone as :func:`_clone` makes it, for a test that releases nothing: the module's one
+    clone (a clone cost 0.25 s of CPU), put back to its first state before each test (no
+    later commit, no tag, no untracked file)."""
+    clone, head = _one_clone
+    _git(clone, "reset", "-q", "--hard", head)
+    _git(clone, "clean", "-q", "-fdx")
+    for tag in _git(clone, "tag", "--list").split():
+        _git(clone, "tag", "-d", tag)
+    assert _git(clone, "status", "--porcelain") == "" and _git(clone, "tag", "--list") == ""
+    return clone
+
+
 @pytest.mark.e2e
-def test_make_release_refuses_without_leaving_a_trace(tmp_path):
-    clone = _clone(tmp_path)
+def test_make_release_refuses_without_leaving_a_trace(fresh_clone):
+    clone = fresh_clone
     current = release.version(clone)
     head = _git(clone, "rev-parse", "HEAD")
     cases = [
@@ -545,8 +565,8 @@ def test_make_release_refuses_without_leaving_a_trace(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_failed_check_puts_every_file_back(tmp_path, monkeypatch):
-    clone = _clone(tmp_path)
+def test_a_failed_check_puts_every_file_back(fresh_clone, monkeypatch):
+    clone = fresh_clone
     current = release.version(clone)
     seen = []
 
@@ -563,8 +583,8 @@ def test_a_failed_check_puts_every_file_back(tmp_path, monkeypatch):
 
 
 @pytest.mark.e2e
-def test_a_file_left_by_the_checks_stops_the_release(tmp_path, monkeypatch):
-    clone = _clone(tmp_path)
+def test_a_file_left_by_the_checks_stops_the_release(fresh_clone, monkeypatch):
+    clone = fresh_clone
     current = release.version(clone)
     monkeypatch.setattr(release, "run_checks",
                         lambda root: (root / "coverage.xml").write_text("left by a check"))
