@@ -151,12 +151,15 @@ def test_the_numbers_and_the_widget_load_no_drawing_layer():
     ("scipy.optimize", "from gflow_lib.regularization import variance_ratio_sup\n"
                        "variance_ratio_sup()"),
     ("scipy.special", "from gflow_lib.momentum import NesterovFlow\nNesterovFlow()([1.0], [2.0])"),
+    ("scipy.linalg", "import gflow_lib.checks\nfrom gflow_lib import sgd_stability_threshold\n"
+                     "sgd_stability_threshold([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], 1)"),
 ])
 def test_import_gflow_lib_does_not_load_what_few_functions_use(heavy, use):
-    """scipy.optimize (closest_time, variance_ratio_sup) and scipy.special (NesterovFlow's
-    Bessel function) are imported where they are used, not on ``import gflow_lib``: every
-    kernel, grader and test process imports the package (scipy.special cost each 0.04 s of
-    CPU). Using them then works. (gflow_lib.numerics,
+    """scipy.optimize (closest_time, variance_ratio_sup), scipy.special (NesterovFlow's Bessel
+    function) and scipy.linalg (sgd_stability_threshold, and the checks' answers of two
+    mistakes) are imported where they are used, not on ``import gflow_lib`` or
+    ``gflow_lib.checks``: every kernel, grader and test process imports the package (scipy.linalg
+    cost each 0.36 s of CPU, scipy.special 0.04 s more). Using them then works. (gflow_lib.numerics,
     the only user of scipy.integrate, is itself imported on first use.)"""
     code = (f"import sys, gflow_lib\nprint({heavy!r} in sys.modules)\n{use}\n"
             f"print({heavy!r} in sys.modules)")
