@@ -92,15 +92,17 @@ SLOW_TESTS = {
     "tests/test_grade.py::test_the_autograder_holds_one_otter_test_file_per_exercise": "slow",
     "tests/test_grade.py::test_grade_needs_a_seed_and_a_folder": "e2e",  # make grade (8 s)
 }
-# The files that take longest in `make test`, longest first: their spans in a full run on two
-# workers with the machine loaded about fivefold (--durations=0 and per-file sums, December
-# 2026) were 178 s (browser, before its 1280 px layout checks shared the page loads), 127, 59,
-# 45, 29, 24 and 18 s; the next were chapters and unit-test files of about 20 s. They start
-# first (pytest_collection_modifyitems), so that none of them starts last and keeps one worker
-# busy alone at the end.
-LONGEST_FILES = ("tests/test_browser.py", "tests/test_grade_attacks.py",
-                 "tests/test_phone_figures.py", "tests/test_colab.py", "tests/test_pdf.py",
-                 "tests/test_widget.py", "tests/test_release.py")
+# The files that take longest in `make test`, longest first: each one's span in a full run on
+# two idle workers (per-test wall times summed per file, 6 December 2026, 172 s run): 57 s
+# (browser), 26, 14, 13, 13, 13, 12, 11, 10, 10, 9 and 8 s; the chapters take 2-7 s each and the
+# other files under 4 s. They start first (pytest_collection_modifyitems), longest first, so
+# that the short files fill the end and neither worker finishes long after the other (a file
+# of 12 s started last left one worker alone for 6 s).
+LONGEST_FILES = ("tests/test_browser.py", "tests/test_phone_figures.py",
+                 "tests/test_grade_attacks.py", "tests/test_pdf.py", "tests/test_plotting.py",
+                 "tests/test_widget.py", "tests/test_student.py", "tests/test_release.py",
+                 "tests/test_colab.py", "tests/test_hidden.py", "tests/test_explorer_browser.py",
+                 "tests/test_layering.py")
 # A quick-tier test slower than this is named at the end of the run: mark it.
 QUICK_LIMIT_S = 2.0
 
