@@ -381,13 +381,9 @@ def register(shell=None) -> bool:
     loads the backend first (what pyplot does at the first figure), so that the printer
     exists. Does nothing outside IPython. Returns whether the printer is wrapped."""
     if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return False
-        shell = get_ipython()
-        if shell is None:
-            return False
+        shell = current_shell()
+    if shell is None:
+        return False
     formatter = shell.display_formatter.formatters.get("image/png")
     if formatter is None:
         return False
@@ -402,6 +398,15 @@ def register(shell=None) -> bool:
 
 #: The names of IPython's inline backend (shared with :mod:`.style`; not in ``__all__``).
 INLINE_BACKENDS = ("inline", "module://matplotlib_inline.backend_inline")
+
+
+def current_shell():
+    """The running IPython shell, or None (outside IPython, or without IPython installed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
 
 
 def requested_backend() -> str:

@@ -209,14 +209,11 @@ def _draw_once() -> bool:
     the hook is there to take out; it is taken out again before each cell (``%matplotlib
     inline`` puts it back), not under another backend, whose windows need it. Returns
     whether it is out."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    from .phone import INLINE_BACKENDS, current_shell, requested_backend
+
+    shell = current_shell()
     if shell is None:
         return False
-    from .phone import INLINE_BACKENDS, requested_backend
 
     def drop(*_):
         if requested_backend() not in INLINE_BACKENDS:
