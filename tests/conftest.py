@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from types import SimpleNamespace
 
+import kernel_fork
 import numpy as np
 import pytest
 import scipy.linalg
@@ -44,6 +45,17 @@ settings.load_profile("gflow")
 # tests/test_notebooks.py shows it). `make notebooks` stores outputs drawn as in a reader's
 # kernel. GFLOW_DRAW_ONCE=0 in the environment runs the tests with both drawings.
 os.environ.setdefault("GFLOW_DRAW_ONCE", "1")
+
+# The kernels of nbval (every chapter) and of tests/test_student.py are forked from one process
+# per pytest worker that has imported ipykernel, numpy, scipy, matplotlib and gflow_lib once
+# (tests/kernel_fork.py, which says what a forked kernel keeps of a fresh one and the CPU it
+# saves; tests/test_kernel_fork.py checks it); tests/test_colab.py keeps a fresh kernel.
+# GFLOW_FORK_KERNELS=0 starts every kernel on its own.
+kernel_fork.install()
+
+
+def pytest_unconfigure(config):
+    kernel_fork.stop()  # the zygote ends with the run, and its kernels with it
 
 
 # ----------------------------------------------------------------------------- tiers

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import jupytext
+import kernel_fork
 import nbformat
 import pytest
 import yaml
@@ -102,6 +103,11 @@ FIGURE = "<Figure size 200x100 with 1 Axes>"
 # Stored like a figure that was drawn: nbval compares its text, never its PNG.
 DRAWN = [nbformat.v4.new_output("display_data", data={"text/plain": FIGURE,
                                                       "image/png": "iVBORw0KGgo="})]
+# True in a kernel forked from tests/kernel_fork.py's zygote (its parent runs that file).
+FORKED = ("import os, pathlib\n"
+          "cmdline = pathlib.Path(f'/proc/{os.getppid()}/cmdline')\n"
+          "print(cmdline.exists() and cmdline.read_bytes().split(b'\\0')[1].endswith(\n"
+          "    b'kernel_fork.py'))")
 HOOK = ("import IPython\n"
         "print(plt._draw_all_if_interactive in IPython.get_ipython().events.callbacks["
         "'post_execute'])")
@@ -115,7 +121,9 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
     rounding-level numbers are sanitized (tests/nbval_sanitize.cfg). A figure is drawn once,
     when shown (pyplot's hook that drew it after the cell is out: gflow_lib.plotting.style),
     and still drawn in full: a figure that draws passes, one whose label cannot be drawn fails
-    its cell. One notebook, so one kernel: nbval checks each cell by itself."""
+    its cell. One notebook, so one kernel: nbval checks each cell by itself. The kernel is
+    forked, as `make test` has nbval's (``-p kernel_fork``, which tests/conftest.py installs
+    there: tests/kernel_fork.py); its last cell checks that its parent is the zygote."""
     def printed(text):
         return [nbformat.v4.new_output("stream", name="stdout", text=text)]
 
@@ -129,7 +137,8 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
              (printed("False\n") + DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"
                                           "label = ax.set_xlabel('$x_1$')\n" + HOOK),
              (DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"  # a label that cannot be drawn
-                     "label = ax.set_xlabel(r'$\\frac{1}$')")]
+                     "label = ax.set_xlabel(r'$\\frac{1}$')"),
+             (printed(f"{kernel_fork.enabled()}\n"), FORKED)]
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell(code, execution_count=k + 1, outputs=outputs)
         for k, (outputs, code) in enumerate(cells)])
@@ -138,12 +147,14 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
     nbformat.write(nb, tmp_path / "checked.ipynb")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
-         "--rootdir", str(tmp_path), "-q", "-rf", "-p", "no:xdist",
+         "--rootdir", str(tmp_path), "-q", "-rf", "-p", "no:xdist", "-p", "kernel_fork",
          str(tmp_path / "checked.ipynb")],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, DRAW_ONCE_SWITCH: "1", PHONE_SWITCH: "0"})
+        env={**os.environ, DRAW_ONCE_SWITCH: "1", PHONE_SWITCH: "0",
+             "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get(
+                 "PYTHONPATH", "")]).rstrip(os.pathsep)})
     out, tail = proc.stdout, proc.stdout[-4000:]
-    assert proc.returncode == 1 and "2 failed, 4 passed" in tail, tail
+    assert proc.returncode == 1 and "2 failed, 5 passed" in tail, tail
     failed = [line for line in tail.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 2, tail
     assert "checked.ipynb::Cell 1" in failed[0] and "checked.ipynb::Cell 5" in failed[1], tail

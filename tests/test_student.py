@@ -31,6 +31,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+import kernel_fork
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -174,7 +175,9 @@ def run_until_first_error(nb, cwd, probe_functions=(), stop_when=None, timeout=1
     argument) and return the cells and ``{name: message raised}``."""
     nb = copy.deepcopy(nb)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
+                            resources={"metadata": {"path": str(cwd)}},
+                            # forked from one preloaded process (tests/kernel_fork.py)
+                            kernel_manager_class=kernel_fork.AsyncKernelManager)
     probed = {}
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
