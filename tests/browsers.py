@@ -119,6 +119,61 @@ def window(driver, width: int, height: int) -> None:
         driver.set_window_size(width, height)
 
 
+_WAIT = """
+const done = arguments[arguments.length - 1], until = Date.now() + arguments[0];
+const check = () => { %s };
+(function poll() {
+  let value;
+  try { value = check(); } catch (e) { done({gflowWaitError: String(e)}); return; }
+  if (value) { done(value); } else if (Date.now() > until) { done(null); }
+  else { setTimeout(poll, 20); }
+})();
+"""
+
+
+def wait_in_page(driver, script: str, timeout: float, what: str):
+    """The first true value of ``script`` (a function body), evaluated in the page every
+    20 ms by one asynchronous script, or an AssertionError naming ``what`` after ``timeout``
+    seconds. Polling from Python cost a WebDriver round trip each time (about 7 ms of CPU
+    for the driver and the browser), and a fixed sleep waits its whole length: this returns
+    as soon as the condition holds."""
+    value = driver.execute_async_script(_WAIT % script, timeout * 1000)
+    if isinstance(value, dict) and "gflowWaitError" in value:
+        raise AssertionError(f"waiting for {what}: {value['gflowWaitError']}")
+    if not value:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return value
+
+
+_SETTLED = """
+const done = arguments[arguments.length - 1], frames = arguments[0];
+const until = Date.now() + arguments[1];
+const measure = () => { %s };
+(async () => {
+  let last = JSON.stringify(measure()), still = 0;
+  while (still < frames && Date.now() < until) {
+    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+    const now = JSON.stringify(measure());
+    still = now === last && now !== 'null' ? still + 1 : 0;
+    last = now;
+  }
+  done({value: JSON.parse(last), still});
+})();
+"""
+
+
+def settled(driver, script: str, what: str, frames: int = 10, timeout: float = 5.0):
+    """The value of ``script`` (a function body returning something JSON can hold; null for
+    "not ready yet") once it has stayed the same over ``frames`` frames in a row that the page
+    drew (about 17 ms each), or an AssertionError naming ``what`` when it still changed (or
+    was null) after ``timeout`` seconds. What a fixed sleep was for ("wait until nothing moves
+    any more"), without the sleep's idle length."""
+    got = driver.execute_async_script(_SETTLED % script, frames, timeout * 1000)
+    if got["still"] < frames:
+        raise AssertionError(f"{what} still changed after {timeout} s: last {got['value']}")
+    return got["value"]
+
+
 def screenshots_wanted() -> bool:
     """Whether the browser tests save their screenshots (``GFLOW_SCREENSHOTS=1``, or
     ``GFLOW_FULL_SCREENSHOTS=1`` for whole pages): a picture checks nothing and costs about

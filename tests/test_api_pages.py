@@ -203,21 +203,26 @@ def test_a_module_link_of_the_index_lands_on_its_module(browser, server):
     """Clicking a module in book/api.html opens its page with the module's heading at the top
     of a phone's window, although the page lays its entries out only near the window
     (``gflow-lazy``, tools/sphinx_lean.py): the entries above keep estimated heights."""
+    from browsers import settled, window
     from selenium.webdriver.common.by import By
 
-    browser.set_window_size(390, 844)
-    try:
-        pages = [doc for doc, names in api_page_modules().items() if names]
-        for doc in (pages[0], pages[len(pages) // 2], pages[-1]):
-            module = api_page_modules()[doc][-1]  # the page's last module: the farthest down
-            browser.get(f"{server}/book/api.html")
-            link = browser.find_element(
-                By.CSS_SELECTOR, f'a[href="{doc.split("/")[-1]}.html#module-{module}"]')
-            browser.execute_script("arguments[0].click()", link)
-            top = browser.execute_async_script(
-                "const done = arguments[arguments.length - 1], id = arguments[0];"
-                "const at = () => document.getElementById(id)?.getBoundingClientRect().top;"
-                "setTimeout(() => done([at(), innerHeight]), 800);", f"module-{module}")
-            assert top[0] is not None and 0 <= top[0] < top[1] / 3, (doc, module, top)
-    finally:
-        browser.set_window_size(1280, 1000)
+    window(browser, 390, 844)
+    pages = [doc for doc, names in api_page_modules().items() if names]
+    for doc in (pages[0], pages[len(pages) // 2], pages[-1]):
+        module = api_page_modules()[doc][-1]  # the page's last module: the farthest down
+        browser.get(f"{server}/book/api.html")
+        link = browser.find_element(
+            By.CSS_SELECTOR, f'a[href="{doc.split("/")[-1]}.html#module-{module}"]')
+        browser.execute_script("arguments[0].click()", link)
+        # Where the heading comes to rest (it was read 800 ms after the click): the page
+        # loaded, its fonts too, and the heading not moved over 10 frames the page drew.
+        top = settled(browser, LANDED % f"module-{module}", f"{doc}: where {module} lands")
+        assert 0 <= top[0] < top[1] / 3, (doc, module, top)
+
+
+#: Where the element of id %s is in the window, [its top, the window's height], or null
+#: until the page has loaded with its fonts.
+LANDED = """
+const e = document.readyState === 'complete' && document.fonts.status === 'loaded'
+    && document.getElementById('%s');
+return e ? [e.getBoundingClientRect().top, innerHeight] : null;"""

@@ -13,8 +13,8 @@ every page listed in ``_toc.yml`` the tests check that
 
 * the math was rendered at build time (KaTeX's HTML inside every math element, no raw
   ``\\(``, ``\\[`` or ``$$`` left in the visible text) and no math script is loaded,
-* every ``<img>`` has loaded (figures after the first load as they come near the window:
-  each is scrolled to and waited for),
+* every ``<img>`` has loaded (the figures that load lazily are made eager and waited for;
+  that they load as they come near the window is checked on a long chapter),
 * the console shows no error except the known, harmless
   ``Identifier 'THEBE_JS_URL' has already been declared``,
 * a chapter page's Colab link opens that chapter's ``.ipynb`` in the configured repository,
@@ -49,6 +49,7 @@ fail; ``make test`` installs Debian's packages (``make chromium``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser as html_parser
 import http.server
@@ -64,7 +65,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browsers import screenshots_wanted, shared_chrome, window
+from browsers import screenshots_wanted, settled, shared_chrome, wait_in_page, window
 
 from tools import sphinx_phone
 from tools.myst import toc_documents
@@ -465,24 +466,29 @@ def browser(request):
     return shared_chrome(request.config)
 
 
-# The page loaded with every image: figures after a page's first load only when they come near
-# the window (loading="lazy", tools/sphinx_lean.py), so each one not loaded yet is scrolled to,
-# as a reader would, and waited for; one without a box (in a folded solution) is made eager
-# (it loads when the solution is opened). Then the page is back at its top.
+# The page loaded with every image. Figures after a page's first load come only near the
+# window (loading="lazy", tools/sphinx_lean.py): every one not loaded yet is made eager here,
+# all at once, and each one's load or error awaited (test_below_the_window_nothing_loads_or_
+# is_measured_until_it_comes_near checks, on a long chapter, that the figures far below are
+# not fetched at load and that each is fetched as it comes near the window, as a reader
+# scrolls). Scrolling to each figure in turn, as this did, waited about 45 ms per figure
+# (4-5 s of a run) for the same figures. Then the page is at its top.
 WAIT_FOR_PAGE = """
 const done = arguments[arguments.length - 1];
-const start = Date.now();
-const until = async ok => {
-  while (!ok() && Date.now() - start < 30000) { await new Promise(r => setTimeout(r, 50)); }
-};
+const until = Date.now() + 30000;
+const loaded = img => new Promise(resolve => {
+  if (img.complete) { resolve(); return; }
+  const end = () => { clearTimeout(timer); resolve(); };
+  const timer = setTimeout(end, Math.max(0, until - Date.now()));
+  img.addEventListener('load', end, {once: true});
+  img.addEventListener('error', end, {once: true});
+  img.loading = 'eager';
+});
 (async () => {
-  await until(() => document.readyState === 'complete');
-  for (const img of Array.from(document.images)) {
-    if (img.complete) continue;
-    if (img.getClientRects().length) img.scrollIntoView({block: 'center'});
-    else img.loading = 'eager';
-    await until(() => img.complete);
+  if (document.readyState !== 'complete') {
+    await new Promise(r => window.addEventListener('load', r, {once: true}));
   }
+  await Promise.all(Array.from(document.images).map(loaded));
   window.scrollTo(0, 0);
   done(true);
 })();
@@ -519,11 +525,12 @@ def open_page(driver, base: str, doc: str, width: int = 1280, height: int = 1000
     driver.get(f"{base}/{doc}.html")
     driver.execute_async_script(WAIT_FOR_PAGE)
     facts = driver.execute_script(PAGE_FACTS)
-    if facts["widgetState"]:
-        deadline = time.time() + 20
-        while facts["widgetViews"] == 0 and time.time() < deadline:
-            time.sleep(0.25)
-            facts = driver.execute_script(PAGE_FACTS)
+    if facts["widgetState"] and facts["widgetViews"] == 0:
+        with contextlib.suppress(AssertionError):  # none after 20 s: the test says so
+            wait_in_page(driver, "return document.querySelectorAll("
+                         "'.jupyter-widgets, .widget-inline-hbox').length > 0;", 20,
+                         "the widgets to render")
+        facts = driver.execute_script(PAGE_FACTS)
     facts["console"] = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     return facts
 
@@ -913,7 +920,9 @@ def _drag(browser, element, dx, dy):
     # Aim at the visible mark of the handle (chromedriver misplaces the centre of an SVG <g>).
     target = element.find_element(By.CSS_SELECTOR, ".gl-start, .gl-dot")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", target)
-    (ActionChains(browser).move_to_element(target).click_and_hold()
+    # duration=0: chromedriver sends the same pointer events (one pointermove per move, seen
+    # in the page) whatever the duration, and only waited out Selenium's default 250 ms each.
+    (ActionChains(browser, duration=0).move_to_element(target).click_and_hold()
      .move_by_offset(dx // 2, dy // 2).move_by_offset(dx - dx // 2, dy - dy // 2)
      .release().perform())
 
@@ -969,8 +978,6 @@ def test_live_drags_recompute_everything(browser, server):
 
 def test_live_add_remove_and_play(browser, server):
     """Add point, Delete on a focused point, Remove, Reset and Play act on the explorer."""
-    import time as _time
-
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -991,12 +998,16 @@ def test_live_add_remove_and_play(browser, server):
     assert browser.execute_script(state)["points"] == [[0.2, -0.1], [0.4, 0.15], [0.8, 0.3]]
     t0 = browser.execute_script(state)["t"]
     buttons["Play"].click()
-    _time.sleep(0.6)
+    # Playing moves the time at every frame: wait until it has moved (it did in 0.6 s before).
+    wait_in_page(browser, f"return document.querySelector('.gflow-live').gflowLive.state().t"
+                 f" > {t0!r};", 5, "Play to move the time")
     buttons["Play"].click()  # now labelled Pause: the same button
     t1 = browser.execute_script(state)["t"]
     assert t1 > t0, (t0, t1)
-    _time.sleep(0.3)
-    assert browser.execute_script(state)["t"] == t1, "Pause did not stop the clock"
+    # Still playing, the time would change at the next frame: 10 frames without a change.
+    held = settled(browser, "return document.querySelector('.gflow-live').gflowLive.state().t;",
+                   "the time after Pause")
+    assert held == t1, "Pause did not stop the clock"
 
 
 SET_SLIDER = """
@@ -1100,13 +1111,13 @@ def _open_at(driver, base, doc, width, height=844):
 
 
 def _wait_for(driver, key, value, timeout=3.0):
-    deadline, state = time.time() + timeout, None
-    while time.time() < deadline:
-        state = driver.execute_script(NAV_STATE)
-        if state[key] == value:
-            break
-        time.sleep(0.1)
-    return state
+    """NAV_STATE once its ``key`` is ``value`` (polled in the page), or as it is after
+    ``timeout`` seconds."""
+    with contextlib.suppress(AssertionError):
+        return wait_in_page(driver, f"const s = (() => {{ {NAV_STATE} }})(); "
+                            f"return s[{json.dumps(key)}] === {json.dumps(value)} && s;",
+                            timeout, f"{key} {value}")
+    return driver.execute_script(NAV_STATE)
 
 
 @pytest.mark.browser
@@ -1165,13 +1176,9 @@ def test_search_page_finds_the_chapters(browser, server):
     window(browser, 1280, 1000)
     browser.get_log("browser")  # drop what earlier pages logged
     browser.get(f"{server}/search.html?q=kernel")
-    deadline = time.time() + 30
-    status = ""  # results are listed one by one; Sphinx says when it has listed them all
-    while time.time() < deadline and "finished" not in status:
-        status = browser.execute_script(
-            "const s = document.querySelector('#search-results .search-summary');"
-            "return s ? s.innerText : '';")
-        time.sleep(0.2)
+    # Results are listed one by one; Sphinx says when it has listed them all.
+    wait_in_page(browser, "const s = document.querySelector('#search-results .search-summary');"
+                 "return s && s.innerText.includes('finished');", 30, "the search to finish")
     links = browser.execute_script(
         "return Array.from(document.querySelectorAll('#search-results li a'))"
         ".map(a => a.getAttribute('href'))")
@@ -1236,6 +1243,28 @@ block.scrollIntoView({block: 'center'});
 })();
 """
 
+#: Each figure (indices among the page's figures) scrolled into the window in turn, as a reader
+#: scrolls, and its load awaited: whether it loaded, and whether it was still lazy.
+FIGURES_NEAR = """
+const done = arguments[arguments.length - 1];
+const figures = Array.from(document.querySelectorAll('img[src*="_images/"]'));
+(async () => {
+  const out = [];
+  for (const i of arguments[0]) {
+    const img = figures[i];
+    img.scrollIntoView({block: 'center'});
+    const ok = img.complete || await new Promise(resolve => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      img.addEventListener('load', () => { clearTimeout(timer); resolve(true); }, {once: true});
+      img.addEventListener('error', () => { clearTimeout(timer); resolve(false); }, {once: true});
+    });
+    out.push({src: img.getAttribute('src'), loaded: ok && img.naturalWidth > 0,
+              lazy: img.loading === 'lazy'});
+  }
+  done(out);
+})();
+"""
+
 
 @pytest.mark.browser
 @pytest.mark.book
@@ -1244,12 +1273,20 @@ def test_below_the_window_nothing_loads_or_is_measured_until_it_comes_near(brows
     fetched, and no code block far below was measured (the theme's load-time pass over every
     block laid out the whole page; tools/sphinx_lean.py takes it out), so such a block keeps
     its build-time tab stop. Scrolled into view (book/site/gflow-tabstops.js), a block that
-    does not scroll on this screen loses its tab stop and one that scrolls keeps it; at 390 px
-    the first one scrolls and gets its tab stop back."""
+    does not scroll on this screen loses its tab stop and one that scrolls keeps it; each far
+    figure, scrolled to, loads (test_page_in_browser makes the figures eager to check that all
+    load); at 390 px the first block scrolls and gets its tab stop back."""
     doc = next(d for d in PAGES if d.endswith("/closed_form"))
     window(browser, 1280, 1000)
-    browser.get(f"{server}/{doc}.html")
-    facts = browser.execute_async_script(FIRST_LOAD)
+    # A first visit: nothing from the caches. Chromium shows a lazy figure at once when it is
+    # in the renderer's memory cache (test_page_in_browser loaded them all just before when
+    # the two ran alone).
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        browser.get(f"{server}/{doc}.html")
+        facts = browser.execute_async_script(FIRST_LOAD)
+    finally:
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
     far = 2 * facts["height"] + 2500  # beyond any lazy-load distance of Chromium's
     below = [f for f in facts["figures"] if f["top"] > far]
     assert below and not any(f["complete"] for f in below), facts["figures"]
@@ -1262,6 +1299,10 @@ def test_below_the_window_nothing_loads_or_is_measured_until_it_comes_near(brows
         "a block that does not scroll kept its tab stop in view")
     assert browser.execute_async_script(BLOCK_IN_VIEW, wide[0], 0) == 0, (
         "a block that scrolls has no tab stop in view")
+    near = browser.execute_async_script(
+        FIGURES_NEAR, [i for i, f in enumerate(facts["figures"]) if f["top"] > far])
+    assert all(f["loaded"] and f["lazy"] for f in near), (
+        f"figures that did not load as they came near the window: {near}")
     browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], -1)
     browser.set_window_size(390, 844)
     assert browser.execute_async_script(BLOCK_IN_VIEW, narrow[0], 0) == 0, (
@@ -1303,12 +1344,10 @@ def test_a_first_visit_gets_its_colours_once_and_dark_mode_works(browser, server
         assert dark["themes"] and set(dark["themes"]) == {"dark"}, dark
         assert dark["mode"] == "auto" and not dark["light"], dark
         _visible(browser, ".theme-switch-button")[0].click()
-        deadline, switched = time.time() + 3, None
-        while time.time() < deadline:  # (a colour may be in transition)
-            switched = browser.execute_script(THEME_FACTS)
-            if switched["theme"] == "light" and switched["light"]:
-                break
-            time.sleep(0.1)
+        with contextlib.suppress(AssertionError):  # (a colour may be in transition)
+            wait_in_page(browser, f"const f = (() => {{ {THEME_FACTS} }})(); "
+                         "return f.theme === 'light' && f.light;", 3, "the light colours")
+        switched = browser.execute_script(THEME_FACTS)
         assert switched["theme"] == "light" and switched["light"], switched
     finally:
         browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",

@@ -21,7 +21,9 @@ Screenshots go to ``_build/screenshots/explorer-browser/`` with ``GFLOW_SCREENSH
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import json
 import math
 import os
 import threading
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browsers import screenshots_wanted, shared_chrome, window
+from browsers import screenshots_wanted, settled, shared_chrome, wait_in_page, window
 from test_browser import SET_SLIDER  # move a slider as a reader does, one script
 
 from gflow_lib import HeavyBall, Spectrum, optimal_heavy_ball
@@ -83,12 +85,7 @@ def page(tmp_path_factory):
 def _open(driver, url, width=1280):
     _set_width(driver, width)
     driver.get(url)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        if driver.execute_script(LAST):
-            return driver.execute_script(LAST)
-        time.sleep(0.1)
-    raise AssertionError(f"the explorer did not mount on {url}")
+    return wait_in_page(driver, LAST, 20, f"the explorer to mount on {url}")
 
 
 def _open_unchanged(driver, url):
@@ -275,7 +272,6 @@ def _touch_drag(driver, x, y, dx, dy, steps=10):
                                                   "y": y + dy * i / steps}]})
         time.sleep(0.02)
     driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    time.sleep(0.2)
 
 
 CENTRE = """
@@ -288,7 +284,7 @@ return [r.left + r.width / 2, r.top + r.height / 2, window.scrollY,
 """
 
 AT = """
-const r = document.querySelector(arguments[0]).getBoundingClientRect();
+const r = document.querySelector(%s).getBoundingClientRect();
 return [r.left + r.width / 2, r.top + r.height / 2, window.scrollY];
 """
 
@@ -299,17 +295,14 @@ def touch_and_measure(driver, selector, dx, dy):
     assert hit, f"{selector} is covered where the finger lands"
     # On the built page the blocks near the window are laid out once it has jumped there
     # (content-visibility, book/site/gflow.css), and the browser keeps what is on screen in
-    # place by changing scrollY (scroll anchoring): wait until nothing moves any more.
-    seen, end = None, time.monotonic() + 5
-    while time.monotonic() < end:
-        time.sleep(0.15)
-        now = driver.execute_script(AT, selector)
-        if now == seen:
-            break
-        seen = now
-    x, y, scroll = seen
+    # place by changing scrollY (scroll anchoring): wait until nothing moves any more (over
+    # 10 frames; it was two readings 0.15 s apart).
+    at = AT % json.dumps(selector)
+    x, y, scroll = settled(driver, at, f"{selector} before the drag")
     _touch_drag(driver, x, y, dx, dy)
-    x1, y1, scroll1 = driver.execute_script(AT, selector)
+    # The same after the finger lifts (it was read 0.2 s later): a scroll the drag started,
+    # and any fling after it, has ended.
+    x1, y1, scroll1 = settled(driver, at, f"{selector} after the drag")
     return x1 - x, y1 - y, scroll1 - scroll
 
 
@@ -406,6 +399,16 @@ return {shown: getComputedStyle(b).display !== 'none',
 """
 
 
+def _button_when(driver, condition, timeout=3.0):
+    """BUTTON once ``condition`` (on its facts, ``b``) holds, or as it is after ``timeout``
+    seconds. The button follows the explorer through an IntersectionObserver, whose news
+    comes a frame or two after a scroll (this slept 0.3 s instead)."""
+    with contextlib.suppress(AssertionError):
+        return wait_in_page(driver, f"const b = (() => {{ {BUTTON} }})(); "
+                            f"return ({condition}) && b;", timeout, condition)
+    return driver.execute_script(BUTTON)
+
+
 @pytest.mark.parametrize("width", [PHONE, 1280])
 def test_back_to_top_steps_aside_over_the_explorer(chrome, page, width):
     """While the explorer lies under the theme's "Back to top" button the button is hidden;
@@ -413,12 +416,10 @@ def test_back_to_top_steps_aside_over_the_explorer(chrome, page, width):
     _open(chrome, page, width)
     chrome.execute_script("window.scrollTo(0, document.querySelector('.gflow-live')"
                           ".getBoundingClientRect().top + scrollY - innerHeight / 2);")
-    time.sleep(0.3)
-    over = chrome.execute_script(BUTTON)
+    over = _button_when(chrome, "b.overExplorer && !b.shown")
     assert over["overExplorer"] and not over["shown"], over
     chrome.execute_script("window.scrollTo(0, 0);")
-    time.sleep(0.3)
-    away = chrome.execute_script(BUTTON)
+    away = _button_when(chrome, "!b.overExplorer && b.shown")
     assert not away["overExplorer"] and away["shown"], away
 
 
@@ -448,7 +449,6 @@ def test_built_page_touch_and_back_to_top(chrome, served):
         "the theme has no Back to top button any more: drop this half of the test"
     chrome.execute_script("window.scrollTo(0, document.querySelector('.gflow-live')"
                           ".getBoundingClientRect().top + scrollY - innerHeight / 2);")
-    time.sleep(0.3)
-    over = chrome.execute_script(BUTTON)
+    over = _button_when(chrome, "b.overExplorer && !b.shown")
     assert over["overExplorer"] and not over["shown"], over
     _shot(chrome, "3-built-page-390px")

@@ -24,10 +24,9 @@ import http.server
 import posixpath
 import re
 import threading
-import time
 
 import pytest
-from browsers import shared_chrome, window
+from browsers import shared_chrome, wait_in_page, window
 
 #: The longest chapters (elements of math: momentum 12k, ntk_training 13k); momentum last, so
 #: that the first test of RING_PAGES finds it open and unchanged (_open_as_loaded).
@@ -256,7 +255,8 @@ def test_the_detectors_can_fail(browser, tmp_path):
         "document.getElementById('grow').style.height = '300px'; }, 100));</script>"
         "</body></html>")
     browser.get(page.as_uri())
-    time.sleep(0.5)  # the block grows 100 ms after the first frame
+    wait_in_page(browser, "return document.getElementById('grow').offsetHeight === 300;", 5,
+                 "the block to grow (100 ms after the first frame)")
     problems = " ".join(load_problems(browser.execute_async_script(LOAD_FACTS), long_page=True))
     for what in ("layout shifts of", "formulas laid out at load"):
         assert what in problems, (what, problems)

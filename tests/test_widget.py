@@ -288,7 +288,9 @@ def test_explorer_runs_in_jupyterlab_and_syncs_both_ways(lab, chrome):
     slider.send_keys(Keys.END)
     dot = root.find_elements(By.CSS_SELECTOR, ".gl-point .gl-dot")[1]
     chrome.execute_script("arguments[0].scrollIntoView({block: 'center'});", dot)
-    ActionChains(chrome).move_to_element(dot).click_and_hold().move_by_offset(0, -20) \
+    # duration=0: the same pointer events as Selenium's default of 250 ms a move, which
+    # chromedriver only waits out (tests/test_browser.py's _drag).
+    ActionChains(chrome, duration=0).move_to_element(dot).click_and_hold().move_by_offset(0, -20) \
         .move_by_offset(0, -20).release().perform()
     page = chrome.execute_script(PAGE_STATE)
     assert page["t"] == 1000.0, page["t"]
