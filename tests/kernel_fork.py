@@ -18,7 +18,8 @@ A forked kernel is what a fresh one would be, where it matters:
 * its own session and process group (interrupts reach it and what it started), /dev/null as
   stdin, stdout and stderr (ipykernel sends a kernel's output to the client either way), no
   descriptor of the zygote's; its folder (nbval passes the notebook's), its environment
-  (``JPY_PARENT_PID`` names the zygote, its parent); ``sys.path`` and ``sys.argv`` as
+  (``JPY_PARENT_PID`` names the zygote, its parent, which ipykernel's poller watches, as a
+  fresh kernel's watches the process that started it); ``sys.path`` and ``sys.argv`` as
   ``python -m ipykernel_launcher`` makes them;
 * its own numbers: numpy's global random state is seeded again from the operating system, as
   in a fresh process (Python's ``random`` reseeds itself after a fork); nothing of an earlier
@@ -80,6 +81,8 @@ PRELOAD = ("numpy", "scipy.linalg", "scipy.special", "matplotlib.pyplot", "gflow
            "gflow_lib.plotting", "gflow_lib.checks", "gflow_lib.data", "gflow_lib.prose")
 INLINE = "module://matplotlib_inline.backend_inline"  # ipykernel's default MPLBACKEND
 SWITCH = "GFLOW_FORK_KERNELS"  # "0": every kernel starts on its own
+# Modules to import instead of PRELOAD, space-separated, when set (for a test's own zygote).
+PRELOAD_VAR = "KERNEL_FORK_PRELOAD"
 # Variables read at run time only, which may differ from kernel to kernel (pytest names the
 # test under way in PYTEST_CURRENT_TEST).
 RUNTIME_ENV = ("JPY_", "GFLOW_", "PYTEST_CURRENT_TEST")
@@ -122,7 +125,9 @@ def _forked_kernel(request: dict, ready_w: int) -> None:
         sys.argv = [find_spec("ipykernel_launcher").origin, *request["args"]]
         from ipykernel import kernelapp
 
-        kernelapp.launch_new_instance()
+        # The parent to watch, which ipykernel reads from JPY_PARENT_PID when it is imported
+        # (in the zygote, where it is not set): its poller ends the kernel when it changes.
+        kernelapp.IPKernelApp.launch_instance(parent_handle=zygote)
         code = 0
     except SystemExit as exc:
         code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
@@ -162,7 +167,8 @@ def zygote() -> None:
     os.environ.setdefault("MPLBACKEND", INLINE)  # as ipykernel sets it, before matplotlib
     from ipykernel import kernelapp  # noqa: F401
 
-    for name in PRELOAD:
+    names = os.environ.get(PRELOAD_VAR)
+    for name in PRELOAD if names is None else names.split():
         importlib.import_module(name)
     preloaded = {name.split(".")[0] for name in sys.modules}
     # A kernel forked after any of these would not work (the zygote then ends before it says

@@ -109,6 +109,7 @@ PROBE = """\
 import json, os, resource, signal, sys
 import matplotlib, numpy, scipy.linalg, scipy.special, matplotlib.pyplot
 import gflow_lib, gflow_lib.plotting, gflow_lib.checks, gflow_lib.data, gflow_lib.prose
+from ipykernel.kernelapp import IPKernelApp
 DEBUGGER = ("debugpy", "pydevd", "_pydev", "PYDEVD_")
 print(json.dumps({
     "cwd": os.getcwd(), "path": sys.path, "argv0": sys.argv[0], "flags": str(sys.flags),
@@ -120,6 +121,8 @@ print(json.dumps({
     "hooks": {event: [getattr(f, "__qualname__", str(f)) for f in fs]
               for event, fs in get_ipython().events.callbacks.items()},
     "displayhook": type(sys.displayhook).__name__, "stdout": type(sys.stdout).__name__,
+    "watches_parent": IPKernelApp.instance().parent_handle == os.getppid()
+    and IPKernelApp.instance().poller.is_alive(),
     "modules": sorted(m for m in sys.modules if not m.startswith(DEBUGGER)),
 }))
 """
@@ -132,7 +135,8 @@ def test_a_forked_kernel_is_a_fresh_kernel_but_for_the_debugger(tmp_path, monkey
     forked one, in the same folder, after the imports of a chapter: the same folder,
     ``sys.path``, ``sys.argv[0]``, interpreter flags, environment, signal handlers, process
     group, ``__main__``, matplotlib backend, umask, limits, IPython hooks (pyplot's and the
-    inline backend's) and display hook, and no module that the fresh one has not imported.
+    inline backend's), display hook, a poller that ends it when its parent goes (the zygote
+    for the forked one), and no module that the fresh one has not imported.
     The one difference: the forked kernel has no debugger (debugpy and pydevd are not
     loaded, and do not set PYDEVD_USE_FRAME_EVAL)."""
     monkeypatch.setattr(nbval.kernel, "KernelManager", jupyter_client.KernelManager)
@@ -174,10 +178,22 @@ def _wait_gone(pids, timeout: float = 10.0) -> list[int]:
 
 @pytest.mark.notebooks
 @pytest.mark.skipif(not kernel_fork.enabled(), reason="kernels are forked on Linux only")
-def test_a_forked_kernel_is_interrupted_ended_and_dies_with_the_zygote(tmp_path):
+def test_a_forked_kernel_is_interrupted_ended_and_dies_with_the_zygote(tmp_path, monkeypatch):
     """The kernel manager interrupts a forked kernel (SIGINT to its process group), and its
     shutdown leaves no process (the zygote reaps it). When the zygote ends, its kernels and
-    the processes they started end with it; the next kernel gets a new zygote."""
+    the processes they started end with it; the next kernel gets a new zygote. A zygote of
+    this test's own, which imports nothing but ipykernel (1 s of CPU less), so that the
+    chapters' zygote lives on."""
+    monkeypatch.setenv(kernel_fork.PRELOAD_VAR, "")
+    monkeypatch.setattr(kernel_fork, "_state", {"zygote": None, "tried": False, "forked": 0,
+                                                "started": 0})
+    try:
+        _interrupt_end_and_die(tmp_path)
+    finally:
+        kernel_fork.stop()
+
+
+def _interrupt_end_and_die(tmp_path):
     kernel = RunningKernel(CURRENT_ENV_KERNEL_NAME, cwd=str(tmp_path))
     pid = kernel.km.provisioner.pid
     try:
