@@ -473,8 +473,7 @@ def browser(request):
 # not fetched at load and that each is fetched as it comes near the window, as a reader
 # scrolls). Scrolling to each figure in turn, as this did, waited about 45 ms per figure
 # (4-5 s of a run) for the same figures. Then the page is at its top.
-WAIT_FOR_PAGE = """
-const done = arguments[arguments.length - 1];
+PAGE_LOADED = """
 const until = Date.now() + 30000;
 const loaded = img => new Promise(resolve => {
   if (img.complete) { resolve(); return; }
@@ -484,14 +483,18 @@ const loaded = img => new Promise(resolve => {
   img.addEventListener('error', end, {once: true});
   img.loading = 'eager';
 });
-(async () => {
+const pageLoaded = async () => {
   if (document.readyState !== 'complete') {
     await new Promise(r => window.addEventListener('load', r, {once: true}));
   }
   await Promise.all(Array.from(document.images).map(loaded));
   window.scrollTo(0, 0);
-  done(true);
-})();
+};
+"""
+WAIT_FOR_PAGE = """
+const done = arguments[arguments.length - 1];
+""" + PAGE_LOADED + """
+pageLoaded().then(() => done(true));
 """
 
 PAGE_FACTS = """
@@ -519,19 +522,23 @@ return {
 """
 
 
-def open_page(driver, base: str, doc: str, width: int = 1280, height: int = 1000) -> dict:
+def open_page(driver, base: str, doc: str, width: int = 1280, height: int = 1000,
+              measure: bool = False) -> dict:
+    """PAGE_FACTS of ``doc`` opened ``width`` x ``height`` (WAIT_FOR_PAGE; the widgets, if
+    the page stores any, given 20 s to render), with its console's errors. With ``measure``,
+    also ``pictures`` (PICTURES, on a chapter), ``width`` (window.innerWidth) and ``layout``
+    (LAYOUT_FACTS, which opens the folded solutions), in that order, after the facts: all in
+    the one script that waits for the page (each WebDriver round trip costs about 5-7 ms of
+    CPU for the driver and the browser)."""
     window(driver, width, height)
     driver.get_log("browser")  # drop what earlier pages logged
     driver.get(f"{base}/{doc}.html")
-    driver.execute_async_script(WAIT_FOR_PAGE)
-    facts = driver.execute_script(PAGE_FACTS)
-    if facts["widgetState"] and facts["widgetViews"] == 0:
-        with contextlib.suppress(AssertionError):  # none after 20 s: the test says so
-            wait_in_page(driver, "return document.querySelectorAll("
-                         "'.jupyter-widgets, .widget-inline-hbox').length > 0;", 20,
-                         "the widgets to render")
-        facts = driver.execute_script(PAGE_FACTS)
+    got = driver.execute_async_script(LOAD_AND_MEASURE, {
+        "facts": True, "pictures": measure and is_notebook_page(doc), "layout": measure})
+    facts = got.pop("facts")
     facts["console"] = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    if measure:
+        facts["measured"] = got
     return facts
 
 
@@ -615,14 +622,16 @@ def phone_renderings(doc: str) -> frozenset[str]:
     return frozenset(sphinx_phone.phone_images([ROOT / f"{doc}.ipynb"]))
 
 
-def figure_problems(driver, doc: str, width: int) -> list[str]:
+def figure_problems(driver, doc: str, width: int, images=None) -> list[str]:
     """On a chapter just opened ``width`` pixels wide, every figure loaded: each output with a
     phone rendering is a ``<picture>`` (and no other figure is), and :func:`picture_problems`
     (the rendering for the screen, undistorted, text of at least 11 px at 390 px). Moved
-    from tests/test_phone_figures.py, which loaded every chapter twice more for it."""
+    from tests/test_phone_figures.py, which loaded every chapter twice more for it.
+    ``images``: PICTURES as already read on that load (else read here)."""
     if not is_notebook_page(doc):
         return []
-    images = driver.execute_script(PICTURES)
+    if images is None:
+        images = driver.execute_script(PICTURES)
     shown = {f["src"].rsplit("/", 1)[-1][:-4] for f in images if f["picture"]}
     problems = []
     if shown != phone_renderings(doc):
@@ -646,7 +655,8 @@ def test_page_in_browser(browser, server, doc):
     test_page_fits_the_screen_and_its_math_is_whole (which loads the page at 390 px)."""
     if not built_page(doc).is_file():
         pytest.fail(f"{doc}.html was not built", pytrace=False)
-    facts = open_page(browser, server, doc)
+    shots = screenshots_wanted()  # of the page as loaded: before LAYOUT_FACTS opens things
+    facts = open_page(browser, server, doc, measure=not shots)
     problems = []
     raw = RAW_TEX.findall(facts["text"])
     if raw:
@@ -669,12 +679,16 @@ def test_page_in_browser(browser, server, doc):
         want = colab_url(doc)
         if want not in facts["colab"]:
             problems.append(f"Colab link should be {want}; the page has {facts['colab']}")
-    problems += figure_problems(browser, doc, 1280)
-    screenshot(browser, doc)
-    width = browser.execute_script("return window.innerWidth")
-    assert width == 1280, f"the window is {width} px wide, not 1280"
-    problems += [f"at 1280 px: {p}" for p in layout_problems(
-        browser.execute_script(LAYOUT_FACTS))]
+    if shots:
+        problems += figure_problems(browser, doc, 1280)
+        screenshot(browser, doc)
+        measured = {"width": browser.execute_script("return window.innerWidth"),
+                    "layout": browser.execute_script(LAYOUT_FACTS)}
+    else:
+        measured = facts["measured"]
+        problems += figure_problems(browser, doc, 1280, measured.get("pictures"))
+    assert measured["width"] == 1280, f"the window is {measured['width']} px wide, not 1280"
+    problems += [f"at 1280 px: {p}" for p in layout_problems(measured["layout"])]
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
 
 
@@ -761,6 +775,34 @@ return {
 """
 
 
+#: WAIT_FOR_PAGE, then what ``arguments[0]`` asks for, in this order: ``facts`` (PAGE_FACTS,
+#: with 20 s for the widgets to render when the page stores widget state), ``pictures``
+#: (PICTURES), ``width`` (always) and ``layout`` (LAYOUT_FACTS), in one round trip.
+LOAD_AND_MEASURE = """
+const done = arguments[arguments.length - 1], want = arguments[0];
+""" + PAGE_LOADED + """
+const pageFacts = () => {""" + PAGE_FACTS + """};
+const pictures = () => {""" + PICTURES + """};
+const layoutFacts = () => {""" + LAYOUT_FACTS + """};
+(async () => {
+  await pageLoaded();
+  const out = {};
+  if (want.facts) {
+    out.facts = pageFacts();
+    const end = Date.now() + 20000;
+    while (out.facts.widgetState && out.facts.widgetViews === 0 && Date.now() < end) {
+      await new Promise(r => setTimeout(r, 20));
+      out.facts = pageFacts();
+    }
+  }
+  if (want.pictures) out.pictures = pictures();
+  out.width = window.innerWidth;
+  if (want.layout) out.layout = layoutFacts();
+  done(out);
+})();
+"""
+
+
 def layout_problems(facts: dict) -> list[str]:
     problems = []
     if facts["pageWidth"] > facts["vw"] + 1:
@@ -785,11 +827,13 @@ def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width)
     scrolls in its own box with a visible cue, no inline math clipped, no tag over its
     equation. (The pages of the table of contents are measured at 1280 px by
     test_page_in_browser, on the load it makes anyway.)"""
-    _open_at(browser, server, doc, width, 844 if width == 390 else 1000)
-    opened_at = browser.execute_script("return window.innerWidth")
-    assert opened_at == width, f"the window is {opened_at} px wide, not {width}"
-    problems = figure_problems(browser, doc, width)
-    problems += layout_problems(browser.execute_script(LAYOUT_FACTS))
+    window(browser, width, 844 if width == 390 else 1000)
+    browser.get(f"{server}/{doc}.html")
+    measured = browser.execute_async_script(LOAD_AND_MEASURE, {
+        "facts": False, "pictures": is_notebook_page(doc), "layout": True})
+    assert measured["width"] == width, f"the window is {measured['width']} px wide, not {width}"
+    problems = figure_problems(browser, doc, width, measured.get("pictures"))
+    problems += layout_problems(measured["layout"])
     assert not problems, f"{doc} at {width} px:\n  " + "\n  ".join(problems)
 
 
