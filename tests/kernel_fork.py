@@ -10,8 +10,8 @@ namespaces and limits: the tests run the book's own notebooks).
 Measured in a cpuacct cgroup (every process counted) on the 2-core test machine, 6 December
 2026: a kernel that starts and imports what a chapter imports first took 1.17 s of CPU on its
 own and 0.13 s forked; the zygote about 1.1 s once. nbval on the 14 chapters in one process
-(``pytest -n 0 book/``, three runs each, interleaved): 48.6, 50.0, 49.5 core-s with kernels
-started on their own, 39.3, 40.7, 36.9 forked.
+(``pytest -n 0 book/``, five runs each, interleaved): 48.6, 50.0, 49.5, 49.5, 48.4 core-s
+with kernels started on their own, 39.3, 40.7, 36.9, 39.1, 35.6 forked.
 
 A forked kernel is what a fresh one would be, where it matters:
 
