@@ -553,13 +553,17 @@ def test_a_sphinx_build_writes_a_picture_for_the_site_and_none_for_the_pdf(tmp_p
         "nb_execution_mode = 'off'\n"
         "project = 'p'\n")
     digest = hashlib.sha256(desktop).hexdigest()
-    pages = {}
-    for builder in ("html", "singlehtml"):
-        out = tmp_path / builder
-        run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder,
-                              str(src), str(out)], capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
-        pages[builder] = ((out / "index.html").read_text(), out)
+    # Both builds in one fresh interpreter, one after the other, as two runs of sphinx-build
+    # (one interpreter's start and imports, about 1.5 s of CPU, instead of two).
+    builds = "; ".join(
+        f"code = code or build_main(['-W', '-q', '-b', {b!r}, {str(src)!r}, "
+        f"{str(tmp_path / b)!r}])" for b in ("html", "singlehtml"))
+    run = subprocess.run([sys.executable, "-c", "import sys; from sphinx.cmd.build import "
+                          f"build_main; code = 0; {builds}; sys.exit(code)"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    pages = {b: ((tmp_path / b / "index.html").read_text(), tmp_path / b)
+             for b in ("html", "singlehtml")}
     html, out = pages["html"]
     pictures = re.findall(r"<picture>.*?</picture>", html, re.S)
     assert len(pictures) == 1
