@@ -452,7 +452,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def server(site):
     handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # poll_interval: shutdown() waits for the loop to look again (0.5 s by default, idle)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()

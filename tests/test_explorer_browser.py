@@ -431,7 +431,8 @@ def served(built_book):
                    {"log_message": lambda *a: None})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), lambda *a, **k: handler(*a, directory=str(built_book), **k))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # poll_interval 0.05 s: shutdown() waits for the loop to look again (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/book/explorer.html"
     server.shutdown()
