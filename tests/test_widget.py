@@ -160,6 +160,10 @@ def lab(tmp_path_factory):
     labconfig = base / "config" / "labconfig"
     labconfig.mkdir(parents=True)
     (labconfig / "page_config.json").write_text('{"buildCheck": false, "buildAvailable": false}')
+    # Nor jupyter_lsp's server extension (no language server is installed): asked for its
+    # status by the page, it ran `npm prefix -g` (node) to look for one, about 0.3 s of CPU.
+    (base / "config" / "jupyter_server_config.json").write_text(
+        '{"ServerApp": {"jpserver_extensions": {"jupyter_lsp": false}}}')
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(base / "config"),
                JUPYTER_RUNTIME_DIR=str(base / "runtime"),
