@@ -77,9 +77,14 @@ def require_chrome() -> tuple[Path, Path]:
 
 #: What every browser test's Chromium runs with. Offline on purpose: any host but the local
 #: server resolves to nothing, so a page that still depends on a CDN shows it as an error.
+#: No back-forward cache and no new renderer process per page opened: the tests never go back
+#: in history, and each of their page loads started a renderer of its own while the last page
+#: was kept in the cache (60 page loads and layout checks: 36.1 -> 32.4 core-s of CPU, mean of
+#: four interleaved pairs, with the same results).
 CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-dev-shm-usage",
+                "--disable-sync", "--disable-dev-shm-usage", "--disable-back-forward-cache",
+                "--disable-features=BackForwardCache,ProactivelySwapBrowsingInstance",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
 
 
