@@ -45,9 +45,10 @@ PUBLIC_SEED = 2026  # the old grader's public default seed
 MARKER = "GFLOW-ATTACK-MARKER"
 # The cell and call limits are waited out by the endless cell and function (spinning at nice
 # 19: the CPU they take is what nothing else wants); the slowest cell of the class (alice's
-# imports, matplotlib) took 0.65 s and the slowest exercise's calls 0.1 s at load 4, so 10 s
-# and 3 s leave room at a load several times that (15 s and 5 s before).
-LIMITS = tool.Limits(timeout=150, cell_timeout=10, call_timeout=3, memory_mb=3072) if hasattr(
+# imports, matplotlib) took 0.65 s and the slowest exercise's calls 0.1 s at load 4, so 6 s
+# and 2 s leave room at a load several times that (15 s and 5 s, then 10 s and 3 s before;
+# alone, grading the class took 11.0 s with 10 s and 3 s, 7.1 s with these).
+LIMITS = tool.Limits(timeout=150, cell_timeout=6, call_timeout=2, memory_mb=3072) if hasattr(
     tool, "Limits") else None  # (None: the old grader, when this file writes a class for it)
 # Kernels at a time: two of the notebooks (the endless loops) hold theirs while the grader
 # waits out a limit at the lowest priority, so four keep two kernels working on two cores
@@ -443,7 +444,7 @@ def graded(tmp_path_factory):
     written = {n: (folder / n).read_text() for n in ("grades.csv", "gradebook.csv")}
     # A surviving daemon would rewrite the results within this time: it writes them every
     # 0.1 s from 0.5 s after the detached notebook ran, long before the results were written.
-    time.sleep(1.5)
+    time.sleep(0.5)
     return {"folder": folder, "loot": loot, "scratch": scratch, "kinds": kinds, "rows": rows,
             "seconds": seconds, "written": written}
 
