@@ -76,6 +76,11 @@ if __name__ == "__main__":  # the zygote: this file's folder, which Python put f
 import jupyter_client  # noqa: E402
 from jupyter_client.provisioning import LocalProvisioner  # noqa: E402
 
+if __name__ == "__main__":  # the zygote answers; it asks nothing, and imports nothing a fresh
+    LineClient = object  # kernel would not have (the repository is not on its path either)
+else:
+    from tools.json_lines import LineClient
+
 # What the chapters import first, imported once by the zygote.
 PRELOAD = ("numpy", "scipy.linalg", "scipy.special", "matplotlib.pyplot", "gflow_lib",
            "gflow_lib.plotting", "gflow_lib.checks", "gflow_lib.data", "gflow_lib.prose")
@@ -233,21 +238,21 @@ def _stat_state(pid: int) -> str:
         return "X"
 
 
-class Zygote:
+class Zygote(LineClient):
     """The zygote of this process, seen from the tests: started with the environment of the
-    first kernel (the kernels it forks must have the same)."""
+    first kernel (the kernels it forks must have the same); asked as the grader asks its
+    launcher (:class:`tools.json_lines.LineClient`)."""
+
+    what = "the kernel zygote"
 
     def __init__(self, env: dict[str, str], timeout: float = 60.0):
         self.env = _fixed(env)
-        self.timeout = timeout
-        self.lock = threading.Lock()
-        self.broken = False
-        self.proc = subprocess.Popen(
+        super().__init__(subprocess.Popen(
             [sys.executable, os.path.abspath(__file__)], env=self.env, cwd=os.path.dirname(
                 os.path.abspath(__file__)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, start_new_session=True, bufsize=0)
+            stderr=subprocess.DEVNULL, start_new_session=True, bufsize=0), timeout)
         try:
-            first = self._read()
+            first = self.read_reply()
         except BaseException:
             self.close()
             raise
@@ -255,32 +260,6 @@ class Zygote:
             self.close()
             raise RuntimeError(f"the zygote did not start: {first}")
         self.pid = first["pid"]
-
-    def _read(self) -> dict:
-        import select
-
-        line, end = b"", time.monotonic() + self.timeout
-        while not line.endswith(b"\n"):
-            ready, _, _ = select.select([self.proc.stdout], [], [],
-                                        max(0.0, end - time.monotonic()))
-            byte = os.read(self.proc.stdout.fileno(), 1) if ready else b""
-            if not byte:
-                raise RuntimeError("the kernel zygote did not answer")
-            line += byte
-        return json.loads(line)
-
-    def ask(self, request: dict) -> dict:
-        with self.lock:
-            if self.broken or self.proc.poll() is not None:
-                raise RuntimeError("the kernel zygote has ended or failed")
-            try:
-                data = json.dumps(request).encode() + b"\n"
-                while data:
-                    data = data[os.write(self.proc.stdin.fileno(), data):]
-                return self._read()
-            except BaseException:
-                self.broken = True
-                raise
 
     def fits(self, env: dict[str, str]) -> bool:
         """True when a kernel with ``env`` is what the zygote imported its modules with."""

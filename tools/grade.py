@@ -77,6 +77,8 @@ from pathlib import Path, PurePosixPath
 import nbformat
 import numpy as np
 
+from tools.json_lines import LineClient
+
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("notebook", "exercise", "points", "max_points", "feedback")
 SUMMARY = ("exercise", "notebooks", "full_marks", "share_full_marks", "mean_points",
@@ -444,66 +446,38 @@ def _base_env() -> dict[str, str]:
             "PYTHONPATH": str(ROOT)}  # the library the grader judges with
 
 
-class Launcher:
+class Launcher(LineClient):
     """The kernel launcher of one grading run (``tools/grade_kernel.py --launcher``): it has
     imported ipykernel, numpy, scipy and gflow_lib once and forks each kernel from itself, in
     namespaces of the kernel's own, as ``unshare`` does for a kernel started on its own; a
     kernel so costs about 0.1 s of CPU time to answer and import numpy and gflow_lib instead
     of 0.6 s. Started in a folder of its own under the run's temporary folder, with the
-    kernels' environment (no seed, no secret, no run's marker); ended with the run."""
+    kernels' environment (no seed, no secret, no run's marker); ended with the run. After a
+    failure it is not asked again (:class:`tools.json_lines.LineClient`): kernels then start
+    one by one."""
+
+    what = "the kernel launcher"
 
     def __init__(self, folder: Path, timeout: float = 60.0):
         folder.mkdir(mode=0o700)
         env = {**_base_env(), "HOME": str(folder), "TMPDIR": str(folder)}
-        self.proc = subprocess.Popen(
+        super().__init__(subprocess.Popen(
             [sys.executable, str(ROOT / "tools" / "grade_kernel.py"), "--launcher"],
             cwd=folder, env=env, start_new_session=True, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
-        self.lock = threading.Lock()
-        self.timeout = timeout
-        self.broken = False
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0), timeout)
         try:
-            first = self._read()
+            first = self.read_reply()
         except BaseException:
             end_all(self.proc)
             raise
         self.why = None if first.get("ready") is True else str(first.get("why"))
 
-    def _read(self) -> dict:
-        """One reply line, within ``timeout`` seconds."""
-        import select
-
-        line, end = b"", time.monotonic() + self.timeout
-        while not line.endswith(b"\n"):
-            ready, _, _ = select.select([self.proc.stdout], [], [],
-                                        max(0.0, end - time.monotonic()))
-            byte = os.read(self.proc.stdout.fileno(), 1) if ready else b""
-            if not byte:
-                raise RuntimeError("the kernel launcher did not answer")
-            line += byte
-        return json.loads(line)
-
-    def _ask(self, request: dict) -> dict:
-        """The reply to ``request``. After a failure the launcher is not asked again (a late
-        reply would answer the next request): kernels then start one by one."""
-        with self.lock:
-            if self.broken or self.proc.poll() is not None:
-                raise RuntimeError("the kernel launcher has ended or failed")
-            try:
-                data = json.dumps(request).encode() + b"\n"
-                while data:
-                    data = data[os.write(self.proc.stdin.fileno(), data):]
-                return self._read()
-            except BaseException:
-                self.broken = True
-                raise
-
     def start(self, request: dict) -> "Forked":
-        return Forked(int(self._ask({"start": request})["pid"]), self)
+        return Forked(int(self.ask({"start": request})["pid"]), self)
 
     def reap(self, pid: int) -> None:
         try:
-            self._ask({"reap": pid})
+            self.ask({"reap": pid})
         except (OSError, RuntimeError, ValueError):
             pass  # a broken launcher: its ended children are reaped when it is ended
 
