@@ -66,7 +66,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 if __name__ == "__main__":  # the zygote: this file's folder, which Python put first in
@@ -77,9 +76,9 @@ import jupyter_client  # noqa: E402
 from jupyter_client.provisioning import LocalProvisioner  # noqa: E402
 
 if __name__ == "__main__":  # the zygote answers; it asks nothing, and imports nothing a fresh
-    LineClient = object  # kernel would not have (the repository is not on its path either)
+    LineClient = Forked = object  # kernel would not have (nor the repository on its path)
 else:
-    from tools.json_lines import LineClient
+    from tools.json_lines import Forked, LineClient
 
 # What the chapters import first, imported once by the zygote.
 PRELOAD = ("numpy", "scipy.linalg", "scipy.special", "matplotlib.pyplot", "gflow_lib",
@@ -319,7 +318,7 @@ def counts() -> dict[str, int]:
     return {"forked": _state["forked"], "started": _state["started"]}
 
 
-class ForkedProcess:
+class ForkedProcess(Forked):
     """A kernel forked by the zygote, seen as a ``subprocess.Popen`` (``pid``, ``poll``,
     ``wait``, ``send_signal``, ``kill``, ``terminate``, ``returncode``). The zygote reaps it
     only when it has ended and :meth:`poll` asks, so the pid names it until then."""
@@ -336,14 +335,6 @@ class ForkedProcess:
             except (OSError, RuntimeError, ValueError, KeyError):
                 status = None
             self.returncode = -signal.SIGKILL if status is None else status
-        return self.returncode
-
-    def wait(self, timeout: float | None = None):
-        end = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if end is not None and time.monotonic() > end:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
-            time.sleep(0.01)
         return self.returncode
 
     def send_signal(self, signum: int) -> None:

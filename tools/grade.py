@@ -77,6 +77,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 import numpy as np
 
+from tools import json_lines
 from tools.json_lines import LineClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -493,7 +494,7 @@ class Launcher(LineClient):
             self.proc.stdout.close()
 
 
-class Forked:
+class Forked(json_lines.Forked):
     """A kernel forked by the :class:`Launcher`, seen as a ``subprocess.Popen`` (``pid``,
     ``poll``, ``wait``, ``kill``, ``returncode``). The launcher reaps it only when
     :meth:`release` asks, so that its pid names it (alive or a zombie) until then."""
@@ -507,14 +508,6 @@ class Forked:
                 self.started is None or _started(self.pid) != self.started
                 or not _alive(self.pid)):
             self.returncode = -signal.SIGKILL  # ended: its status is the launcher's to reap
-        return self.returncode
-
-    def wait(self, timeout: float | None = None):
-        end = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if end is not None and time.monotonic() > end:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
-            time.sleep(0.01)
         return self.returncode
 
     def kill(self) -> None:

@@ -1,13 +1,15 @@
 """A helper process spoken to in JSON lines: one request a line on its standard input, one
 reply a line on its standard output. The grader's kernel launcher (``Launcher`` in
 ``tools/grade.py``) and the tests' kernel zygote (``Zygote`` in ``tests/kernel_fork.py``)
-are such processes; this is the asking side they share."""
+are such processes; this is the asking side they share, and the view of a process they fork
+(:class:`Forked`)."""
 
 from __future__ import annotations
 
 import json
 import os
 import select
+import subprocess
 import threading
 import time
 
@@ -50,3 +52,23 @@ class LineClient:
             except BaseException:
                 self.broken = True
                 raise
+
+
+class Forked:
+    """A process that such a helper forked, seen as a ``subprocess.Popen``: ``pid``,
+    ``returncode``, and :meth:`wait` on the ``poll`` a subclass defines (the helper, not
+    this process, is its parent)."""
+
+    pid: int
+    returncode: int | None = None
+
+    def poll(self) -> int | None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(f"process {self.pid}", timeout)
+            time.sleep(0.01)
+        return self.returncode
