@@ -11,11 +11,12 @@ exercises) and on every real chapter notebook that has exercises:
 
 A real chapter is not executed again here when nbval executes it in the same pytest run (the
 whole suite, ``make test``): its student copy's code before the first stub is the chapter's
-own code, cell for cell, which nbval runs; from the first stub on, the copy's cells run in
-this process with the chapter's imports (a few milliseconds). When either does not hold (a
-code cell of the chapter removed before the first stub, a later cell that needs the chapter's
-state, or this file run alone), the student copy is executed in a kernel, as the synthetic
-chapter always is.
+own code, cell for cell, which nbval runs (the copy may leave out the chapter's last cells
+before its first stub, a solution's code: nbval runs them after the others); from the first
+stub on, the copy's cells run in this process with the chapter's imports (a few
+milliseconds). When either does not hold (a code cell of the chapter removed from between two
+cells before the first stub, a later cell that needs the chapter's state, or this file run
+alone), the student copy is executed in a kernel, as the synthetic chapter always is.
 """
 
 from __future__ import annotations
@@ -254,11 +255,13 @@ def assert_runs_up_to_first_stub(student, cwd):
 # Without a second execution: the chapter's own run (nbval) and the stubs in this process
 # --------------------------------------------------------------------------------------------
 def prefix_is_the_chapters(original, student):
-    """True when the student copy's code cells before its first stub are the chapter's code
-    cells before its first solution cell, with the same sources (none removed), and the
-    chapter stored them executed in order (counts 1, 2, ...) without an error: then the run
-    that re-executes the chapter (nbval, which also compares every output) runs exactly this
-    code."""
+    """True when the student copy's code cells before its first stub are the chapter's first
+    code cells, with the same sources and in the same order, none of the chapter's cells
+    before its first solution cell removed from between them (the copy may leave out the last
+    ones: the code of a solution region just before the first stub), and the chapter stored
+    them executed in order (counts 1, 2, ...) without an error: then the run that re-executes
+    the chapter (nbval, which also compares every output) runs exactly this code, in the same
+    state, before it runs anything the copy left out."""
     first_stub, _, _ = _stubs(student)
     before = [c.source for c in student.cells[:first_stub] if c.cell_type == "code"]
     chapter = []
@@ -268,6 +271,7 @@ def prefix_is_the_chapters(original, student):
         if tool.BEGIN in c.source or tool.SOLUTION_TAG in c.metadata.get("tags", []):
             break
         chapter.append(c)
+    chapter = chapter[:len(before)]
     if [c.source for c in chapter] != before:
         return False
     return all(
@@ -635,18 +639,21 @@ def test_prefix_is_the_chapters_can_fail():
     nb = synthetic_chapter()
     student, _ = tool.make_student(nb, "toy")
     assert prefix_is_the_chapters(nb, student)
-    # A code cell of a gated solution before the first stub is removed from the copy.
-    gated = synthetic_chapter()
-    gated.cells[4:4] = [
-        _md(":::{exercise} Early\n:label: toy-ex-early\n\n*Coding, 1 min.*\n:::\n\n"
-            ":::{solution-start} toy-ex-early\n:::"),
-        _code("early_helper = 1"),
-        _md(":::{solution-end}\n:::"),
-    ]
-    for k, cell in enumerate(c for c in gated.cells if c.cell_type == "code"):
-        cell.execution_count = k + 1
-    gated_student, _ = tool.make_student(gated, "toy")
-    assert not prefix_is_the_chapters(gated, gated_student)
+    # A code cell of a gated solution before the first stub is removed from the copy: fine
+    # after the copy's cells (nbval runs it after them), not before one of them.
+    for at, covered in ((4, True), (1, False)):
+        gated = synthetic_chapter()
+        gated.cells[at:at] = [
+            _md(":::{exercise} Early\n:label: toy-ex-early\n\n*Coding, 1 min.*\n:::\n\n"
+                ":::{solution-start} toy-ex-early\n:::"),
+            _code("early_helper = 1"),
+            _md(":::{solution-end}\n:::"),
+        ]
+        for k, cell in enumerate(c for c in gated.cells if c.cell_type == "code"):
+            cell.execution_count = k + 1
+        gated_student, _ = tool.make_student(gated, "toy")
+        assert "early_helper" not in "".join(c.source for c in gated_student.cells)
+        assert prefix_is_the_chapters(gated, gated_student) is covered, at
     # The chapter's stored run failed, or ran out of order, before the first stub.
     failed = synthetic_chapter()
     failed.cells[1].outputs = [nbformat.v4.new_output("error", ename="E", evalue="", traceback=[])]
