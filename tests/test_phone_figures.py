@@ -87,6 +87,17 @@ def _two_panels(sharey=False, layout="constrained"):
     return fig, axes
 
 
+def _bare(*args, **kwargs):
+    """A figure of empty panels without ticks, for the tests of the IPython printer's plumbing
+    and of the PNG's size (tick labels are most of a layout's cost: a phone rendering of
+    _two_panels took 1.1 s of CPU, of this 0.09 s). The re-layout itself is checked on
+    _two_panels and the other figures with ticks below."""
+    fig, axes = plt.subplots(*args, layout="constrained", **kwargs)
+    for ax in np.atleast_1d(axes):
+        ax.set(xticks=[], yticks=[])
+    return fig
+
+
 def _box(ax):
     """The axes' box in inches (x0, y0, x1, y1), as drawn."""
     fig = ax.figure
@@ -370,7 +381,7 @@ def test_a_panel_squeezed_by_text_beside_it_gets_no_rendering():
 
 
 def test_phone_png_is_a_png_of_the_phone_width():
-    fig, _ = _two_panels()
+    fig = _bare(1, 2, figsize=(6.2, 3.4))  # the size is what counts here, not the ticks
     data = phone_png(fig)
     width, height = sphinx_phone.png_size(data)
     from PIL import Image
@@ -432,16 +443,6 @@ def _shell():
     events = []
     return SimpleNamespace(display_formatter=formatter,
                            events=SimpleNamespace(register=lambda *a: events.append(a))), events
-
-
-def _bare(*args, **kwargs):
-    """A figure of empty panels without ticks: what the printer's plumbing needs (tick labels
-    are most of a layout's cost: a phone rendering of _two_panels took 1.1 s of CPU, of this
-    0.09 s; the re-layout itself is checked on _two_panels above)."""
-    fig, axes = plt.subplots(*args, layout="constrained", **kwargs)
-    for ax in np.atleast_1d(axes):
-        ax.set(xticks=[], yticks=[])
-    return fig
 
 
 @pytest.mark.slow  # four figures rendered
