@@ -264,18 +264,14 @@ class Zygote(LineClient):
         """True when a kernel with ``env`` is what the zygote imported its modules with."""
         return _fixed(env) == self.env
 
-    def close(self) -> None:
-        """End the zygote; its kernels die with it."""
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
+    def end(self) -> None:
+        """The zygote, its input closed, ends within 10 s or is killed; its kernels die with
+        it (on :meth:`close`)."""
         try:
             self.proc.wait(10)
         except Exception:  # noqa: BLE001
             self.proc.kill()
             self.proc.wait()
-        self.proc.stdout.close()
 
 
 def _fixed(env) -> dict[str, str]:

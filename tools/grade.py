@@ -482,16 +482,9 @@ class Launcher(LineClient):
         except (OSError, RuntimeError, ValueError):
             pass  # a broken launcher: its ended children are reaped when it is ended
 
-    def close(self) -> None:
-        """End the launcher and any kernel still below it."""
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            end_all(self.proc)
-        finally:
-            self.proc.stdout.close()
+    def end(self) -> None:
+        """End the launcher and any kernel still below it (on :meth:`close`)."""
+        end_all(self.proc)
 
 
 class Forked(json_lines.Forked):

@@ -53,6 +53,22 @@ class LineClient:
                 self.broken = True
                 raise
 
+    def close(self) -> None:
+        """End the helper: its input closed (which asks it to stop), then :meth:`end`, then
+        its output closed."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.end()
+        finally:
+            self.proc.stdout.close()
+
+    def end(self) -> None:
+        """Wait for the helper to stop (a subclass says how, and what else ends with it)."""
+        self.proc.wait()
+
 
 class Forked:
     """A process that such a helper forked, seen as a ``subprocess.Popen``: ``pid``,
