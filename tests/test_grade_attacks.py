@@ -533,11 +533,45 @@ def test_no_secret_reaches_the_submission_or_the_feedback(graded):
     assert all(c.isprintable() for c in row["feedback"])
 
 
+def _elsewhere(pid: int, cmd: str, ours: Path, tests: Path) -> bool:
+    """Whether process ``pid`` (command line ``cmd``) shows it belongs to another test of this
+    pytest run: its command line, working folder or environment names a folder under
+    ``tests`` (the run's temporary folders, every worker's) that is not under ``ours``."""
+    seen = [cmd]
+    try:
+        seen.append(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        pass
+    try:
+        seen.append(Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace"))
+    except OSError:
+        pass
+    folders = re.compile(re.escape(str(tests)) + r"/[^\s\x00:]*")
+    named = [m.group() for text in seen for m in folders.finditer(text)]
+    return bool(named) and not any(p == str(ours) or p.startswith(f"{ours}/") for p in named)
+
+
 def test_no_process_and_no_temporary_file_is_left(graded):
+    """Nothing of this grading run: processes of another test running meanwhile on another
+    pytest worker (test_grade's kernels, in their own temporary folders) are not its."""
+    ours = graded["scratch"].parent
+    tests = ours.parent.parent  # every worker's temporary folders: <run>/popen-gwN/...
     left = {pid: c for pid, c in _cmdlines().items()
-            if MARKER in c or "gflow-grade-" in c or "grade_kernel" in c}
+            if (MARKER in c or "gflow-grade-" in c or "grade_kernel" in c)
+            and not _elsewhere(pid, c, ours, tests)}
     assert not left, left
     assert list(graded["scratch"].iterdir()) == []
+
+
+def test_a_process_of_another_test_is_told_apart(tmp_path_factory, tmp_path):
+    ours = tmp_path_factory.mktemp("grade")
+    tests = ours.parent.parent
+    other = tmp_path / "grader" / "kernel.json"
+    me = os.getpid()  # this process: its folder and environment name no test folder
+    assert _elsewhere(me, f"unshare python grade_kernel.py -f {other}", ours, tests)
+    assert not _elsewhere(me, f"unshare python grade_kernel.py -f {ours}/tmp/k.json", ours,
+                          tests)
+    assert not _elsewhere(me, "python grade_kernel.py --launcher", ours, tests)
 
 
 def test_the_results_are_the_graders(graded):
