@@ -40,13 +40,16 @@ KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=
 test: $(STAMP) book chromium
 	$(KEEP_BYTECODE) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
-# make test's workers: one more than the cores. The suite waits at times (a kernel or a
-# browser starting, a page's figures loading, the grader's time limits, a process ending), and
-# a worker more keeps the cores busy meanwhile. On the 2-core machine, idle, one after the
-# other (6 December 2026): 2 workers 165.7 s of pytest, 3 workers 153.3 and 153.6 s, 4
-# workers 160.9 s (each worker collects every test: about 5 s of CPU).
+# make test's workers: one per core. A worker more filled the suite's waits (a kernel or a
+# browser starting, the grader's time limits) while they were long; with fewer waits it costs
+# more than it fills: each worker collects every test (about 5 s of CPU) and starts its own
+# kernel zygote and Chromium, and three busy processes on two cores do the same work in more
+# CPU time. On the 2-core machine, idle, one run after the other (6 December 2026, evening):
+# 2 workers 153.1, 148.0 and 149.3 s of pytest (293, 282 and 285 s of CPU in all), 3 workers
+# 156.4 and 156.1 s (319 and 317 s of CPU). In the afternoon, before the last changes, three
+# had been faster (153.3 and 153.6 s against 165.7 s). TEST_WORKERS=3 picks another number.
 CORES := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
-TEST_WORKERS ?= $(shell expr $(CORES) + 1)
+TEST_WORKERS ?= $(CORES)
 
 # The edit loop: the unit and property tests, without notebooks, kernels, browsers, the built
 # book or end-to-end runs (everything marked slow), in parallel. A new test is in it unless
