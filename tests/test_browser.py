@@ -145,6 +145,36 @@ _MATHML_END = re.compile(r"</math>")
 _TAG = re.compile(r"<[^>]*>")
 
 
+def _mathml_end(html: str, at: int) -> int | None:
+    end = _MATHML_END.search(html, at)
+    return None if end is None else end.start()
+
+
+def _span_end(html: str, at: int) -> int | None:
+    depth = 1
+    for tag in _SPAN.finditer(html, at):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.start()
+    return None
+
+
+def _insides_as_text(html: str, opening: re.Pattern, end_of) -> str:
+    """``html`` with what lies between each ``opening`` tag and its closing tag (at
+    ``end_of(html, position after the opening tag)``, None when it is not closed) reduced to
+    its text."""
+    out, at = [], 0
+    for start in opening.finditer(html):
+        if start.start() < at:
+            continue
+        end = end_of(html, start.end())
+        if end is None:
+            break
+        out += [html[at:start.end()], _TAG.sub("", html[start.end():end])]
+        at = end
+    return "".join(out) + html[at:]
+
+
 def _math_as_text(html: str) -> str:
     """``html`` with the inside of each MathML ``<math>`` element and of each KaTeX HTML
     rendering (``span.katex-html``) reduced to its text: their opening tags, which the checks
@@ -153,29 +183,8 @@ def _math_as_text(html: str) -> str:
     the same (every page's loads, maths, errors, fields, scripts and text were compared,
     and ``test_scan_is_the_same_with_the_math_as_text`` compares one page). An element not
     closed is left as it is."""
-    out, at = [], 0
-    for start in _MATHML.finditer(html):
-        if start.start() < at:
-            continue
-        end = _MATHML_END.search(html, start.end())
-        if end is None:
-            break
-        out += [html[at:start.end()], _TAG.sub("", html[start.end():end.start()])]
-        at = end.start()
-    html, out, at = "".join(out) + html[at:], [], 0
-    for start in _KATEX_HTML.finditer(html):
-        if start.start() < at:
-            continue
-        depth = 1
-        for tag in _SPAN.finditer(html, start.end()):
-            depth += -1 if tag.group(1) else 1
-            if depth == 0:
-                break
-        if depth:
-            break
-        out += [html[at:start.end()], _TAG.sub("", html[start.end():tag.start()])]
-        at = tag.start()
-    return "".join(out) + html[at:]
+    html = _insides_as_text(html, _MATHML, _mathml_end)
+    return _insides_as_text(html, _KATEX_HTML, _span_end)
 
 
 class PageScan(html_parser.HTMLParser):
