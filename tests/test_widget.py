@@ -213,12 +213,6 @@ def chrome(request):
     driver.get("about:blank")
 
 
-def _wait(driver, script, timeout, what):
-    """The first true value of ``script`` (a function body), polled in the page every 20 ms
-    (browsers.wait_in_page; it was every 0.1 s here), or a failure naming ``what``."""
-    return wait_in_page(driver, script, timeout, what)
-
-
 KERNEL_IDLE = """
 const app = window.jupyterapp;
 const panel = app && app.shell.currentWidget;
@@ -270,10 +264,10 @@ def test_explorer_runs_in_jupyterlab_and_syncs_both_ways(lab, chrome):
     from selenium.webdriver.common.keys import Keys
 
     chrome.get(f"{lab['url']}/lab/tree/explorer.ipynb?token={lab['token']}")
-    _wait(chrome, KERNEL_IDLE, 60, "the notebook and an idle kernel")
+    wait_in_page(chrome, KERNEL_IDLE, 60, "the notebook and an idle kernel")
     chrome.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
-    _wait(chrome, PAGE_STATE, 60, "the explorer widget rendered by anywidget")
-    _wait(chrome, KERNEL_IDLE, 60, "the cells to finish")
+    wait_in_page(chrome, PAGE_STATE, 60, "the explorer widget rendered by anywidget")
+    wait_in_page(chrome, KERNEL_IDLE, 60, "the cells to finish")
     page = chrome.execute_script(PAGE_STATE)
     assert page["t"] == 0.3 and len(page["points"]) == 3
     assert _python_state(chrome)["t"] == 0.3
@@ -305,7 +299,7 @@ def test_explorer_runs_in_jupyterlab_and_syncs_both_ways(lab, chrome):
     # Python sets the time and the momentum; the page follows.
     out = chrome.execute_async_script(RUN_IN_KERNEL, "explorer.t = 2.0; explorer.beta = 0.5")
     assert "ERROR" not in out, out
-    _wait(chrome, PAGE_STATE.replace("return root &&", "return !!root &&").replace(
+    wait_in_page(chrome, PAGE_STATE.replace("return root &&", "return !!root &&").replace(
         ".state() : null;", ".state().t === 2.0 && root.gflowLive.state().beta === 0.5 "
         ": false;"), 15, "the page to follow explorer.t = 2.0 and explorer.beta = 0.5")
     # The reader moves the momentum slider (keys); Python sees it.

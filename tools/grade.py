@@ -469,7 +469,7 @@ class Launcher(LineClient):
         try:
             first = self.read_reply()
         except BaseException:
-            end_all(self.proc)
+            self.close()
             raise
         self.why = None if first.get("ready") is True else str(first.get("why"))
 
