@@ -579,6 +579,29 @@ def test_a_kernel_sees_only_its_own_processes(tmp_path, monkeypatch, preload):
     assert not [p for p, t in started.items() if tool._started(p) == t and tool._alive(p)]
 
 
+@pytest.mark.e2e  # kernels
+def test_a_kernel_closed_right_after_its_start_leaves_no_thread(tmp_path, monkeypatch):
+    """A kernel that dies at its start is closed at once. The grader's client runs no
+    heartbeat thread: jupyter_client's, stopped before it has run, set itself running again
+    and spun making sockets until zmq refused one (ZMQError "Too many open files" in a thread,
+    a second of CPU, seen in a full run). Nothing is left running and no thread fails."""
+    import threading
+
+    failed = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failed.append(args.exc_value))
+    before = set(threading.enumerate())
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        k = tool.Kernel(tmp_path / name, b"{}", f"{name}.ipynb",
+                        tool.Limits(timeout=60, memory_mb=2048, isolate="off"))
+        try:
+            assert not [t for t in threading.enumerate() if "HB" in type(t).__name__]
+        finally:
+            k.close()
+    assert not set(threading.enumerate()) - before
+    assert not failed, failed
+
+
 def _data_solution_notebook():
     """The data chapter's graded function, written out: a submission that earns full marks."""
     nb = nbformat.v4.new_notebook()

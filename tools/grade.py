@@ -580,7 +580,11 @@ class Kernel:
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         self.kc = BlockingKernelClient(connection_file=conn, context=self.context)
         self.kc.load_connection_file()
-        self.kc.start_channels()
+        # No heartbeat thread: the kernel's death is seen by its process (_follow polls it).
+        # jupyter_client's heartbeat thread, stopped before it has run (a kernel that died at
+        # its start is closed at once), sets itself running again and spins making sockets
+        # until zmq refuses one ("Too many open files"), about a second of CPU each time.
+        self.kc.start_channels(hb=False)
 
     def wait_ready(self, timeout: float) -> str | None:
         """None when the kernel answers, else why not. A kernel_info request is sent again
