@@ -584,7 +584,7 @@ def test_a_kernel_closed_right_after_its_start_leaves_no_thread(tmp_path, monkey
     """A kernel that dies at its start is closed at once. The grader's client runs no
     heartbeat thread: jupyter_client's, stopped before it has run, set itself running again
     and spun making sockets until zmq refused one (ZMQError "Too many open files" in a thread,
-    a second of CPU, seen in a full run). Nothing is left running and no thread fails."""
+    a second of CPU, seen in a full run). No thread is left running and none fails."""
     import threading
 
     failed = []
