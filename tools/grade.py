@@ -78,7 +78,6 @@ import nbformat
 import numpy as np
 
 from tools import json_lines
-from tools.json_lines import LineClient
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("notebook", "exercise", "points", "max_points", "feedback")
@@ -447,7 +446,7 @@ def _base_env() -> dict[str, str]:
             "PYTHONPATH": str(ROOT)}  # the library the grader judges with
 
 
-class Launcher(LineClient):
+class Launcher(json_lines.LineClient):
     """The kernel launcher of one grading run (``tools/grade_kernel.py --launcher``): it has
     imported ipykernel, numpy, scipy and gflow_lib once and forks each kernel from itself, in
     namespaces of the kernel's own, as ``unshare`` does for a kernel started on its own; a
