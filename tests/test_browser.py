@@ -296,7 +296,8 @@ class PageScan(html_parser.HTMLParser):
             records.append({"text": []})
             self.fields.append(records[-1])
         if tag == "script":
-            records.append({"script": [], "src": values.get("src") or ""})
+            records.append({"script": [], "src": values.get("src") or "",
+                            "preload": values.get("data-preload") or ""})
             self.scripts.append(records[-1])
         if tag == "link" and KATEX_CSS.search(values.get("href", "")):
             self.stylesheet = True
@@ -367,7 +368,8 @@ def test_external_load_detector_catches_a_cdn_script():
 def math_problems(html) -> list[str]:
     """What is wrong with a built page's math (``html``: its text or its :class:`PageScan`): a
     math element without KaTeX's HTML and MathML in it, KaTeX's error markup, a script that is
-    MathJax or KaTeX, math without KaTeX's stylesheet."""
+    MathJax or KaTeX, math without KaTeX's stylesheet or without the preload of its main font
+    (tools/sphinx_lean.py: a font that arrives after the first layout moves the text)."""
     scan = html if isinstance(html, PageScan) else PageScan(html)
     found = [f"not rendered: {''.join(m['text'])[:80]!r}" for m in scan.maths
              if not (m["mathml"] and m["html"])]
@@ -378,6 +380,8 @@ def math_problems(html) -> list[str]:
             found.append(f"math script: {text[:80]!r}")
     if scan.maths and not scan.stylesheet:
         found.append("math without _static/katex/katex.min.css")
+    if scan.maths and not any("KaTeX_Main-Regular.woff2" in s["preload"] for s in scan.scripts):
+        found.append("math without the preload of KaTeX_Main-Regular.woff2")
     return found
 
 
@@ -400,10 +404,13 @@ def test_math_is_rendered_at_build_time_and_widgets_served_locally(site):
 
 
 def test_math_problems_detector_can_fail():
-    good = ('<link href="_static/katex/katex.min.css"><span class="math"><span class="katex">'
-            '<span class="katex-mathml"><math></math></span>'
+    good = ('<script data-preload="[&quot;_static/katex/fonts/KaTeX_Main-Regular.woff2&quot;]">'
+            '</script><link href="_static/katex/katex.min.css?v=1"><span class="math">'
+            '<span class="katex"><span class="katex-mathml"><math></math></span>'
             '<span class="katex-html" aria-hidden="true">x</span></span></span>')
     assert math_problems(good) == []
+    assert math_problems(good.replace("KaTeX_Main", "KaTeX_Math")) == [
+        "math without the preload of KaTeX_Main-Regular.woff2"]
     assert math_problems(good.replace("katex-mathml", "k")) == ["not rendered: 'x'"]
     assert math_problems(good + '<script src="_static/mathjax/es5/tex-mml-chtml.js"></script>')
     assert math_problems(good.replace("_static/katex/katex.min.css", "x.css"))

@@ -179,6 +179,9 @@ def test_an_incremental_build_keeps_one_bundle_and_leaves_no_stale_one(tmp_path)
 
 def test_thebe_and_tabs_are_dropped_where_nothing_uses_them(tmp_path):
     site = small_site(tmp_path, '<div class="sd-tab-set">tabs</div>')
+    # a rule for a class that only the dropped thebe script names
+    pygments = site / "_static" / "pygments.css"
+    pygments.write_text(pygments.read_text() + ".never-in-pages{z-index:7}")
     lean.lean_site(site)
     chapter = (site / "book" / "chapter.html").read_text()
     index = (site / "index.html").read_text()
@@ -186,6 +189,13 @@ def test_thebe_and_tabs_are_dropped_where_nothing_uses_them(tmp_path):
         assert "thebe" not in page.lower() and "unpkg" not in page and "kernelName" not in page
         assert '<script defer="defer" src=' in page and 'defer="defer" defer' not in page
     assert "design-tabs.js" in chapter and "design-tabs.js" not in index
+    # the bundle holds what the lean pages use, so a second run (an incremental build, whose
+    # unwritten pages are already lean) makes the same one
+    first = stylesheets(site / "book" / "chapter.html")
+    bundle = (site / "book" / next(p for p in first if "gflow-" in p)).read_text()
+    assert "never-in-pages" not in bundle
+    lean.lean_site(site)
+    assert stylesheets(site / "book" / "chapter.html") == first
 
 
 def test_thebe_stays_when_a_page_can_start_it(tmp_path):
@@ -256,6 +266,13 @@ def test_pages_with_math_preload_the_fonts_they_use(tmp_path):
     assert preloaded("index.html") == ["_static/katex/fonts/KaTeX_Main-Regular.woff2"]
     lean.lean_site(site)  # a second run adds nothing
     assert len(preloaded("book/chapter.html")) == 2
+    # Sphinx versions the link (?v=) when the stylesheet is in the output folder as it writes
+    # the page (tools/sphinx_math.py copies it there first): the fonts are preloaded all the same
+    versioned = HEAD.format(p="../", body='<span class="katex">1</span>').replace(
+        "katex/katex.min.css", "katex/katex.min.css?v=1026d69a")
+    page = lean.lean_page(versioned, lambda paths, prefix: "x.css", thebe=False)
+    assert "katex/fonts/KaTeX_Main-Regular.woff2" in page
+    assert page.index("data-preload") < page.index("katex.min.css?v=1026d69a")
     page = lean.lean_page("<html><head></head><body><p>No math.</p></body></html>",
                           lambda paths, prefix: "x.css", thebe=False)
     assert "preload" not in page
@@ -396,13 +413,22 @@ def test_a_site_with_the_theme_script_loads_the_tab_stop_script(tmp_path):
         page.write_text(page.read_text().replace(
             "</body>", f'<script defer src="{prefix}_static/scripts/pydata-sphinx-theme.js'
                        '?digest=1"></script></body>'))
+    # a rule for a class that only the tab stop script names (in its SELECTORS)
+    pygments = site / "_static" / "pygments.css"
+    pygments.write_text(pygments.read_text() + ".pst-scrollable-table-container{z-index:7}")
     with pytest.raises(ValueError, match="gflow-tabstops.js is missing"):
         lean.lean_site(site)
     # copied from html_static_path's folder (a build that writes no page copies nothing)
     lean.lean_site(site, static_sources=(tmp_path / "nothing", ROOT / "book" / "site"))
     ours = (ROOT / "book" / "site" / lean.TABSTOPS_JS).read_text()
     assert (site / "_static" / lean.TABSTOPS_JS).read_text() == ours
+    first = stylesheets(site / "book" / "chapter.html")
     lean.lean_site(site)  # twice: once each
+    # the script's words count from the first run, which writes it into the pages: a fresh
+    # build and a later one make the same bundle
+    assert stylesheets(site / "book" / "chapter.html") == first
+    bundle = next(p for p in first if "gflow-" in p)
+    assert "z-index:7" in (site / "book" / bundle).read_text()
     assert lean.TAB_PASS_DONE in (scripts / "pydata-sphinx-theme.js").read_text()
     chapter = (site / "book" / "chapter.html").read_text()
     tags = re.findall(r'<script defer="defer" src="([^"]*gflow-tabstops[^"]*)"></script>', chapter)

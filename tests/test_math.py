@@ -127,5 +127,8 @@ def test_a_sphinx_build_with_a_bad_equation_fails_naming_the_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "out" / "index.html").read_text()
     assert 'class="katex-display"' in page and "_static/katex/katex.min.css" in page
+    # versioned (?v=, Sphinx's checksum of the file as it writes the page) on a first build as
+    # on later ones: the stylesheet is in place before the pages are written
+    assert re.search(r'_static/katex/katex\.min\.css\?v=[0-9a-f]+"', page), page[:2000]
     assert (tmp_path / "out" / "_static" / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").is_file()
     assert "mathjax" not in page.lower()

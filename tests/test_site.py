@@ -177,6 +177,9 @@ def test_icon_fonts_are_cut_to_the_icons_the_pages_use(tmp_path):
     assert 0xF0C9 in cmap and 0xF002 not in cmap  # fa-bars kept, fa-magnifying-glass not
     assert 0xF09B in TTFont(webfonts / "fa-brands-400.icons.woff").getBestCmap()  # fa-github
     assert solid.stat().st_size < (webfonts / "fa-solid-900.woff2").stat().st_size / 20
+    # the same bytes from every build: the font keeps its own date (fontTools would stamp the
+    # time of the build in it)
+    assert TTFont(solid)["head"].modified == TTFont(webfonts / "fa-solid-900.ttf")["head"].modified
 
 
 def test_scripts_that_wire_buttons_are_deferred(tmp_path):
@@ -196,3 +199,7 @@ def test_scripts_that_wire_buttons_are_deferred(tmp_path):
     assert ('<script data-sd-tabs-storage-prefix="x-" defer="defer" '
             'src="../_static/design-tabs.js?v=3"></script>') in out
     assert '<script async="async" src="../_static/sphinx-thebe.js?v=4"></script>' in out
+    # a file the next build leaves alone (a page Sphinx did not write again, the theme's
+    # template in _static/) is rewritten to the same bytes, not deferred twice
+    ext.lighter_pages(_app(tmp_path), None)
+    assert page.read_text() == out

@@ -431,6 +431,14 @@ DESCRIPTION_LENGTH = 160
 PDF_NAME = "gradient-flow.pdf"
 
 
+def _deferred(match: re.Match) -> str:
+    """A script tag of DEFERRABLE_SCRIPTS with ``defer`` (once: a page or a file of _static/
+    that the build did not write again is rewritten to the same bytes)."""
+    if re.search(r'\bdefer="', match.group(1)):
+        return match.group(0)
+    return f'<script {match.group(1)}defer="defer" src="{match.group(2)}"></script>'
+
+
 def lighter_pages(app, exception):
     """Rewrite the built pages: no Font Awesome script, no search scripts outside the search
     page, icons hidden from screen readers in the labelled colour-mode button, bibliography
@@ -444,7 +452,7 @@ def lighter_pages(app, exception):
         if page.name != "search.html" and "search_as_you_type = true" not in new:
             new = SEARCH_SCRIPTS.sub("", new)
         new = THEME_SWITCH_ICON.sub(r'<i aria-hidden="true" class="\1"', new)
-        new = DEFERRABLE_SCRIPTS.sub(r'<script \1defer="defer" src="\2"></script>', new)
+        new = DEFERRABLE_SCRIPTS.sub(_deferred, new)
         new = SEARCH_SCRIPT_TAGS.sub(r'<script defer="defer" src="\1"></script>', new)
         # The search field's aria-label "Search" hid its visible text "Search Ctrl + K": its
         # name is now that text, which it shows.
@@ -502,7 +510,7 @@ def subset_icon_fonts(app, exception):
         source = folder / f"{match.group('name')}.ttf"
         if not source.is_file():
             return match.group(0)
-        font = TTFont(source)
+        font = TTFont(source, recalcTimestamp=False)  # the font's date, not the build's
         options = subset.Options()
         options.notdef_outline = True
         subsetter = subset.Subsetter(options)

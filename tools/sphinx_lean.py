@@ -116,7 +116,10 @@ DESIGN_TABS_JS = re.compile(
     r'[ \t]*<script\b[^>]*src="[^"]*_static/design-tabs\.js[^"]*"[^>]*></script>\n?')
 DOUBLE_DEFER = re.compile(r'\bdefer="defer"(\s+defer="defer")+')
 #: KaTeX's stylesheet link (tools/sphinx_math.py puts it on pages with math).
-KATEX_LINK = re.compile(r'([ \t]*)<link\b[^>]*href="([^"]*)_static/katex/katex\.min\.css"[^>]*>')
+#: Versioned (``?v=``) or not: Sphinx adds its checksum when the file is in place as it writes the
+#: page (tools/sphinx_math.py sees to that).
+KATEX_LINK = re.compile(
+    r'([ \t]*)<link\b[^>]*href="([^"]*)_static/katex/katex\.min\.css(?:\?[^"]*)?"[^>]*>')
 #: The fonts preloaded on a page with math, with the class that needs each.
 KATEX_FONTS = (("KaTeX_Main-Regular", "katex"), ("KaTeX_Math-Italic", "mathnormal"))
 #: Written by a script in the head, not as ``<link rel="preload">``: a font is fetched with
@@ -378,10 +381,9 @@ def uses_thebe(html: str) -> bool:
     return bool(THEBE_STARTERS.search(body))
 
 
-def lean_page(html: str, bundle_href_of, thebe: bool) -> str:
-    """One page: its ``_static/`` stylesheets replaced by the bundle (``bundle_href_of``:
-    the tuple of their paths and the prefix before ``_static/`` -> the link's href), thebe's
-    pieces dropped unless ``thebe``, sphinx-design's tab script dropped without tabs."""
+def without_unused_scripts(html: str, thebe: bool) -> str:
+    """A page without thebe's pieces (unless ``thebe``) and without sphinx-design's tab
+    script when it has no tabs."""
     end = html.find("</head>")
     if end < 0:
         return html
@@ -392,6 +394,18 @@ def lean_page(html: str, bundle_href_of, thebe: bool) -> str:
             rest = piece.sub("", rest)
     if "sd-tab-set" not in rest:
         head = DESIGN_TABS_JS.sub("", head)
+    return head + rest
+
+
+def lean_page(html: str, bundle_href_of, thebe: bool) -> str:
+    """One page: its ``_static/`` stylesheets replaced by the bundle (``bundle_href_of``:
+    the tuple of their paths and the prefix before ``_static/`` -> the link's href), thebe's
+    pieces dropped unless ``thebe``, sphinx-design's tab script dropped without tabs."""
+    html = without_unused_scripts(html, thebe)
+    end = html.find("</head>")
+    if end < 0:
+        return html
+    head, rest = html[:end], html[end:]
     head = DOUBLE_DEFER.sub('defer="defer"', head)
     katex = KATEX_LINK.search(head)
     if katex and "_static/katex/fonts/" not in head:
@@ -602,15 +616,23 @@ def lean_site(outdir: Path, thebe_configured: bool = False,
                     not target.is_file() or target.read_bytes() != source.read_bytes()):
                 target.write_bytes(source.read_bytes())
     pages = {page: page.read_text(encoding="utf-8") for page in site_pages(outdir)}
+    # What the pages hold once lean (below): the same whether Sphinx wrote a page in this
+    # build or left it as the last build's lean_site wrote it, so that a fresh build and a
+    # later one make the same bundle.
+    kept = [without_unused_scripts(html, thebe_configured or uses_thebe(html))
+            for html in pages.values()]
     words: set[str] = set()
-    for html in pages.values():
+    for html in kept:
         words |= page_words(html)
         if drawn_as_read(html):
             words.add(LAZY_CLASS)  # written on the page below
     # The scripts the pages load (not every file of _static/: the theme's Font Awesome
     # script, which tools/sphinx_gflow.py drops, names thousands of icons).
-    scripts = {path for html in pages.values() for src in SCRIPT_SRC.findall(html)
+    scripts = {path for html in kept for src in SCRIPT_SRC.findall(html)
                if (path := static_path(src)) and (static / path).is_file()}
+    if (static / TABSTOPS_JS).is_file() and any(THEME_SCRIPT_TAG.search(html)
+                                               for html in pages.values()):
+        scripts.add(TABSTOPS_JS)  # written into those pages below (with_tabstops_script)
     for path in sorted(scripts):
         words |= script_words((static / path).read_text(encoding="utf-8", errors="replace"))
 

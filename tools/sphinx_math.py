@@ -161,12 +161,16 @@ def add_stylesheet(app, pagename, templatename, context, doctree):
         app.builder.add_css_file(f"{STATIC}/katex.min.css", priority=400)
 
 
-def copy_katex(app, exception):
+def _renders_here(app) -> bool:
+    return app.builder.format == "html" and app.builder.math_renderer_name == "katex_gflow"
+
+
+def copy_katex(app):
     """KaTeX's stylesheet and its woff2 fonts (the only format the stylesheet's browsers
-    need first; all browsers of the last years read woff2) into ``_static/katex/``."""
-    if exception is not None or app.builder.format != "html":
-        return
-    if app.builder.math_renderer_name != "katex_gflow":
+    need first; all browsers of the last years read woff2) into ``_static/katex/``, before
+    any page is written: Sphinx versions a page's link to a stylesheet that is in place
+    (``?v=`` and its checksum), so a first build and a later one write the same pages."""
+    if not _renders_here(app):
         return
     if not (KATEX_DIST / "katex.min.css").is_file():
         raise MathError(f"KaTeX is not installed in {KATEX_DIST.parent}: {INSTALL_HINT}")
@@ -175,16 +179,23 @@ def copy_katex(app, exception):
     shutil.copy2(KATEX_DIST / "katex.min.css", dest / "katex.min.css")
     for font in (KATEX_DIST / "fonts").glob("*.woff2"):
         shutil.copy2(font, dest / "fonts" / font.name)
+
+
+def finish(app, exception):
+    """The KaTeX process ends with the build; MathJax's files go from the site."""
+    KATEX.close()
+    if exception is not None or not _renders_here(app):
+        return
     # Sphinx never deletes a static file: MathJax (24 MB) left by a build from before the math
     # was rendered here would stay in the site.
     shutil.rmtree(Path(app.outdir) / "_static" / "mathjax", ignore_errors=True)
-    KATEX.close()
 
 
 def setup(app):
     app.add_html_math_renderer("katex_gflow", (visit_math, None), (visit_displaymath, None))
     app.connect("html-page-context", add_stylesheet)
-    app.connect("build-finished", copy_katex)
+    app.connect("builder-inited", copy_katex)
+    app.connect("build-finished", finish)
     # One KaTeX process per Sphinx process: pages written in parallel would each start one,
     # which works too (rendering is per equation), so writing stays parallel-safe.
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
