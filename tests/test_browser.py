@@ -403,6 +403,19 @@ def test_math_is_rendered_at_build_time_and_widgets_served_locally(site):
             assert "_static/html-manager/dist/embed-amd.js" in html, f"{doc}: embed-amd not local"
 
 
+#: An id made of a random UUID (myst-parser labels a numbered amsmath environment so): a new
+#: one in every build, so no link to it lasts.
+RANDOM_ID = re.compile(r'\bid="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"')
+
+
+def test_no_page_has_an_id_that_changes_with_every_build(site):
+    found = {str(page.relative_to(site)): RANDOM_ID.findall(page.read_text(errors="replace"))[:2]
+             for page in sorted(site.glob("**/*.html"))}
+    found = {page: ids for page, ids in found.items() if ids}
+    assert not found, ("ids made of a random UUID (write a numbered amsmath environment as "
+                       f"equation* with its \\tag): {found}")
+
+
 def test_math_problems_detector_can_fail():
     good = ('<script data-preload="[&quot;_static/katex/fonts/KaTeX_Main-Regular.woff2&quot;]">'
             '</script><link href="_static/katex/katex.min.css?v=1"><span class="math">'
