@@ -1,5 +1,7 @@
 """Numbers for the prose: a cell calls ``glue("gap", gap, ".4f")``; the text pastes it with
-the MyST role ``glue:text`` and the name ``gap``.
+the MyST role ``glue:text`` and the name ``gap``. A difference that only shows that two
+methods agree is printed and pasted as a bound (``bound(gap, 1e-10)``): its own digits depend
+on the BLAS and the CPU, the bound does not.
 
 The output has ``myst_nb.glue``'s form (``scrapbook`` metadata, the ``papermill.record``
 prefix): the book pastes the value, nbval checks it each run, and its plain text
@@ -7,10 +9,11 @@ prefix): the book pastes the value, nbval checks it each run, and its plain text
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 
-__all__ = ["GLUE_PREFIX", "glue"]
+__all__ = ["GLUE_PREFIX", "bound", "glue"]
 
 #: The MIME prefix under which MyST-NB finds a glued value (and hides the output).
 GLUE_PREFIX = "application/papermill.record/"
@@ -57,3 +60,47 @@ def glue(name, value, fmt=""):
     display(bundle, raw=True,
             metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
     return None
+
+
+def bound(value, limit):
+    """The text of ``limit`` (``"1e-10"``) for a number known to lie below it.
+    For differences whose digits are rounding or solver error, which change with the BLAS
+    and the CPU: a chapter prints and pastes the bound, the same on every machine, and fails
+    where the number is not below it. Introduced in the chapter on training wide networks in
+    closed form.
+
+    Parameters
+    ----------
+    value : real number
+        The measured size, such as a largest absolute difference; 0 or more.
+    limit : real number
+        The bound, positive and finite, such as ``1e-10``.
+
+    Returns
+    -------
+    str
+        ``limit`` in the shortest scientific form, ``"1e-10"`` or ``"5e-9"``.
+
+    Raises
+    ------
+    ValueError
+        Where ``value`` is not below ``limit`` (or is NaN), naming both.
+    """
+    value, limit = _real("value", value), _real("limit", limit)
+    if not (limit > 0 and math.isfinite(limit)):
+        raise ValueError(f"limit must be positive and finite; got {limit!r}")
+    if not value >= 0:
+        raise ValueError(f"value must be 0 or more; got {value!r}")
+    if not value < limit:
+        raise ValueError(f"value {value:.3g} is not below the bound {limit:g}: the claim "
+                         "the text makes does not hold here")
+    mantissa, exponent = format(limit, ".0e").split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _real(arg, x) -> float:
+    """``x`` as a float, or a TypeError naming ``arg`` (bools, text and complex are refused)."""
+    complex_ = isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real)
+    if isinstance(x, (bool, str)) or complex_ or not hasattr(x, "__float__"):
+        raise TypeError(f"{arg} must be a real number; got {type(x).__name__}")
+    return float(x)

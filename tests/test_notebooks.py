@@ -108,6 +108,16 @@ FORKED = ("import os, pathlib\n"
           "cmdline = pathlib.Path(f'/proc/{os.getppid()}/cmdline')\n"
           "print(cmdline.exists() and cmdline.read_bytes().split(b'\\0')[1].endswith(\n"
           "    b'kernel_fork.py'))")
+# The name of the kernels that numpy's OpenBLAS runs (x86-64 Linux wheels), and a number whose
+# last digits depend on them (an LU solve; the kernels round the products differently).
+CORENAME = ("import ctypes, glob, os\nimport numpy as np\n"
+            "lib = ctypes.CDLL(glob.glob(os.path.join(os.path.dirname(np.__file__), '..',\n"
+            "    'numpy.libs', 'libscipy_openblas64_*.so'))[0])\n"
+            "lib.scipy_openblas_get_corename64_.restype = ctypes.c_char_p\n"
+            "print(lib.scipy_openblas_get_corename64_().decode())")
+KERNEL_DIGITS = ("import numpy as np\n"
+                 "a = np.random.default_rng(0).normal(size=(40, 40))\n"
+                 "print(repr(float(np.linalg.solve(a, np.ones(40))[0])))")
 HOOK = ("import IPython\n"
         "print(plt._draw_all_if_interactive in IPython.get_ipython().events.callbacks["
         "'post_execute'])")
@@ -123,7 +133,10 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
     and still drawn in full: a figure that draws passes, one whose label cannot be drawn fails
     its cell. One notebook, so one kernel: nbval checks each cell by itself. The kernel is
     forked, as `make test` has nbval's (``-p kernel_fork``, which tests/conftest.py installs
-    there: tests/kernel_fork.py); its last cell checks that its parent is the zygote."""
+    there: tests/kernel_fork.py); its seventh cell checks that its parent is the zygote. On
+    x86-64 Linux three more: the kernel runs the BLAS kernels tests/conftest.py picks, a
+    number computed with them passes, and the same number stored by a machine with other
+    BLAS kernels fails (the chapters print no digits that depend on them)."""
     def printed(text):
         return [nbformat.v4.new_output("stream", name="stdout", text=text)]
 
@@ -139,6 +152,18 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
              (DRAWN, "fig, ax = plt.subplots(figsize=(2, 1))\n"  # a label that cannot be drawn
                      "label = ax.set_xlabel(r'$\\frac{1}$')"),
              (printed(f"{kernel_fork.enabled()}\n"), FORKED)]
+    core = os.environ.get("OPENBLAS_CORETYPE")  # tests/conftest.py: Sandybridge on x86-64
+    if core:
+        # what the chapters' kernels compute, and what a machine with other BLAS kernels
+        # (here SSE4's) stored: it differs in the last digits, and nbval fails on it
+        def digits(kernels):
+            return subprocess.run([sys.executable, "-c", KERNEL_DIGITS], capture_output=True,
+                                  text=True, check=True,
+                                  env={**os.environ, "OPENBLAS_CORETYPE": kernels}).stdout
+        ours, theirs = digits(core), digits("Nehalem")
+        assert ours != theirs, (ours, theirs)  # else the check below proves nothing
+        cells += [(printed(f"{core}\n"), CORENAME), (printed(ours), KERNEL_DIGITS),
+                  (printed(theirs), KERNEL_DIGITS)]
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell(code, execution_count=k + 1, outputs=outputs)
         for k, (outputs, code) in enumerate(cells)])
@@ -154,10 +179,13 @@ def test_nbval_fails_on_a_wrong_stored_output(tmp_path):
              "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get(
                  "PYTHONPATH", "")]).rstrip(os.pathsep)})
     out, tail = proc.stdout, proc.stdout[-4000:]
-    assert proc.returncode == 1 and "2 failed, 5 passed" in tail, tail
+    outcome = "3 failed, 7 passed" if core else "2 failed, 5 passed"
+    assert proc.returncode == 1 and outcome in tail, tail
     failed = [line for line in tail.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 2, tail
+    assert len(failed) == (3 if core else 2), tail
     assert "checked.ipynb::Cell 1" in failed[0] and "checked.ipynb::Cell 5" in failed[1], tail
+    if core:
+        assert "checked.ipynb::Cell 9" in failed[2], tail
     assert "0.300001" in out and "Expected \\frac{num}{den}" in out, tail
 
 

@@ -8,11 +8,13 @@ that equal a number the executed chapter printed or glued, and each chapter must
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
+import numpy as np
 import pytest
 
-from gflow_lib.prose import GLUE_PREFIX, glue
+from gflow_lib.prose import GLUE_PREFIX, bound, glue
 from tools import prose_numbers as tool
 
 CHAPTERS = sorted(p.stem for p in (tool.BOOK / "md").glob("*.md"))
@@ -146,3 +148,28 @@ def test_the_book_shows_a_glued_number_with_its_digits():
     assert kept("'a str'", "s") == "a str" and kept("0.0254", ".2f") == "0.03"
     config = yaml.safe_load((tool.ROOT / "_config.yml").read_text())
     assert config["sphinx"]["local_extensions"].get("sphinx_glue") == "tools"
+
+
+@pytest.mark.parametrize("value, limit, text", [
+    (2.05e-9, 1e-8, "1e-8"), (0.0, 5e-9, "5e-9"), (np.float64(3.5e-13), 1e-11, "1e-11"),
+    (np.array(0.5), 100, "1e2"), (9.99e-11, 1e-10, "1e-10"),
+])
+def test_bound_gives_the_limit_for_a_value_below_it(value, limit, text):
+    assert bound(value, limit) == text
+
+
+@pytest.mark.parametrize("value, limit, error, words", [
+    (1e-8, 1e-8, ValueError, "value 1e-08 is not below the bound 1e-08"),  # equal is not below
+    (2.3e-8, 1e-8, ValueError, "not below the bound"),
+    (float("nan"), 1e-8, ValueError, "value must be 0 or more; got nan"),
+    (-1e-9, 1e-8, ValueError, "value must be 0 or more"),
+    (1e-9, 0.0, ValueError, "limit must be positive and finite"),
+    (1e-9, float("inf"), ValueError, "limit must be positive and finite"),
+    (True, 1e-8, TypeError, "value must be a real number; got bool"),
+    (1e-9, "1e-8", TypeError, "limit must be a real number; got str"),
+    (1e-9j, 1e-8, TypeError, "value must be a real number; got complex"),
+    ([1e-9], 1e-8, TypeError, "value must be a real number; got list"),
+])
+def test_bound_bad_input(value, limit, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        bound(value, limit)
