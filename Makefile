@@ -47,7 +47,9 @@ test: $(STAMP) book chromium
 # CPU time. On the 2-core machine, idle, one run after the other (6 December 2026, evening):
 # 2 workers 153.1, 148.0 and 149.3 s of pytest (293, 282 and 285 s of CPU in all), 3 workers
 # 156.4 and 156.1 s (319 and 317 s of CPU). In the afternoon, before the last changes, three
-# had been faster (153.3 and 153.6 s against 165.7 s). TEST_WORKERS=3 picks another number.
+# had been faster (153.3 and 153.6 s against 165.7 s). On 7 December the machine had a faster
+# CPU (AMD EPYC with AVX-512; about 180 s of CPU per run): 2 workers 118.9, 116.4, 126.4 and
+# 138.8 s, 3 workers 126.2 s. TEST_WORKERS=3 picks another number.
 CORES := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 TEST_WORKERS ?= $(CORES)
 
