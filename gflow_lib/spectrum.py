@@ -844,7 +844,8 @@ class SpectrumPath(_Path):
         c, _ = self._coords(idx, gain, keep)
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             mean = (self.spectrum.expand(c) + self._null) @ X_new
-            var = np.maximum(self.spectrum.spread(X_new, keep, S), 0.0)
+            var = self.spectrum.spread(X_new, keep, S)  # a new array: clipped in place (a
+            np.maximum(var, 0.0, out=var)  # second one of (T, M) cost 4x here: malloc's trim)
         return v.unbatch((mean, var), scalar)
 
     def limit(self):
