@@ -9,9 +9,10 @@ prefix): the book pastes the value, nbval checks it each run, and its plain text
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
+
+from . import _validation as v
 
 __all__ = ["GLUE_PREFIX", "bound", "glue"]
 
@@ -84,23 +85,16 @@ def bound(value, limit):
     Raises
     ------
     ValueError
-        Where ``value`` is not below ``limit`` (or is NaN), naming both.
+        Where ``value`` is not below ``limit``, naming both; where ``value`` is negative or
+        not finite, or ``limit`` is not positive and finite.
+    TypeError
+        Where either is not a real number.
     """
-    value, limit = _real("value", value), _real("limit", limit)
-    if not (limit > 0 and math.isfinite(limit)):
-        raise ValueError(f"limit must be positive and finite; got {limit!r}")
-    if not value >= 0:
-        raise ValueError(f"value must be 0 or more; got {value!r}")
+    value = v.non_negative_scalar(value, "value")
+    limit = v.positive_scalar(limit, "limit")
     if not value < limit:
         raise ValueError(f"value {value:.3g} is not below the bound {limit:g}: the claim "
                          "the text makes does not hold here")
     mantissa, exponent = format(limit, ".0e").split("e")
     return f"{mantissa}e{int(exponent)}"
 
-
-def _real(arg, x) -> float:
-    """``x`` as a float, or a TypeError naming ``arg`` (bools, text and complex are refused)."""
-    complex_ = isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real)
-    if isinstance(x, (bool, str)) or complex_ or not hasattr(x, "__float__"):
-        raise TypeError(f"{arg} must be a real number; got {type(x).__name__}")
-    return float(x)

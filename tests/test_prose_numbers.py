@@ -161,14 +161,15 @@ def test_bound_gives_the_limit_for_a_value_below_it(value, limit, text):
 @pytest.mark.parametrize("value, limit, error, words", [
     (1e-8, 1e-8, ValueError, "value 1e-08 is not below the bound 1e-08"),  # equal is not below
     (2.3e-8, 1e-8, ValueError, "not below the bound"),
-    (float("nan"), 1e-8, ValueError, "value must be 0 or more; got nan"),
-    (-1e-9, 1e-8, ValueError, "value must be 0 or more"),
-    (1e-9, 0.0, ValueError, "limit must be positive and finite"),
-    (1e-9, float("inf"), ValueError, "limit must be positive and finite"),
-    (True, 1e-8, TypeError, "value must be a real number; got bool"),
-    (1e-9, "1e-8", TypeError, "limit must be a real number; got str"),
-    (1e-9j, 1e-8, TypeError, "value must be a real number; got complex"),
-    ([1e-9], 1e-8, TypeError, "value must be a real number; got list"),
+    (float("nan"), 1e-8, ValueError, "value must be a finite non-negative number; got nan"),
+    (float("inf"), 1e-8, ValueError, "value must be a finite non-negative number; got inf"),
+    (-1e-9, 1e-8, ValueError, "value must be a finite non-negative number"),
+    (1e-9, 0.0, ValueError, "limit must be a finite positive number"),
+    (1e-9, float("inf"), ValueError, "limit must be a finite positive number"),
+    (True, 1e-8, TypeError, "value must be a non-negative real number; got bool"),
+    (1e-9, "1e-8", TypeError, "limit must be a positive real number; got str"),
+    (1e-9j, 1e-8, TypeError, "value must be real, not complex"),
+    ([1e-9], 1e-8, TypeError, "value must be a non-negative real number; got list"),
 ])
 def test_bound_bad_input(value, limit, error, words):
     with pytest.raises(error, match=re.escape(words)):
