@@ -852,6 +852,13 @@ return {
     return Array.from(b.querySelectorAll('.katex-html, .katex-html > *')).every(
         e => e.getBoundingClientRect().right <= right + 1);
   }).map(label).slice(0, 3),
+  // code (a cell, its output, a block) whose lines are at most 80 characters (test_chapter_text
+  // keeps the chapters' code there) that scrolls sideways in a desktop column (560 px or
+  // more; on a phone a long line scrolls by design): gflow.css sizes the code font to fit
+  codeScrolls: Array.from(article.querySelectorAll('div.highlight > pre')).filter(p => visible(p)
+      && p.clientWidth >= 560 && p.scrollWidth > p.clientWidth + 1
+      && Math.max(...p.textContent.split('\\n').map(l => l.length)) <= 80)
+      .map(p => p.textContent.trim().slice(0, 40)).slice(0, 3),
   displayCut: display.map(d => d.querySelector('.katex-html')).filter(k => k && cutBy(k))
       .map(k => label(k.parentElement) + ' (by ' + cutBy(k) + ')').slice(0, 3),
   tagOver: Array.from(article.querySelectorAll('.katex-tag')).filter(visible).filter(t => {
@@ -916,6 +923,8 @@ def layout_problems(facts: dict) -> list[str]:
     for key, what in (("noBox", "display equations without their scroll box"),
                       ("noCue", "scrolling equations without the shadow cue"),
                       ("scrollsForNothing", "equations that fit but whose box scrolls"),
+                      ("codeScrolls", "code of at most 80 characters a line that scrolls "
+                                      "in a desktop column"),
                       ("displayCut", "display equations cut off"),
                       ("inlineCut", "inline math cut off"),
                       ("tagOver", "equation tags over their equation"),
@@ -945,8 +954,9 @@ def test_page_fits_the_screen_and_its_math_is_whole(browser, server, doc, width)
 
 def test_layout_detector_can_fail(browser, tmp_path):
     """The measurements above see a page wider than the screen, a display equation cut
-    without a scroll box, inline math cut by its box, an equation's tag over it and a box that
-    scrolls by the 2 px that stick out of a tag (KaTeX's spacer), on a made-up page."""
+    without a scroll box, inline math cut by its box, an equation's tag over it, a box that
+    scrolls by the 2 px that stick out of a tag (KaTeX's spacer) and a code cell of 80
+    characters a line that scrolls in a column of 600 px, on a made-up page."""
     katex = ('<span class="katex"><span class="katex-html" aria-hidden="true" '
              'style="display:inline-block;width:{w}px">x</span></span>')
     page = tmp_path / "bad.html"
@@ -967,6 +977,8 @@ def test_layout_detector_can_fail(browser, tmp_path):
         '<span class="katex-tag" style="position:absolute;right:0"><span style="display:'
         'inline-block;width:32px;margin-right:-2px">(2)</span></span></span></span></div></div>'
         '<pre style="width:900px">wide</pre>'
+        '<div class="highlight"><pre style="overflow-x:auto;width:600px;padding:0 16px;'
+        'font:14px monospace" tabindex="0">' + "z" * 80 + "</pre></div>"
         '<pre style="overflow-x:auto;width:100px">' + "x" * 80 + "</pre>"
         '<pre style="overflow-x:auto;width:100px" tabindex="0">' + "y" * 80 + "</pre>"
         "</article></body></html>")
@@ -976,7 +988,7 @@ def test_layout_detector_can_fail(browser, tmp_path):
     problems = " ".join(layout_problems(facts))
     for what in ("px wide on a", "without their scroll box", "display equations cut off",
                  "inline math cut off", "tags over their equation", "a keyboard cannot reach",
-                 "fit but whose box scrolls"):
+                 "fit but whose box scrolls", "scrolls in a desktop column"):
         assert what in problems, (what, facts)
     assert facts["unreachable"] == ["PRE. " + "x" * 40], facts["unreachable"]
 
