@@ -33,6 +33,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 SOURCES = sorted(p for p in (BOOK / "md").glob("*.md") if p.name != "README.md")
+#: The longest code line: on a desktop (960 px and wider) it fits its box, whose font follows
+#: the box (book/site/gflow.css; tests/test_browser.py checks the built pages at 1280 px).
 MAX_COLUMNS = 80
 
 
