@@ -365,12 +365,11 @@ def _kernel_decomposition(K, name):
     """Check a kernel matrix and decompose it with one ``eigh`` (also the PSD check)."""
     K = v.square_matrix(K, name)
     I = K.shape[0]  # noqa: E741
-    amax = float(np.max(np.abs(K)))
+    amax = max(float(K.max()), -float(K.min()))  # max |K| without a temporary of its size
     ek = _exponent(K) if not 2.0**-500 < amax < 2.0**500 and amax != 0.0 else 0
     Ks = np.ldexp(K, -ek) if ek else K
-    scale = max(float(np.max(np.abs(Ks))), _TINY)
-    v.check_symmetric(Ks, name, scale, ek)
-    lam, vecs = np.linalg.eigh(0.5 * (Ks + Ks.T))
+    scale = max(float(np.max(np.abs(Ks))) if ek else amax, _TINY)
+    lam, vecs = np.linalg.eigh(v.symmetric_part(Ks, name, scale, ek))
     if lam[0] < -1e-10 * scale * I:
         raise ValueError(f"{name} must be positive semidefinite; got smallest eigenvalue "
                          f"{float(np.ldexp(lam[0], ek)):.3g}")

@@ -237,3 +237,21 @@ def test_bad_input_names_the_argument():
         Spectrum(np.ones((2, 3)), np.ones(2))
     with pytest.raises(ValueError, match="^X must be a 2-D array"):
         Spectrum(np.ones(3))
+
+
+@pytest.mark.parametrize("n", [1, 7, 130, 1100])  # 1100: blocks of 119 rows, the last short
+def test_symmetric_part_by_blocks_equals_the_whole_matrix_form(n):
+    """The kernel's symmetric part, built by blocks of rows (no temporary of its size), is
+    0.5 (K + K^T) to the bit, and an asymmetry above 1e-10 of the scale is refused, named."""
+    from gflow_lib import _validation as v
+
+    rng = np.random.default_rng(n)
+    K = rng.standard_normal((n, n))
+    K = K @ K.T + 1e-12 * rng.standard_normal((n, n))  # asymmetric at 1e-12
+    assert np.array_equal(v.symmetric_part(K, "K", 1.0), 0.5 * (K + K.T))
+    if n == 1:
+        return
+    K[n - 1, 0] += 1e-3  # in the last block
+    with pytest.raises(ValueError, match=r"^K must be symmetric; got a matrix with max "
+                                         r"\|S - S\^T\| = 0\.001"):
+        v.symmetric_part(K, "K", float(np.max(np.abs(K))))
